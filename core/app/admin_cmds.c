@@ -1,0 +1,76 @@
+/* admin_cmds.c — the console commands: status, reload, shutdown. */
+#include "core/app/server.h"
+
+#include "core/base/clock.h"
+#include "core/io/admin/admin.h"
+#include "core/io/net/net.h"
+#include "core/script/host.h"
+
+#include <string.h>
+
+static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)argc;
+    (void)argv;
+    (void)err;
+    cw_server *s = ud;
+    cw_strbuf_puts(out, "\"server\":");
+    cw_strbuf_json_str(out, s->cfg.server_name);
+    cw_strbuf_printf(out,
+                     ",\"uptime_s\":%.3f,\"connections\":%zu,\"generation\":%u,"
+                     "\"lua_memory_bytes\":%zu,\"lua_errors\":%llu,\"loop_lag_ms\":%.3f,"
+                     "\"loop_lag_max_ms\":%.3f,\"stopping\":%s,\"ops\":\"",
+                     (double)(cw_now_ns() - s->start_ns) / 1e9, cw_net_count(s->net),
+                     cw_host_generation(s->host), cw_host_lua_memory(s->host),
+                     (unsigned long long)cw_host_errors(s->host), s->loop_lag_s * 1e3,
+                     s->loop_lag_max_s * 1e3, s->stopping ? "true" : "false");
+    cw_host_list_ops(s->host, out);
+    cw_strbuf_puts(out, "\"");
+    return 0;
+}
+
+static int cmd_reload(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)argc;
+    (void)argv;
+    cw_server *s = ud;
+    cw_strbuf errors = CW_STRBUF_INIT;
+    uint64_t t0 = cw_now_ns();
+    int rc = cw_server_reload(s, &errors);
+    if (rc != 0) {
+        /* Drop the trailing newline; every error stays on its own line. */
+        if (errors.len && errors.data[errors.len - 1] == '\n')
+            errors.data[--errors.len] = '\0';
+        cw_error_set(err, CW_ESCRIPT, "reload refused; generation %u keeps serving:\n%s",
+                     cw_host_generation(s->host), errors.data ? errors.data : "");
+        cw_strbuf_free(&errors);
+        return CW_ESCRIPT;
+    }
+    cw_strbuf_free(&errors);
+    cw_strbuf_printf(out, "\"generation\":%u,\"ms\":%.3f", cw_host_generation(s->host),
+                     (double)(cw_now_ns() - t0) / 1e6);
+    return 0;
+}
+
+static int cmd_shutdown(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)err;
+    cw_server *s = ud;
+    cw_server_shutdown(s, argc > 1 ? argv[1] : "admin");
+    cw_strbuf_printf(out, "\"grace_ms\":%d", s->cfg.shutdown_grace_ms);
+    return 0;
+}
+
+int cw_server_admin_commands(cw_server *s)
+{
+    int rc = 0;
+    rc |= cw_admin_register(s->admin, "status",
+                            "uptime, connections, content generation, Lua memory, loop lag",
+                            cmd_status, s);
+    rc |= cw_admin_register(s->admin, "reload",
+                            "rebuild content from disk; refused with every error if any file fails",
+                            cmd_reload, s);
+    rc |= cw_admin_register(s->admin, "shutdown",
+                            "stop accepting, tell clients, flush and exit [reason]", cmd_shutdown, s);
+    return rc ? CW_ENOMEM : 0;
+}

@@ -1,0 +1,163 @@
+/* router.c — one table of ops the core answers itself; anything else goes to
+ * the live content generation, or gets `unknown_op`. Every op is counted and
+ * timed per name (unknown names share one series so a client cannot inflate
+ * the metrics). */
+#include "core/app/server.h"
+
+#include "core/base/clock.h"
+#include "core/io/net/net.h"
+#include "core/script/host.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROTOCOL_VERSION 1
+
+typedef struct op_stats {
+    char *name;
+    cw_metric *count;
+    cw_metric *latency;
+} op_stats;
+
+typedef void (*core_op_fn)(cw_router *r, cw_conn *c, const cw_request *req);
+
+struct cw_router {
+    cw_server *s;
+    op_stats *ops;
+    int nops, capops;
+    op_stats unknown;
+};
+
+static void op_hello(cw_router *r, cw_conn *c, const cw_request *req)
+{
+    json_t *v = json_object_get((json_t *)req->json, "version");
+    if (!json_is_integer(v)) {
+        cw_conn_reply_error(c, req->id_json, "bad_field",
+                            "hello needs \"version\": an integer protocol version");
+        return;
+    }
+    if (json_integer_value(v) != PROTOCOL_VERSION) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "protocol %lld is not supported; this server speaks %d",
+                 (long long)json_integer_value(v), PROTOCOL_VERSION);
+        cw_conn_reply_error(c, req->id_json, "unsupported_version", msg);
+        return;
+    }
+    const cw_config *cfg = &r->s->cfg;
+    cw_strbuf b = CW_STRBUF_INIT;
+    cw_strbuf_printf(&b, "{\"protocol\":%d,\"server\":", PROTOCOL_VERSION);
+    cw_strbuf_json_str(&b, cfg->server_name);
+    cw_strbuf_printf(&b,
+                     ",\"generation\":%u,\"limits\":{\"max_frame\":%d,\"rate\":%g,\"burst\":%g,"
+                     "\"idle_timeout_s\":%d}}",
+                     cw_host_generation(r->s->host), cfg->net_max_frame, cfg->net_rate,
+                     cfg->net_burst, cfg->net_idle_timeout_s);
+    cw_conn_reply_ok(c, req->id_json, b.data, b.len);
+    cw_strbuf_free(&b);
+}
+
+static void op_ping(cw_router *r, cw_conn *c, const cw_request *req)
+{
+    (void)r;
+    cw_conn_reply_ok(c, req->id_json, NULL, 0);
+}
+
+static const struct {
+    const char *name;
+    core_op_fn fn;
+} core_ops[] = {
+    {"hello", op_hello},
+    {"ping", op_ping},
+};
+
+const char *const cw_router_core_ops[] = {"hello", "ping", NULL};
+
+static op_stats *stats_for(cw_router *r, const char *op)
+{
+    for (int i = 0; i < r->nops; i++)
+        if (strcmp(r->ops[i].name, op) == 0)
+            return &r->ops[i];
+    if (r->nops == r->capops) {
+        int cap = r->capops ? r->capops * 2 : 16;
+        op_stats *v = realloc(r->ops, sizeof *v * (size_t)cap);
+        if (!v)
+            return &r->unknown;
+        r->ops = v;
+        r->capops = cap;
+    }
+    op_stats *st = &r->ops[r->nops];
+    st->name = strdup(op);
+    if (!st->name)
+        return &r->unknown;
+    st->count = cw_metrics_counter(r->s->metrics, "chaos_requests_total", "requests by op", "op", op);
+    st->latency = cw_metrics_histogram(r->s->metrics, "chaos_request_seconds",
+                                       "request handling time by op", "op", op, NULL, 0);
+    r->nops++;
+    return st;
+}
+
+cw_router *cw_router_new(cw_server *s)
+{
+    cw_router *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->s = s;
+    r->unknown.count = cw_metrics_counter(s->metrics, "chaos_requests_total", "requests by op", "op", "(unknown)");
+    r->unknown.latency = cw_metrics_histogram(s->metrics, "chaos_request_seconds",
+                                              "request handling time by op", "op", "(unknown)", NULL, 0);
+    for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
+        stats_for(r, core_ops[i].name);
+    return r;
+}
+
+void cw_router_free(cw_router *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->nops; i++)
+        free(r->ops[i].name);
+    free(r->ops);
+    free(r);
+}
+
+static void lua_op(cw_router *r, cw_conn *c, const cw_request *req)
+{
+    cw_op_result res;
+    memset(&res, 0, sizeof res);
+    cw_host_call_op(r->s->host, req->op, req->payload, req->len, cw_conn_id(c), &res);
+    if (res.ok)
+        cw_conn_reply_ok(c, req->id_json, res.body.data, res.body.len);
+    else
+        cw_conn_reply_error(c, req->id_json, res.code, res.message.data ? res.message.data : "");
+    cw_op_result_free(&res);
+}
+
+void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
+{
+    uint64_t t0 = cw_now_ns();
+    op_stats *st = NULL;
+    if (r->s->stopping) {
+        cw_conn_reply_error(c, req->id_json, "shutting_down", "the server is shutting down");
+        return;
+    }
+    for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
+        if (strcmp(core_ops[i].name, req->op) == 0) {
+            st = &r->ops[i]; /* core ops were registered first, in table order */
+            core_ops[i].fn(r, c, req);
+            break;
+        }
+    if (!st) {
+        if (cw_host_has_op(r->s->host, req->op)) {
+            st = stats_for(r, req->op);
+            lua_op(r, c, req);
+        } else {
+            st = &r->unknown;
+            char msg[160];
+            snprintf(msg, sizeof msg, "no op named \"%.100s\"", req->op);
+            cw_conn_reply_error(c, req->id_json, "unknown_op", msg);
+        }
+    }
+    cw_counter_add(st->count, 1);
+    cw_histogram_observe(st->latency, (double)(cw_now_ns() - t0) / 1e9);
+}

@@ -1,0 +1,306 @@
+/* server.c — wiring: builds every subsystem in order, runs the loop, and
+ * tears down in reverse. Also the loop-health probe, the file watcher that
+ * drives hot reload, and graceful shutdown. */
+#include "core/app/server.h"
+
+#include "bindings/bindings.h"
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/io/admin/admin.h"
+#include "core/io/http/http.h"
+#include "core/io/net/net.h"
+#include "core/script/host.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define LAG_PERIOD_MS 100
+
+/* ---- game connections ----------------------------------------------------- */
+
+static void on_open(void *ud, cw_conn *c)
+{
+    (void)ud;
+    (void)c;
+}
+
+static void on_request(void *ud, cw_conn *c, const cw_request *req)
+{
+    cw_server *s = ud;
+    cw_router_dispatch(s->router, c, req);
+}
+
+static void on_close(void *ud, cw_conn *c, const char *reason)
+{
+    (void)ud;
+    (void)c;
+    (void)reason;
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static int http_healthz(void *ud, cw_strbuf *body, const char **ctype)
+{
+    cw_server *s = ud;
+    (void)ctype;
+    cw_strbuf_printf(body, "{\"status\":\"%s\",\"generation\":%u,\"connections\":%zu}",
+                     s->stopping ? "stopping" : "ok", cw_host_generation(s->host),
+                     cw_net_count(s->net));
+    return s->stopping ? 503 : 200;
+}
+
+static int http_metrics(void *ud, cw_strbuf *body, const char **ctype)
+{
+    cw_server *s = ud;
+    *ctype = "text/plain; version=0.0.4";
+    cw_metrics_render(s->metrics, body);
+    return 200;
+}
+
+/* ---- loop lag: a periodic timer measures how late it fires ---------------- */
+
+static void on_lag(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_server *s = arg;
+    uint64_t now = cw_now_ns();
+    double lag = now > s->lag_expected_ns ? (double)(now - s->lag_expected_ns) / 1e9 : 0;
+    s->loop_lag_s = lag;
+    if (lag > s->loop_lag_max_s)
+        s->loop_lag_max_s = lag;
+    cw_histogram_observe(s->m_lag, lag);
+    s->lag_expected_ns = now + (uint64_t)LAG_PERIOD_MS * 1000000ull;
+}
+
+/* ---- hot reload on file change ------------------------------------------- */
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_server *s = arg;
+    uint64_t sig = cw_server_tree_signature(s);
+    if (sig == s->watch_sig || s->stopping)
+        return;
+    s->watch_sig = sig;
+    cw_log(CW_LOG_INFO, "content changed on disk, reloading", CW_END);
+    cw_strbuf errors = CW_STRBUF_INIT;
+    cw_server_reload(s, &errors); /* a refusal is logged by the host */
+    cw_strbuf_free(&errors);
+}
+
+int cw_server_reload(cw_server *s, cw_strbuf *errors)
+{
+    int rc = cw_host_reload(s->host, errors);
+    s->watch_sig = cw_server_tree_signature(s);
+    return rc;
+}
+
+/* ---- signals and shutdown ------------------------------------------------- */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    cw_server *s = arg;
+    if (sig == SIGHUP) {
+        cw_log(CW_LOG_INFO, "SIGHUP: reloading content", CW_END);
+        cw_server_reload(s, NULL);
+        return;
+    }
+    if (s->stopping) {
+        cw_log(CW_LOG_WARN, "second signal: exiting now", CW_END);
+        event_base_loopbreak(s->base);
+        return;
+    }
+    cw_server_shutdown(s, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_server *s = arg;
+    size_t pending = cw_net_pending_output(s->net);
+    if (pending == 0 || cw_now_ns() >= s->stop_deadline_ns) {
+        cw_log(CW_LOG_INFO, "shutdown complete", CW_I("unflushed_bytes", pending),
+               CW_I("connections", cw_net_count(s->net)), CW_END);
+        event_base_loopbreak(s->base);
+    }
+}
+
+void cw_server_shutdown(cw_server *s, const char *reason)
+{
+    if (s->stopping)
+        return;
+    s->stopping = 1;
+    cw_log(CW_LOG_INFO, "shutting down", CW_S("reason", reason),
+           CW_I("connections", cw_net_count(s->net)), CW_END);
+    cw_net_stop_accepting(s->net);
+    cw_strbuf b = CW_STRBUF_INIT;
+    cw_strbuf_puts(&b, "{\"ev\":\"shutdown\",\"reason\":");
+    cw_strbuf_json_str(&b, reason);
+    cw_strbuf_printf(&b, ",\"grace_ms\":%d}", s->cfg.shutdown_grace_ms);
+    cw_net_broadcast(s->net, b.data, b.len);
+    cw_strbuf_free(&b);
+    s->stop_deadline_ns = cw_now_ns() + (uint64_t)s->cfg.shutdown_grace_ms * 1000000ull;
+    /* Give clients a moment to read the notice, then poll until flushed. */
+    s->shutdown_ev = event_new(s->base, -1, EV_PERSIST, on_shutdown_tick, s);
+    struct timeval tv = {0, 20000};
+    event_add(s->shutdown_ev, &tv);
+}
+
+/* ---- start / run / free --------------------------------------------------- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static struct event *periodic(cw_server *s, int ms, event_callback_fn fn)
+{
+    struct event *ev = event_new(s->base, -1, EV_PERSIST, fn, s);
+    if (ev) {
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        event_add(ev, &tv);
+    }
+    return ev;
+}
+
+int cw_server_start(cw_server *s, cw_error *err)
+{
+    int rc;
+    s->start_ns = cw_now_ns();
+    s->seed = s->cfg.seed ? (uint64_t)s->cfg.seed : (uint64_t)cw_wall_ms() ^ s->start_ns;
+    if (mkdir_p(s->cfg.var_dir) != 0)
+        return cw_error_set(err, CW_EIO, "cannot create %s: %s", s->cfg.var_dir, strerror(errno));
+    s->base = event_base_new();
+    s->metrics = cw_metrics_new();
+    if (!s->base || !s->metrics)
+        return cw_error_set(err, CW_ENOMEM, "cannot create the event loop");
+    s->m_lag = cw_metrics_histogram(s->metrics, "chaos_loop_lag_seconds",
+                                    "how late a 100 ms loop timer fires", NULL, NULL, NULL, 0);
+
+    cw_host_config hc = {
+        .scripts_dir = s->cfg.lua_scripts_dir,
+        .content_dir = s->cfg.lua_content_dir,
+        .budget_ms = s->cfg.lua_budget_ms,
+        .jit = s->cfg.lua_jit,
+        .seed = s->seed,
+        .base = s->base,
+        .metrics = s->metrics,
+        .open = cw_bindings_open,
+        .open_ctx = s,
+    };
+    s->host = cw_host_new(&hc, err);
+    if (!s->host)
+        return CW_ESCRIPT;
+    for (int i = 0; cw_router_core_ops[i]; i++)
+        cw_host_reserve_op(s->host, cw_router_core_ops[i]);
+    /* Scripts loaded before the reservation could have claimed a core op:
+     * they are shadowed by the core (the router checks C ops first). */
+    s->router = cw_router_new(s);
+    if (!s->router)
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
+
+    cw_net_config nc;
+    cw_net_config_defaults(&nc);
+    nc.host = s->cfg.net_host;
+    nc.port = s->cfg.net_port;
+    nc.max_frame = (size_t)s->cfg.net_max_frame;
+    nc.max_connections = s->cfg.net_max_connections;
+    nc.rate = s->cfg.net_rate;
+    nc.burst = s->cfg.net_burst;
+    nc.abuse_strikes = s->cfg.net_abuse_strikes;
+    nc.idle_timeout_ms = s->cfg.net_idle_timeout_s * 1000;
+    nc.max_output = (size_t)s->cfg.net_max_output;
+    cw_net_handler nh = {.ud = s, .on_open = on_open, .on_request = on_request, .on_close = on_close};
+    s->net = cw_net_new(s->base, &nc, &nh, s->metrics, err);
+    if (!s->net)
+        return CW_EIO;
+
+    if ((rc = cw_server_admin_token(s, err)) != 0)
+        return rc;
+    s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
+    if (!s->admin)
+        return CW_EIO;
+    if ((rc = cw_server_admin_commands(s)) != 0)
+        return cw_error_set(err, rc, "cannot register admin commands");
+
+    s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);
+    if (!s->http)
+        return CW_EIO;
+    cw_http_route(s->http, "/healthz", http_healthz, s);
+    cw_http_route(s->http, "/metrics", http_metrics, s);
+
+    s->lag_expected_ns = cw_now_ns() + (uint64_t)LAG_PERIOD_MS * 1000000ull;
+    s->lag_ev = periodic(s, LAG_PERIOD_MS, on_lag);
+    if (s->cfg.lua_watch_ms > 0) {
+        s->watch_sig = cw_server_tree_signature(s);
+        s->watch_ev = periodic(s, s->cfg.lua_watch_ms, on_watch);
+    }
+    s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
+    s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
+    s->sig_hup = evsignal_new(s->base, SIGHUP, on_signal, s);
+    event_add(s->sig_term, NULL);
+    event_add(s->sig_int, NULL);
+    event_add(s->sig_hup, NULL);
+
+    cw_log(CW_LOG_INFO, "chaosd started", CW_S("server", s->cfg.server_name),
+           CW_S("game", s->cfg.net_host), CW_I("game_port", cw_net_port(s->net)),
+           CW_I("admin_port", cw_admin_port(s->admin)), CW_I("http_port", cw_http_port(s->http)),
+           CW_I("generation", cw_host_generation(s->host)), CW_END);
+    return 0;
+}
+
+int cw_server_run(cw_server *s)
+{
+    event_base_dispatch(s->base);
+    return s->exit_code;
+}
+
+static void free_ev(struct event **ev)
+{
+    if (*ev) {
+        event_free(*ev);
+        *ev = NULL;
+    }
+}
+
+void cw_server_free(cw_server *s)
+{
+    free_ev(&s->lag_ev);
+    free_ev(&s->watch_ev);
+    free_ev(&s->sig_term);
+    free_ev(&s->sig_int);
+    free_ev(&s->sig_hup);
+    free_ev(&s->shutdown_ev);
+    if (s->http)
+        cw_http_free(s->http);
+    if (s->admin)
+        cw_admin_free(s->admin);
+    if (s->net)
+        cw_net_free(s->net);
+    cw_router_free(s->router);
+    cw_host_free(s->host);
+    cw_metrics_free(s->metrics);
+    if (s->base)
+        event_base_free(s->base);
+    cw_config_free(&s->cfg);
+    memset(s, 0, sizeof *s);
+}

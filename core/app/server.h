@@ -1,0 +1,85 @@
+/* server.h — chaosd: the one struct that knows every subsystem.
+ *
+ * The server owns the event loop, the config, the metrics registry, the game
+ * listener, the script host, the admin console and the HTTP endpoints. It is
+ * the only mutable global state of the process (held by main's stack).
+ * Functions return 0 or a negative CW_E* code with err filled. */
+#ifndef CW_APP_SERVER_H
+#define CW_APP_SERVER_H
+
+#include "core/base/config.h"
+#include "core/base/err.h"
+#include "core/base/metrics.h"
+#include "core/base/strbuf.h"
+
+#include <stdint.h>
+
+struct event_base;
+struct event;
+typedef struct cw_net cw_net;
+typedef struct cw_host cw_host;
+typedef struct cw_admin cw_admin;
+typedef struct cw_http cw_http;
+typedef struct cw_router cw_router;
+
+typedef struct cw_server {
+    cw_config cfg;
+    struct event_base *base;
+    cw_metrics *metrics;
+    cw_net *net;
+    cw_host *host;
+    cw_admin *admin;
+    cw_http *http;
+    cw_router *router;
+    char admin_token[80];
+    uint64_t start_ns;
+    uint64_t seed;
+    /* loop health */
+    struct event *lag_ev;
+    uint64_t lag_expected_ns;
+    double loop_lag_s;   /* last measured */
+    double loop_lag_max_s;
+    cw_metric *m_lag;
+    /* hot reload by watching files */
+    struct event *watch_ev;
+    uint64_t watch_sig;
+    /* shutdown */
+    struct event *sig_term, *sig_int, *sig_hup;
+    struct event *shutdown_ev;
+    int stopping;
+    uint64_t stop_deadline_ns;
+    int exit_code;
+} cw_server;
+
+/* Loads the content, binds every listener and writes the admin token.
+ * On failure everything built so far is torn down. */
+int cw_server_start(cw_server *s, cw_error *err);
+/* Runs the loop until shutdown completes; returns the process exit code. */
+int cw_server_run(cw_server *s);
+/* Frees everything (safe after a failed start). */
+void cw_server_free(cw_server *s);
+
+/* Starts a graceful shutdown: stop accepting, tell clients, flush, exit. */
+void cw_server_shutdown(cw_server *s, const char *reason);
+/* Reloads content; errors (one per line) appended to errors. */
+int cw_server_reload(cw_server *s, cw_strbuf *errors);
+
+/* admin_cmds.c: registers status, reload, shutdown on the console. */
+int cw_server_admin_commands(cw_server *s);
+/* token.c: the admin token from config, or read/generated in var_dir. */
+int cw_server_admin_token(cw_server *s, cw_error *err);
+/* config_file.c: applies a Lua config file (returns a nested table). */
+int cw_config_load_lua(cw_config *cfg, const char *path, cw_error *err);
+/* watch.c: fingerprint of the script and content trees (0 when unreadable). */
+uint64_t cw_server_tree_signature(const cw_server *s);
+
+/* router.c: the op table. C ops first, then the live generation's Lua ops. */
+cw_router *cw_router_new(cw_server *s);
+void cw_router_free(cw_router *r);
+struct cw_conn;
+struct cw_request;
+void cw_router_dispatch(cw_router *r, struct cw_conn *c, const struct cw_request *req);
+/* Names of the ops the core answers itself (reserved from scripts). */
+extern const char *const cw_router_core_ops[];
+
+#endif

@@ -1,0 +1,189 @@
+#include "core/base/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFF(f) offsetof(cw_config, f)
+
+const cw_config_key cw_config_keys[] = {
+    {"server.name", CW_CFG_STR, OFF(server_name), 0, 0, "chaos-1", "name this server reports in hello and status"},
+    {"server.var_dir", CW_CFG_STR, OFF(var_dir), 0, 0, "var", "runtime data directory (admin token, database, logs)"},
+    {"server.seed", CW_CFG_INT, OFF(seed), 0, 9.0e15, "0", "server random seed (0 = from the clock at start)"},
+    {"log.level", CW_CFG_STR, OFF(log_level), 0, 0, "info", "debug, info, warn, error or off"},
+    {"net.host", CW_CFG_STR, OFF(net_host), 0, 0, "127.0.0.1", "game listener address"},
+    {"net.port", CW_CFG_INT, OFF(net_port), 0, 65535, "7777", "game listener port (0 = any free port)"},
+    {"net.max_frame", CW_CFG_INT, OFF(net_max_frame), 16, 16777216, "65536", "largest accepted frame payload in bytes"},
+    {"net.max_connections", CW_CFG_INT, OFF(net_max_connections), 1, 1000000, "20000", "concurrent game connections"},
+    {"net.rate", CW_CFG_DBL, OFF(net_rate), 0, 1e9, "50", "requests per second per connection (0 = unlimited)"},
+    {"net.burst", CW_CFG_DBL, OFF(net_burst), 1, 1e9, "100", "request burst per connection"},
+    {"net.abuse_strikes", CW_CFG_INT, OFF(net_abuse_strikes), 1, 1000000, "20", "rate_limited answers within 10 s before disconnect"},
+    {"net.idle_timeout_s", CW_CFG_INT, OFF(net_idle_timeout_s), 0, 86400, "300", "close a connection silent for this long (0 = never)"},
+    {"net.max_output", CW_CFG_INT, OFF(net_max_output), 1024, 1073741824, "1048576", "unsent bytes per connection before it is dropped"},
+    {"admin.host", CW_CFG_STR, OFF(admin_host), 0, 0, "127.0.0.1", "admin console address (loopback only)"},
+    {"admin.port", CW_CFG_INT, OFF(admin_port), 0, 65535, "7778", "admin console port"},
+    {"admin.token", CW_CFG_STR, OFF(admin_token), 0, 0, "", "admin token (empty = generate into <var_dir>/admin.token)"},
+    {"http.host", CW_CFG_STR, OFF(http_host), 0, 0, "127.0.0.1", "HTTP address (health, metrics)"},
+    {"http.port", CW_CFG_INT, OFF(http_port), 0, 65535, "7780", "HTTP port"},
+    {"lua.scripts_dir", CW_CFG_STR, OFF(lua_scripts_dir), 0, 0, "scripts", "engine Lua runtime directory"},
+    {"lua.content_dir", CW_CFG_STR, OFF(lua_content_dir), 0, 0, "content", "game content directory"},
+    {"lua.budget_ms", CW_CFG_INT, OFF(lua_budget_ms), 1, 60000, "50", "longest a single Lua call may run before it is interrupted"},
+    {"lua.jit", CW_CFG_BOOL, OFF(lua_jit), 0, 1, "false", "enable the LuaJIT compiler (disables runaway-loop protection in compiled loops)"},
+    {"lua.watch_ms", CW_CFG_INT, OFF(lua_watch_ms), 0, 3600000, "0", "poll scripts/content for changes and reload (0 = only on command)"},
+    {"server.shutdown_grace_ms", CW_CFG_INT, OFF(shutdown_grace_ms), 0, 600000, "2000", "how long shutdown waits to flush clients"},
+};
+const int cw_config_nkeys = (int)(sizeof cw_config_keys / sizeof cw_config_keys[0]);
+
+const cw_config_key *cw_config_find(const char *key)
+{
+    for (int i = 0; i < cw_config_nkeys; i++)
+        if (strcmp(cw_config_keys[i].key, key) == 0)
+            return &cw_config_keys[i];
+    return NULL;
+}
+
+static int set_key(cw_config *cfg, const cw_config_key *k, const char *value, cw_error *err)
+{
+    char *base = (char *)cfg + k->offset;
+    char *end = NULL;
+    switch (k->type) {
+    case CW_CFG_STR: {
+        char *s = strdup(value);
+        if (!s)
+            return cw_error_set(err, CW_ENOMEM, "out of memory");
+        free(*(char **)base);
+        *(char **)base = s;
+        return 0;
+    }
+    case CW_CFG_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes"))
+            *(int *)base = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no"))
+            *(int *)base = 0;
+        else
+            return cw_error_set(err, CW_EINVAL, "%s: expected true or false, got \"%s\"", k->key,
+                                value);
+        return 0;
+    case CW_CFG_INT: {
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end)
+            return cw_error_set(err, CW_EINVAL, "%s: expected an integer, got \"%s\"", k->key,
+                                value);
+        if ((double)v < k->min || (double)v > k->max)
+            return cw_error_set(err, CW_EINVAL, "%s: %lld is out of range [%.0f, %.0f]", k->key,
+                                v, k->min, k->max);
+        if (k->offset == OFF(seed))
+            *(long long *)base = v;
+        else
+            *(int *)base = (int)v;
+        return 0;
+    }
+    case CW_CFG_DBL: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || !isfinite(v))
+            return cw_error_set(err, CW_EINVAL, "%s: expected a number, got \"%s\"", k->key,
+                                value);
+        if (v < k->min || v > k->max)
+            return cw_error_set(err, CW_EINVAL, "%s: %g is out of range [%g, %g]", k->key, v,
+                                k->min, k->max);
+        *(double *)base = v;
+        return 0;
+    }
+    }
+    return cw_error_set(err, CW_EINVAL, "%s: bad key type", k->key);
+}
+
+int cw_config_set(cw_config *cfg, const char *key, const char *value, cw_error *err)
+{
+    const cw_config_key *k = cw_config_find(key);
+    if (!k)
+        return cw_error_set(err, CW_EINVAL, "unknown setting \"%s\"", key);
+    return set_key(cfg, k, value, err);
+}
+
+int cw_config_init(cw_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = 0; i < cw_config_nkeys; i++) {
+        cw_error err;
+        int rc = set_key(cfg, &cw_config_keys[i], cw_config_keys[i].def, &err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void cw_config_free(cw_config *cfg)
+{
+    for (int i = 0; i < cw_config_nkeys; i++)
+        if (cw_config_keys[i].type == CW_CFG_STR) {
+            char **p = (char **)((char *)cfg + cw_config_keys[i].offset);
+            free(*p);
+            *p = NULL;
+        }
+}
+
+/* "net.max_frame" <-> "NET_MAX_FRAME" */
+static void env_name(const char *key, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; *key && n + 1 < cap; key++)
+        out[n++] = *key == '.' ? '_' : (char)toupper((unsigned char)*key);
+    out[n] = '\0';
+}
+
+int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, cw_error *err)
+{
+    for (char **e = envp; e && *e; e++) {
+        if (strncmp(*e, "CHAOS_", 6) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        size_t nlen = (size_t)(eq - *e);
+        int skip = 0;
+        for (const char *const *ig = ignore; ig && *ig; ig++)
+            if (strlen(*ig) == nlen && strncmp(*ig, *e, nlen) == 0)
+                skip = 1;
+        if (skip)
+            continue;
+        const cw_config_key *found = NULL;
+        for (int i = 0; i < cw_config_nkeys && !found; i++) {
+            char name[96];
+            env_name(cw_config_keys[i].key, name, sizeof name);
+            if (strlen(name) == nlen - 6 && strncmp(name, *e + 6, nlen - 6) == 0)
+                found = &cw_config_keys[i];
+        }
+        if (!found)
+            return cw_error_set(err, CW_EINVAL, "unknown environment setting %.*s", (int)nlen, *e);
+        int rc = set_key(cfg, found, eq + 1, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int cw_config_get(const cw_config *cfg, const char *key, char *buf, size_t cap)
+{
+    const cw_config_key *k = cw_config_find(key);
+    if (!k)
+        return CW_ENOTFOUND;
+    const char *base = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case CW_CFG_STR: snprintf(buf, cap, "%s", *(char *const *)base); break;
+    case CW_CFG_BOOL: snprintf(buf, cap, "%s", *(const int *)base ? "true" : "false"); break;
+    case CW_CFG_INT:
+        if (k->offset == OFF(seed))
+            snprintf(buf, cap, "%lld", *(const long long *)base);
+        else
+            snprintf(buf, cap, "%d", *(const int *)base);
+        break;
+    case CW_CFG_DBL: snprintf(buf, cap, "%g", *(const double *)base); break;
+    }
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* config.h — the server's settings: one flat table of typed keys.
+ *
+ * Sources, lowest precedence first: built-in defaults, the Lua config file
+ * (read by core/app, which calls cw_config_set for each key), CHAOS_* environment
+ * variables (CHAOS_NET_PORT sets "net.port"), then command-line flags.
+ * Every key is listed with its help in cw_config_keys, so --help and the docs
+ * stay in step with the code.
+ *
+ * Ownership: cw_config owns its strings (freed by cw_config_free). Setting an
+ * unknown key or an unparsable/out-of-range value returns CW_EINVAL with a
+ * message naming the key, and leaves the config unchanged. */
+#ifndef CW_BASE_CONFIG_H
+#define CW_BASE_CONFIG_H
+
+#include "core/base/err.h"
+
+#include <stddef.h>
+
+typedef struct cw_config {
+    char *server_name;
+    char *var_dir;
+    char *log_level;
+    /* game TCP */
+    char *net_host;
+    int net_port;
+    int net_max_frame;
+    int net_max_connections;
+    double net_rate;
+    double net_burst;
+    int net_abuse_strikes;
+    int net_idle_timeout_s;
+    int net_max_output;
+    /* admin console */
+    char *admin_host;
+    int admin_port;
+    char *admin_token;
+    /* HTTP */
+    char *http_host;
+    int http_port;
+    /* Lua */
+    char *lua_scripts_dir;
+    char *lua_content_dir;
+    int lua_budget_ms;
+    int lua_jit;
+    int lua_watch_ms;
+    /* lifecycle */
+    int shutdown_grace_ms;
+    long long seed;
+} cw_config;
+
+enum { CW_CFG_STR, CW_CFG_INT, CW_CFG_DBL, CW_CFG_BOOL };
+
+typedef struct cw_config_key {
+    const char *key;    /* "net.port" */
+    int type;
+    size_t offset;
+    double min, max;    /* for numbers */
+    const char *def;    /* default, as text */
+    const char *help;
+} cw_config_key;
+
+extern const cw_config_key cw_config_keys[];
+extern const int cw_config_nkeys;
+
+/* Fills every key with its default. Returns 0 or CW_ENOMEM. */
+int cw_config_init(cw_config *cfg);
+void cw_config_free(cw_config *cfg);
+/* Sets key from its text form ("7777", "true", "0.5", "abc"). */
+int cw_config_set(cw_config *cfg, const char *key, const char *value, cw_error *err);
+/* Applies every CHAOS_<KEY> variable of envp (NULL-terminated, "K=V"). An
+ * unknown CHAOS_ variable is an error too: a typo must not pass silently.
+ * Variables named in `ignore` (NULL-terminated) are skipped. */
+int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, cw_error *err);
+/* Looks up a key's descriptor, NULL when unknown. */
+const cw_config_key *cw_config_find(const char *key);
+/* Writes the value of key as text into buf. */
+int cw_config_get(const cw_config *cfg, const char *key, char *buf, size_t cap);
+
+#endif

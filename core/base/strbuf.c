@@ -1,0 +1,93 @@
+#include "core/base/strbuf.h"
+
+#include "core/base/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int reserve(cw_strbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *d = realloc(b->data, cap);
+    if (!d)
+        return CW_ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+int cw_strbuf_append(cw_strbuf *b, const char *s, size_t n)
+{
+    if (reserve(b, n))
+        return CW_ENOMEM;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int cw_strbuf_puts(cw_strbuf *b, const char *s)
+{
+    return cw_strbuf_append(b, s, strlen(s));
+}
+
+int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || reserve(b, (size_t)n))
+        return CW_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int cw_strbuf_json_str(cw_strbuf *b, const char *s)
+{
+    if (cw_strbuf_append(b, "\"", 1))
+        return CW_ENOMEM;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char tmp[8];
+        const char *rep = NULL;
+        switch (*p) {
+        case '"': rep = "\\\""; break;
+        case '\\': rep = "\\\\"; break;
+        case '\n': rep = "\\n"; break;
+        case '\r': rep = "\\r"; break;
+        case '\t': rep = "\\t"; break;
+        default:
+            if (*p < 0x20) {
+                snprintf(tmp, sizeof tmp, "\\u%04x", *p);
+                rep = tmp;
+            }
+        }
+        int rc = rep ? cw_strbuf_puts(b, rep) : cw_strbuf_append(b, (const char *)p, 1);
+        if (rc)
+            return rc;
+    }
+    return cw_strbuf_append(b, "\"", 1);
+}
+
+void cw_strbuf_reset(cw_strbuf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void cw_strbuf_free(cw_strbuf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

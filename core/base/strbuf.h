@@ -1,0 +1,25 @@
+/* strbuf.h — a growable byte string. The struct is owned by the caller; its
+ * data by the strbuf until cw_strbuf_free. Appends return 0 or CW_ENOMEM (the
+ * buffer is left as it was). data is always NUL-terminated once non-empty. */
+#ifndef CW_BASE_STRBUF_H
+#define CW_BASE_STRBUF_H
+
+#include <stddef.h>
+
+typedef struct cw_strbuf {
+    char *data;
+    size_t len;
+    size_t cap;
+} cw_strbuf;
+
+#define CW_STRBUF_INIT {NULL, 0, 0}
+
+int cw_strbuf_append(cw_strbuf *b, const char *s, size_t n);
+int cw_strbuf_puts(cw_strbuf *b, const char *s);
+int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+int cw_strbuf_json_str(cw_strbuf *b, const char *s);
+void cw_strbuf_reset(cw_strbuf *b);
+void cw_strbuf_free(cw_strbuf *b);
+
+#endif

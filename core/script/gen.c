@@ -1,0 +1,354 @@
+/* gen.c — building one content generation: a fresh LuaJIT state with the
+ * libraries, lua-cjson, the `chaos` module and strict globals, then the engine
+ * runtime (scripts/) and the content (content/). */
+#include "core/script/internal.h"
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/base/strbuf.h"
+
+#include <dirent.h>
+#include <lauxlib.h>
+#include <lua-cjson.h>
+#include <luajit.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char GEN_KEY = 'g'; /* address used as a registry key */
+
+cw_gen *cw_gen_of(lua_State *L)
+{
+    lua_pushlightuserdata(L, (void *)&GEN_KEY);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    cw_gen *g = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return g;
+}
+
+/* Every 1000 VM instructions: past the deadline → raise. Keeps raising while
+ * the deadline stays passed, so a script that catches the error with pcall
+ * is interrupted again outside its pcall. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    cw_gen *g = cw_gen_of(L);
+    if (g && g->deadline_ns && cw_now_ns() > g->deadline_ns) {
+        g->timed_out = 1;
+        luaL_error(L, "script exceeded its %d ms budget", g->budget_ms);
+    }
+}
+
+/* Message handler: structured errors ({code=…, message=…}) pass through,
+ * anything else becomes "message\nstack traceback: …". */
+static int msg_handler(lua_State *L)
+{
+    if (lua_istable(L, 1))
+        return 1;
+    const char *msg = lua_tostring(L, 1);
+    if (!msg)
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int cw_gen_pcall(cw_gen *g, int nargs, int nresults, int budget_ms)
+{
+    lua_State *L = g->L;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msg_handler);
+    lua_insert(L, base);
+    uint64_t saved_deadline = g->deadline_ns;
+    int saved_budget = g->budget_ms;
+    if (!saved_deadline) { /* nested calls keep the outer deadline */
+        g->deadline_ns = cw_now_ns() + (uint64_t)budget_ms * 1000000ull;
+        g->budget_ms = budget_ms;
+        g->timed_out = 0;
+    }
+    int rc = lua_pcall(L, nargs, nresults, base);
+    g->deadline_ns = saved_deadline;
+    g->budget_ms = saved_budget;
+    lua_remove(L, base);
+    return rc;
+}
+
+void cw_gen_log_error(cw_gen *g, const char *what, const char *name)
+{
+    lua_State *L = g->L;
+    const char *text = lua_tostring(L, -1);
+    char first[512];
+    const char *tb = "";
+    if (!text && lua_istable(L, -1)) {
+        lua_getfield(L, -1, "message");
+        snprintf(first, sizeof first, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+        lua_pop(L, 1);
+    } else {
+        text = text ? text : "(no message)";
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        if (n >= sizeof first)
+            n = sizeof first - 1;
+        memcpy(first, text, n);
+        first[n] = '\0';
+        tb = nl ? nl + 1 : "";
+    }
+    /* "file:line: message" → split the location off for structured logs. */
+    char where[256] = "";
+    const char *colon = strstr(first, ": ");
+    if (colon && (size_t)(colon - first) < sizeof where) {
+        memcpy(where, first, (size_t)(colon - first));
+        where[colon - first] = '\0';
+    }
+    cw_log(CW_LOG_ERROR, "lua error", CW_S("in", what), CW_S("name", name ? name : ""),
+           CW_S("where", where), CW_S("error", first), CW_S("traceback", tb),
+           CW_I("generation", g->number), CW_B("timeout", g->timed_out), CW_END);
+    g->host->errors++;
+    cw_counter_add(g->host->m_errors, 1);
+    if (g->timed_out)
+        cw_counter_add(g->host->m_timeouts, 1);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+typedef struct pathlist {
+    char **v;
+    int n, cap;
+} pathlist;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void collect_lua(const char *dir, pathlist *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t need = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(need);
+        if (!p)
+            break;
+        snprintf(p, need, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+            collect_lua(p, out);
+            free(p);
+            continue;
+        }
+        size_t len = strlen(p);
+        if (len < 4 || strcmp(p + len - 4, ".lua") != 0) {
+            free(p);
+            continue;
+        }
+        if (out->n == out->cap) {
+            int cap = out->cap ? out->cap * 2 : 32;
+            char **v = realloc(out->v, sizeof(char *) * (size_t)cap);
+            if (!v) {
+                free(p);
+                break;
+            }
+            out->v = v;
+            out->cap = cap;
+        }
+        out->v[out->n++] = p;
+    }
+    closedir(d);
+}
+
+static void pathlist_free(pathlist *pl)
+{
+    for (int i = 0; i < pl->n; i++)
+        free(pl->v[i]);
+    free(pl->v);
+}
+
+/* First line of the error value on top of the stack, appended to errors. */
+static void add_error(lua_State *L, cw_strbuf *errors)
+{
+    const char *msg = lua_tostring(L, -1);
+    if (!msg && lua_istable(L, -1)) {
+        lua_getfield(L, -1, "message");
+        msg = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    if (!msg)
+        msg = "(error without message)";
+    const char *nl = strchr(msg, '\n');
+    cw_strbuf_append(errors, msg, nl ? (size_t)(nl - msg) : strlen(msg));
+    cw_strbuf_puts(errors, "\n");
+}
+
+/* scripts/a/b.lua → "a.b"; scripts/a/init.lua → "a". */
+static void module_name(const char *root, const char *path, char *out, size_t cap)
+{
+    const char *rel = path + strlen(root);
+    while (*rel == '/')
+        rel++;
+    snprintf(out, cap, "%s", rel);
+    size_t n = strlen(out);
+    if (n > 4)
+        out[n - 4] = '\0';
+    n = strlen(out);
+    if (n >= 5 && strcmp(out + n - 5, "/init") == 0)
+        out[n - 5] = '\0';
+    else if (strcmp(out, "init") == 0)
+        out[0] = '\0';
+    for (char *c = out; *c; c++)
+        if (*c == '/')
+            *c = '.';
+}
+
+static void load_scripts(cw_gen *g, cw_strbuf *errors)
+{
+    lua_State *L = g->L;
+    pathlist pl = {0};
+    collect_lua(g->host->scripts_dir, &pl);
+    qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
+    for (int i = 0; i < pl.n; i++) {
+        char mod[512];
+        module_name(g->host->scripts_dir, pl.v[i], mod, sizeof mod);
+        if (!mod[0])
+            continue; /* a top-level init.lua is not a module of its own */
+        lua_getglobal(L, "require");
+        lua_pushstring(L, mod);
+        if (cw_gen_pcall(g, 1, 0, g->host->cfg.load_budget_ms) != 0) {
+            add_error(L, errors);
+            lua_pop(L, 1);
+        }
+    }
+    pathlist_free(&pl);
+}
+
+static void load_content(cw_gen *g, cw_strbuf *errors)
+{
+    lua_State *L = g->L;
+    pathlist pl = {0};
+    collect_lua(g->host->content_dir, &pl);
+    qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
+    for (int i = 0; i < pl.n; i++) {
+        if (luaL_loadfile(L, pl.v[i]) != 0) {
+            add_error(L, errors);
+            lua_pop(L, 1);
+            continue;
+        }
+        if (cw_gen_pcall(g, 0, 0, g->host->cfg.load_budget_ms) != 0) {
+            add_error(L, errors);
+            lua_pop(L, 1);
+        }
+    }
+    pathlist_free(&pl);
+}
+
+/* Globals are frozen once the libraries are open: a script that assigns or
+ * reads an undeclared global fails with file and line, which catches typos
+ * and keeps content from leaking state between files. */
+static const char STRICT_LUA[] =
+    "local mt = {}\n"
+    "function mt.__newindex(_, k) error(\"assignment to undeclared global '\" .. tostring(k) .."
+    " \"' (use local, or export through your module table)\", 2) end\n"
+    "function mt.__index(_, k) error(\"undefined global '\" .. tostring(k) .. \"'\", 2) end\n"
+    "setmetatable(_G, mt)\n";
+
+static int open_cjson(cw_gen *g)
+{
+    lua_State *L = g->L;
+    lua_pushcfunction(L, luaopen_cjson);
+    lua_call(L, 0, 1);
+    lua_getfield(L, -1, "decode");
+    g->decode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, -1, "encode");
+    g->encode_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* luaL_register made a global too; modules must come through require. */
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "loaded");
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "cjson");
+    lua_pop(L, 3);
+    lua_pushnil(L);
+    lua_setglobal(L, "cjson");
+    return 0;
+}
+
+static int setup_state(cw_gen *g, cw_strbuf *errors)
+{
+    cw_host *h = g->host;
+    lua_State *L = g->L;
+    luaL_openlibs(L);
+    /* After openlibs: opening the jit library switches the compiler back on. */
+    luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | (h->cfg.jit ? LUAJIT_MODE_ON : LUAJIT_MODE_OFF));
+    lua_pushlightuserdata(L, (void *)&GEN_KEY);
+    lua_pushlightuserdata(L, g);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+
+    /* No process exit from content; modules only from scripts/, no C modules. */
+    lua_getglobal(L, "os");
+    lua_pushnil(L);
+    lua_setfield(L, -2, "exit");
+    lua_pop(L, 1);
+    lua_getglobal(L, "package");
+    lua_pushfstring(L, "%s/?.lua;%s/?/init.lua", h->scripts_dir, h->scripts_dir);
+    lua_setfield(L, -2, "path");
+    lua_pushstring(L, "");
+    lua_setfield(L, -2, "cpath");
+    lua_pop(L, 1);
+
+    open_cjson(g);
+    if (h->cfg.open && h->cfg.open(L, h->cfg.open_ctx) != 0) {
+        cw_strbuf_puts(errors, "the chaos module failed to open (see log)\n");
+        return CW_ESCRIPT;
+    }
+    if (luaL_loadstring(L, STRICT_LUA) || lua_pcall(L, 0, 0, 0)) {
+        add_error(L, errors);
+        lua_pop(L, 1);
+        return CW_ESCRIPT;
+    }
+    return 0;
+}
+
+cw_gen *cw_gen_load(cw_host *h, cw_strbuf *errors)
+{
+    cw_gen *g = calloc(1, sizeof *g);
+    if (!g) {
+        cw_strbuf_puts(errors, "out of memory\n");
+        return NULL;
+    }
+    g->host = h;
+    g->number = h->next_number;
+    g->decode_ref = g->encode_ref = LUA_NOREF;
+    g->L = luaL_newstate();
+    if (!g->L) {
+        cw_strbuf_puts(errors, "cannot create a Lua state (out of memory)\n");
+        free(g);
+        return NULL;
+    }
+    size_t before = errors->len;
+    if (setup_state(g, errors) == 0) {
+        load_scripts(g, errors);
+        load_content(g, errors);
+    }
+    if (errors->len != before) {
+        cw_gen_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void cw_gen_free(cw_gen *g)
+{
+    if (!g)
+        return;
+    cw_timers_free_all(g);
+    if (g->L)
+        lua_close(g->L);
+    for (int i = 0; i < g->nops; i++)
+        free(g->ops[i].name);
+    free(g->ops);
+    free(g);
+}

@@ -1,0 +1,373 @@
+/* host.c — the host's lifecycle: first load, reload and swap, op calls. */
+#include "core/script/internal.h"
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+
+#include <ctype.h>
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *xstrdup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static void set_gauges(cw_host *h)
+{
+    cw_gauge_set(h->m_generation, h->live ? h->live->number : 0);
+    cw_gauge_set(h->m_memory, (double)cw_host_lua_memory(h));
+}
+
+static void go_live(cw_host *h, cw_gen *g)
+{
+    cw_gen *old = h->live;
+    h->live = g;
+    g->live = 1;
+    cw_timers_activate(g);
+    cw_gen_free(old); /* cancels its timers, closes its state */
+    set_gauges(h);
+}
+
+cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
+{
+    cw_host *h = calloc(1, sizeof *h);
+    if (!h) {
+        cw_error_set(err, CW_ENOMEM, "out of memory");
+        return NULL;
+    }
+    h->cfg = *cfg;
+    if (h->cfg.budget_ms <= 0)
+        h->cfg.budget_ms = 50;
+    if (h->cfg.load_budget_ms <= 0)
+        h->cfg.load_budget_ms = h->cfg.budget_ms * 40 > 2000 ? h->cfg.budget_ms * 40 : 2000;
+    h->scripts_dir = xstrdup(cfg->scripts_dir);
+    h->content_dir = xstrdup(cfg->content_dir);
+    h->start_ns = cw_now_ns();
+    h->next_number = 1;
+    cw_rng_seed(&h->rng, cfg->seed);
+    if (cfg->metrics) {
+        cw_metrics *m = cfg->metrics;
+        h->m_errors = cw_metrics_counter(m, "chaos_lua_errors_total", "Lua errors in handlers, timers and loads", NULL, NULL);
+        h->m_timeouts = cw_metrics_counter(m, "chaos_lua_timeouts_total", "Lua calls interrupted by the time budget", NULL, NULL);
+        h->m_reload_ok = cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "ok");
+        h->m_reload_failed = cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "refused");
+        h->m_generation = cw_metrics_gauge(m, "chaos_content_generation", "live content generation", NULL, NULL);
+        h->m_memory = cw_metrics_gauge(m, "chaos_lua_memory_bytes", "memory in the live Lua state", NULL, NULL);
+    }
+    cw_strbuf errors = CW_STRBUF_INIT;
+    cw_gen *g = cw_gen_load(h, &errors);
+    if (!g) {
+        cw_error_set(err, CW_ESCRIPT, "%s", errors.data ? errors.data : "content failed to load");
+        cw_strbuf_free(&errors);
+        cw_host_free(h);
+        return NULL;
+    }
+    cw_strbuf_free(&errors);
+    h->next_number++;
+    go_live(h, g);
+    return h;
+}
+
+void cw_host_free(cw_host *h)
+{
+    if (!h)
+        return;
+    cw_gen_free(h->live);
+    for (int i = 0; i < h->nreserved; i++)
+        free(h->reserved[i]);
+    free(h->reserved);
+    free(h->scripts_dir);
+    free(h->content_dir);
+    free(h);
+}
+
+int cw_host_reload(cw_host *h, cw_strbuf *errors)
+{
+    uint64_t t0 = cw_now_ns();
+    cw_strbuf local = CW_STRBUF_INIT;
+    cw_strbuf *errs = errors ? errors : &local;
+    size_t before = errs->len;
+    cw_gen *g = cw_gen_load(h, errs);
+    if (!g) {
+        cw_counter_add(h->m_reload_failed, 1);
+        cw_log(CW_LOG_WARN, "reload refused", CW_S("errors", errs->data ? errs->data + before : ""),
+               CW_I("live_generation", h->live ? h->live->number : 0), CW_END);
+        cw_strbuf_free(&local);
+        return CW_ESCRIPT;
+    }
+    h->next_number++;
+    go_live(h, g);
+    cw_counter_add(h->m_reload_ok, 1);
+    cw_log(CW_LOG_INFO, "reloaded", CW_I("generation", g->number),
+           CW_D("ms", (double)(cw_now_ns() - t0) / 1e6), CW_END);
+    cw_strbuf_free(&local);
+    return 0;
+}
+
+/* ---- ops ------------------------------------------------------------------ */
+
+void cw_host_reserve_op(cw_host *h, const char *op)
+{
+    char **v = realloc(h->reserved, sizeof(char *) * (size_t)(h->nreserved + 1));
+    if (!v)
+        return;
+    h->reserved = v;
+    h->reserved[h->nreserved] = strdup(op);
+    if (h->reserved[h->nreserved])
+        h->nreserved++;
+}
+
+static cw_op_entry *find_op(const cw_gen *g, const char *op)
+{
+    for (int i = 0; g && i < g->nops; i++)
+        if (strcmp(g->ops[i].name, op) == 0)
+            return &g->ops[i];
+    return NULL;
+}
+
+int cw_gen_on_op(cw_gen *g, const char *op, int idx, cw_error *err)
+{
+    size_t n = strlen(op);
+    if (n == 0 || n > 48)
+        return cw_error_set(err, CW_EINVAL, "op name must be 1 to 48 characters");
+    for (const char *c = op; *c; c++)
+        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '.'))
+            return cw_error_set(err, CW_EINVAL, "op name \"%s\" may use only a-z, 0-9, _ and .", op);
+    for (int i = 0; i < g->host->nreserved; i++)
+        if (strcmp(g->host->reserved[i], op) == 0)
+            return cw_error_set(err, CW_EEXIST, "op \"%s\" is handled by the core", op);
+    lua_pushvalue(g->L, idx);
+    int ref = luaL_ref(g->L, LUA_REGISTRYINDEX);
+    cw_op_entry *e = find_op(g, op);
+    if (e) {
+        luaL_unref(g->L, LUA_REGISTRYINDEX, e->ref);
+        e->ref = ref;
+        return 0;
+    }
+    if (g->nops == g->capops) {
+        int cap = g->capops ? g->capops * 2 : 16;
+        cw_op_entry *ops = realloc(g->ops, sizeof *ops * (size_t)cap);
+        if (!ops) {
+            luaL_unref(g->L, LUA_REGISTRYINDEX, ref);
+            return cw_error_set(err, CW_ENOMEM, "out of memory");
+        }
+        g->ops = ops;
+        g->capops = cap;
+    }
+    g->ops[g->nops].name = strdup(op);
+    if (!g->ops[g->nops].name) {
+        luaL_unref(g->L, LUA_REGISTRYINDEX, ref);
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    }
+    g->ops[g->nops++].ref = ref;
+    return 0;
+}
+
+int cw_host_has_op(const cw_host *h, const char *op)
+{
+    return find_op(h->live, op) != NULL;
+}
+
+void cw_host_list_ops(const cw_host *h, cw_strbuf *out)
+{
+    for (int i = 0; h->live && i < h->live->nops; i++) {
+        if (i)
+            cw_strbuf_puts(out, ",");
+        cw_strbuf_puts(out, h->live->ops[i].name);
+    }
+}
+
+/* Runs inside the protected call: (handler, payload, conn) → encoded body. */
+static int l_dispatch(lua_State *L)
+{
+    cw_gen *g = cw_gen_of(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g->decode_ref);
+    lua_pushvalue(L, 2);
+    lua_call(L, 1, 1); /* 4: request table */
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 4);
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, 3);
+    lua_setfield(L, -2, "conn");
+    lua_pushinteger(L, (lua_Integer)g->number);
+    lua_setfield(L, -2, "generation");
+    lua_call(L, 2, 1); /* 5: result */
+    if (lua_isnil(L, 5)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+    }
+    if (!lua_istable(L, 5))
+        return luaL_error(L, "op handler must return a table or nil, not a %s",
+                          luaL_typename(L, 5));
+    /* The envelope's keys belong to the core. */
+    lua_pushnil(L);
+    lua_setfield(L, 5, "id");
+    lua_pushnil(L);
+    lua_setfield(L, 5, "ok");
+    lua_pushnil(L);
+    lua_setfield(L, 5, "error");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g->encode_ref);
+    lua_pushvalue(L, 5);
+    lua_call(L, 1, 1);
+    const char *s = lua_tostring(L, -1);
+    if (!s || s[0] != '{')
+        return luaL_error(L, "op handler must return a table with string keys (got a list)");
+    return 1;
+}
+
+static int valid_code(const char *c)
+{
+    size_t n = strlen(c);
+    if (n == 0 || n >= 48)
+        return 0;
+    for (; *c; c++)
+        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_'))
+            return 0;
+    return 1;
+}
+
+int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
+                    uint64_t conn_id, cw_op_result *res)
+{
+    cw_gen *g = h->live;
+    cw_op_entry *e = find_op(g, op);
+    if (!e)
+        return CW_ENOTFOUND;
+    lua_State *L = g->L;
+    lua_pushcfunction(L, l_dispatch);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref);
+    lua_pushlstring(L, payload, len);
+    lua_pushnumber(L, (lua_Number)conn_id);
+    if (cw_gen_pcall(g, 3, 1, h->cfg.budget_ms) == 0) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        res->ok = 1;
+        cw_strbuf_append(&res->body, s, n);
+        lua_pop(L, 1);
+        return 0;
+    }
+    res->ok = 0;
+    if (lua_istable(L, -1)) { /* structured error from chaos.fail / error{code=…} */
+        lua_getfield(L, -1, "code");
+        lua_getfield(L, -2, "message");
+        const char *code = lua_tostring(L, -2);
+        const char *msg = lua_tostring(L, -1);
+        if (code && valid_code(code)) {
+            snprintf(res->code, sizeof res->code, "%s", code);
+            cw_strbuf_puts(&res->message, msg ? msg : code);
+            lua_pop(L, 3);
+            return 0;
+        }
+        lua_pop(L, 2);
+    }
+    cw_gen_log_error(g, "op", op);
+    if (g->timed_out) {
+        snprintf(res->code, sizeof res->code, "script_timeout");
+        cw_strbuf_printf(&res->message, "the handler for \"%s\" ran past its %d ms budget", op,
+                         h->cfg.budget_ms);
+    } else {
+        snprintf(res->code, sizeof res->code, "internal");
+        cw_strbuf_printf(&res->message, "the handler for \"%s\" failed", op);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+void cw_op_result_free(cw_op_result *res)
+{
+    cw_strbuf_free(&res->body);
+    cw_strbuf_free(&res->message);
+}
+
+/* ---- introspection, clock, random ---------------------------------------- */
+
+unsigned cw_host_generation(const cw_host *h)
+{
+    return h->live ? h->live->number : 0;
+}
+
+size_t cw_host_lua_memory(const cw_host *h)
+{
+    if (!h->live)
+        return 0;
+    lua_State *L = h->live->L;
+    return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+}
+
+uint64_t cw_host_errors(const cw_host *h)
+{
+    return h->errors;
+}
+
+int cw_host_advance(cw_host *h, double seconds, cw_error *err)
+{
+    if (h->cfg.base)
+        return cw_error_set(err, CW_ESTATE, "the clock only advances by hand offline");
+    if (!(seconds >= 0))
+        return cw_error_set(err, CW_EINVAL, "cannot advance the clock by %g s", seconds);
+    return cw_timers_advance(h, seconds);
+}
+
+int cw_host_run_file(cw_host *h, const char *path, cw_error *err)
+{
+    cw_gen *g = h->live;
+    lua_State *L = g->L;
+    if (luaL_loadfile(L, path) != 0) {
+        cw_error_set(err, CW_ESCRIPT, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return CW_ESCRIPT;
+    }
+    if (cw_gen_pcall(g, 0, 0, h->cfg.load_budget_ms) != 0) {
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "message");
+            cw_error_set(err, CW_ESCRIPT, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+            lua_pop(L, 1);
+        } else {
+            cw_error_set(err, CW_ESCRIPT, "%s", lua_tostring(L, -1));
+        }
+        lua_pop(L, 1);
+        return CW_ESCRIPT;
+    }
+    return 0;
+}
+
+double cw_gen_now(cw_gen *g)
+{
+    cw_host *h = g->host;
+    if (!h->cfg.base)
+        return h->offline_clock;
+    return (double)(cw_now_ns() - h->start_ns) / 1e9;
+}
+
+int cw_gen_set_clock(cw_gen *g, double t)
+{
+    if (g->host->cfg.base)
+        return CW_ESTATE;
+    g->host->offline_clock = t;
+    return 0;
+}
+
+uint64_t cw_gen_random(cw_gen *g)
+{
+    return cw_rng_next(&g->host->rng);
+}
+
+int cw_gen_seed(cw_gen *g, uint64_t seed)
+{
+    if (g->host->cfg.base)
+        return CW_ESTATE;
+    cw_rng_seed(&g->host->rng, seed);
+    return 0;
+}
+
+unsigned cw_gen_number(cw_gen *g)
+{
+    return g->number;
+}
+
+int cw_gen_advance(cw_gen *g, double seconds, cw_error *err)
+{
+    return cw_host_advance(g->host, seconds, err);
+}

@@ -1,0 +1,16 @@
+/* ctl.h — chaosctl subcommands. Each returns the process exit code:
+ * 0 success, 1 the server or the operation failed, 2 bad usage or bad input. */
+#ifndef CW_TOOLS_CTL_H
+#define CW_TOOLS_CTL_H
+
+#include <stdio.h>
+
+/* `chaosctl stats resolve …` — offline stat resolution (ctl_stats.c). argv[0] == "stats". */
+int ctl_stats_main(int argc, char **argv);
+/* `chaosctl script FILE.lua` — runs a Lua file in the offline host (ctl_script.c). */
+int ctl_script_main(int argc, char **argv);
+/* `chaosctl status|reload|shutdown|raw …` — talks to the admin console (ctl_admin.c). */
+int ctl_admin_main(int argc, char **argv);
+void ctl_admin_usage(FILE *out); /* the admin part of `chaosctl --help` (ctl_admin.c) */
+
+#endif

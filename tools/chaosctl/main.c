@@ -1,0 +1,46 @@
+/* chaosctl — the operator and designer CLI. */
+#include "tools/chaosctl/ctl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: chaosctl COMMAND [options]\n"
+            "\n"
+            "Server commands (through the admin console):\n"
+            "  status                  uptime, connections, generation, Lua memory, loop lag\n"
+            "  reload                  rebuild content from disk (refused with every error)\n"
+            "  shutdown [REASON]       graceful shutdown\n"
+            "  raw LINE…               send one console line, print the answer\n"
+            "\n"
+            "Offline commands (no server needed):\n"
+            "  script FILE.lua         run a Lua file in a full offline host (content loaded)\n"
+            "  stats resolve …         resolve stat inputs (chaosctl stats --help)\n"
+            "\n");
+    ctl_admin_usage(out);
+    fprintf(out, "\nExit codes: 0 success, 1 failure, 2 bad usage or input.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "stats"))
+        return ctl_stats_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "script"))
+        return ctl_script_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "status") || !strcmp(cmd, "reload") || !strcmp(cmd, "shutdown") ||
+        !strcmp(cmd, "raw"))
+        return ctl_admin_main(argc - 1, argv + 1);
+    /* Options may come before the command: let the admin client sort it out. */
+    if (cmd[0] == '-')
+        return ctl_admin_main(argc - 1, argv + 1);
+    fprintf(stderr, "chaosctl: unknown command \"%s\" (see chaosctl --help)\n", cmd);
+    return 2;
+}
