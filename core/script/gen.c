@@ -32,11 +32,43 @@ cw_gen *cw_gen_of(lua_State *L)
  * is interrupted again outside its pcall. */
 static void budget_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
     cw_gen *g = cw_gen_of(L);
     if (g && g->deadline_ns && cw_now_ns() > g->deadline_ns) {
         g->timed_out = 1;
+        if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+            luaL_error(L, "%s:%d: script exceeded its %d ms budget", ar->short_src,
+                       ar->currentline, g->budget_ms);
         luaL_error(L, "script exceeded its %d ms budget", g->budget_ms);
+    }
+}
+
+/* pcall, xpcall and coroutine.resume catch errors, so a script could swallow
+ * the budget error in a loop. Each is wrapped: once the call in progress has
+ * run out of budget, returning through any of them raises again. */
+static int guarded(lua_State *L)
+{
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    cw_gen *g = cw_gen_of(L);
+    if (g && g->timed_out && g->deadline_ns)
+        return luaL_error(L, "script exceeded its %d ms budget", g->budget_ms);
+    return lua_gettop(L);
+}
+
+static void guard(lua_State *L, const char *table, const char *name)
+{
+    if (table) {
+        lua_getglobal(L, table);
+        lua_getfield(L, -1, name);
+        lua_pushcclosure(L, guarded, 1);
+        lua_setfield(L, -2, name);
+        lua_pop(L, 1);
+    } else {
+        lua_getglobal(L, name);
+        lua_pushcclosure(L, guarded, 1);
+        lua_setglobal(L, name);
     }
 }
 
@@ -286,6 +318,10 @@ static int setup_state(cw_gen *g, cw_strbuf *errors)
     lua_pushlightuserdata(L, g);
     lua_rawset(L, LUA_REGISTRYINDEX);
     lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1000);
+
+    guard(L, NULL, "pcall");
+    guard(L, NULL, "xpcall");
+    guard(L, "coroutine", "resume");
 
     /* No process exit from content; modules only from scripts/, no C modules. */
     lua_getglobal(L, "os");

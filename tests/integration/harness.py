@@ -1,0 +1,286 @@
+"""Integration-test harness: a real chaosd on free loopback ports.
+
+Each Server copies scripts/ and content/ into a temporary directory (so a test
+can edit content and reload), starts build/bin/chaosd with its own var dir and
+ports, and waits until all three listeners answer. Client speaks the framed
+JSON protocol; Admin speaks the console's line protocol.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SRC = os.environ.get("CHAOS_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BIN = os.environ.get("CHAOS_BIN", os.path.join(SRC, "build", "bin"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, extra=None, content=None, env=None):
+        self.dir = tempfile.mkdtemp(prefix="chaos-it-")
+        self.scripts = os.path.join(self.dir, "scripts")
+        self.content = os.path.join(self.dir, "content")
+        shutil.copytree(os.path.join(SRC, "scripts"), self.scripts)
+        if content is None:
+            shutil.copytree(os.path.join(SRC, "content"), self.content)
+        else:
+            os.makedirs(self.content)
+            for name, text in content.items():
+                self.write_content(name, text)
+        self.var = os.path.join(self.dir, "var")
+        self.port, self.admin_port, self.http_port = free_port(), free_port(), free_port()
+        self.token = "test-token-0123456789abcdef"
+        self.log_path = os.path.join(self.dir, "chaosd.log")
+        self.args = [
+            os.path.join(BIN, "chaosd"),
+            "--port", str(self.port), "--admin-port", str(self.admin_port),
+            "--http-port", str(self.http_port), "--scripts", self.scripts,
+            "--content", self.content, "--var", self.var,
+            "--set", "admin.token=" + self.token, "--log-level", "debug",
+        ] + (extra or [])
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.clients = []
+
+    def write_content(self, name, text):
+        path = os.path.join(self.content, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # Write then rename so the watcher never sees half a file.
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+        return path
+
+    def start(self, wait=True):
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=self.logf, stderr=self.logf, env=self.env)
+        if wait:
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("chaosd exited with %s:\n%s" % (self.proc.returncode, self.log()))
+                try:
+                    for p in (self.port, self.admin_port, self.http_port):
+                        socket.create_connection(("127.0.0.1", p), timeout=1).close()
+                    return self
+                except OSError:
+                    time.sleep(0.05)
+            raise RuntimeError("chaosd did not start:\n" + self.log())
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_records(self):
+        out = []
+        for line in self.log().splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        rc = self.proc.returncode if self.proc else None
+        if self.proc:
+            self.logf.close()
+        return rc
+
+    def cleanup(self):
+        for c in self.clients:
+            c.close()
+        self.clients = []
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def client(self, **kw):
+        c = Client(self.port, **kw)
+        self.clients.append(c)
+        return c
+
+    def wait_connections(self, n, timeout=10):
+        """Waits until the server counts n open game connections."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status, body = self.http_get("/healthz")
+            if json.loads(body)["connections"] == n:
+                return
+            time.sleep(0.02)
+        raise AssertionError("server never reached %d connections" % n)
+
+    def admin(self, auth=True):
+        a = Admin(self.admin_port)
+        if auth:
+            reply = a.cmd("auth " + self.token)
+            assert reply.get("ok") is True, reply
+        return a
+
+    def http_get(self, path):
+        s = socket.create_connection(("127.0.0.1", self.http_port), timeout=5)
+        s.sendall(("GET %s HTTP/1.0\r\nHost: x\r\n\r\n" % path).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = int(head.split(b" ")[1])
+        return status, body.decode()
+
+
+def frame(payload):
+    if isinstance(payload, dict):
+        payload = json.dumps(payload)
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack(">I", len(payload)) + payload
+
+
+class Client:
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        self.next_id = 1
+        self.events = []
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def send(self, obj):
+        self.sock.sendall(frame(obj))
+
+    def recv(self):
+        """Next frame as a dict, or None when the server closed the connection."""
+        while True:
+            if len(self.buf) >= 4:
+                (n,) = struct.unpack(">I", self.buf[:4])
+                if len(self.buf) >= 4 + n:
+                    payload = self.buf[4:4 + n]
+                    self.buf = self.buf[4 + n:]
+                    return json.loads(payload)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def request(self, op, **fields):
+        rid = self.next_id
+        self.next_id += 1
+        msg = {"op": op, "id": rid}
+        msg.update(fields)
+        self.send(msg)
+        return self.reply(rid)
+
+    def reply(self, rid):
+        while True:
+            m = self.recv()
+            if m is None:
+                raise ConnectionError("closed while waiting for reply %r" % (rid,))
+            if "ev" in m:
+                self.events.append(m)
+                continue
+            if m.get("id") == rid:
+                return m
+            raise AssertionError("unexpected frame %r while waiting for %r" % (m, rid))
+
+    def closed(self, timeout=5):
+        """True when the server closes the connection within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+    def __del__(self):
+        try:
+            self.sock.close()
+        except Exception:
+            pass
+
+
+class Admin:
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.f = self.sock.makefile("rb")
+
+    def __del__(self):
+        try:
+            self.f.close()
+            self.sock.close()
+        except Exception:
+            pass
+
+    def cmd(self, line):
+        self.sock.sendall((line + "\n").encode())
+        reply = self.f.readline()
+        if not reply:
+            return None
+        return json.loads(reply)
+
+    def close(self):
+        self.sock.close()
+
+
+class ServerTest(unittest.TestCase):
+    """A test case with one fresh server per test (override server_args)."""
+
+    server_args = None
+    server_content = None
+
+    def setUp(self):
+        self.server = Server(extra=self.server_args, content=self.server_content).start()
+
+    def tearDown(self):
+        for c in self.server.clients:
+            c.close()
+        rc = self.server.stop()
+        log = self.server.log()
+        self.server.cleanup()
+        # A sanitizer report or a crash on the way out is a failure of the test.
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("runtime error:", log)
+        self.assertNotIn("ERROR: LeakSanitizer", log)
+        self.assertEqual(rc, 0, "chaosd exit code %r; log:\n%s" % (rc, log[-4000:]))
+
+
+def main():
+    unittest.main(verbosity=2)

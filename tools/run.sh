@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds chaosd and starts it with the demo content on the embedded default
+# store: game 127.0.0.1:7777, admin console 127.0.0.1:7778, HTTP 127.0.0.1:7780.
+# Runtime data (admin token, database) goes under ./var/. Extra arguments go
+# to chaosd (see build/bin/chaosd --help).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHAOS_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target chaosd chaosctl chaos-load
+echo "chaosd: game 127.0.0.1:7777, admin 127.0.0.1:7778 (token in var/admin.token), http 127.0.0.1:7780" >&2
+exec build/bin/chaosd --var var --set lua.watch_ms=1000 "$@"
