@@ -38,11 +38,23 @@ static int cmd_reload(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     uint64_t t0 = cw_now_ns();
     int rc = cw_server_reload(s, &errors);
     if (rc != 0) {
-        /* Drop the trailing newline; every error stays on its own line. */
-        if (errors.len && errors.data[errors.len - 1] == '\n')
-            errors.data[--errors.len] = '\0';
-        cw_error_set(err, CW_ESCRIPT, "reload refused; generation %u keeps serving:\n%s",
-                     cw_host_generation(s->host), errors.data ? errors.data : "");
+        /* One array entry per error, "file:line: message", as the console expects. */
+        cw_strbuf_puts(out, "\"errors\":[");
+        int n = 0;
+        for (char *line = errors.data; line && *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            if (*line) {
+                if (n++)
+                    cw_strbuf_puts(out, ",");
+                cw_strbuf_json_str(out, line);
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        cw_strbuf_puts(out, "]");
+        cw_error_set(err, CW_ESCRIPT, "reload refused (%d error%s); generation %u keeps serving",
+                     n, n == 1 ? "" : "s", cw_host_generation(s->host));
         cw_strbuf_free(&errors);
         return CW_ESCRIPT;
     }

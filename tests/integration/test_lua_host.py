@@ -85,9 +85,10 @@ class LuaHost(ServerTest):
         adm = self.server.admin()
         r = adm.cmd("reload")
         self.assertFalse(r["ok"])
-        text = r["error"]["message"] + str(r.get("errors", ""))
-        self.assertIn("main.lua:4", text)        # syntax error: file and line
-        self.assertIn("zz_other.lua:4", text)    # and every other error too
+        self.assertEqual(r["error"]["code"], "escript")
+        self.assertEqual(len(r["errors"]), 2, r)
+        self.assertIn("main.lua:4", r["errors"][0])      # syntax error: file and line
+        self.assertIn("zz_other.lua:4", r["errors"][1])  # and every other error too
         self.assertEqual(c.request("version")["v"], "one")
         st = adm.cmd("status")
         self.assertEqual(st["generation"], 1)
@@ -118,15 +119,16 @@ class LuaHost(ServerTest):
         self.server.write_content("main.lua", GOOD + '\nchaos.on_op("ping", function() end)\n')
         r = self.server.admin().cmd("reload")
         self.assertFalse(r["ok"])
-        self.assertIn("handled by the core", r["error"]["message"])
+        self.assertIn("handled by the core", " ".join(r["errors"]))
 
     def test_content_must_not_create_globals(self):
         self.server.write_content("main.lua", GOOD + "\nleaked = 1\n")
         r = self.server.admin().cmd("reload")
         self.assertFalse(r["ok"])
         line = (GOOD + "\nleaked = 1\n").splitlines().index("leaked = 1") + 1
-        self.assertIn("main.lua:%d" % line, r["error"]["message"])
-        self.assertIn("undeclared global 'leaked'", r["error"]["message"])
+        self.assertEqual(len(r["errors"]), 1, r)
+        self.assertIn("main.lua:%d" % line, r["errors"][0])
+        self.assertIn("undeclared global 'leaked'", r["errors"][0])
 
 
 class Watch(ServerTest):
