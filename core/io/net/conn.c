@@ -1,0 +1,374 @@
+/* conn.c — one connection: the read loop (framing, parsing, rate limit),
+ * queuing replies with the output cap, close-after-flush, and dropping.
+ *
+ * A connection is never freed synchronously: cw_conn_kill_ marks it DEAD,
+ * stops its I/O and puts it on the net's reap list; the reaper event calls
+ * on_close and frees on the next loop iteration. So a handler can close or
+ * overflow any connection (its own included) from anywhere. */
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/io/net/frame.h"
+#include "core/io/net/net_internal.h"
+#include "core/io/net/request.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void conn_readcb(struct bufferevent *bev, void *arg);
+static void conn_writecb(struct bufferevent *bev, void *arg);
+static void conn_eventcb(struct bufferevent *bev, short what, void *arg);
+
+cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
+{
+    cw_conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->bev = bufferevent_socket_new(n->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        free(c);
+        return NULL;
+    }
+    c->net = n;
+    c->state = CONN_OPEN;
+    c->last_frame_ns = now_ns;
+    snprintf(c->peer, sizeof c->peer, "%s", peer);
+    cw_tokenbucket_init(&c->tb, n->cfg.rate, n->cfg.burst, now_ns);
+    bufferevent_setcb(c->bev, conn_readcb, NULL, conn_eventcb, c);
+    bufferevent_enable(c->bev, EV_READ);
+    return c;
+}
+
+void cw_conn_free_(cw_conn *c)
+{
+    if (c->bev && c->graceful)
+        cw_net_linger_(c->net, c->bev);
+    else if (c->bev)
+        bufferevent_free(c->bev);
+    free(c->strikes);
+    free(c);
+}
+
+static void set_reason(cw_conn *c, const char *reason)
+{
+    snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "server_closed");
+}
+
+void cw_conn_kill_(cw_conn *c, const char *reason)
+{
+    if (c->state == CONN_DEAD) return;
+    /* A closing connection keeps the reason it was closed with. */
+    if (c->state == CONN_OPEN) set_reason(c, reason);
+    c->state = CONN_DEAD;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+    /* Release the unsent bytes now: an overflowing client must not keep its
+     * megabyte until the reaper runs. */
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_drain(out, evbuffer_get_length(out));
+    cw_net_schedule_reap_(c->net, c);
+}
+
+/* ---- output ----------------------------------------------------------- */
+
+int cw_conn_queue_(cw_conn *c, const void *frame, size_t len)
+{
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    cw_net *n = c->net;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_add(out, frame, len) != 0) {
+        cw_log(CW_LOG_WARN, "conn_output_failed", CW_I("conn", (int64_t)c->id), CW_END);
+        cw_conn_kill_(c, "io_error");
+        return CW_ENOMEM;
+    }
+    cw_counter_add(n->m_frames_out, 1);
+    cw_counter_add(n->m_bytes_out, len);
+    size_t pending = evbuffer_get_length(out);
+    if (pending > n->cfg.max_output) {
+        cw_log(CW_LOG_WARN, "conn_output_overflow", CW_I("conn", (int64_t)c->id),
+               CW_S("peer", c->peer), CW_I("pending", (int64_t)pending), CW_END);
+        cw_conn_kill_(c, "output_overflow");
+        return CW_ELIMIT;
+    }
+    return 0;
+}
+
+int cw_conn_send(cw_conn *c, const char *json, size_t len)
+{
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    if (len > UINT32_MAX) return CW_EINVAL;
+    cw_strbuf *b = &c->net->scratch;
+    cw_strbuf_reset(b);
+    uint8_t hdr[4];
+    cw_frame_header(hdr, (uint32_t)len);
+    if (cw_strbuf_append(b, (const char *)hdr, 4) || cw_strbuf_append(b, json, len))
+        return CW_ENOMEM;
+    return cw_conn_queue_(c, b->data, b->len);
+}
+
+/* Starts a reply in the scratch buffer: 4 placeholder header bytes, then
+ * {"id":<id>, */
+static int reply_begin(cw_strbuf *b, const char *id_json)
+{
+    cw_strbuf_reset(b);
+    int rc = cw_strbuf_append(b, "\0\0\0\0{\"id\":", 10);
+    rc |= cw_strbuf_puts(b, id_json ? id_json : "null");
+    return rc;
+}
+
+static int reply_finish(cw_conn *c, cw_strbuf *b, int rc)
+{
+    if (rc) return CW_ENOMEM;
+    if (b->len - 4 > UINT32_MAX) return CW_EINVAL;
+    cw_frame_header((uint8_t *)b->data, (uint32_t)(b->len - 4));
+    return cw_conn_queue_(c, b->data, b->len);
+}
+
+static int is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+int cw_conn_reply_ok(cw_conn *c, const char *id_json, const char *body, size_t body_len)
+{
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    /* The body's members are what lies between its outer braces. */
+    const char *in = NULL;
+    size_t in_len = 0;
+    if (body) {
+        size_t lo = 0, hi = body_len;
+        while (lo < hi && is_space(body[lo]))
+            lo++;
+        while (hi > lo && is_space(body[hi - 1]))
+            hi--;
+        if (hi - lo < 2 || body[lo] != '{' || body[hi - 1] != '}') return CW_EINVAL;
+        lo++;
+        hi--;
+        while (lo < hi && is_space(body[lo]))
+            lo++;
+        while (hi > lo && is_space(body[hi - 1]))
+            hi--;
+        in = body + lo;
+        in_len = hi - lo;
+    }
+    cw_strbuf *b = &c->net->scratch;
+    int rc = reply_begin(b, id_json);
+    rc |= cw_strbuf_append(b, ",\"ok\":true", 10);
+    if (in_len) {
+        rc |= cw_strbuf_append(b, ",", 1);
+        rc |= cw_strbuf_append(b, in, in_len);
+    }
+    rc |= cw_strbuf_append(b, "}", 1);
+    return reply_finish(c, b, rc);
+}
+
+int cw_conn_reply_error(cw_conn *c, const char *id_json, const char *code, const char *message)
+{
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    cw_strbuf *b = &c->net->scratch;
+    int rc = reply_begin(b, id_json);
+    rc |= cw_strbuf_puts(b, ",\"error\":{\"code\":");
+    rc |= cw_strbuf_json_str(b, code ? code : CW_PROTO_INTERNAL);
+    rc |= cw_strbuf_puts(b, ",\"message\":");
+    rc |= cw_strbuf_json_str(b, message ? message : "");
+    rc |= cw_strbuf_append(b, "}}", 2);
+    return reply_finish(c, b, rc);
+}
+
+/* ---- closing ---------------------------------------------------------- */
+
+static void finish_if_flushed(cw_conn *c)
+{
+    if (c->state == CONN_CLOSING && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        c->graceful = 1; /* reaped into a linger (linger.c), not a hard close */
+        cw_conn_kill_(c, c->reason);
+    }
+}
+
+void cw_conn_close(cw_conn *c, const char *reason)
+{
+    if (c->state != CONN_OPEN) return;
+    set_reason(c, reason);
+    c->state = CONN_CLOSING;
+    c->deadline_ns = cw_now_ns() + (uint64_t)c->net->cfg.close_linger_ms * 1000000ull;
+    /* Reading goes on (input is discarded, see conn_readcb): closing with
+     * unread input would reset the connection and lose the last frames. */
+    bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+    finish_if_flushed(c);
+}
+
+static void conn_writecb(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    finish_if_flushed(arg);
+}
+
+void cw_conn_sweep_(cw_conn *c, uint64_t now_ns)
+{
+    const cw_net_config *cfg = &c->net->cfg;
+    if (c->state == CONN_OPEN && cfg->idle_timeout_ms > 0 &&
+        now_ns - c->last_frame_ns > (uint64_t)cfg->idle_timeout_ms * 1000000ull) {
+        cw_log(CW_LOG_DEBUG, "conn_idle", CW_I("conn", (int64_t)c->id), CW_END);
+        cw_conn_close(c, "idle_timeout");
+    } else if (c->state == CONN_CLOSING && now_ns > c->deadline_ns) {
+        cw_log(CW_LOG_DEBUG, "conn_linger_expired", CW_I("conn", (int64_t)c->id), CW_END);
+        cw_conn_kill_(c, c->reason);
+    }
+}
+
+static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+    cw_conn *c = arg;
+    if (what & BEV_EVENT_EOF) {
+        /* A half-close still gets the answers already queued. */
+        if (c->state == CONN_OPEN && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+            cw_conn_close(c, "client_closed");
+        else
+            cw_conn_kill_(c, "client_closed");
+    } else if (what & BEV_EVENT_ERROR) {
+        int e = EVUTIL_SOCKET_ERROR();
+        int reset = e == ECONNRESET || e == EPIPE;
+        cw_log(reset ? CW_LOG_DEBUG : CW_LOG_WARN, "conn_io_error", CW_I("conn", (int64_t)c->id),
+               CW_S("peer", c->peer), CW_S("error", evutil_socket_error_to_string(e)), CW_END);
+        cw_conn_kill_(c, reset ? "client_closed" : "io_error");
+    }
+}
+
+/* ---- input ------------------------------------------------------------ */
+
+static void strike(cw_conn *c, uint64_t now)
+{
+    int k = c->net->cfg.abuse_strikes;
+    if (k <= 0) return;
+    if (!c->strikes) {
+        c->strikes = calloc((size_t)k, sizeof *c->strikes);
+        if (!c->strikes) return;
+    }
+    c->strikes[c->strike_pos] = now;
+    c->strike_pos = (c->strike_pos + 1) % k;
+    if (c->nstrikes < k) c->nstrikes++;
+    /* Full ring: the slot about to be overwritten holds the oldest of the
+     * last k strikes. */
+    if (c->nstrikes == k && now - c->strikes[c->strike_pos] <= CW_NET_ABUSE_WINDOW_NS) {
+        cw_log(CW_LOG_WARN, "conn_rate_abuse", CW_I("conn", (int64_t)c->id), CW_S("peer", c->peer),
+               CW_I("strikes", k), CW_END);
+        cw_conn_close(c, "rate_abuse");
+    }
+}
+
+static void handle_frame(cw_conn *c, const char *payload, size_t len, uint64_t now)
+{
+    cw_net *n = c->net;
+    cw_request_parsed rp;
+    cw_error err;
+    cw_counter_add(n->m_frames_in, 1);
+    c->last_frame_ns = now;
+    /* Every frame costs a token, malformed ones too; the id is needed even
+     * for a rate_limited answer, so parsing comes first. */
+    int rc = cw_request_parse(payload, len, &rp, &err);
+    if (!cw_tokenbucket_take(&c->tb, 1, now)) {
+        cw_conn_reply_error(c, rp.req.id_json, CW_PROTO_RATE_LIMITED, "too many requests");
+        cw_net_count_perr_(n, CW_PROTO_RATE_LIMITED);
+        strike(c, now);
+    } else if (rc != 0) {
+        cw_log(CW_LOG_DEBUG, "conn_bad_request", CW_I("conn", (int64_t)c->id),
+               CW_S("code", rp.code), CW_S("message", err.msg), CW_END);
+        cw_conn_reply_error(c, rp.req.id_json, rp.code, err.msg);
+        cw_net_count_perr_(n, rp.code);
+    } else if (n->h.on_request) {
+        n->h.on_request(n->h.ud, c, &rp.req);
+    }
+    cw_request_release(&rp);
+}
+
+static void frame_too_large(cw_conn *c, size_t announced)
+{
+    cw_net *n = c->net;
+    char msg[128];
+    snprintf(msg, sizeof msg, "frame of %zu bytes exceeds the %zu-byte limit", announced,
+             n->cfg.max_frame);
+    cw_log(CW_LOG_WARN, "conn_frame_too_large", CW_I("conn", (int64_t)c->id), CW_S("peer", c->peer),
+           CW_I("length", (int64_t)announced), CW_END);
+    cw_conn_reply_error(c, NULL, CW_PROTO_FRAME_TOO_LARGE, msg);
+    cw_net_count_perr_(n, CW_PROTO_FRAME_TOO_LARGE);
+    cw_conn_close(c, "frame_too_large");
+}
+
+/* The payload of the complete frame at the head of `in` (need = 4 + length
+ * bytes): in place when it lies in one evbuffer chain, else copied into the
+ * net's reassembly buffer (allocated once, max_frame + 4 bytes). */
+static const uint8_t *frame_bytes(cw_net *n, struct evbuffer *in, size_t need)
+{
+    struct evbuffer_iovec v;
+    if (evbuffer_peek(in, (ev_ssize_t)need, NULL, &v, 1) >= 1 && v.iov_len >= need)
+        return v.iov_base;
+    if (!n->rbuf) {
+        n->rbuf = malloc(n->cfg.max_frame + CW_FRAME_HEADER);
+        if (!n->rbuf) return NULL;
+    }
+    evbuffer_copyout(in, n->rbuf, need);
+    return n->rbuf;
+}
+
+static void conn_readcb(struct bufferevent *bev, void *arg)
+{
+    cw_conn *c = arg;
+    cw_net *n = c->net;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t avail = evbuffer_get_length(in);
+    cw_counter_add(n->m_bytes_in, avail - c->in_seen);
+    uint64_t now = cw_now_ns();
+    while (c->state == CONN_OPEN && (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
+        uint8_t hdr[CW_FRAME_HEADER];
+        const uint8_t *payload;
+        size_t plen, used;
+        evbuffer_copyout(in, hdr, sizeof hdr);
+        int rc = cw_frame_decode(hdr, sizeof hdr, n->cfg.max_frame, &payload, &plen, &used);
+        if (rc == CW_FRAME_TOO_LARGE) {
+            frame_too_large(c, plen);
+            break;
+        }
+        size_t need = CW_FRAME_HEADER + plen;
+        if (avail < need) break; /* the rest of this frame has not arrived */
+        const uint8_t *buf = frame_bytes(n, in, need);
+        if (!buf) {
+            cw_conn_kill_(c, "io_error");
+            break;
+        }
+        rc = cw_frame_decode(buf, need, n->cfg.max_frame, &payload, &plen, &used);
+        if (rc != CW_FRAME_OK) { /* cannot happen: the header was checked */
+            cw_conn_kill_(c, "io_error");
+            break;
+        }
+        handle_frame(c, (const char *)payload, plen, now);
+        evbuffer_drain(in, used);
+    }
+    if (c->state != CONN_OPEN) /* closing: the rest of the input is dropped */
+        evbuffer_drain(in, evbuffer_get_length(in));
+    c->in_seen = evbuffer_get_length(in);
+}
+
+/* ---- accessors -------------------------------------------------------- */
+
+uint64_t cw_conn_id(const cw_conn *c)
+{
+    return c->id;
+}
+
+const char *cw_conn_peer(const cw_conn *c)
+{
+    return c->peer;
+}
+
+void cw_conn_set_ud(cw_conn *c, void *ud)
+{
+    c->ud = ud;
+}
+
+void *cw_conn_ud(const cw_conn *c)
+{
+    return c->ud;
+}

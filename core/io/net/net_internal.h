@@ -1,0 +1,118 @@
+/* net_internal.h — private structures shared by server.c and conn.c. Not part
+ * of the API: nothing outside core/io/net includes this. */
+#ifndef CW_IO_NET_INTERNAL_H
+#define CW_IO_NET_INTERNAL_H
+
+#include "core/base/metrics.h"
+#include "core/base/strbuf.h"
+#include "core/base/tokenbucket.h"
+#include "core/io/net/net.h"
+
+#include <stdint.h>
+
+struct bufferevent;
+struct event;
+struct evconnlistener;
+
+/* Connection ids are (accept sequence << CW_NET_SLOT_BITS) | slot: strictly
+ * increasing, never reused, and the low bits index the slot table. */
+#define CW_NET_SLOT_BITS 24
+#define CW_NET_SLOT_MASK ((1u << CW_NET_SLOT_BITS) - 1)
+#define CW_NET_ABUSE_WINDOW_NS (10ull * 1000000000ull)
+/* After a graceful close has flushed: how long to wait for the peer's FIN. */
+#define CW_NET_LINGER_MS 2000
+
+typedef struct cw_linger cw_linger;
+
+enum { CONN_OPEN, CONN_CLOSING, CONN_DEAD };
+
+/* Metric label sets (index = enum order). */
+enum {
+    PERR_BAD_JSON,
+    PERR_NOT_OBJECT,
+    PERR_MISSING_OP,
+    PERR_BAD_FIELD,
+    PERR_FRAME_TOO_LARGE,
+    PERR_RATE_LIMITED,
+    PERR_SERVER_BUSY,
+    PERR_INTERNAL,
+    PERR_COUNT
+};
+enum {
+    DISC_CLIENT_CLOSED,
+    DISC_IDLE_TIMEOUT,
+    DISC_FRAME_TOO_LARGE,
+    DISC_OUTPUT_OVERFLOW,
+    DISC_RATE_ABUSE,
+    DISC_SHUTDOWN,
+    DISC_SERVER_CLOSED,
+    DISC_IO_ERROR,
+    DISC_SERVER_BUSY,
+    DISC_COUNT
+};
+
+struct cw_conn {
+    cw_net *net;
+    struct bufferevent *bev;
+    uint64_t id;
+    uint32_t slot;
+    uint8_t state;
+    uint8_t graceful;       /* DEAD after a completed flush: linger instead of a hard close */
+    char reason[32];        /* why it is closing / was dropped */
+    uint64_t last_frame_ns; /* accept time until the first frame */
+    uint64_t deadline_ns;   /* CLOSING: give up flushing at this time */
+    size_t in_seen;         /* input bytes already counted in bytes_in */
+    cw_tokenbucket tb;
+    uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
+    int nstrikes, strike_pos;
+    void *ud;
+    cw_conn *next_dead; /* reap list */
+    char peer[56];
+};
+
+struct cw_net {
+    struct event_base *base;
+    cw_net_config cfg;
+    char *host; /* cfg.host points here */
+    cw_net_handler h;
+    struct evconnlistener *listener;
+    struct event *sweep;        /* idle / linger sweep */
+    struct event *reaper;       /* runs on_close + frees dead connections */
+    struct event *accept_retry; /* re-enables accepting after EMFILE */
+    int port;
+
+    cw_conn **slots;      /* slot table; NULL = free */
+    uint32_t nslots;      /* allocated */
+    uint32_t top;         /* slots [0, top) have been used */
+    uint32_t *free_slots; /* stack of free slot indices below top */
+    uint32_t nfree;
+    size_t count;       /* connections in the table (any state) */
+    uint64_t seq;       /* accept sequence */
+    cw_conn *dead;      /* reap list */
+    cw_linger *lingers; /* closed connections waiting for the peer's FIN (linger.c) */
+
+    cw_strbuf scratch; /* reply building */
+    uint8_t *rbuf;     /* frame reassembly when a frame spans evbuffer chains */
+
+    cw_metrics *metrics;
+    cw_metric *m_conns, *m_accepted, *m_frames_in, *m_frames_out, *m_bytes_in, *m_bytes_out;
+    cw_metric *m_perr[PERR_COUNT];
+    cw_metric *m_disc[DISC_COUNT];
+};
+
+/* conn.c */
+cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns);
+void cw_conn_free_(cw_conn *c);
+void cw_conn_kill_(cw_conn *c, const char *reason); /* drop now, no flush; reaped later */
+int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included */
+void cw_conn_sweep_(cw_conn *c, uint64_t now_ns);
+
+/* linger.c */
+void cw_net_linger_(cw_net *n, struct bufferevent *bev); /* takes ownership */
+void cw_net_linger_free_all_(cw_net *n);
+
+/* server.c */
+void cw_net_count_perr_(cw_net *n, const char *code);
+void cw_net_schedule_reap_(cw_net *n, cw_conn *c);
+
+#endif
