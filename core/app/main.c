@@ -73,20 +73,24 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
         fprintf(stderr, "chaosd: %s\n", err.msg);
         return 2;
     }
-    static const char *const ignore[] = {"CHAOS_CONFIG", "CHAOS_SRC", "CHAOS_BIN",
-                                         "CHAOS_ADMIN_TOKEN", "CHAOS_ADMIN_ADDR", NULL};
-    if (cw_config_apply_env(&s->cfg, environ, ignore, &err) != 0) {
+    static const char *const ignore[] = {"CHAOS_CONFIG", "CHAOS_ADMIN_TOKEN", "CHAOS_ADMIN_ADDR",
+                                         NULL};
+    cw_strbuf unknown = CW_STRBUF_INIT;
+    if (cw_config_apply_env(&s->cfg, environ, ignore, &unknown, &err) != 0) {
         fprintf(stderr, "chaosd: %s\n", err.msg);
+        cw_strbuf_free(&unknown);
         return 2;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
+            cw_strbuf_free(&unknown);
             return 1;
         }
         if (!strcmp(a, "--version")) {
             printf("chaosd %s\n", CHAOS_VERSION);
+            cw_strbuf_free(&unknown);
             return 1;
         }
         if (!strcmp(a, "--check")) {
@@ -99,6 +103,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "chaosd: unknown or incomplete option %s (see --help)\n", a);
+            cw_strbuf_free(&unknown);
             return 2;
         }
         const char *v = argv[++i];
@@ -110,6 +115,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
             const char *eq = strchr(v, '=');
             if (!eq || eq == v || (size_t)(eq - v) >= sizeof keybuf) {
                 fprintf(stderr, "chaosd: --set needs KEY=VALUE, got \"%s\"\n", v);
+                cw_strbuf_free(&unknown);
                 return 2;
             }
             memcpy(keybuf, v, (size_t)(eq - v));
@@ -123,19 +129,26 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
         }
         if (!key) {
             fprintf(stderr, "chaosd: unknown option %s (see --help)\n", a);
+            cw_strbuf_free(&unknown);
             return 2;
         }
         if (cw_config_set(&s->cfg, key, v, &err) != 0) {
             fprintf(stderr, "chaosd: %s\n", err.msg);
+            cw_strbuf_free(&unknown);
             return 2;
         }
     }
     int lvl = cw_log_level_parse(s->cfg.log_level);
     if (lvl < 0) {
         fprintf(stderr, "chaosd: log.level: unknown level \"%s\"\n", s->cfg.log_level);
+        cw_strbuf_free(&unknown);
         return 2;
     }
     cw_log_setup((cw_log_level)lvl, NULL);
+    if (unknown.len)
+        cw_log(CW_LOG_WARN, "ignoring CHAOS_ variables that name no setting (typo?)",
+               CW_S("variables", unknown.data), CW_END);
+    cw_strbuf_free(&unknown);
     return 0;
 }
 

@@ -137,7 +137,8 @@ static void env_name(const char *key, char *out, size_t cap)
     out[n] = '\0';
 }
 
-int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, cw_error *err)
+int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore,
+                        cw_strbuf *unknown, cw_error *err)
 {
     for (char **e = envp; e && *e; e++) {
         if (strncmp(*e, "CHAOS_", 6) != 0)
@@ -159,8 +160,14 @@ int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, 
             if (strlen(name) == nlen - 6 && strncmp(name, *e + 6, nlen - 6) == 0)
                 found = &cw_config_keys[i];
         }
-        if (!found)
-            return cw_error_set(err, CW_EINVAL, "unknown environment setting %.*s", (int)nlen, *e);
+        if (!found) {
+            if (unknown) {
+                if (unknown->len)
+                    cw_strbuf_puts(unknown, " ");
+                cw_strbuf_append(unknown, *e, nlen);
+            }
+            continue;
+        }
         int rc = set_key(cfg, found, eq + 1, err);
         if (rc)
             return rc;

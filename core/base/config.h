@@ -13,6 +13,7 @@
 #define CW_BASE_CONFIG_H
 
 #include "core/base/err.h"
+#include "core/base/strbuf.h"
 
 #include <stddef.h>
 
@@ -67,10 +68,14 @@ int cw_config_init(cw_config *cfg);
 void cw_config_free(cw_config *cfg);
 /* Sets key from its text form ("7777", "true", "0.5", "abc"). */
 int cw_config_set(cw_config *cfg, const char *key, const char *value, cw_error *err);
-/* Applies every CHAOS_<KEY> variable of envp (NULL-terminated, "K=V"). An
- * unknown CHAOS_ variable is an error too: a typo must not pass silently.
- * Variables named in `ignore` (NULL-terminated) are skipped. */
-int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, cw_error *err);
+/* Applies every CHAOS_<KEY> variable of envp (NULL-terminated, "K=V").
+ * Variables named in `ignore` (NULL-terminated) belong to the tools and are
+ * skipped. Any other CHAOS_ variable that names no setting is not fatal (the
+ * environment is shared with other programs) but its name is appended to
+ * `unknown` (space-separated, may be NULL) so the caller can warn: a typo
+ * must not pass silently. A bad value for a known key is an error. */
+int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore,
+                        cw_strbuf *unknown, cw_error *err);
 /* Looks up a key's descriptor, NULL when unknown. */
 const cw_config_key *cw_config_find(const char *key);
 /* Writes the value of key as text into buf. */

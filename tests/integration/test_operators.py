@@ -139,11 +139,19 @@ class Startup(ServerTest):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("server.name = from-file", p.stdout)
         self.assertIn("net.rate = 9", p.stdout)  # environment beats the file
+        # A CHAOS_ variable that names no setting is warned about, not silently used.
         env = dict(os.environ, CHAOS_NET_PROT="1")
         p = subprocess.run([os.path.join(BIN, "chaosd"), "--print-config"],
                            capture_output=True, text=True, env=env, timeout=30)
-        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.returncode, 0)
         self.assertIn("CHAOS_NET_PROT", p.stderr)
+        self.assertIn("typo", p.stderr)
+        # A bad value for a real setting stops the server.
+        env = dict(os.environ, CHAOS_NET_PORT="-1")
+        p = subprocess.run([os.path.join(BIN, "chaosd"), "--print-config"],
+                           capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("net.port", p.stderr)
 
 
 if __name__ == "__main__":

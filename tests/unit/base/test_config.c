@@ -73,14 +73,19 @@ static void environment_overrides_and_typos_fail(void **state)
     char *env[] = {"HOME=/root", "CHAOS_NET_PORT=7001", "CHAOS_LUA_BUDGET_MS=20",
                    "CHAOS_CONFIG=/x", NULL};
     const char *ignore[] = {"CHAOS_CONFIG", NULL};
-    assert_int_equal(cw_config_apply_env(&c, env, ignore, &err), 0);
+    cw_strbuf unknown = CW_STRBUF_INIT;
+    assert_int_equal(cw_config_apply_env(&c, env, ignore, &unknown, &err), 0);
     assert_int_equal(c.net_port, 7001);
     assert_int_equal(c.lua_budget_ms, 20);
-    char *typo[] = {"CHAOS_NET_PROT=1", NULL};
-    assert_int_equal(cw_config_apply_env(&c, typo, ignore, &err), CW_EINVAL);
-    assert_non_null(strstr(err.msg, "CHAOS_NET_PROT"));
+    assert_int_equal(unknown.len, 0);
+    char *typo[] = {"CHAOS_NET_PROT=1", "CHAOS_LOG_LEVEL=warn", "CHAOS_X=2", NULL};
+    assert_int_equal(cw_config_apply_env(&c, typo, ignore, &unknown, &err), 0);
+    assert_string_equal(unknown.data, "CHAOS_NET_PROT CHAOS_X");
+    assert_string_equal(c.log_level, "warn");
+    cw_strbuf_free(&unknown);
     char *bad[] = {"CHAOS_NET_PORT=-5", NULL};
-    assert_int_equal(cw_config_apply_env(&c, bad, ignore, &err), CW_EINVAL);
+    assert_int_equal(cw_config_apply_env(&c, bad, ignore, NULL, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "net.port"));
     assert_int_equal(c.net_port, 7001);
     cw_config_free(&c);
 }
