@@ -70,6 +70,15 @@ class Golden(unittest.TestCase):
                                            "caps_used": {"agility": {"min": 0, "max": 75}},
                                            "context": {}, "version": 5})
 
+    def test_empty_input_resolves_to_empty_snapshot(self):
+        # Regression: "[]" made the engine do arithmetic on a NULL run array (found by the fuzzer).
+        code, out, err = resolve("[]")
+        self.assertEqual(code, 0, err)
+        got = json.loads(out)
+        self.assertEqual(got["primary"], {})
+        self.assertEqual(got["derived"], {})
+        self.assertEqual(got["caps_used"], {})
+
     def test_shuffled_input_same_output(self):
         with open(os.path.join(DATA, "formula_context_realm.json")) as f:
             data = json.load(f)

@@ -281,7 +281,9 @@ void st_resolve(cw_stats_actor *a)
     }
 
     /* derived: the actor's derived runs merged with the registry's formulas */
-    const st_run *dr = a->runs + a->nprimary_runs;
+    /* runs is NULL for an actor that never had a contribution: no pointer
+     * arithmetic on it then (found by fuzzing the CLI with "[]"). */
+    const st_run *dr = a->runs ? a->runs + a->nprimary_runs : NULL;
     uint32_t ndr = a->nruns - a->nprimary_runs, nd = 0;
     i = j = 0;
     while (i < ndr || j < reg->nformulas) {
