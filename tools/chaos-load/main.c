@@ -154,8 +154,9 @@ static void open_timer_cb(evutil_socket_t fd, short what, void *arg)
     lconn *c = arg;
     load *L = c->L;
     uint64_t now = now_ns();
-    if (c->up != 1 || !sending(L, now)) return;
+    if (c->up != 1) return;
     while (c->next_ns <= now) { /* catch up: late sends keep their scheduled time */
+        if (c->next_ns >= L->measure_end) return; /* the schedule ends with the window */
         send_ping(c, c->next_ns);
         c->next_ns += L->interval_ns;
     }
