@@ -185,6 +185,24 @@ uint64_t cw_histogram_count(const cw_metric *h)
     return h ? h->count : 0;
 }
 
+/* Prometheus text format escaping: label values escape backslash, double
+ * quote and newline; HELP text escapes backslash and newline. Nothing else. */
+static int prom_escape(cw_strbuf *out, const char *s, int quote)
+{
+    int rc = 0;
+    for (; *s; s++) {
+        if (*s == '\\')
+            rc |= cw_strbuf_puts(out, "\\\\");
+        else if (*s == '\n')
+            rc |= cw_strbuf_puts(out, "\\n");
+        else if (*s == '"' && quote)
+            rc |= cw_strbuf_puts(out, "\\\"");
+        else
+            rc |= cw_strbuf_append(out, s, 1);
+    }
+    return rc;
+}
+
 static int labels(cw_strbuf *out, const cw_metric *mt, const char *le)
 {
     int rc = 0;
@@ -192,8 +210,9 @@ static int labels(cw_strbuf *out, const cw_metric *mt, const char *le)
         return 0;
     rc |= cw_strbuf_puts(out, "{");
     if (mt->label_key) {
-        rc |= cw_strbuf_printf(out, "%s=", mt->label_key);
-        rc |= cw_strbuf_json_str(out, mt->label_val ? mt->label_val : "");
+        rc |= cw_strbuf_printf(out, "%s=\"", mt->label_key);
+        rc |= prom_escape(out, mt->label_val ? mt->label_val : "", 1);
+        rc |= cw_strbuf_puts(out, "\"");
     }
     if (le)
         rc |= cw_strbuf_printf(out, "%sle=\"%s\"", mt->label_key ? "," : "", le);
@@ -209,8 +228,9 @@ int cw_metrics_render(const cw_metrics *m, cw_strbuf *out)
     for (const cw_metric *mt = m->head; mt; mt = mt->next) {
         if (!family || strcmp(family, mt->name) != 0) {
             family = mt->name;
-            rc |= cw_strbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", mt->name, mt->help,
-                                   mt->name, types[mt->type]);
+            rc |= cw_strbuf_printf(out, "# HELP %s ", mt->name);
+            rc |= prom_escape(out, mt->help, 0);
+            rc |= cw_strbuf_printf(out, "\n# TYPE %s %s\n", mt->name, types[mt->type]);
         }
         if (mt->type != M_HISTOGRAM) {
             rc |= cw_strbuf_puts(out, mt->name);

@@ -74,6 +74,12 @@ static void test_label_value_escaped(void **state)
     cw_strbuf b = CW_STRBUF_INIT;
     cw_counter_add(cw_metrics_counter(m, "c_total", "h", "reason", "a\"b\\c\nd"), 1);
     assert_contains(render(m, &b), "c_total{reason=\"a\\\"b\\\\c\\nd\"} 1\n");
+    /* Prometheus escapes only \\, \" and newline: a tab stays a raw tab, and
+     * HELP text escapes backslash and newline. */
+    cw_strbuf_reset(&b);
+    cw_counter_add(cw_metrics_counter(m, "t_total", "line1\nback\\slash", "k", "x\ty"), 1);
+    assert_contains(render(m, &b), "t_total{k=\"x\ty\"} 1\n");
+    assert_contains(b.data, "# HELP t_total line1\\nback\\\\slash\n");
     cw_strbuf_free(&b);
     cw_metrics_free(m);
 }
