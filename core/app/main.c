@@ -23,7 +23,8 @@ static const struct {
     {"--admin-port", "admin.port"},   {"--http-port", "http.port"},
     {"--scripts", "lua.scripts_dir"}, {"--content", "lua.content_dir"},
     {"--var", "server.var_dir"},      {"--log-level", "log.level"},
-    {"--name", "server.name"},
+    {"--name", "server.name"},       {"--store", "store.url"},
+    {"--redis", "redis.url"},
 };
 
 static void usage(FILE *out)
@@ -42,7 +43,8 @@ static void usage(FILE *out)
             "  --config FILE        Lua config file returning a table (also CHAOS_CONFIG)\n"
             "  --set KEY=VALUE      set any setting below (repeatable)\n"
             "  --check              load scripts and content, report every error, exit\n"
-            "  --print-config       print the effective settings and exit\n");
+            "  --print-config       print the effective settings and exit\n"
+            "  --migrate            apply pending database migrations at start\n");
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         fprintf(out, "  %-12s VALUE    same as --set %s=VALUE\n", aliases[i].flag, aliases[i].key);
     fprintf(out, "\nsettings (default):\n");
@@ -99,6 +101,10 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
         }
         if (!strcmp(a, "--print-config")) {
             *print = 1;
+            continue;
+        }
+        if (!strcmp(a, "--migrate")) {
+            cw_config_set(&s->cfg, "store.migrate", "true", NULL);
             continue;
         }
         if (i + 1 >= argc) {

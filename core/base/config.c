@@ -33,6 +33,16 @@ const cw_config_key cw_config_keys[] = {
     {"lua.budget_ms", CW_CFG_INT, OFF(lua_budget_ms), 1, 60000, "50", "longest a single Lua call may run before it is interrupted"},
     {"lua.jit", CW_CFG_BOOL, OFF(lua_jit), 0, 1, "false", "enable the LuaJIT compiler (disables runaway-loop protection in compiled loops)"},
     {"lua.watch_ms", CW_CFG_INT, OFF(lua_watch_ms), 0, 3600000, "0", "poll scripts/content for changes and reload (0 = only on command)"},
+    {"store.url", CW_CFG_STR, OFF(store_url), 0, 0, "", "database: sqlite:PATH or postgres://user@host:port/db (empty = sqlite:<var_dir>/chaos.db)"},
+    {"store.migrate", CW_CFG_BOOL, OFF(store_migrate), 0, 1, "false", "apply pending database migrations at start (otherwise refuse to start)"},
+    {"store.save_interval_ms", CW_CFG_INT, OFF(store_save_interval_ms), 50, 3600000, "5000", "write-behind: how often changed characters are saved"},
+    {"store.retry_deadline_ms", CW_CFG_INT, OFF(store_retry_deadline_ms), 0, 86400000, "30000", "how long a database call retries an unreachable database"},
+    {"redis.url", CW_CFG_STR, OFF(redis_url), 0, 0, "", "Redis for sessions and presence: redis://host:port (empty = off)"},
+    {"auth.opslimit", CW_CFG_INT, OFF(auth_opslimit), 1, 100, "2", "Argon2id passes (libsodium opslimit) for new password hashes"},
+    {"auth.memlimit_kib", CW_CFG_INT, OFF(auth_memlimit_kib), 8, 4194304, "19456", "Argon2id memory in KiB for new password hashes"},
+    {"auth.workers", CW_CFG_INT, OFF(auth_workers), 1, 64, "2", "threads hashing passwords"},
+    {"auth.login_rate_account", CW_CFG_DBL, OFF(auth_login_rate_account), 0, 1e6, "0.2", "login attempts per second per account (burst 5)"},
+    {"auth.login_rate_addr", CW_CFG_DBL, OFF(auth_login_rate_addr), 0, 1e6, "1", "login attempts per second per client address (burst 10)"},
     {"server.shutdown_grace_ms", CW_CFG_INT, OFF(shutdown_grace_ms), 0, 600000, "2000", "how long shutdown waits to flush clients"},
 };
 const int cw_config_nkeys = (int)(sizeof cw_config_keys / sizeof cw_config_keys[0]);

@@ -44,6 +44,18 @@ typedef struct cw_config {
     int lua_budget_ms;
     int lua_jit;
     int lua_watch_ms;
+    /* persistence */
+    char *store_url;
+    int store_migrate;
+    int store_save_interval_ms;
+    int store_retry_deadline_ms;
+    char *redis_url;
+    /* accounts */
+    int auth_opslimit;
+    int auth_memlimit_kib;
+    int auth_workers;
+    double auth_login_rate_account;
+    double auth_login_rate_addr;
     /* lifecycle */
     int shutdown_grace_ms;
     long long seed;

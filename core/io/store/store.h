@@ -1,0 +1,123 @@
+/* store.h — persistence: one interface, two backends (SQLite embedded by
+ * default, PostgreSQL through libpq in production).
+ *
+ * Threads: cw_store owns one worker thread and the backend connection. Every
+ * call below that takes a callback queues a job and returns at once; the job
+ * runs on the worker (never blocking the loop), and the callback runs later
+ * ON THE LOOP THREAD (handed back through event_active). Callbacks always run
+ * exactly once, even when the store is closing (with rc = CW_EUNAVAIL).
+ * Every SQL statement is parameterized.
+ *
+ * Errors: rc is 0, or CW_EEXIST (unique name taken), CW_ENOTFOUND, CW_ESTATE
+ * (stale version: the row changed since it was read), CW_EUNAVAIL (the
+ * database is unreachable — the job was retried with backoff up to its
+ * deadline first), CW_EINVAL (bad argument), CW_EIO (other database error;
+ * the message is logged).
+ *
+ * Ownership: arguments are copied when the call returns; result structs
+ * passed to callbacks are owned by the store and valid only during the
+ * callback. */
+#ifndef CW_IO_STORE_H
+#define CW_IO_STORE_H
+
+#include "core/base/err.h"
+#include "core/base/metrics.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+typedef struct cw_store cw_store;
+
+typedef struct cw_store_config {
+    const char *url;            /* "sqlite:var/chaos.db" (default) or "postgres://user@host:port/db" */
+    const char *migrations_dir; /* root holding sqlite/ and postgres/ (default "migrations") */
+    int migrate;                /* 1: apply pending migrations at open; 0: refuse to open when pending */
+    struct event_base *base;    /* loop that receives completions; NULL for synchronous tools */
+    cw_metrics *metrics;        /* may be NULL */
+    int retry_deadline_ms;      /* how long a job retries an unreachable database (default 30000) */
+} cw_store_config;
+
+/* Connects, checks the schema (refuses a schema newer than this binary
+ * knows, and pending migrations unless cfg->migrate), starts the worker.
+ * Returns NULL and fills err on failure. */
+cw_store *cw_store_open(const cw_store_config *cfg, cw_error *err);
+/* Finishes every queued job (their callbacks run), then stops the worker and
+ * disconnects. Call on the loop thread. */
+void cw_store_close(cw_store *s);
+const char *cw_store_backend(const cw_store *s); /* "sqlite" or "postgres" */
+
+/* Migrations (synchronous; for chaosctl migrate and chaosd --migrate). */
+typedef struct cw_migration_status {
+    int current;  /* highest applied version (0 = empty database) */
+    int latest;   /* highest version in migrations_dir */
+    int pending;  /* how many are not applied */
+} cw_migration_status;
+int cw_store_migration_status(const cw_store_config *cfg, cw_migration_status *st, cw_error *err);
+int cw_store_migrate_up(const cw_store_config *cfg, cw_migration_status *st, cw_error *err);
+
+/* ---- accounts ------------------------------------------------------------- */
+
+typedef struct cw_account {
+    int64_t id;
+    const char *name;
+    const char *pwhash; /* libsodium crypto_pwhash_str output */
+} cw_account;
+
+typedef void (*cw_store_account_cb)(void *ud, int rc, const cw_account *acc);
+/* CW_EEXIST when the name is taken. acc->id set on success. */
+void cw_store_account_create(cw_store *s, const char *name, const char *pwhash,
+                             cw_store_account_cb cb, void *ud);
+/* CW_ENOTFOUND when no such account. */
+void cw_store_account_get(cw_store *s, const char *name, cw_store_account_cb cb, void *ud);
+
+/* ---- characters ----------------------------------------------------------- */
+
+typedef struct cw_character {
+    int64_t id;
+    int64_t account_id;
+    const char *name;
+    const char *race;
+    const char *job;
+    int level;
+    const char *zone;
+    double x, y;
+    const char *doc;  /* JSON object text: everything else about the character */
+    int64_t version;  /* rises by one on every successful save */
+} cw_character;
+
+typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
+typedef void (*cw_store_characters_cb)(void *ud, int rc, const cw_character *chs, int n);
+typedef void (*cw_store_done_cb)(void *ud, int rc);
+
+/* ch->id and ch->version are ignored; the callback gets the stored row
+ * (version 1). CW_EEXIST when the name is taken (names are unique,
+ * case-insensitively). */
+void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_character_cb cb,
+                               void *ud);
+void cw_store_characters_list(cw_store *s, int64_t account_id, cw_store_characters_cb cb, void *ud);
+/* CW_ENOTFOUND unless the character exists and belongs to account_id. */
+void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id,
+                             cw_store_character_cb cb, void *ud);
+void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_store_done_cb cb,
+                               void *ud);
+
+/* Saves many characters in ONE transaction. Each row is written only if its
+ * stored version equals ch[i].version (the version the caller last read);
+ * then the stored version becomes ch[i].version + 1. Stale rows are skipped,
+ * not written: results[i] is 0 or CW_ESTATE (or CW_ENOTFOUND). rc is the
+ * transaction's outcome (CW_EUNAVAIL after the retry deadline). */
+typedef void (*cw_store_save_cb)(void *ud, int rc, const int *results, int n);
+void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
+                              void *ud);
+
+/* Queue depth and health, for status and metrics. */
+typedef struct cw_store_stats {
+    int queued;            /* jobs waiting */
+    int available;         /* 1 when the last database call succeeded */
+    uint64_t retries;      /* retried database calls since start */
+    uint64_t failures;     /* jobs that ended in CW_EUNAVAIL or CW_EIO */
+} cw_store_stats;
+void cw_store_get_stats(const cw_store *s, cw_store_stats *st);
+
+#endif
