@@ -1,6 +1,7 @@
 #include "core/base/log.h"
 
 #include "core/base/clock.h"
+#include "core/base/strbuf.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -37,20 +38,8 @@ size_t cw_json_escape(char *out, size_t cap, const char *s)
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
         char tmp[8];
-        const char *rep = NULL;
+        const char *rep = cw_json_escape_char(c, tmp);
         size_t len;
-        switch (c) {
-        case '"': rep = "\\\""; break;
-        case '\\': rep = "\\\\"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
-        default:
-            if (c < 0x20) {
-                snprintf(tmp, sizeof tmp, "\\u%04x", c);
-                rep = tmp;
-            }
-        }
         if (rep) {
             len = strlen(rep);
             if (n + len >= cap)

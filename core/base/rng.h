@@ -28,4 +28,43 @@ double cw_rng_range(cw_rng *r, double lo, double hi);
 /* Uniform integer in [0, n) without modulo bias; n == 0 returns 0. */
 uint64_t cw_rng_below(cw_rng *r, uint64_t n);
 
+/* Inline forms for hot paths (one combat hit seeds a generator per hit). Same
+ * algorithms, same outputs, bit for bit: cw_rng_seed_words_inline(r, w, n)
+ * leaves r exactly as cw_rng_seed_words(r, w, n) does, cw_rng_next_inline(r)
+ * returns what cw_rng_next(r) would. They only save the calls; the seeding
+ * stays n + 4 splitmix64 rounds (the last four are independent of each
+ * other, so an out-of-order core overlaps them). */
+static inline uint64_t cw_splitmix64_inline(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static inline void cw_rng_seed_words_inline(cw_rng *r, const uint64_t *words, int n)
+{
+    uint64_t acc = 0x6a09e667f3bcc909ull;
+    for (int i = 0; i < n; i++) {
+        acc ^= words[i];
+        acc = cw_splitmix64_inline(&acc);
+    }
+    for (int i = 0; i < 4; i++)
+        r->s[i] = cw_splitmix64_inline(&acc);
+}
+
+static inline uint64_t cw_rng_next_inline(cw_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = ((s[1] * 5) << 7 | (s[1] * 5) >> 57) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = (s[3] << 45) | (s[3] >> 19);
+    return result;
+}
+
 #endif

@@ -52,25 +52,30 @@ int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...)
     return 0;
 }
 
+const char *cw_json_escape_char(unsigned char c, char tmp[8])
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    default:
+        if (c < 0x20) {
+            snprintf(tmp, 8, "\\u%04x", c);
+            return tmp;
+        }
+        return NULL;
+    }
+}
+
 int cw_strbuf_json_str(cw_strbuf *b, const char *s)
 {
     if (cw_strbuf_append(b, "\"", 1))
         return CW_ENOMEM;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char tmp[8];
-        const char *rep = NULL;
-        switch (*p) {
-        case '"': rep = "\\\""; break;
-        case '\\': rep = "\\\\"; break;
-        case '\n': rep = "\\n"; break;
-        case '\r': rep = "\\r"; break;
-        case '\t': rep = "\\t"; break;
-        default:
-            if (*p < 0x20) {
-                snprintf(tmp, sizeof tmp, "\\u%04x", *p);
-                rep = tmp;
-            }
-        }
+        const char *rep = cw_json_escape_char(*p, tmp);
         int rc = rep ? cw_strbuf_puts(b, rep) : cw_strbuf_append(b, (const char *)p, 1);
         if (rc)
             return rc;

@@ -19,6 +19,9 @@ int cw_strbuf_puts(cw_strbuf *b, const char *s);
 int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */
 int cw_strbuf_json_str(cw_strbuf *b, const char *s);
+/* The JSON escape for byte c ("\\n", "\\u0001", …), or NULL when c stands
+ * as itself. tmp is scratch space the result may point into. */
+const char *cw_json_escape_char(unsigned char c, char tmp[8]);
 void cw_strbuf_reset(cw_strbuf *b);
 void cw_strbuf_free(cw_strbuf *b);
 
