@@ -1,0 +1,98 @@
+/* cache.h — Redis for sessions, presence and cross-server pub/sub, spoken through
+ * hiredis' asynchronous API on the game loop (libevent adapter). See docs/redis.md
+ * for the key layout.
+ *
+ * Redis is optional and never stops the game. cw_cache_new only parses the URL and
+ * starts connecting; it succeeds while Redis is down and keeps retrying with
+ * backoff (100 ms doubling to 5 s) for as long as the cache lives. Two connections
+ * are kept: one for commands, one for SUBSCRIBE (hiredis requires a dedicated one).
+ *
+ * Threading: every function, and every callback, runs on the thread that runs the
+ * event_base given to cw_cache_new. Nothing blocks except the name lookup of the
+ * host in the URL (use an IP address where that matters).
+ *
+ * Ownership: the cache copies every string it is given. Strings passed to
+ * callbacks are valid only during the callback.
+ *
+ * Errors: functions return 0 or a negative CW_E* code.
+ *   - CW_EINVAL    bad argument (empty or over-long name, token, channel, …).
+ *   - CW_EUNAVAIL  Redis is not connected right now. Nothing is queued: the app
+ *                  keeps the local truth and republishes it from the rebuild
+ *                  callback once Redis is back.
+ *   - CW_ENOMEM    out of memory.
+ * A lookup (…_get) that returns 0 calls its callback exactly once, later, from
+ * the loop — with the answer, or with CW_EUNAVAIL if the connection is lost (or
+ * the cache freed) first. A lookup that returns non-zero never calls it.
+ * Callbacks must not call cw_cache_free. */
+#ifndef CW_IO_CACHE_H
+#define CW_IO_CACHE_H
+
+#include "core/base/err.h"
+#include "core/base/metrics.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+
+typedef struct cw_cache cw_cache;
+
+/* Longest server name, character name, session token or channel accepted. */
+#define CW_CACHE_NAME_MAX 128
+
+/* url: redis://[[user]:password@]host[:port][/db] (port 6379, db 0 by default);
+ * any other scheme (rediss://, unix://, …) is refused with CW_EINVAL.
+ * server_name: this process' name in presence, 1..64 bytes of [A-Za-z0-9_.:-].
+ * m: registry for the chaos_redis_* metrics, or NULL.
+ * Returns NULL and sets err on a bad argument or out of memory only. */
+cw_cache *cw_cache_new(struct event_base *base, const char *url, const char *server_name,
+                       cw_metrics *m, cw_error *err);
+/* Closes both connections. Pending lookups get CW_EUNAVAIL. NULL is allowed. */
+void cw_cache_free(cw_cache *c);
+
+/* 1 when the command connection is up and has answered (commands will be sent),
+ * 0 otherwise. */
+int cw_cache_available(const cw_cache *c);
+
+/* ---- Presence: "is X online, and on which server" ------------------------------ */
+
+/* Marks character_name (compared case-insensitively, ASCII) online on this server.
+ * Overwrites an older entry from any server. */
+int cw_cache_presence_set(cw_cache *c, const char *character_name, int64_t account_id);
+/* Removes the entry — only if it still belongs to this server (a player who has
+ * already moved on to another server stays online there). */
+int cw_cache_presence_clear(cw_cache *c, const char *character_name);
+
+/* rc: 0 (online; server and account set), CW_ENOTFOUND (offline, or its server
+ * has stopped heart-beating), CW_EUNAVAIL / CW_EIO (no answer). server is NULL
+ * unless rc is 0. */
+typedef void (*cw_cache_presence_fn)(void *ud, int rc, const char *server, int64_t account_id);
+int cw_cache_presence_get(cw_cache *c, const char *character_name, cw_cache_presence_fn cb,
+                          void *ud);
+
+/* fn runs after every (re)connect of the command connection, once this server's
+ * old presence entries have been queued for removal: it should call
+ * cw_cache_presence_set for everyone online here. fn NULL disables it. */
+typedef void (*cw_cache_rebuild_fn)(void *ud, cw_cache *c);
+void cw_cache_set_rebuild(cw_cache *c, cw_cache_rebuild_fn fn, void *ud);
+
+/* ---- Sessions: session:<token> -> account id, with a TTL ------------------------ */
+
+/* ttl_s: 1..(30 days). */
+int cw_cache_session_set(cw_cache *c, const char *token, int64_t account_id, int ttl_s);
+/* rc: 0 (account_id set), CW_ENOTFOUND (unknown or expired), CW_EUNAVAIL / CW_EIO. */
+typedef void (*cw_cache_session_fn)(void *ud, int rc, int64_t account_id);
+int cw_cache_session_get(cw_cache *c, const char *token, cw_cache_session_fn cb, void *ud);
+int cw_cache_session_del(cw_cache *c, const char *token);
+
+/* ---- Pub/sub (a separate subscriber connection) -------------------------------- */
+
+/* msg is binary (len bytes, NUL-terminated for convenience). */
+typedef void (*cw_cache_msg_fn)(void *ud, const char *channel, const char *msg, size_t len);
+/* Registers on_msg for channel, at most one handler per channel (CW_EEXIST).
+ * Works while Redis is down: the subscription is (re)issued on every connect. */
+int cw_cache_subscribe(cw_cache *c, const char *channel, cw_cache_msg_fn on_msg, void *ud);
+/* Fire and forget: messages published while Redis is down are dropped (CW_EUNAVAIL). */
+int cw_cache_publish(cw_cache *c, const char *channel, const char *msg, size_t len);
+
+#endif
