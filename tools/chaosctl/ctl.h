@@ -12,5 +12,7 @@ int ctl_script_main(int argc, char **argv);
 /* `chaosctl status|reload|shutdown|raw …` — talks to the admin console (ctl_admin.c). */
 int ctl_admin_main(int argc, char **argv);
 void ctl_admin_usage(FILE *out); /* the admin part of `chaosctl --help` (ctl_admin.c) */
+/* `chaosctl migrate status|up …` — database schema migrations (ctl_migrate.c). */
+int ctl_migrate_main(int argc, char **argv);
 
 #endif

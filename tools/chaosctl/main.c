@@ -18,6 +18,7 @@ static void usage(FILE *out)
             "Offline commands (no server needed):\n"
             "  script FILE.lua         run a Lua file in a full offline host (content loaded)\n"
             "  stats resolve …         resolve stat inputs (chaosctl stats --help)\n"
+            "  migrate status|up       database schema migrations (chaosctl migrate --help)\n"
             "\n");
     ctl_admin_usage(out);
     fprintf(out, "\nExit codes: 0 success, 1 failure, 2 bad usage or input.\n");
@@ -35,6 +36,8 @@ int main(int argc, char **argv)
         return ctl_stats_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "script"))
         return ctl_script_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "migrate"))
+        return ctl_migrate_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "status") || !strcmp(cmd, "reload") || !strcmp(cmd, "shutdown") ||
         !strcmp(cmd, "raw"))
         return ctl_admin_main(argc - 1, argv + 1);

@@ -4,8 +4,13 @@
  * Threads: cw_store owns one worker thread and the backend connection. Every
  * call below that takes a callback queues a job and returns at once; the job
  * runs on the worker (never blocking the loop), and the callback runs later
- * ON THE LOOP THREAD (handed back through event_active). Callbacks always run
- * exactly once, even when the store is closing (with rc = CW_EUNAVAIL).
+ * ON THE LOOP THREAD (handed back through a completion queue whose wake-up is
+ * a pipe watched by a persistent libevent read event, so the process needs no
+ * evthread_use_pthreads). Callbacks always run exactly once, even when the
+ * store is closing (with rc = CW_EUNAVAIL). Callbacks run in submission order.
+ * With cfg->base == NULL (tools) every call runs inline on the calling thread
+ * and its callback has run when the call returns. Do not call cw_store_close
+ * from inside a store callback.
  * Every SQL statement is parameterized.
  *
  * Errors: rc is 0, or CW_EEXIST (unique name taken), CW_ENOTFOUND, CW_ESTATE
@@ -30,12 +35,12 @@ struct event_base;
 typedef struct cw_store cw_store;
 
 typedef struct cw_store_config {
-    const char *url;            /* "sqlite:var/chaos.db" (default) or "postgres://user@host:port/db" */
+    const char *url; /* "sqlite:var/chaos.db" (default) or "postgres://user@host:port/db" */
     const char *migrations_dir; /* root holding sqlite/ and postgres/ (default "migrations") */
-    int migrate;                /* 1: apply pending migrations at open; 0: refuse to open when pending */
-    struct event_base *base;    /* loop that receives completions; NULL for synchronous tools */
-    cw_metrics *metrics;        /* may be NULL */
-    int retry_deadline_ms;      /* how long a job retries an unreachable database (default 30000) */
+    int migrate; /* 1: apply pending migrations at open; 0: refuse to open when pending */
+    struct event_base *base; /* loop that receives completions; NULL for synchronous tools */
+    cw_metrics *metrics;     /* may be NULL */
+    int retry_deadline_ms;   /* how long a job retries an unreachable database (default 30000) */
 } cw_store_config;
 
 /* Connects, checks the schema (refuses a schema newer than this binary
@@ -49,9 +54,9 @@ const char *cw_store_backend(const cw_store *s); /* "sqlite" or "postgres" */
 
 /* Migrations (synchronous; for chaosctl migrate and chaosd --migrate). */
 typedef struct cw_migration_status {
-    int current;  /* highest applied version (0 = empty database) */
-    int latest;   /* highest version in migrations_dir */
-    int pending;  /* how many are not applied */
+    int current; /* highest applied version (0 = empty database) */
+    int latest;  /* highest version in migrations_dir */
+    int pending; /* how many are not applied */
 } cw_migration_status;
 int cw_store_migration_status(const cw_store_config *cfg, cw_migration_status *st, cw_error *err);
 int cw_store_migrate_up(const cw_store_config *cfg, cw_migration_status *st, cw_error *err);
@@ -82,8 +87,8 @@ typedef struct cw_character {
     int level;
     const char *zone;
     double x, y;
-    const char *doc;  /* JSON object text: everything else about the character */
-    int64_t version;  /* rises by one on every successful save */
+    const char *doc; /* JSON object text: everything else about the character */
+    int64_t version; /* rises by one on every successful save */
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
@@ -92,13 +97,15 @@ typedef void (*cw_store_done_cb)(void *ud, int rc);
 
 /* ch->id and ch->version are ignored; the callback gets the stored row
  * (version 1). CW_EEXIST when the name is taken (names are unique,
- * case-insensitively). */
+ * case-insensitively), CW_ENOTFOUND when ch->account_id does not exist,
+ * CW_EINVAL when doc is not a JSON object (NULL doc = "{}"). On PostgreSQL
+ * doc comes back normalized by jsonb (key order, spacing), not byte-exact. */
 void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_character_cb cb,
                                void *ud);
 void cw_store_characters_list(cw_store *s, int64_t account_id, cw_store_characters_cb cb, void *ud);
 /* CW_ENOTFOUND unless the character exists and belongs to account_id. */
-void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id,
-                             cw_store_character_cb cb, void *ud);
+void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id, cw_store_character_cb cb,
+                             void *ud);
 void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_store_done_cb cb,
                                void *ud);
 
@@ -106,17 +113,23 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
  * stored version equals ch[i].version (the version the caller last read);
  * then the stored version becomes ch[i].version + 1. Stale rows are skipped,
  * not written: results[i] is 0 or CW_ESTATE (or CW_ENOTFOUND). rc is the
- * transaction's outcome (CW_EUNAVAIL after the retry deadline). */
+ * transaction's outcome (CW_EUNAVAIL after the retry deadline). Written
+ * fields: race, job, level, zone, x, y, doc (name and account_id are not: a
+ * save never renames). results[i] is CW_EINVAL, without touching the row,
+ * for a row with a NULL race/job/zone, a non-finite position, or an id that
+ * already appeared earlier in the same batch. When rc != 0 nothing of the
+ * batch was applied and every results[i] == rc (e.g. CW_EINVAL when a doc is
+ * not a JSON object: the whole batch is refused). */
 typedef void (*cw_store_save_cb)(void *ud, int rc, const int *results, int n);
 void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
                               void *ud);
 
 /* Queue depth and health, for status and metrics. */
 typedef struct cw_store_stats {
-    int queued;            /* jobs waiting */
-    int available;         /* 1 when the last database call succeeded */
-    uint64_t retries;      /* retried database calls since start */
-    uint64_t failures;     /* jobs that ended in CW_EUNAVAIL or CW_EIO */
+    int queued;        /* jobs waiting */
+    int available;     /* 1 when the last database call succeeded */
+    uint64_t retries;  /* retried database calls since start */
+    uint64_t failures; /* jobs that ended in CW_EUNAVAIL or CW_EIO */
 } cw_store_stats;
 void cw_store_get_stats(const cw_store *s, cw_store_stats *st);
 

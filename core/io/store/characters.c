@@ -1,0 +1,456 @@
+/* characters.c — character operations, written once against db.h.
+ *
+ * The batch save is the one place with two strategies: SQLite runs one
+ * prepared UPDATE per row inside one transaction (in-process, no round
+ * trips); PostgreSQL sends the whole batch as one UPDATE … FROM unnest(array
+ * parameters) … RETURNING id — still fully parameterized, one round trip for
+ * 10,000 rows. Both apply a row only when its stored version matches. */
+#include "core/io/store/store_internal.h"
+
+#include "core/base/strbuf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHAR_COLS "id, account_id, name, race, job, level, zone, x, y, doc, version"
+
+typedef struct char_job {
+    cw_store_job job;
+    union {
+        cw_store_character_cb one;
+        cw_store_characters_cb many;
+        cw_store_done_cb done;
+        cw_store_save_cb save;
+    } cb;
+    void *ud;
+    int64_t account_id, id;
+    cw_character *in; /* argument copies */
+    int n_in;
+    cw_character *out; /* result rows (one allocation) */
+    int n_out;
+    int *results; /* save: one per input row */
+} char_job;
+
+static void free_job(char_job *c)
+{
+    free(c->in);
+    free(c->out);
+    free(c->results);
+    free(c);
+}
+
+/* Copies the rows of r (CHAR_COLS) into c->out. */
+static int take_rows(cw_db *db, cw_db_res *r, char_job *c)
+{
+    int n = cw_db_nrows(db, r);
+    cw_character *tmp = calloc((size_t)(n > 0 ? n : 1), sizeof *tmp);
+    if (!tmp) return CW_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        tmp[i].id = cw_db_i64(db, r, i, 0);
+        tmp[i].account_id = cw_db_i64(db, r, i, 1);
+        tmp[i].name = cw_db_text(db, r, i, 2);
+        tmp[i].race = cw_db_text(db, r, i, 3);
+        tmp[i].job = cw_db_text(db, r, i, 4);
+        tmp[i].level = (int)cw_db_i64(db, r, i, 5);
+        tmp[i].zone = cw_db_text(db, r, i, 6);
+        tmp[i].x = cw_db_dbl(db, r, i, 7);
+        tmp[i].y = cw_db_dbl(db, r, i, 8);
+        tmp[i].doc = cw_db_text(db, r, i, 9);
+        tmp[i].version = cw_db_i64(db, r, i, 10);
+    }
+    free(c->out);
+    c->out = cw_store_copy_characters(tmp, n);
+    c->n_out = n;
+    free(tmp);
+    return c->out ? 0 : CW_ENOMEM;
+}
+
+static char_job *new_job(int (*run)(cw_db *, cw_store_job *, cw_error *),
+                         void (*done)(cw_store_job *), void *ud)
+{
+    char_job *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->job.run = run;
+    c->job.done = done;
+    c->ud = ud;
+    return c;
+}
+
+/* ---- create / load / list / delete ---------------------------------------- */
+
+static void one_done(cw_store_job *j)
+{
+    char_job *c = (char_job *)j;
+    int rc = j->rc;
+    if (rc == 0 && c->n_out < 1) rc = CW_ENOTFOUND;
+    if (c->cb.one) c->cb.one(c->ud, rc, rc == 0 ? &c->out[0] : NULL);
+    free_job(c);
+}
+
+static int create_run(cw_db *db, cw_store_job *j, cw_error *err)
+{
+    char_job *c = (char_job *)j;
+    const cw_character *ch = &c->in[0];
+    cw_db_param p[9] = {CW_DBP_INT(ch->account_id), CW_DBP_TEXT(ch->name), CW_DBP_TEXT(ch->race),
+                        CW_DBP_TEXT(ch->job),       CW_DBP_INT(ch->level), CW_DBP_TEXT(ch->zone),
+                        CW_DBP_DBL(ch->x),          CW_DBP_DBL(ch->y),     CW_DBP_TEXT(ch->doc)};
+    cw_db_res *r = NULL;
+    int rc = cw_db_query(db,
+                         "INSERT INTO characters (account_id, name, race, job, level, zone, x, y, "
+                         "doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) "
+                         "RETURNING " CHAR_COLS,
+                         p, 9, &r, err);
+    if (rc == 0) rc = take_rows(db, r, c);
+    cw_db_res_free(db, r);
+    return rc;
+}
+
+/* Fields a save writes (a save never renames: name and account_id are
+ * ignored there). */
+static int valid_fields(const cw_character *ch)
+{
+    return ch->race && ch->job && ch->zone && isfinite(ch->x) && isfinite(ch->y);
+}
+
+void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_character_cb cb,
+                               void *ud)
+{
+    char_job *c = new_job(create_run, one_done, ud);
+    if (!c) {
+        if (cb) cb(ud, CW_ENOMEM, NULL);
+        return;
+    }
+    c->cb.one = cb;
+    if (!ch || !ch->name || !*ch->name || !valid_fields(ch)) {
+        cw_store_reject(s, &c->job, CW_EINVAL);
+        return;
+    }
+    c->in = cw_store_copy_characters(ch, 1);
+    c->n_in = 1;
+    if (!c->in)
+        cw_store_reject(s, &c->job, CW_ENOMEM);
+    else
+        cw_store_submit(s, &c->job);
+}
+
+static int load_run(cw_db *db, cw_store_job *j, cw_error *err)
+{
+    char_job *c = (char_job *)j;
+    cw_db_param p[2] = {CW_DBP_INT(c->id), CW_DBP_INT(c->account_id)};
+    cw_db_res *r = NULL;
+    int rc =
+        cw_db_query(db, "SELECT " CHAR_COLS " FROM characters WHERE id = $1 AND account_id = $2", p,
+                    2, &r, err);
+    if (rc == 0) rc = take_rows(db, r, c);
+    cw_db_res_free(db, r);
+    return rc;
+}
+
+void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id, cw_store_character_cb cb,
+                             void *ud)
+{
+    char_job *c = new_job(load_run, one_done, ud);
+    if (!c) {
+        if (cb) cb(ud, CW_ENOMEM, NULL);
+        return;
+    }
+    c->cb.one = cb;
+    c->account_id = account_id;
+    c->id = id;
+    cw_store_submit(s, &c->job);
+}
+
+static void many_done(cw_store_job *j)
+{
+    char_job *c = (char_job *)j;
+    if (c->cb.many) c->cb.many(c->ud, j->rc, j->rc == 0 ? c->out : NULL, j->rc == 0 ? c->n_out : 0);
+    free_job(c);
+}
+
+static int list_run(cw_db *db, cw_store_job *j, cw_error *err)
+{
+    char_job *c = (char_job *)j;
+    cw_db_param p[1] = {CW_DBP_INT(c->account_id)};
+    cw_db_res *r = NULL;
+    int rc =
+        cw_db_query(db, "SELECT " CHAR_COLS " FROM characters WHERE account_id = $1 ORDER BY id", p,
+                    1, &r, err);
+    if (rc == 0) rc = take_rows(db, r, c);
+    cw_db_res_free(db, r);
+    return rc;
+}
+
+void cw_store_characters_list(cw_store *s, int64_t account_id, cw_store_characters_cb cb, void *ud)
+{
+    char_job *c = new_job(list_run, many_done, ud);
+    if (!c) {
+        if (cb) cb(ud, CW_ENOMEM, NULL, 0);
+        return;
+    }
+    c->cb.many = cb;
+    c->account_id = account_id;
+    cw_store_submit(s, &c->job);
+}
+
+static void del_done(cw_store_job *j)
+{
+    char_job *c = (char_job *)j;
+    if (c->cb.done) c->cb.done(c->ud, j->rc);
+    free_job(c);
+}
+
+static int delete_run(cw_db *db, cw_store_job *j, cw_error *err)
+{
+    char_job *c = (char_job *)j;
+    cw_db_param p[2] = {CW_DBP_INT(c->id), CW_DBP_INT(c->account_id)};
+    cw_db_res *r = NULL;
+    int rc = cw_db_query(
+        db, "DELETE FROM characters WHERE id = $1 AND account_id = $2 RETURNING id", p, 2, &r, err);
+    if (rc == 0 && cw_db_nrows(db, r) == 0) rc = CW_ENOTFOUND;
+    cw_db_res_free(db, r);
+    return rc;
+}
+
+void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_store_done_cb cb,
+                               void *ud)
+{
+    char_job *c = new_job(delete_run, del_done, ud);
+    if (!c) {
+        if (cb) cb(ud, CW_ENOMEM);
+        return;
+    }
+    c->cb.done = cb;
+    c->account_id = account_id;
+    c->id = id;
+    cw_store_submit(s, &c->job);
+}
+
+/* ---- versioned batch save -------------------------------------------------- */
+
+/* Rows still to write have results[i] == 1 when the job starts; prechecked
+ * rows (duplicates, bad fields) already hold CW_EINVAL. */
+#define PENDING 1
+
+static int save_sqlite(cw_db *db, char_job *c, cw_error *err)
+{
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->n_in; i++) {
+        if (c->results[i] != PENDING) continue;
+        const cw_character *ch = &c->in[i];
+        cw_db_param p[9] = {CW_DBP_TEXT(ch->race), CW_DBP_TEXT(ch->job), CW_DBP_INT(ch->level),
+                            CW_DBP_TEXT(ch->zone), CW_DBP_DBL(ch->x),    CW_DBP_DBL(ch->y),
+                            CW_DBP_TEXT(ch->doc),  CW_DBP_INT(ch->id),   CW_DBP_INT(ch->version)};
+        cw_db_res *r = NULL;
+        rc =
+            cw_db_query(db,
+                        "UPDATE characters SET race = $1, job = $2, level = $3, zone = $4, x = $5, "
+                        "y = $6, doc = $7, version = version + 1 WHERE id = $8 AND version = $9 "
+                        "RETURNING id",
+                        p, 9, &r, err);
+        int hit = rc == 0 && cw_db_nrows(db, r) == 1;
+        cw_db_res_free(db, r);
+        if (rc != 0) break;
+        if (hit) {
+            c->results[i] = 0;
+            continue;
+        }
+        r = NULL;
+        rc = cw_db_query(db, "SELECT 1 FROM characters WHERE id = $1", &p[7], 1, &r, err);
+        if (rc == 0) c->results[i] = cw_db_nrows(db, r) ? CW_ESTATE : CW_ENOTFOUND;
+        cw_db_res_free(db, r);
+    }
+    return rc;
+}
+
+static int append_text_elem(cw_strbuf *b, const char *s)
+{
+    int rc = cw_strbuf_append(b, "\"", 1);
+    for (const char *p = s; rc == 0 && *p;) {
+        size_t run = strcspn(p, "\"\\");
+        if (run) rc = cw_strbuf_append(b, p, run);
+        p += run;
+        if (rc == 0 && *p) {
+            char esc[2] = {'\\', *p++};
+            rc = cw_strbuf_append(b, esc, 2);
+        }
+    }
+    return rc ? rc : cw_strbuf_append(b, "\"", 1);
+}
+
+enum { A_ID, A_VER, A_RACE, A_JOB, A_LEVEL, A_ZONE, A_X, A_Y, A_DOC, A_COUNT };
+
+static int build_arrays(const char_job *c, cw_strbuf *a)
+{
+    int rc = 0, first = 1;
+    for (int k = 0; k < A_COUNT; k++)
+        rc |= cw_strbuf_append(&a[k], "{", 1);
+    for (int i = 0; rc == 0 && i < c->n_in; i++) {
+        if (c->results[i] != PENDING) continue;
+        const cw_character *ch = &c->in[i];
+        const char *sep = first ? "" : ",";
+        first = 0;
+        rc |= cw_strbuf_printf(&a[A_ID], "%s%lld", sep, (long long)ch->id);
+        rc |= cw_strbuf_printf(&a[A_VER], "%s%lld", sep, (long long)ch->version);
+        rc |= cw_strbuf_printf(&a[A_LEVEL], "%s%d", sep, ch->level);
+        rc |= cw_strbuf_printf(&a[A_X], "%s%.17g", sep, ch->x);
+        rc |= cw_strbuf_printf(&a[A_Y], "%s%.17g", sep, ch->y);
+        const int tk[4] = {A_RACE, A_JOB, A_ZONE, A_DOC};
+        const char *tv[4] = {ch->race, ch->job, ch->zone, ch->doc};
+        for (int t = 0; t < 4; t++) {
+            rc |= cw_strbuf_puts(&a[tk[t]], sep);
+            rc |= append_text_elem(&a[tk[t]], tv[t]);
+        }
+    }
+    for (int k = 0; k < A_COUNT; k++)
+        rc |= cw_strbuf_append(&a[k], "}", 1);
+    return rc ? CW_ENOMEM : 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int save_postgres(cw_db *db, char_job *c, cw_error *err)
+{
+    cw_strbuf a[A_COUNT];
+    for (int k = 0; k < A_COUNT; k++)
+        a[k] = (cw_strbuf)CW_STRBUF_INIT;
+    int64_t *hit = calloc((size_t)c->n_in + 1, sizeof *hit);
+    int rc = hit ? build_arrays(c, a) : CW_ENOMEM;
+    cw_db_res *r = NULL;
+    if (rc == 0) {
+        cw_db_param p[A_COUNT];
+        for (int k = 0; k < A_COUNT; k++)
+            p[k] = CW_DBP_TEXT(a[k].data);
+        rc = cw_db_query(
+            db,
+            "UPDATE characters AS c SET race = v.race, job = v.job, level = v.level, "
+            "zone = v.zone, x = v.x, y = v.y, doc = v.doc::jsonb, version = c.version + 1 "
+            "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::int[], "
+            "$6::text[], $7::float8[], $8::float8[], $9::text[]) "
+            "AS v(id, version, race, job, level, zone, x, y, doc) "
+            "WHERE c.id = v.id AND c.version = v.version RETURNING c.id",
+            p, A_COUNT, &r, err);
+    }
+    int nhit = 0;
+    if (rc == 0) {
+        nhit = cw_db_nrows(db, r);
+        for (int i = 0; i < nhit && i < c->n_in; i++)
+            hit[i] = cw_db_i64(db, r, i, 0);
+        qsort(hit, (size_t)nhit, sizeof *hit, cmp_i64);
+    }
+    cw_db_res_free(db, r);
+    r = NULL;
+    /* Rows not written: stale (exists) or gone. */
+    cw_strbuf miss = CW_STRBUF_INIT;
+    int nmiss = 0;
+    for (int i = 0; rc == 0 && i < c->n_in; i++) {
+        if (c->results[i] != PENDING) continue;
+        if (bsearch(&c->in[i].id, hit, (size_t)nhit, sizeof *hit, cmp_i64)) {
+            c->results[i] = 0;
+            continue;
+        }
+        c->results[i] = CW_ENOTFOUND;
+        rc = cw_strbuf_printf(&miss, "%s%lld", nmiss++ ? "," : "{", (long long)c->in[i].id);
+    }
+    if (rc == 0 && nmiss) {
+        rc = cw_strbuf_puts(&miss, "}");
+        cw_db_param p = CW_DBP_TEXT(miss.data);
+        if (rc == 0)
+            rc = cw_db_query(db, "SELECT id FROM characters WHERE id = ANY($1::bigint[])", &p, 1,
+                             &r, err);
+        int n = rc == 0 ? cw_db_nrows(db, r) : 0;
+        for (int k = 0; k < n; k++) {
+            int64_t id = cw_db_i64(db, r, k, 0);
+            for (int i = 0; i < c->n_in; i++)
+                if (c->in[i].id == id && c->results[i] == CW_ENOTFOUND) c->results[i] = CW_ESTATE;
+        }
+        cw_db_res_free(db, r);
+    }
+    cw_strbuf_free(&miss);
+    for (int k = 0; k < A_COUNT; k++)
+        cw_strbuf_free(&a[k]);
+    free(hit);
+    return rc;
+}
+
+static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
+{
+    char_job *c = (char_job *)j;
+    /* A retry starts over: restore the rows this attempt may have marked. */
+    for (int i = 0; i < c->n_in; i++)
+        if (c->results[i] != CW_EINVAL) c->results[i] = PENDING;
+    int rc = cw_db_begin(db, err);
+    if (rc != 0) return rc;
+    rc = db->ops->dialect == CW_DB_POSTGRES ? save_postgres(db, c, err) : save_sqlite(db, c, err);
+    if (rc == 0) rc = cw_db_commit(db, err);
+    if (rc != 0) cw_db_rollback(db);
+    return rc;
+}
+
+static void save_done(cw_store_job *j)
+{
+    char_job *c = (char_job *)j;
+    if (j->rc != 0) /* nothing was applied */
+        for (int i = 0; i < c->n_in; i++)
+            c->results[i] = j->rc;
+    if (c->cb.save) c->cb.save(c->ud, j->rc, c->results, c->n_in);
+    free_job(c);
+}
+
+typedef struct id_ix {
+    int64_t id;
+    int ix;
+} id_ix;
+
+static int cmp_id_ix(const void *a, const void *b)
+{
+    const id_ix *x = a, *y = b;
+    if (x->id != y->id) return (x->id > y->id) - (x->id < y->id);
+    return (x->ix > y->ix) - (x->ix < y->ix);
+}
+
+/* Marks bad rows and later duplicates of an id CW_EINVAL, the rest PENDING. */
+static int precheck(char_job *c)
+{
+    id_ix *v = malloc(sizeof *v * (size_t)(c->n_in ? c->n_in : 1));
+    if (!v) return CW_ENOMEM;
+    for (int i = 0; i < c->n_in; i++) {
+        v[i] = (id_ix){c->in[i].id, i};
+        c->results[i] = valid_fields(&c->in[i]) ? PENDING : CW_EINVAL;
+    }
+    qsort(v, (size_t)c->n_in, sizeof *v, cmp_id_ix);
+    for (int i = 1; i < c->n_in; i++)
+        if (v[i].id == v[i - 1].id) c->results[v[i].ix] = CW_EINVAL;
+    free(v);
+    return 0;
+}
+
+void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
+                              void *ud)
+{
+    char_job *c = new_job(save_run, save_done, ud);
+    if (c) c->results = calloc((size_t)(n > 0 ? n : 1), sizeof *c->results);
+    if (!c || !c->results) {
+        if (c) free_job(c);
+        if (cb) cb(ud, CW_ENOMEM, NULL, 0);
+        return;
+    }
+    c->cb.save = cb;
+    if (n < 0 || (n > 0 && !chs)) {
+        cw_store_reject(s, &c->job, CW_EINVAL);
+        return;
+    }
+    c->in = cw_store_copy_characters(chs, n);
+    c->n_in = n;
+    if (!c->in || precheck(c) != 0) {
+        c->n_in = 0;
+        cw_store_reject(s, &c->job, CW_ENOMEM);
+        return;
+    }
+    cw_store_submit(s, &c->job);
+}
