@@ -1,6 +1,8 @@
 /* admin_cmds.c — the console commands: status, reload, shutdown. */
 #include "core/app/server.h"
 
+#include "core/app/accounts.h"
+
 #include "core/base/clock.h"
 #include "core/io/admin/admin.h"
 #include "core/io/net/net.h"
@@ -25,7 +27,10 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
                      (unsigned long long)cw_host_errors(s->host), s->loop_lag_s * 1e3,
                      s->loop_lag_max_s * 1e3, s->stopping ? "true" : "false");
     cw_host_list_ops(s->host, out);
-    cw_strbuf_puts(out, "\"");
+    cw_strbuf_printf(out, "\",\"sessions\":%zu,\"store\":{",
+                     s->accounts ? s->accounts->logged_in : (size_t)0);
+    cw_saver_status(s, out);
+    cw_strbuf_puts(out, "}");
     return 0;
 }
 
@@ -77,7 +82,8 @@ int cw_server_admin_commands(cw_server *s)
 {
     int rc = 0;
     rc |= cw_admin_register(s->admin, "status",
-                            "uptime, connections, content generation, Lua memory, loop lag",
+                            "uptime, connections, content generation, Lua memory, loop lag, "
+                            "sessions, store health and dirty characters",
                             cmd_status, s);
     rc |= cw_admin_register(s->admin, "reload",
                             "rebuild content from disk; refused with every error if any file fails",

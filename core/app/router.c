@@ -4,6 +4,8 @@
  * the metrics). */
 #include "core/app/server.h"
 
+#include "core/app/accounts.h"
+
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
 #include "core/script/host.h"
@@ -63,15 +65,31 @@ static void op_ping(cw_router *r, cw_conn *c, const cw_request *req)
     cw_conn_reply_ok(c, req->id_json, NULL, 0);
 }
 
+enum { ANYONE, LOGGED_IN };
+
 static const struct {
     const char *name;
-    core_op_fn fn;
+    core_op_fn fn;     /* router ops */
+    cw_core_op_fn acc; /* account and character ops (accounts.h) */
+    int needs;
 } core_ops[] = {
-    {"hello", op_hello},
-    {"ping", op_ping},
+    {"hello", op_hello, NULL, ANYONE},
+    {"ping", op_ping, NULL, ANYONE},
+    {"register", NULL, cw_op_register, ANYONE},
+    {"login", NULL, cw_op_login, ANYONE},
+    {"logout", NULL, cw_op_logout, LOGGED_IN},
+    {"characters", NULL, cw_op_characters, LOGGED_IN},
+    {"create_character", NULL, cw_op_create_character, LOGGED_IN},
+    {"delete_character", NULL, cw_op_delete_character, LOGGED_IN},
+    {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
+    {"move", NULL, cw_op_move, LOGGED_IN},
 };
 
-const char *const cw_router_core_ops[] = {"hello", "ping", NULL};
+const char *const cw_router_core_ops[] = {
+    "hello",      "ping",       "register",         "login",       "logout",
+    "characters", "create_character", "delete_character", "enter_world", "move",
+    NULL,
+};
 
 static op_stats *stats_for(cw_router *r, const char *op)
 {
@@ -144,7 +162,15 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
     for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
         if (strcmp(core_ops[i].name, req->op) == 0) {
             st = &r->ops[i]; /* core ops were registered first, in table order */
-            core_ops[i].fn(r, c, req);
+            cw_session *se = cw_session_of(c);
+            if (core_ops[i].needs == LOGGED_IN && (!se || !se->account_id))
+                cw_conn_reply_error(c, req->id_json, "not_logged_in", "log in first");
+            else if (core_ops[i].fn)
+                core_ops[i].fn(r, c, req);
+            else if (se)
+                core_ops[i].acc(r->s, c, req);
+            else
+                cw_conn_reply_error(c, req->id_json, "internal", "no session");
             break;
         }
     if (!st) {

@@ -4,15 +4,19 @@
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
+#include "core/app/accounts.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/io/admin/admin.h"
 #include "core/io/http/http.h"
 #include "core/io/net/net.h"
+#include "core/io/store/store.h"
+#include "core/io/work/work.h"
 #include "core/script/host.h"
 
 #include <errno.h>
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +28,7 @@
 
 static void on_open(void *ud, cw_conn *c)
 {
-    (void)ud;
-    (void)c;
+    cw_session_open(ud, c);
 }
 
 static void on_request(void *ud, cw_conn *c, const cw_request *req)
@@ -36,9 +39,8 @@ static void on_request(void *ud, cw_conn *c, const cw_request *req)
 
 static void on_close(void *ud, cw_conn *c, const char *reason)
 {
-    (void)ud;
-    (void)c;
     (void)reason;
+    cw_session_close(ud, c); /* its character is saved (write-behind, now) */
 }
 
 /* ---- HTTP ------------------------------------------------------------------- */
@@ -125,12 +127,24 @@ static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cw_server *s = arg;
+    if (!s->final_flush_done)
+        return; /* the characters are being saved: that is not cut short */
     size_t pending = cw_net_pending_output(s->net);
     if (pending == 0 || cw_now_ns() >= s->stop_deadline_ns) {
         cw_log(CW_LOG_INFO, "shutdown complete", CW_I("unflushed_bytes", pending),
                CW_I("connections", cw_net_count(s->net)), CW_END);
         event_base_loopbreak(s->base);
     }
+}
+
+static void final_flush_done(void *ud, int rc)
+{
+    cw_server *s = ud;
+    s->final_flush_done = 1;
+    /* The socket flush gets its full grace from now on. */
+    s->stop_deadline_ns = cw_now_ns() + (uint64_t)s->cfg.shutdown_grace_ms * 1000000ull;
+    cw_log(rc ? CW_LOG_ERROR : CW_LOG_INFO, "shutdown: final save done",
+           CW_S("result", cw_err_name(rc)), CW_END);
 }
 
 void cw_server_shutdown(cw_server *s, const char *reason)
@@ -152,6 +166,8 @@ void cw_server_shutdown(cw_server *s, const char *reason)
     s->shutdown_ev = event_new(s->base, -1, EV_PERSIST, on_shutdown_tick, s);
     struct timeval tv = {0, 20000};
     event_add(s->shutdown_ev, &tv);
+    /* Save every changed character; the loop stops only after this. */
+    cw_saver_flush_all(s, final_flush_done, s);
 }
 
 /* ---- start / run / free --------------------------------------------------- */
@@ -182,6 +198,39 @@ static struct event *periodic(cw_server *s, int ms, event_callback_fn fn)
     return ev;
 }
 
+/* The store (store.url; empty = sqlite:<var_dir>/chaos.db), the password
+ * pool, the player table, sessions and the saver. */
+static int start_store(cw_server *s, cw_error *err)
+{
+    char url[4200];
+    if (s->cfg.store_url && s->cfg.store_url[0])
+        snprintf(url, sizeof url, "%s", s->cfg.store_url);
+    else
+        snprintf(url, sizeof url, "sqlite:%s/chaos.db", s->cfg.var_dir);
+    cw_store_config sc = {
+        .url = url,
+        .migrations_dir = "migrations",
+        .migrate = s->cfg.store_migrate,
+        .base = s->base,
+        .metrics = s->metrics,
+        .retry_deadline_ms = s->cfg.store_retry_deadline_ms,
+    };
+    s->store = cw_store_open(&sc, err);
+    if (!s->store)
+        return err && err->code ? err->code : CW_EUNAVAIL;
+    cw_log(CW_LOG_INFO, "store open", CW_S("backend", cw_store_backend(s->store)), CW_END);
+    s->work = cw_work_new(s->base, s->cfg.auth_workers, err);
+    if (!s->work)
+        return CW_EIO;
+    s->players = cw_players_new();
+    if (!s->players)
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    int rc = cw_accounts_new(s, err);
+    if (rc == 0)
+        rc = cw_saver_new(s, err);
+    return rc;
+}
+
 int cw_server_start(cw_server *s, cw_error *err)
 {
     int rc;
@@ -189,6 +238,9 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->seed = s->cfg.seed ? (uint64_t)s->cfg.seed : (uint64_t)cw_wall_ms() ^ s->start_ns;
     if (mkdir_p(s->cfg.var_dir) != 0)
         return cw_error_set(err, CW_EIO, "cannot create %s: %s", s->cfg.var_dir, strerror(errno));
+    /* Worker threads (store, work pool) wake the loop with event_active. */
+    if (evthread_use_pthreads() != 0)
+        return cw_error_set(err, CW_EIO, "libevent has no pthreads support");
     s->base = event_base_new();
     s->metrics = cw_metrics_new();
     if (!s->base || !s->metrics)
@@ -217,6 +269,8 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->router = cw_router_new(s);
     if (!s->router)
         return cw_error_set(err, CW_ENOMEM, "out of memory");
+    if ((rc = start_store(s, err)) != 0)
+        return rc;
 
     cw_net_config nc;
     cw_net_config_defaults(&nc);
@@ -239,7 +293,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
     if (!s->admin)
         return CW_EIO;
-    if ((rc = cw_server_admin_commands(s)) != 0)
+    if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0)
         return cw_error_set(err, rc, "cannot register admin commands");
 
     s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);
@@ -290,12 +344,24 @@ void cw_server_free(cw_server *s)
     free_ev(&s->sig_int);
     free_ev(&s->sig_hup);
     free_ev(&s->shutdown_ev);
+    /* The store and the pool drain first: their callbacks may still reach
+     * sessions, players and connections. No new store call after this. */
+    s->store_closing = 1;
+    if (s->store)
+        cw_store_close(s->store);
+    s->store = NULL;
+    cw_work_free(s->work);
+    s->work = NULL;
     if (s->http)
         cw_http_free(s->http);
     if (s->admin)
         cw_admin_free(s->admin);
     if (s->net)
         cw_net_free(s->net);
+    cw_saver_free(s);
+    cw_accounts_free(s);
+    cw_players_free(s->players);
+    cw_grants_free(s);
     cw_router_free(s->router);
     cw_host_free(s->host);
     cw_metrics_free(s->metrics);

@@ -21,6 +21,12 @@ typedef struct cw_host cw_host;
 typedef struct cw_admin cw_admin;
 typedef struct cw_http cw_http;
 typedef struct cw_router cw_router;
+typedef struct cw_store cw_store;
+typedef struct cw_work cw_work;
+typedef struct cw_players cw_players;
+struct cw_accounts;
+struct cw_saver;
+struct cw_grants;
 
 typedef struct cw_server {
     cw_config cfg;
@@ -31,6 +37,14 @@ typedef struct cw_server {
     cw_admin *admin;
     cw_http *http;
     cw_router *router;
+    /* accounts and persistence (accounts.h) */
+    cw_store *store;
+    int store_closing;        /* no new store calls (the store is draining or gone) */
+    cw_work *work;            /* password hashing */
+    cw_players *players;
+    struct cw_accounts *accounts;
+    struct cw_saver *saver;
+    struct cw_grants *grants;
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;
@@ -47,6 +61,7 @@ typedef struct cw_server {
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *shutdown_ev;
     int stopping;
+    int final_flush_done;     /* the shutdown save of every character has finished */
     uint64_t stop_deadline_ns;
     int exit_code;
 } cw_server;
@@ -59,7 +74,9 @@ int cw_server_run(cw_server *s);
 /* Frees everything (safe after a failed start). */
 void cw_server_free(cw_server *s);
 
-/* Starts a graceful shutdown: stop accepting, tell clients, flush, exit. */
+/* Starts a graceful shutdown: stop accepting, tell clients, save every
+ * character (waits for that final flush, however long the store takes up to
+ * its retry deadline), flush the sockets, exit. */
 void cw_server_shutdown(cw_server *s, const char *reason);
 /* Reloads content; errors (one per line) appended to errors. */
 int cw_server_reload(cw_server *s, cw_strbuf *errors);

@@ -170,6 +170,29 @@ int cw_host_has_op(const cw_host *h, const char *op)
     return find_op(h->live, op) != NULL;
 }
 
+int cw_host_has_def(const cw_host *h, const char *kind, const char *id)
+{
+    if (!h || !h->live || !kind || !id)
+        return 0;
+    /* Raw reads only: no metamethod of content code runs from here. */
+    lua_State *L = h->live->L;
+    int top = lua_gettop(L);
+    lua_pushstring(L, CW_HOST_DEFS_KEY);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    int found = 0;
+    if (lua_istable(L, -1)) {
+        lua_pushstring(L, kind);
+        lua_rawget(L, -2);
+        if (lua_istable(L, -1)) {
+            lua_pushstring(L, id);
+            lua_rawget(L, -2);
+            found = !lua_isnil(L, -1);
+        }
+    }
+    lua_settop(L, top);
+    return found;
+}
+
 void cw_host_list_ops(const cw_host *h, cw_strbuf *out)
 {
     for (int i = 0; h->live && i < h->live->nops; i++) {

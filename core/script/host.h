@@ -77,6 +77,14 @@ int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
                     uint64_t conn_id, cw_op_result *res);
 void cw_op_result_free(cw_op_result *res);
 
+/* Content definitions: the runtime (scripts/content/defs.lua) keeps every
+ * definition in a table stored in the Lua registry under CW_HOST_DEFS_KEY,
+ * shaped {kind = {id = def, …}, …} ("race", "job", …). Returns 1 when the
+ * live generation defines kind `kind` with id `id`, else 0 (also without a
+ * live generation or registry table). Never calls into Lua code. */
+#define CW_HOST_DEFS_KEY "chaos.defs"
+int cw_host_has_def(const cw_host *h, const char *kind, const char *id);
+
 /* Names of the live generation's ops, comma-separated, appended to out. */
 void cw_host_list_ops(const cw_host *h, cw_strbuf *out);
 

@@ -51,6 +51,8 @@ class Server:
             "--http-port", str(self.http_port), "--scripts", self.scripts,
             "--content", self.content, "--var", self.var,
             "--set", "admin.token=" + self.token, "--log-level", "debug",
+            # A fresh var dir has an empty database: apply the migrations.
+            "--migrate",
         ] + (extra or [])
         self.env = dict(os.environ)
         self.env.update(env or {})
@@ -69,7 +71,9 @@ class Server:
 
     def start(self, wait=True):
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, stdout=self.logf, stderr=self.logf, env=self.env)
+        # The working directory holds migrations/ (relative to it, as in production).
+        self.proc = subprocess.Popen(self.args, stdout=self.logf, stderr=self.logf, env=self.env,
+                                     cwd=SRC)
         if wait:
             deadline = time.time() + 20
             while time.time() < deadline:
@@ -284,3 +288,46 @@ class ServerTest(unittest.TestCase):
 
 def main():
     unittest.main(verbosity=2)
+
+
+# ---- accounts and characters (additive helpers) ---------------------------------
+
+# Cheap Argon2id and roomy login limits for tests that are not about them.
+FAST_AUTH = ["--set", "auth.opslimit=1", "--set", "auth.memlimit_kib=64",
+             "--set", "auth.login_rate_addr=1000", "--set", "auth.login_rate_account=1000"]
+
+
+def wait_for(pred, timeout=30, interval=0.05, what="condition"):
+    """Polls pred() until it returns a truthy value; returns it, or fails after timeout."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def play(client, name, password="correct horse 1", race="human", job="warrior", register=True):
+    """Registers (optionally), logs in, creates a character named name and enters the world.
+    Returns the enter_world answer's character."""
+    if register:
+        r = client.request("register", name=name, password=password)
+        assert r.get("ok"), r
+    r = client.request("login", name=name, password=password)
+    assert r.get("ok"), r
+    r = client.request("create_character", name=name, race=race, job=job)
+    assert r.get("ok"), r
+    r = client.request("enter_world", character=r["character"]["id"])
+    assert r.get("ok"), r
+    return r["character"]
+
+
+def reenter(client, name, password="correct horse 1"):
+    """Logs in and enters the world with the account's first character."""
+    r = client.request("login", name=name, password=password)
+    assert r.get("ok"), r
+    chars = client.request("characters")["characters"]
+    r = client.request("enter_world", character=chars[0]["id"])
+    assert r.get("ok"), r
+    return r["character"]

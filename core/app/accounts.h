@@ -1,0 +1,140 @@
+/* accounts.h — accounts, sessions, characters and write-behind saving: the
+ * pieces of core/app that sit between the game connections, the store, the
+ * password-hashing pool and the player table. Internal to core/app.
+ *
+ *   session.c        a session per connection (cw_conn ud); one live session
+ *                    per account; name and password rules; async replies
+ *   ratelimit.c      keyed token buckets (login attempts per account/address)
+ *   ops_account.c    register, login, logout
+ *   ops_character.c  characters, create_character, delete_character,
+ *                    enter_world, move
+ *   saver.c          write-behind: interval batches, flush one character,
+ *                    group commit of value changes, the final flush
+ *   admin_store.c    admin `grant`, `grant-status`, status fields
+ *
+ * Everything runs on the loop thread. Async work holds a connection's id,
+ * never its pointer: a reply to a connection that has gone is dropped. */
+#ifndef CW_APP_ACCOUNTS_H
+#define CW_APP_ACCOUNTS_H
+
+#include "core/app/server.h"
+#include "core/base/tokenbucket.h"
+#include "core/game/players.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cw_conn;
+struct cw_request;
+
+/* ---- sessions (session.c) ------------------------------------------------ */
+
+typedef struct cw_session {
+    uint64_t conn_id;
+    int64_t account_id; /* 0 = not logged in */
+    char account[CW_NAME_MAX + 1];
+    int64_t char_id; /* the active character, 0 = none */
+    int busy;        /* a login/enter_world/logout is in flight */
+    char addr[64];   /* peer address without the port */
+    struct cw_session *prev, *next;
+} cw_session;
+
+typedef struct cw_ratelimit cw_ratelimit;
+
+typedef struct cw_accounts {
+    cw_session *sessions;
+    size_t nsessions, logged_in;
+    cw_ratelimit *rl_account, *rl_addr;
+    char dummy_hash[128]; /* verified against for unknown accounts (same cost) */
+    cw_metric *m_login_ok, *m_login_invalid, *m_login_limited, *m_login_unavail;
+    cw_metric *m_sessions;
+} cw_accounts;
+
+int cw_accounts_new(cw_server *s, cw_error *err);
+void cw_accounts_free(cw_server *s);
+void cw_session_open(cw_server *s, struct cw_conn *c);
+void cw_session_close(cw_server *s, struct cw_conn *c);
+cw_session *cw_session_of(struct cw_conn *c);
+cw_session *cw_session_find_account(cw_server *s, int64_t account_id, const cw_session *except);
+/* Leaves the world: the active character goes offline and is saved now
+ * (cb(ud, rc) once saved or failed; cb may be NULL). */
+typedef void (*cw_done_fn)(void *ud, int rc);
+void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *ud);
+
+/* Rules: 3..24 of [A-Za-z0-9_]. Passwords: CW_PASSWORD_MIN..MAX bytes, no NUL. */
+#define CW_PASSWORD_MIN 8
+#define CW_PASSWORD_MAX 1024
+int cw_name_valid(const char *name, size_t len);
+
+/* A request answered later: the connection id and a copy of the request id. */
+typedef struct cw_pending {
+    cw_server *s;
+    uint64_t conn_id;
+    char *id_json;
+} cw_pending;
+/* Returns NULL when out of memory (the caller answers `internal`). */
+cw_pending *cw_pending_new(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_pending_free(cw_pending *p);
+/* The connection if still there (and not closing), else NULL. */
+struct cw_conn *cw_pending_conn(const cw_pending *p);
+void cw_pending_ok(cw_pending *p, const char *body, size_t len);
+void cw_pending_error(cw_pending *p, const char *code, const char *message);
+
+/* A string field of the request: 0 and out, len; or replies bad_field. */
+int cw_req_string(struct cw_conn *c, const struct cw_request *req, const char *field,
+                  const char **out, size_t *len);
+int cw_req_int(struct cw_conn *c, const struct cw_request *req, const char *field, int64_t *out);
+
+/* ---- rate limits (ratelimit.c) ---- */
+
+cw_ratelimit *cw_ratelimit_new(double rate, double burst);
+void cw_ratelimit_free(cw_ratelimit *rl);
+/* Takes one token from key's bucket (created full). 0 = allowed. */
+int cw_ratelimit_take(cw_ratelimit *rl, const char *key, uint64_t now_ns);
+/* Drops buckets that are full again (idle keys). */
+void cw_ratelimit_prune(cw_ratelimit *rl, uint64_t now_ns);
+
+/* ---- ops (ops_account.c, ops_character.c) ---- */
+
+typedef void (*cw_core_op_fn)(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_register(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_login(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_logout(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_characters(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_create_character(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_delete_character(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_enter_world(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* {"id":…,"name":…,…} of a loaded character, appended to out. */
+void cw_player_json(cw_strbuf *out, const cw_player *p);
+
+/* ---- saving (saver.c) ------------------------------------------------------- */
+
+typedef struct cw_saver cw_saver;
+int cw_saver_new(cw_server *s, cw_error *err);
+void cw_saver_free(cw_server *s);
+/* Saves character id now (if it has unsaved changes); cb(ud, rc) when the
+ * state as of this call is in the database (rc 0) or could not be saved. */
+void cw_saver_flush(cw_server *s, int64_t id, cw_done_fn cb, void *ud);
+/* Schedules the group commit of queued value changes at the end of this
+ * loop iteration (every grant of one iteration in one transaction). */
+void cw_saver_commit_soon(cw_server *s);
+/* Shutdown: saves every dirty character; cb once nothing is left to save
+ * or the store gave up (rc: 0 or the last failure). */
+void cw_saver_flush_all(cw_server *s, cw_done_fn cb, void *ud);
+/* Committed or failed grants are reported here (admin_store.c). */
+void cw_grant_done(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud);
+/* Appends the "store" status object members (no braces). */
+void cw_saver_status(cw_server *s, cw_strbuf *out);
+/* Counters for status. */
+typedef struct cw_saver_stats {
+    uint64_t saved, stale, failed, batches;
+} cw_saver_stats;
+void cw_saver_get_stats(cw_server *s, cw_saver_stats *st);
+
+/* ---- admin (admin_store.c) -------------------------------------------------- */
+
+int cw_admin_store_commands(cw_server *s);
+void cw_grants_free(cw_server *s);
+
+#endif

@@ -1,0 +1,170 @@
+/* admin_store.c — operator commands for value changes: `grant` queues a gold
+ * change on a loaded character through the group-commit path; `grant-status`
+ * tells whether it committed. The player is told (event "gold") only after
+ * the commit; the log line "gold granted" with the reason is the audit trail
+ * until the store has a ledger.
+ *
+ * The console answers each line synchronously (core/io/admin has no deferred
+ * answers yet), so `grant` answers "state":"pending" with a grant number at
+ * once and `grant-status N` reports "committed" (with the new gold) or
+ * "failed" once the transaction has finished. */
+#include "core/app/accounts.h"
+
+#include "core/base/log.h"
+#include "core/io/admin/admin.h"
+#include "core/io/net/net.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRANTS_KEPT 1024
+#define REASON_MAX 128
+
+enum { G_PENDING, G_COMMITTED, G_FAILED };
+
+typedef struct grant_rec {
+    uint64_t token;
+    int state, rc;
+    int64_t char_id, delta, gold;
+    char name[CW_NAME_MAX + 1];
+    char reason[REASON_MAX];
+} grant_rec;
+
+struct cw_grants {
+    grant_rec ring[GRANTS_KEPT];
+    uint64_t next;
+};
+
+static grant_rec *find(cw_server *s, uint64_t token)
+{
+    if (!s->grants || token == 0) return NULL;
+    grant_rec *g = &s->grants->ring[token % GRANTS_KEPT];
+    return g->token == token ? g : NULL;
+}
+
+void cw_grant_done(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud)
+{
+    cw_server *s = ud;
+    grant_rec *g = find(s, token);
+    if (rc != 0) {
+        cw_log(CW_LOG_WARN, "gold grant failed: not committed, nobody told",
+               CW_I("grant", (int64_t)token), CW_S("character", g ? g->name : ""),
+               CW_I("delta", delta), CW_S("error", cw_err_name(rc)), CW_END);
+        if (g) {
+            g->state = G_FAILED;
+            g->rc = rc;
+        }
+        return;
+    }
+    cw_log(CW_LOG_INFO, "gold granted", CW_I("grant", (int64_t)token),
+           CW_S("character", g ? g->name : ""), CW_I("delta", delta), CW_I("gold", gold),
+           CW_S("reason", g ? g->reason : ""), CW_END);
+    if (!g) return;
+    g->state = G_COMMITTED;
+    g->gold = gold;
+    cw_player *p = cw_players_get(s->players, g->char_id);
+    cw_conn *c = p && p->online && s->net ? cw_net_find(s->net, p->conn_id) : NULL;
+    if (c) {
+        char ev[128];
+        int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
+                         (long long)gold, (long long)delta);
+        cw_conn_send(c, ev, (size_t)n);
+    }
+}
+
+static int parse_i64(const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end) return CW_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static void grant_json(cw_strbuf *out, const grant_rec *g)
+{
+    static const char *const names[] = {"pending", "committed", "failed"};
+    cw_strbuf_printf(out,
+                     "\"grant\":%llu,\"state\":\"%s\",\"character\":", (unsigned long long)g->token,
+                     names[g->state]);
+    cw_strbuf_json_str(out, g->name);
+    cw_strbuf_printf(out, ",\"delta\":%lld", (long long)g->delta);
+    if (g->state == G_COMMITTED) cw_strbuf_printf(out, ",\"gold\":%lld", (long long)g->gold);
+    if (g->state == G_FAILED) cw_strbuf_printf(out, ",\"error\":\"%s\"", cw_err_name(g->rc));
+}
+
+static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    cw_server *s = ud;
+    int64_t delta;
+    if (argc < 3 || parse_i64(argv[2], &delta) || delta == 0)
+        return cw_error_set(
+            err, CW_EINVAL,
+            "usage: grant <character-name> <amount> [reason]; amount a non-zero integer");
+    if (s->stopping || !s->store || s->store_closing)
+        return cw_error_set(err, CW_EUNAVAIL, "the server is shutting down");
+    cw_player *p = cw_players_find_name(s->players, argv[1]);
+    if (!p)
+        return cw_error_set(
+            err, CW_ENOTFOUND,
+            "character \"%.40s\" is not loaded (grants reach characters in the world)", argv[1]);
+    if (p->stale)
+        return cw_error_set(err, CW_ESTATE, "character \"%s\" has a stale copy in memory", p->name);
+    uint64_t token = ++s->grants->next;
+    int rc = cw_player_grant(p, delta, token);
+    if (rc != 0)
+        return cw_error_set(err, rc, "gold would leave 0..2^53 (gold %lld, change %lld)",
+                            (long long)p->gold, (long long)delta);
+    grant_rec *g = &s->grants->ring[token % GRANTS_KEPT];
+    memset(g, 0, sizeof *g);
+    g->token = token;
+    g->state = G_PENDING;
+    g->char_id = p->id;
+    g->delta = delta;
+    snprintf(g->name, sizeof g->name, "%s", p->name);
+    /* The reason is the rest of the line (words re-joined with spaces). */
+    for (int i = 3; i < argc; i++) {
+        size_t len = strlen(g->reason);
+        snprintf(g->reason + len, sizeof g->reason - len, "%s%s", i > 3 ? " " : "", argv[i]);
+    }
+    cw_saver_commit_soon(s);
+    grant_json(out, g);
+    return 0;
+}
+
+static int cmd_grant_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    cw_server *s = ud;
+    int64_t token;
+    if (argc != 2 || parse_i64(argv[1], &token) || token <= 0)
+        return cw_error_set(err, CW_EINVAL, "usage: grant-status <grant-number>");
+    grant_rec *g = find(s, (uint64_t)token);
+    if (!g)
+        return cw_error_set(err, CW_ENOTFOUND, "no grant %lld (the last %d are kept)",
+                            (long long)token, GRANTS_KEPT);
+    grant_json(out, g);
+    return 0;
+}
+
+int cw_admin_store_commands(cw_server *s)
+{
+    s->grants = calloc(1, sizeof *s->grants);
+    if (!s->grants) return CW_ENOMEM;
+    int rc = 0;
+    rc |= cw_admin_register(s->admin, "grant",
+                            "<character> <amount> [reason]: change gold through the group commit; "
+                            "answers a grant number (see grant-status)",
+                            cmd_grant, s);
+    rc |= cw_admin_register(s->admin, "grant-status",
+                            "<grant-number>: pending, committed (with the gold) or failed",
+                            cmd_grant_status, s);
+    return rc ? CW_ENOMEM : 0;
+}
+
+void cw_grants_free(cw_server *s)
+{
+    free(s->grants);
+    s->grants = NULL;
+}

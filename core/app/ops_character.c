@@ -1,0 +1,365 @@
+/* ops_character.c — characters, create_character, delete_character,
+ * enter_world and move. Races and jobs are content: create_character asks the
+ * live generation whether the ids exist (cw_host_has_def). */
+#include "core/app/accounts.h"
+
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/io/net/net.h"
+#include "core/io/store/store.h"
+#include "core/script/host.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define START_ZONE "start"
+#define START_X 500.0
+#define START_Y 500.0
+
+static int store_ready(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    if (s->store && !s->store_closing) return 1;
+    cw_conn_reply_error(c, req->id_json, "unavailable", "the server is shutting down");
+    return 0;
+}
+
+static void unavailable(cw_pending *p)
+{
+    cw_pending_error(p, "unavailable", "characters are unavailable; try again later");
+}
+
+static int64_t doc_gold(const char *doc)
+{
+    json_t *o = doc ? json_loads(doc, 0, NULL) : NULL;
+    json_t *g = json_object_get(o, "gold");
+    int64_t gold = json_is_integer(g) && json_integer_value(g) > 0 ? json_integer_value(g) : 0;
+    json_decref(o);
+    return gold;
+}
+
+void cw_player_json(cw_strbuf *b, const cw_player *p)
+{
+    cw_strbuf_printf(b, "{\"id\":%lld,\"name\":", (long long)p->id);
+    cw_strbuf_json_str(b, p->name);
+    cw_strbuf_puts(b, ",\"race\":");
+    cw_strbuf_json_str(b, p->race);
+    cw_strbuf_puts(b, ",\"job\":");
+    cw_strbuf_json_str(b, p->job);
+    cw_strbuf_printf(b, ",\"level\":%d,\"zone\":", p->level);
+    cw_strbuf_json_str(b, p->zone);
+    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g,\"gold\":%lld}", p->x, p->y, (long long)p->gold);
+}
+
+static void row_json(cw_strbuf *b, const cw_character *ch)
+{
+    cw_strbuf_printf(b, "{\"id\":%lld,\"name\":", (long long)ch->id);
+    cw_strbuf_json_str(b, ch->name);
+    cw_strbuf_puts(b, ",\"race\":");
+    cw_strbuf_json_str(b, ch->race);
+    cw_strbuf_puts(b, ",\"job\":");
+    cw_strbuf_json_str(b, ch->job);
+    cw_strbuf_printf(b, ",\"level\":%d}", ch->level);
+}
+
+/* ---- characters ------------------------------------------------------------------ */
+
+static void listed(void *ud, int rc, const cw_character *chs, int n)
+{
+    cw_pending *p = ud;
+    if (rc != 0) {
+        unavailable(p);
+    } else {
+        cw_strbuf b = CW_STRBUF_INIT;
+        cw_strbuf_puts(&b, "{\"characters\":[");
+        for (int i = 0; i < n; i++) {
+            if (i) cw_strbuf_puts(&b, ",");
+            row_json(&b, &chs[i]);
+        }
+        cw_strbuf_puts(&b, "]}");
+        cw_pending_ok(p, b.data, b.len);
+        cw_strbuf_free(&b);
+    }
+    cw_pending_free(p);
+}
+
+void cw_op_characters(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    if (!store_ready(s, c, req)) return;
+    cw_pending *p = cw_pending_new(s, c, req);
+    if (!p) {
+        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+        return;
+    }
+    cw_store_characters_list(s->store, cw_session_of(c)->account_id, listed, p);
+}
+
+/* ---- create_character --------------------------------------------------------------- */
+
+static void created(void *ud, int rc, const cw_character *ch)
+{
+    cw_pending *p = ud;
+    if (rc == 0) {
+        cw_strbuf b = CW_STRBUF_INIT;
+        cw_strbuf_puts(&b, "{\"character\":");
+        row_json(&b, ch);
+        cw_strbuf_puts(&b, "}");
+        cw_pending_ok(p, b.data, b.len);
+        cw_strbuf_free(&b);
+        cw_log(CW_LOG_INFO, "character created", CW_I("character", ch->id), CW_S("name", ch->name),
+               CW_I("account", ch->account_id), CW_END);
+    } else if (rc == CW_EEXIST) {
+        cw_pending_error(p, "name_taken", "a character with that name exists");
+    } else {
+        unavailable(p);
+    }
+    cw_pending_free(p);
+}
+
+static int def_field(cw_server *s, cw_conn *c, const cw_request *req, const char *field,
+                     const char **out)
+{
+    size_t len;
+    if (cw_req_string(c, req, field, out, &len)) return CW_EINVAL;
+    if (len > CW_DEF_ID_MAX || !cw_host_has_def(s->host, field, *out)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "\"%s\" names no %s of the content", field, field);
+        cw_conn_reply_error(c, req->id_json, "bad_field", msg);
+        return CW_EINVAL;
+    }
+    return 0;
+}
+
+void cw_op_create_character(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    const char *name, *race, *job;
+    size_t nlen;
+    if (cw_req_string(c, req, "name", &name, &nlen)) return;
+    if (!cw_name_valid(name, nlen)) {
+        cw_conn_reply_error(c, req->id_json, "bad_field",
+                            "\"name\" must be 3 to 24 characters of A-Z, a-z, 0-9 and _");
+        return;
+    }
+    if (def_field(s, c, req, "race", &race) || def_field(s, c, req, "job", &job)) return;
+    if (!store_ready(s, c, req)) return;
+    cw_pending *p = cw_pending_new(s, c, req);
+    if (!p) {
+        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+        return;
+    }
+    cw_character ch = {
+        .account_id = cw_session_of(c)->account_id,
+        .name = name,
+        .race = race,
+        .job = job,
+        .level = 1,
+        .zone = START_ZONE,
+        .x = START_X,
+        .y = START_Y,
+        .doc = "{\"gold\":0}",
+    };
+    cw_store_character_create(s->store, &ch, created, p);
+}
+
+/* ---- delete_character ----------------------------------------------------------------- */
+
+typedef struct del_req {
+    cw_pending *p;
+    int64_t id;
+} del_req;
+
+static void deleted(void *ud, int rc)
+{
+    del_req *d = ud;
+    cw_server *s = d->p->s;
+    if (rc == 0) {
+        /* An unsaved copy left in memory must not be saved again. */
+        cw_player *pl = cw_players_get(s->players, d->id);
+        if (pl && !pl->online) cw_players_remove(s->players, d->id);
+        cw_pending_ok(d->p, NULL, 0);
+        cw_log(CW_LOG_INFO, "character deleted", CW_I("character", d->id), CW_END);
+    } else if (rc == CW_ENOTFOUND) {
+        cw_pending_error(d->p, "not_found", "no such character on this account");
+    } else {
+        unavailable(d->p);
+    }
+    cw_pending_free(d->p);
+    free(d);
+}
+
+void cw_op_delete_character(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    int64_t id;
+    cw_session *se = cw_session_of(c);
+    if (cw_req_int(c, req, "character", &id)) return;
+    cw_player *pl = cw_players_get(s->players, id);
+    if (id == se->char_id || (pl && pl->online)) {
+        cw_conn_reply_error(c, req->id_json, "in_world", "that character is in the world");
+        return;
+    }
+    if (!store_ready(s, c, req)) return;
+    del_req *d = calloc(1, sizeof *d);
+    if (d) d->p = cw_pending_new(s, c, req);
+    if (!d || !d->p) {
+        free(d);
+        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+        return;
+    }
+    d->id = id;
+    cw_store_character_delete(s->store, se->account_id, id, deleted, d);
+}
+
+/* ---- enter_world ------------------------------------------------------------------------ */
+
+typedef struct enter_req {
+    cw_pending *p;
+    int64_t account_id;
+} enter_req;
+
+static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
+{
+    pl->online = 1;
+    pl->conn_id = se->conn_id;
+    se->char_id = pl->id;
+    cw_player_enter(pl, cw_now_ns());
+    cw_strbuf b = CW_STRBUF_INIT;
+    cw_strbuf_puts(&b, "{\"character\":");
+    cw_player_json(&b, pl);
+    cw_strbuf_puts(&b, "}");
+    cw_pending_ok(p, b.data, b.len);
+    cw_strbuf_free(&b);
+    cw_log(CW_LOG_INFO, "character entered the world", CW_I("character", pl->id),
+           CW_S("name", pl->name), CW_I("version", pl->version), CW_END);
+    (void)s;
+}
+
+static void loaded(void *ud, int rc, const cw_character *ch)
+{
+    enter_req *e = ud;
+    cw_server *s = e->p->s;
+    cw_session *se = cw_session_of(cw_pending_conn(e->p));
+    if (se) se->busy = 0;
+    if (!se || se->account_id != e->account_id) {
+        /* logged out or taken over meanwhile: nothing to answer */
+    } else if (rc == CW_ENOTFOUND) {
+        cw_pending_error(e->p, "not_found", "no such character on this account");
+    } else if (rc != 0) {
+        unavailable(e->p);
+    } else {
+        cw_player *pl = cw_players_get(s->players, ch->id);
+        int arc = 0;
+        if (!pl) {
+            cw_player_init in = {
+                .id = ch->id,
+                .account_id = ch->account_id,
+                .version = ch->version,
+                .name = ch->name,
+                .race = ch->race,
+                .job = ch->job,
+                .zone = ch->zone,
+                .doc = ch->doc,
+                .level = ch->level,
+                .x = ch->x,
+                .y = ch->y,
+                .gold = doc_gold(ch->doc),
+            };
+            arc = cw_players_add(s->players, &in, &pl);
+        }
+        if (arc != 0 || pl->online)
+            cw_pending_error(e->p, arc ? "internal" : "busy",
+                             arc ? "out of memory" : "that character is in the world");
+        else
+            attach(s, se, pl, e->p);
+    }
+    cw_pending_free(e->p);
+    free(e);
+}
+
+void cw_op_enter_world(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    int64_t id;
+    cw_session *se = cw_session_of(c);
+    if (cw_req_int(c, req, "character", &id)) return;
+    if (se->busy) {
+        cw_conn_reply_error(c, req->id_json, "busy", "another request of this session is running");
+        return;
+    }
+    if (se->char_id) {
+        cw_conn_reply_error(c, req->id_json, "in_world", "already in the world; log out first");
+        return;
+    }
+    cw_player *pl = cw_players_get(s->players, id);
+    if (pl && pl->stale && !pl->saving_seq && !pl->online) {
+        /* Our copy lost a version race: forget it, read the row again. */
+        cw_players_remove(s->players, id);
+        pl = NULL;
+    }
+    if (pl) {
+        /* Still in memory (unsaved, or being saved): continue from it. */
+        if (pl->account_id != se->account_id) {
+            cw_conn_reply_error(c, req->id_json, "not_found", "no such character on this account");
+            return;
+        }
+        if (pl->online) {
+            cw_conn_reply_error(c, req->id_json, "busy", "that character is in the world");
+            return;
+        }
+        cw_pending *p = cw_pending_new(s, c, req);
+        if (!p) {
+            cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+            return;
+        }
+        attach(s, se, pl, p);
+        cw_pending_free(p);
+        return;
+    }
+    if (!store_ready(s, c, req)) return;
+    enter_req *e = calloc(1, sizeof *e);
+    if (e) e->p = cw_pending_new(s, c, req);
+    if (!e || !e->p) {
+        free(e);
+        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+        return;
+    }
+    e->account_id = se->account_id;
+    se->busy = 1;
+    cw_store_character_load(s->store, se->account_id, id, loaded, e);
+}
+
+/* ---- move ----------------------------------------------------------------------------------- */
+
+static int number(const cw_request *req, const char *field, double *out)
+{
+    json_t *v = json_object_get((json_t *)req->json, field);
+    if (!json_is_number(v)) return CW_EINVAL;
+    *out = json_number_value(v);
+    return 0;
+}
+
+void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    cw_session *se = cw_session_of(c);
+    cw_player *pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
+    if (!pl) {
+        cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
+        return;
+    }
+    double x, y;
+    if (number(req, "x", &x) || number(req, "y", &y)) {
+        cw_conn_reply_error(c, req->id_json, "bad_field", "move needs \"x\" and \"y\": numbers");
+        return;
+    }
+    cw_strbuf b = CW_STRBUF_INIT;
+    if (cw_player_move(pl, x, y, cw_now_ns()) == 0) {
+        cw_strbuf_printf(&b, "{\"x\":%.17g,\"y\":%.17g}", pl->x, pl->y);
+        cw_conn_reply_ok(c, req->id_json, b.data, b.len);
+    } else {
+        /* The error carries the authoritative position to snap back to. */
+        cw_strbuf_printf(&b,
+                         "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":"
+                         "\"too fast or outside the world (0..1000)\",\"x\":%.17g,\"y\":%.17g}}",
+                         req->id_json ? req->id_json : "null", pl->x, pl->y);
+        cw_conn_send(c, b.data, b.len);
+    }
+    cw_strbuf_free(&b);
+}

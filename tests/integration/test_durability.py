@@ -1,0 +1,217 @@
+"""Durability: what was acknowledged survives kill -9, on SQLite and (with
+CHAOS_TEST_PG) PostgreSQL; and the game keeps running while PostgreSQL is away.
+
+The PostgreSQL outage test starts its own private PostgreSQL (initdb in a
+temporary directory, as tools/test.sh does) so stopping it disturbs nobody."""
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import FAST_AUTH, Server, main, play, reenter, wait_for  # noqa: E402
+
+PG_URL = os.environ.get("CHAOS_TEST_PG", "")
+
+
+def unique(prefix):
+    """Names unique per test: the PostgreSQL database is shared by parallel tests."""
+    return (prefix + "_" + uuid.uuid4().hex[:10])[:24]
+
+
+class Durability:
+    """Mixed into one TestCase per backend; store_args picks the backend."""
+
+    store_args = []
+
+    def start_server(self):
+        args = FAST_AUTH + ["--set", "store.save_interval_ms=200"] + self.store_args
+        self.server = Server(extra=args).start()
+        self.addCleanup(self.finish)
+        return self.server
+
+    def finish(self):
+        log = self.server.log()
+        self.server.cleanup()
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("ERROR: LeakSanitizer", log)
+        self.assertNotIn("runtime error:", log)
+
+    def restart_after_kill9(self):
+        for c in self.server.clients:
+            c.close()
+        self.server.clients = []
+        self.assertEqual(self.server.stop(signal.SIGKILL), -signal.SIGKILL)
+        self.server.start()
+
+    def test_acknowledged_gold_survives_kill9(self):
+        s = self.start_server()
+        name = unique("Rich")
+        c = s.client()
+        play(c, name)
+        admin = s.admin()
+        r = admin.cmd("grant %s 125 test reward" % name)
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(r["state"], "pending")
+        # The player is told only after the commit: that is the acknowledgement.
+        ev = c.recv()
+        self.assertEqual(ev, {"ev": "gold", "gold": 125, "delta": 125})
+        st = admin.cmd("grant-status %d" % r["grant"])
+        self.assertEqual((st["state"], st["gold"]), ("committed", 125))
+        r = admin.cmd("grant %s -25" % name)
+        self.assertEqual(c.recv(), {"ev": "gold", "gold": 100, "delta": -25})
+        bad = admin.cmd("grant %s -1000" % name)
+        self.assertFalse(bad["ok"])
+        self.assertEqual(admin.cmd("grant Nobody_here 5")["error"]["code"], "enotfound")
+        self.restart_after_kill9()
+        ch = reenter(s.client(), name)
+        self.assertEqual(ch["gold"], 100)
+
+    def test_moves_saved_within_an_interval_survive_kill9(self):
+        s = self.start_server()
+        name = unique("Mover")
+        c = s.client()
+        play(c, name)
+        x = 500
+        for _ in range(3):
+            time.sleep(0.35)
+            x += 3
+            self.assertTrue(c.request("move", x=x, y=500)["ok"])
+        # Wait for the write-behind (200 ms interval) to have run.
+        admin = s.admin()
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=10,
+                 what="the character to be saved")
+        self.restart_after_kill9()
+        ch = reenter(s.client(), name)
+        self.assertEqual((ch["x"], ch["y"]), (x, 500))
+
+
+class SqliteDurability(Durability, unittest.TestCase):
+    store_args = []
+
+
+@unittest.skipUnless(PG_URL, "CHAOS_TEST_PG not set")
+class PostgresDurability(Durability, unittest.TestCase):
+    store_args = ["--store", PG_URL]
+
+
+# ---- a private PostgreSQL that the test may stop and start ----------------------------
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class PrivatePostgres:
+    def __init__(self):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            raise unittest.SkipTest("PostgreSQL is not installed")
+        self.bin = bins[-1]
+        self.dir = tempfile.mkdtemp(prefix="chaos-pg-")
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        os.makedirs(self.data)
+        self.root = os.getuid() == 0
+        if self.root:
+            shutil.chown(self.data, "postgres")
+            shutil.chown(self.dir, "postgres")
+        self.port = free_port()
+        self.run("initdb", "-D", self.data, "-U", "chaos", "--auth=trust", "-E", "UTF8")
+        self.url = "postgres://chaos@127.0.0.1:%d/postgres" % self.port
+
+    def run(self, tool, *args):
+        cmd = [os.path.join(self.bin, tool)] + list(args)
+        if self.root:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise RuntimeError("%s failed: %s %s" % (tool, p.stdout, p.stderr))
+
+    def start(self):
+        self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "server.log"), "-w",
+                 "-o", "-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s "
+                 "-c fsync=off" % (self.port, self.dir), "start")
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+
+    def cleanup(self):
+        try:
+            self.stop()
+        except Exception:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PostgresOutage(unittest.TestCase):
+    def setUp(self):
+        if not shutil.which("runuser") and os.getuid() == 0:
+            raise unittest.SkipTest("runuser missing")
+        try:
+            self.pg = PrivatePostgres()
+        except unittest.SkipTest:
+            raise
+        self.addCleanup(self.pg.cleanup)
+        self.pg.start()
+
+    def test_play_through_an_outage(self):
+        args = FAST_AUTH + ["--store", self.pg.url, "--set", "store.save_interval_ms=200",
+                            "--set", "store.retry_deadline_ms=1000"]
+        s = Server(extra=args).start()
+        self.addCleanup(s.cleanup)
+        c = s.client()
+        play(c, "Survivor")
+        second = s.client()
+        self.assertTrue(second.request("register", name="Second", password="correct horse 1")["ok"])
+        admin = s.admin()
+        self.pg.stop()
+        # Players keep playing: moves are answered while the database is away.
+        x = 500
+        for _ in range(4):
+            time.sleep(0.3)
+            x += 2
+            r = c.request("move", x=x, y=500)
+            self.assertTrue(r.get("ok"), r)
+        # The move is unsaved, and stays so (dirty) while saves fail.
+        st = admin.cmd("status")["store"]
+        self.assertGreaterEqual(st["dirty_characters"], 1, st)
+        # What needs the database says so.
+        r = second.request("login", name="Second", password="correct horse 1")
+        self.assertEqual(r["error"]["code"], "unavailable", r)
+        wait_for(lambda: not admin.cmd("status")["store"]["available"], timeout=30,
+                 what="the store to report the database unavailable")
+        self.pg.start()
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=60,
+                 what="the dirty character to be saved after the database came back")
+        r = second.request("login", name="Second", password="correct horse 1")
+        self.assertTrue(r.get("ok"), r)
+        # And it is really in the database: restart the server and look.
+        c.close()
+        second.close()
+        s.clients = []
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        s.start()
+        ch = reenter(s.client(), "Survivor")
+        self.assertEqual((ch["x"], ch["y"]), (x, 500))
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        log = s.log()
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("ERROR: LeakSanitizer", log)
+        self.assertNotIn("runtime error:", log)
+        # The outage was seen and survived: saves failed, then one succeeded.
+        self.assertIn("character save failed", log)
+
+
+if __name__ == "__main__":
+    main()
