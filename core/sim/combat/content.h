@@ -17,6 +17,10 @@
 #define CW_SIM_COMBAT_CONTENT_H
 
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/base/err.h"
 
@@ -151,13 +155,61 @@ double cw_combat_contest(const cw_combat_curve *cv, double a, double d);
 /* CM = 1 + 2·σ(k·(cd − cdr)/S): in (1, 3), 2 at parity. */
 double cw_combat_crit_multiplier(const cw_combat_curve *cv, double cd, double cdr);
 
+/* Branch-free selects with exactly the meaning of the C expression beside
+ * each — NaN and signed zeros included — for the hot paths, where a branch
+ * on a coin-flip outcome (hit, crit, a shield running out) mispredicts half
+ * the time. On x86-64 they are single minsd/maxsd/mask instructions (their
+ * IEEE definitions are these very ternaries); elsewhere plain C. */
+static inline double cw_combat_fmax(double a, double b) /* a > b ? a : b */
+{
+#ifdef __SSE2__
+    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a > b ? a : b;
+#endif
+}
+
+static inline double cw_combat_fmin(double a, double b) /* a < b ? a : b */
+{
+#ifdef __SSE2__
+    return _mm_cvtsd_f64(_mm_min_sd(_mm_set_sd(a), _mm_set_sd(b)));
+#else
+    return a < b ? a : b;
+#endif
+}
+
+static inline double cw_combat_pick(int cond, double a, double b) /* cond ? a : b */
+{
+    uint64_t ua, ub, m = (uint64_t)0 - (uint64_t)(cond != 0);
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    ua = (ua & m) | (ub & ~m);
+    memcpy(&a, &ua, sizeof a);
+    return a;
+}
+
 /* Makes x finite and bounded: NaN -> 0, clamp to [-CW_COMBAT_LIMIT, CW_COMBAT_LIMIT]. */
 static inline double cw_combat_sane(double x)
 {
-    if (!(x == x)) return 0.0;
-    if (x > CW_COMBAT_LIMIT) return CW_COMBAT_LIMIT;
-    if (x < -CW_COMBAT_LIMIT) return -CW_COMBAT_LIMIT;
-    return x;
+    /* x == x ? x : 0, then x < LIMIT ? x : LIMIT, then x > -LIMIT ? x : -LIMIT:
+     * no branches, -0.0 kept. */
+#ifdef __SSE2__
+    __m128d v = _mm_set_sd(x);
+    v = _mm_and_pd(_mm_cmpord_sd(v, v), v);
+    v = _mm_min_sd(v, _mm_set_sd(CW_COMBAT_LIMIT));
+    return _mm_cvtsd_f64(_mm_max_sd(v, _mm_set_sd(-CW_COMBAT_LIMIT)));
+#else
+    x = x == x ? x : 0.0;
+    x = x < CW_COMBAT_LIMIT ? x : CW_COMBAT_LIMIT;
+    return x > -CW_COMBAT_LIMIT ? x : -CW_COMBAT_LIMIT;
+#endif
+}
+
+/* cw_combat_clamp(x, lo, hi) without branches, for lo <= hi only (then it is
+ * the same value, NaN passing through as in cw_combat_clamp). */
+static inline double cw_combat_clamp_ordered(double x, double lo, double hi)
+{
+    return cw_combat_fmax(lo, cw_combat_fmin(hi, x));
 }
 
 static inline double cw_combat_clamp(double x, double lo, double hi)

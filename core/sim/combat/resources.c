@@ -59,21 +59,26 @@ void cw_combat_pools_settle(cw_combat_pools *p, const cw_combat_content *c)
 double cw_combat_shields_absorb(const cw_combat_shield *s, int n, double amount, double *absorbed)
 {
     /* Rank of each shield by (order, position), without branches: with random
-     * orders an insertion sort mispredicts on almost every comparison. */
-    int idx[CW_COMBAT_MAX_SHIELDS];
+     * orders an insertion sort mispredicts on almost every comparison. Each
+     * pair is compared once: for j < i, j comes first iff order[j] <= order[i]
+     * (ties go by position), and the loser's rank goes up by one. */
+    int idx[CW_COMBAT_MAX_SHIELDS], rank[CW_COMBAT_MAX_SHIELDS] = {0};
     if (n > CW_COMBAT_MAX_SHIELDS) n = CW_COMBAT_MAX_SHIELDS;
-    for (int i = 0; i < n; i++) {
-        int rank = 0;
-        for (int j = 0; j < n; j++)
-            rank += (s[j].order < s[i].order) | ((s[j].order == s[i].order) & (j < i));
-        idx[rank] = i;
+    for (int i = 1; i < n; i++) {
+        const int32_t oi = s[i].order;
+        for (int j = 0; j < i; j++) {
+            int first = s[j].order <= oi;
+            rank[i] += first;
+            rank[j] += 1 - first;
+        }
     }
-    double left = amount > 0 ? amount : 0, total = 0;
+    for (int i = 0; i < n; i++)
+        idx[rank[i]] = i;
+    double left = cw_combat_fmax(amount, 0), total = 0;
     for (int k = 0; k < n; k++) {
         int i = idx[k];
-        double have = cw_combat_sane(s[i].amount);
-        have = have > 0 ? have : 0;
-        double take = have < left ? have : left;
+        double have = cw_combat_fmax(cw_combat_sane(s[i].amount), 0);
+        double take = cw_combat_fmin(have, left);
         if (absorbed) absorbed[i] = take;
         left -= take;
         total += take;
@@ -90,8 +95,8 @@ double cw_combat_split(const cw_combat_content *c, int dt, double amount, const 
         if (r == c->hp) continue;
         double share = amount * split[r];
         double a = avail ? avail[r] : share;
-        if (!(a > 0)) a = 0;
-        double take = share < a ? share : a;
+        a = cw_combat_fmax(a, 0); /* !(a > 0) -> 0 */
+        double take = cw_combat_fmin(share, a);
         out[r] = take;
         taken += take;
         overflow += share - take;
@@ -99,7 +104,7 @@ double cw_combat_split(const cw_combat_content *c, int dt, double amount, const 
     /* hp takes the rest — its own share plus every overflow — so the parts sum
      * to `amount` whatever the rounding of the shares. */
     double hp = amount - taken;
-    out[c->hp] = hp > 0 ? hp : 0;
+    out[c->hp] = cw_combat_fmax(hp, 0);
     return overflow;
 }
 

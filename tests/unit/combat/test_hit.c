@@ -456,6 +456,178 @@ static void test_replay_bit_for_bit(void **state)
     }
 }
 
+/* --- prepared fighters, inline RNG, shield ranking ------------------------ */
+
+/* Some doubles that stress the sanitizing: NaN, ±inf, huge, -0. */
+static double nasty(cw_rng *g, double lo, double hi)
+{
+    static const double odd[] = {NAN, INFINITY, -INFINITY, 1e300, -1e300, -0.0, 1e12, -1e12};
+    uint64_t k = cw_rng_below(g, 32);
+    return k < 8 ? odd[k] : cw_rng_range(g, lo, hi);
+}
+
+static void nasty_actor(cw_rng *g, cw_combat_actor *a)
+{
+    cw_combat_stat *st[] = {&a->accuracy,
+                            &a->evasion,
+                            &a->power,
+                            &a->defense,
+                            &a->crit_rate,
+                            &a->crit_resist,
+                            &a->crit_damage,
+                            &a->crit_damage_resist,
+                            &a->status_power,
+                            &a->status_resist,
+                            &a->status_duration,
+                            &a->status_duration_resist,
+                            &a->status_intensity,
+                            &a->status_intensity_resist,
+                            &a->mastery};
+    for (size_t i = 0; i < sizeof st / sizeof st[0]; i++) {
+        st[i]->omni = nasty(g, -100, 600);
+        for (int e = 0; e < CW_COMBAT_MAX_ELEMENTS; e++)
+            st[i]->elem[e] = nasty(g, -50, 300);
+    }
+    a->element = (int)cw_rng_below(g, 7);
+    cw_combat_pack *pk[2] = {&a->damage, &a->damage_taken};
+    for (int p = 0; p < 2; p++) {
+        pk[p]->additive_percent = nasty(g, -2, 2);
+        pk[p]->post_add = nasty(g, -100, 100);
+        pk[p]->n_multipliers = (int)cw_rng_below(g, CW_COMBAT_MAX_MULTIPLIERS + 1);
+        for (int i = 0; i < CW_COMBAT_MAX_MULTIPLIERS; i++)
+            pk[p]->multipliers[i] = nasty(g, -1, 3);
+    }
+}
+
+/* cw_combat_hit_prepared gives the very record cw_combat_hit gives, byte for
+ * byte, on valid, invalid and non-finite inputs alike. */
+static void test_prepared_matches_hit(void **state)
+{
+    (void)state;
+    cw_rng g;
+    cw_rng_seed(&g, 4242);
+    int ok = 0;
+    for (int n = 0; n < 20000; n++) {
+        if (n & 1) {
+            random_inputs(&g);
+        } else {
+            nasty_actor(&g, &F.a);
+            nasty_actor(&g, &F.d);
+            F.s.base_min = nasty(&g, 0, 3000);
+            F.s.base_max = nasty(&g, 0, 6000);
+            F.s.scaling = nasty(&g, 0, 4);
+            F.s.flat = nasty(&g, -50, 300);
+            F.s.penetration = nasty(&g, -1, 2);
+            F.s.element = (int)cw_rng_below(&g, 8) - 1;
+            F.s.damage_type = (int)cw_rng_below(&g, 5);
+            F.s.true_damage = cw_rng_below(&g, 6) == 0;
+            F.s.has_status = (uint8_t)cw_rng_below(&g, 2);
+            F.s.status = (cw_combat_status){nasty(&g, 0, 10), nasty(&g, 0, 20), nasty(&g, 0, 10),
+                                            nasty(&g, 0, 20), (uint8_t)cw_rng_below(&g, 2)};
+            F.p.n_shields = (int)cw_rng_below(&g, CW_COMBAT_MAX_SHIELDS + 1);
+            for (int i = 0; i < CW_COMBAT_MAX_SHIELDS; i++)
+                F.p.shield[i] =
+                    (cw_combat_shield){nasty(&g, 0, 3000), 0, (int32_t)cw_rng_below(&g, 5) - 2, 0};
+            for (int r = 0; r < CW_COMBAT_MAX_RESOURCES; r++)
+                F.p.pool[r] = (cw_combat_pool){nasty(&g, 0, 20000), nasty(&g, 0, 20000), 0};
+            F.p.dead = cw_rng_below(&g, 10) == 0;
+            F.c.max_hit = cw_rng_below(&g, 4) ? 999999 : nasty(&g, 0, 1e13);
+            F.c.curve[1] = (cw_combat_curve){nasty(&g, -10, 200), nasty(&g, -2, 3)};
+            F.c.matrix[1][2] = nasty(&g, 0, 3);
+            F.seed = (cw_combat_seed){cw_rng_next(&g), cw_rng_next(&g), cw_rng_next(&g),
+                                      cw_rng_next(&g), cw_rng_next(&g)};
+        }
+        cw_combat_fighter fa, fd;
+        assert_int_equal(cw_combat_fighter_prepare(&fa, &F.a, NULL), 0);
+        assert_int_equal(cw_combat_fighter_prepare(&fd, &F.d, NULL), 0);
+        cw_combat_hit_record r1, r2;
+        cw_error e1 = {0}, e2 = {0};
+        int rc1 = cw_combat_hit(&F.c, &F.a, &F.d, &F.p, &F.s, &F.seed, &r1, &e1);
+        int rc2 = cw_combat_hit_prepared(&F.c, &fa, &fd, &F.p, &F.s, &F.seed, &r2, &e2);
+        assert_int_equal(rc1, rc2);
+        assert_string_equal(e1.msg, e2.msg);
+        assert_memory_equal(&r1, &r2, sizeof r1);
+        ok += rc1 == 0;
+    }
+    assert_true(ok > 10000); /* most inputs are valid */
+}
+
+static void test_prepare_errors(void **state)
+{
+    (void)state;
+    cw_combat_fighter f;
+    cw_error err = {0};
+    assert_int_equal(cw_combat_fighter_prepare(&f, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_combat_fighter_prepare(NULL, &F.a, &err), CW_EINVAL);
+    F.a.damage_taken.n_multipliers = CW_COMBAT_MAX_MULTIPLIERS + 1;
+    assert_int_equal(cw_combat_fighter_prepare(&f, &F.a, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "multipliers"));
+    F.a.damage_taken.n_multipliers = 0;
+    assert_int_equal(cw_combat_fighter_prepare(&f, &F.a, &err), 0);
+    cw_combat_fighter fd;
+    assert_int_equal(cw_combat_fighter_prepare(&fd, &F.d, &err), 0);
+    F.s.element = 77;
+    assert_int_equal(cw_combat_hit_prepared(&F.c, &f, &fd, &F.p, &F.s, &F.seed, &F.r, &err),
+                     CW_EINVAL);
+    assert_non_null(strstr(err.msg, "element"));
+    assert_int_equal(cw_combat_hit_prepared(&F.c, NULL, &fd, &F.p, &F.s, &F.seed, &F.r, &err),
+                     CW_EINVAL);
+}
+
+/* The inline RNG forms the hit uses are the out-of-line functions, bit for bit. */
+static void test_rng_inline_same_stream(void **state)
+{
+    (void)state;
+    cw_rng g;
+    cw_rng_seed(&g, 5);
+    for (int n = 0; n < 10000; n++) {
+        uint64_t w[6];
+        for (int i = 0; i < 6; i++)
+            w[i] = n < 4 ? (uint64_t)n : cw_rng_next(&g);
+        int nw = (int)(n % 7);
+        cw_rng a, b;
+        cw_rng_seed_words(&a, w, nw);
+        cw_rng_seed_words_inline(&b, w, nw);
+        assert_memory_equal(&a, &b, sizeof a);
+        for (int i = 0; i < 8; i++)
+            assert_true(cw_rng_next(&a) == cw_rng_next_inline(&b));
+    }
+}
+
+/* Shield ranking against a reference stable sort, extreme orders included. */
+static void test_shield_rank_reference(void **state)
+{
+    (void)state;
+    static const int32_t orders[] = {INT32_MIN, -7, -1, 0, 0, 1, 3, INT32_MAX};
+    cw_rng g;
+    cw_rng_seed(&g, 9);
+    for (int n = 0; n < 5000; n++) {
+        int ns = (int)cw_rng_below(&g, CW_COMBAT_MAX_SHIELDS + 1);
+        cw_combat_shield s[CW_COMBAT_MAX_SHIELDS];
+        int ref[CW_COMBAT_MAX_SHIELDS];
+        for (int i = 0; i < ns; i++) {
+            s[i] = (cw_combat_shield){cw_rng_range(&g, 0, 100), 0, orders[cw_rng_below(&g, 8)], 0};
+            ref[i] = i;
+        }
+        for (int i = 1; i < ns; i++) /* stable insertion sort by order */
+            for (int j = i; j > 0 && s[ref[j - 1]].order > s[ref[j]].order; j--) {
+                int t = ref[j];
+                ref[j] = ref[j - 1];
+                ref[j - 1] = t;
+            }
+        double amount = cw_rng_range(&g, 0, 500), left = amount, want[CW_COMBAT_MAX_SHIELDS];
+        for (int k = 0; k < ns; k++) {
+            double take = s[ref[k]].amount < left ? s[ref[k]].amount : left;
+            want[ref[k]] = take;
+            left -= take;
+        }
+        double got[CW_COMBAT_MAX_SHIELDS];
+        cw_combat_shields_absorb(s, ns, amount, got);
+        for (int i = 0; i < ns; i++)
+            assert_true(got[i] == want[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -473,6 +645,10 @@ int main(void)
         cmocka_unit_test_setup(test_nan_inf_sanitized, setup),
         cmocka_unit_test_setup(test_property_bounds, setup),
         cmocka_unit_test_setup(test_replay_bit_for_bit, setup),
+        cmocka_unit_test_setup(test_prepared_matches_hit, setup),
+        cmocka_unit_test_setup(test_prepare_errors, setup),
+        cmocka_unit_test_setup(test_rng_inline_same_stream, setup),
+        cmocka_unit_test_setup(test_shield_rank_reference, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
