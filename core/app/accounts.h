@@ -105,8 +105,21 @@ void cw_op_create_character(cw_server *s, struct cw_conn *c, const struct cw_req
 void cw_op_delete_character(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 void cw_op_enter_world(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_whereis(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* {"id":…,"name":…,…} of a loaded character, appended to out. */
 void cw_player_json(cw_strbuf *out, const cw_player *p);
+
+/* ---- presence (presence.c): Redis when redis.url is set --------------------- */
+
+int cw_presence_start(cw_server *s, cw_error *err);
+void cw_presence_enter(cw_server *s, const cw_player *p);
+void cw_presence_leave(cw_server *s, const cw_player *p);
+/* Clears everyone online here from Redis (shutdown, while the loop runs). */
+void cw_presence_shutdown(cw_server *s);
+void cw_presence_free(cw_server *s);
+/* {"ev":"announce","text":…} to every client of every server (or of this
+ * one without Redis). */
+int cw_presence_announce(cw_server *s, const char *text);
 
 /* ---- saving (saver.c) ------------------------------------------------------- */
 

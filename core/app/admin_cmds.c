@@ -4,6 +4,7 @@
 #include "core/app/accounts.h"
 
 #include "core/base/clock.h"
+#include "core/io/cache/cache.h"
 #include "core/io/admin/admin.h"
 #include "core/io/net/net.h"
 #include "core/script/host.h"
@@ -30,7 +31,9 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     cw_strbuf_printf(out, "\",\"sessions\":%zu,\"store\":{",
                      s->accounts ? s->accounts->logged_in : (size_t)0);
     cw_saver_status(s, out);
-    cw_strbuf_puts(out, "}");
+    cw_strbuf_printf(out, "},\"redis\":{\"configured\":%s,\"available\":%s}",
+                     s->cache ? "true" : "false",
+                     s->cache && cw_cache_available(s->cache) ? "true" : "false");
     return 0;
 }
 
@@ -78,6 +81,25 @@ static int cmd_shutdown(void *ud, int argc, char **argv, cw_strbuf *out, cw_erro
     return 0;
 }
 
+static int cmd_announce(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    cw_server *s = ud;
+    if (argc < 2)
+        return cw_error_set(err, CW_EINVAL, "usage: announce TEXT…");
+    cw_strbuf text = CW_STRBUF_INIT;
+    for (int i = 1; i < argc; i++) {
+        if (i > 1)
+            cw_strbuf_puts(&text, " ");
+        cw_strbuf_puts(&text, argv[i]);
+    }
+    int rc = cw_presence_announce(s, text.data);
+    cw_strbuf_free(&text);
+    if (rc)
+        return cw_error_set(err, CW_EUNAVAIL, "Redis is unavailable; the announcement was not sent");
+    cw_strbuf_printf(out, "\"via\":\"%s\"", s->cache ? "redis" : "local");
+    return 0;
+}
+
 int cw_server_admin_commands(cw_server *s)
 {
     int rc = 0;
@@ -88,6 +110,9 @@ int cw_server_admin_commands(cw_server *s)
     rc |= cw_admin_register(s->admin, "reload",
                             "rebuild content from disk; refused with every error if any file fails",
                             cmd_reload, s);
+    rc |= cw_admin_register(s->admin, "announce",
+                            "send {\"ev\":\"announce\"} to every player of every server", cmd_announce,
+                            s);
     rc |= cw_admin_register(s->admin, "shutdown",
                             "stop accepting, tell clients, flush and exit [reason]", cmd_shutdown, s);
     return rc ? CW_ENOMEM : 0;

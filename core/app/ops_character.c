@@ -222,6 +222,7 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     pl->conn_id = se->conn_id;
     se->char_id = pl->id;
     cw_player_enter(pl, cw_now_ns());
+    cw_presence_enter(s, pl);
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");
     cw_player_json(&b, pl);
@@ -230,7 +231,6 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     cw_strbuf_free(&b);
     cw_log(CW_LOG_INFO, "character entered the world", CW_I("character", pl->id),
            CW_S("name", pl->name), CW_I("version", pl->version), CW_END);
-    (void)s;
 }
 
 static void loaded(void *ud, int rc, const cw_character *ch)

@@ -83,13 +83,9 @@ static const struct {
     {"delete_character", NULL, cw_op_delete_character, LOGGED_IN},
     {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
     {"move", NULL, cw_op_move, LOGGED_IN},
+    {"whereis", NULL, cw_op_whereis, LOGGED_IN},
 };
 
-const char *const cw_router_core_ops[] = {
-    "hello",      "ping",       "register",         "login",       "logout",
-    "characters", "create_character", "delete_character", "enter_world", "move",
-    NULL,
-};
 
 static op_stats *stats_for(cw_router *r, const char *op)
 {
@@ -124,8 +120,10 @@ cw_router *cw_router_new(cw_server *s)
     r->unknown.count = cw_metrics_counter(s->metrics, "chaos_requests_total", "requests by op", "op", "(unknown)");
     r->unknown.latency = cw_metrics_histogram(s->metrics, "chaos_request_seconds",
                                               "request handling time by op", "op", "(unknown)", NULL, 0);
-    for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
+    for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++) {
         stats_for(r, core_ops[i].name);
+        cw_host_reserve_op(s->host, core_ops[i].name);
+    }
     return r;
 }
 

@@ -167,6 +167,7 @@ void cw_server_shutdown(cw_server *s, const char *reason)
     struct timeval tv = {0, 20000};
     event_add(s->shutdown_ev, &tv);
     /* Save every changed character; the loop stops only after this. */
+    cw_presence_shutdown(s);
     cw_saver_flush_all(s, final_flush_done, s);
 }
 
@@ -262,14 +263,15 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->host = cw_host_new(&hc, err);
     if (!s->host)
         return CW_ESCRIPT;
-    for (int i = 0; cw_router_core_ops[i]; i++)
-        cw_host_reserve_op(s->host, cw_router_core_ops[i]);
-    /* Scripts loaded before the reservation could have claimed a core op:
-     * they are shadowed by the core (the router checks C ops first). */
+    /* The router reserves its op names in the host. Scripts loaded before
+     * that could have claimed a core op: they are shadowed by the core (the
+     * router checks C ops first) and refused from the next reload on. */
     s->router = cw_router_new(s);
     if (!s->router)
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     if ((rc = start_store(s, err)) != 0)
+        return rc;
+    if ((rc = cw_presence_start(s, err)) != 0)
         return rc;
 
     cw_net_config nc;
@@ -352,6 +354,8 @@ void cw_server_free(cw_server *s)
     s->store = NULL;
     cw_work_free(s->work);
     s->work = NULL;
+    /* Before the connections: pending presence lookups answer their clients. */
+    cw_presence_free(s);
     if (s->http)
         cw_http_free(s->http);
     if (s->admin)

@@ -41,6 +41,7 @@ typedef struct cw_server {
     cw_store *store;
     int store_closing;        /* no new store calls (the store is draining or gone) */
     cw_work *work;            /* password hashing */
+    struct cw_cache *cache;   /* Redis presence and pub/sub; NULL without redis.url */
     cw_players *players;
     struct cw_accounts *accounts;
     struct cw_saver *saver;
@@ -96,7 +97,5 @@ void cw_router_free(cw_router *r);
 struct cw_conn;
 struct cw_request;
 void cw_router_dispatch(cw_router *r, struct cw_conn *c, const struct cw_request *req);
-/* Names of the ops the core answers itself (reserved from scripts). */
-extern const char *const cw_router_core_ops[];
 
 #endif

@@ -103,6 +103,7 @@ void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *u
     }
     p->online = 0;
     p->conn_id = 0;
+    cw_presence_leave(s, p);
     cw_log(CW_LOG_INFO, "character left the world", CW_I("character", id), CW_S("name", p->name),
            CW_END);
     cw_saver_flush(s, id, cb, ud);
