@@ -14,9 +14,10 @@
  * cw_combat_hit_prepared() takes actors prepared once (cw_combat_fighter):
  * the per-stat sanitizing then happens when the fighter is filled, not per hit.
  *
- * Randomness: a cw_rng is seeded with cw_rng_seed_words over the five words
+ * Randomness, "stream v1" (rng.h): key = cw_rng_stream_key over the five words
  * (server_seed, tick, attacker_id, target_id, skill_id), in that order, and
- * exactly five 64-bit draws are taken, always, in the spec's order:
+ * exactly five 64-bit draws x = cw_rng_stream_draw(key, i), i = 0..4, are
+ * taken, always, in the spec's order:
  *   rolls[0] hit          u = (x >> 11)·2^-53 in [0, 1);  hit  if u < p_hit
  *   rolls[1] crit         same;                            crit if hit and u < p_crit
  *   rolls[2] base damage  u = (x >> 11)/(2^53 − 1) in [0, 1]; BD = min + (max − min)·u

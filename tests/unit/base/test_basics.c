@@ -103,6 +103,50 @@ static void rng_ranges_stay_in_bounds(void **state)
     assert_true(cw_rng_below(&r, 0) == 0);
 }
 
+static void rng_stream_v1_known_answers(void **state)
+{
+    (void)state;
+    /* Stream v1 (rng.h) pinned: these numbers must never change, logged
+     * fights replay from them. Computed independently (Python, 64-bit ints). */
+    static const uint64_t w[5] = {42, 7, 1001, 2002, 17};
+    static const uint64_t want[5] = {0x2a0b01d86fe3e8f6ull, 0x8cf01db0a5b2dac9ull,
+                                     0x89f30aaf3dc90258ull, 0xea01022a13c1a17eull,
+                                     0x449ddc685ff21de0ull};
+    uint64_t key = cw_rng_stream_key(w, 5);
+    assert_true(key == 0x9db734eb5b3f4b6full);
+    for (int i = 0; i < 5; i++)
+        assert_true(cw_rng_stream_draw(key, (uint64_t)i) == want[i]);
+    assert_true(cw_rng_stream_key(w, 0) == CW_RNG_STREAM_V1_IV);
+    uint64_t z[5] = {0};
+    assert_true(cw_rng_stream_key(z, 5) == 0xa3e615f461765278ull);
+    assert_true(cw_rng_stream_draw(0xa3e615f461765278ull, 0) == 0xbebdafbdaaad18daull);
+    /* draw(i) is splitmix64's i-th output from state key */
+    uint64_t sm = key;
+    for (int i = 0; i < 5; i++)
+        assert_true(cw_splitmix64(&sm) == want[i]);
+    /* order matters; a change in one word changes the key */
+    uint64_t a[3] = {1, 2, 3}, b[3] = {3, 2, 1};
+    assert_true(cw_rng_stream_key(a, 3) == 0x403f9971dd766395ull);
+    assert_true(cw_rng_stream_key(a, 3) != cw_rng_stream_key(b, 3));
+    for (int k = 0; k < 3; k++)
+        for (int bit = 0; bit < 64; bit++) {
+            uint64_t c[3] = {1, 2, 3};
+            c[k] ^= 1ull << bit;
+            assert_true(cw_rng_stream_key(c, 3) != cw_rng_stream_key(a, 3));
+        }
+    /* well spread: each bit of draw 0 over 65 536 consecutive ticks is set
+     * about half the time (within 2%) */
+    int ones[64] = {0};
+    for (uint64_t t = 0; t < 65536; t++) {
+        uint64_t ws[5] = {42, t, 1001, 2002, 17};
+        uint64_t x = cw_rng_stream_draw(cw_rng_stream_key(ws, 5), 0);
+        for (int bit = 0; bit < 64; bit++)
+            ones[bit] += (int)((x >> bit) & 1);
+    }
+    for (int bit = 0; bit < 64; bit++)
+        assert_true(ones[bit] > 32768 - 656 && ones[bit] < 32768 + 656);
+}
+
 static void error_set_returns_code_and_formats(void **state)
 {
     (void)state;
@@ -122,6 +166,7 @@ int main(void)
         cmocka_unit_test(strbuf_appends_and_escapes),
         cmocka_unit_test(rng_is_deterministic_and_matches_splitmix64),
         cmocka_unit_test(rng_ranges_stay_in_bounds),
+        cmocka_unit_test(rng_stream_v1_known_answers),
         cmocka_unit_test(error_set_returns_code_and_formats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
