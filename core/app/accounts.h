@@ -145,6 +145,18 @@ typedef struct cw_saver_stats {
 } cw_saver_stats;
 void cw_saver_get_stats(cw_server *s, cw_saver_stats *st);
 
+/* ---- chat (chat.c, admin_chat.c; state in chat.h) --------------------------- */
+
+typedef struct cw_chat cw_chat;
+/* Creates s->chat and, with Redis, subscribes to the world channel and this
+ * server's whisper inbox. Call after cw_presence_start. 0 or CW_ENOMEM. */
+int cw_chat_start(cw_server *s, cw_error *err);
+/* After cw_presence_free (no pub/sub callback may run after this). */
+void cw_chat_free(cw_server *s);
+void cw_op_chat(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* Registers `mute`, `unmute` and `mutes` on the console. */
+int cw_chat_admin_commands(cw_server *s);
+
 /* ---- admin (admin_store.c) -------------------------------------------------- */
 
 int cw_admin_store_commands(cw_server *s);

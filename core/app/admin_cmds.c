@@ -2,6 +2,7 @@
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/cache/cache.h"
@@ -31,7 +32,9 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     cw_strbuf_printf(out, "\",\"sessions\":%zu,\"store\":{",
                      s->accounts ? s->accounts->logged_in : (size_t)0);
     cw_saver_status(s, out);
-    cw_strbuf_printf(out, "},\"redis\":{\"configured\":%s,\"available\":%s}",
+    cw_strbuf_puts(out, "}");
+    cw_world_app_status(s, out);
+    cw_strbuf_printf(out, ",\"redis\":{\"configured\":%s,\"available\":%s}",
                      s->cache ? "true" : "false",
                      s->cache && cw_cache_available(s->cache) ? "true" : "false");
     return 0;

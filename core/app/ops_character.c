@@ -1,7 +1,8 @@
 /* ops_character.c — characters, create_character, delete_character,
- * enter_world and move. Races and jobs are content: create_character asks the
+ * enter_world (move: ops_world.c). Races and jobs are content: create_character asks the
  * live generation whether the ids exist (cw_host_has_def). */
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -13,9 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define START_ZONE "start"
-#define START_X 500.0
-#define START_Y 500.0
 
 static int store_ready(cw_server *s, cw_conn *c, const cw_request *req)
 {
@@ -147,15 +145,18 @@ void cw_op_create_character(cw_server *s, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
         return;
     }
+    const char *zone;
+    double x, y;
+    cw_world_app_start_point(s, &zone, &x, &y);
     cw_character ch = {
         .account_id = cw_session_of(c)->account_id,
         .name = name,
         .race = race,
         .job = job,
         .level = 1,
-        .zone = START_ZONE,
-        .x = START_X,
-        .y = START_Y,
+        .zone = zone,
+        .x = x,
+        .y = y,
         .doc = "{\"gold\":0}",
     };
     cw_store_character_create(s->store, &ch, created, p);
@@ -220,15 +221,23 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
 {
     pl->online = 1;
     pl->conn_id = se->conn_id;
+    int64_t eid = cw_world_app_enter(s, pl); /* places pl: zone, x, y */
+    if (eid < 0) {
+        pl->online = 0;
+        pl->conn_id = 0;
+        cw_pending_error(p, "internal", "cannot place the character in the world");
+        return;
+    }
     se->char_id = pl->id;
     cw_player_enter(pl, cw_now_ns());
     cw_presence_enter(s, pl);
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");
     cw_player_json(&b, pl);
-    cw_strbuf_puts(&b, "}");
+    cw_strbuf_printf(&b, ",\"entity\":%lld}", (long long)eid);
     cw_pending_ok(p, b.data, b.len);
     cw_strbuf_free(&b);
+    cw_world_app_show(s, pl); /* enter events, after the answer */
     cw_log(CW_LOG_INFO, "character entered the world", CW_I("character", pl->id),
            CW_S("name", pl->name), CW_I("version", pl->version), CW_END);
 }
@@ -324,42 +333,4 @@ void cw_op_enter_world(cw_server *s, cw_conn *c, const cw_request *req)
     e->account_id = se->account_id;
     se->busy = 1;
     cw_store_character_load(s->store, se->account_id, id, loaded, e);
-}
-
-/* ---- move ----------------------------------------------------------------------------------- */
-
-static int number(const cw_request *req, const char *field, double *out)
-{
-    json_t *v = json_object_get((json_t *)req->json, field);
-    if (!json_is_number(v)) return CW_EINVAL;
-    *out = json_number_value(v);
-    return 0;
-}
-
-void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
-{
-    cw_session *se = cw_session_of(c);
-    cw_player *pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
-    if (!pl) {
-        cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
-        return;
-    }
-    double x, y;
-    if (number(req, "x", &x) || number(req, "y", &y)) {
-        cw_conn_reply_error(c, req->id_json, "bad_field", "move needs \"x\" and \"y\": numbers");
-        return;
-    }
-    cw_strbuf b = CW_STRBUF_INIT;
-    if (cw_player_move(pl, x, y, cw_now_ns()) == 0) {
-        cw_strbuf_printf(&b, "{\"x\":%.17g,\"y\":%.17g}", pl->x, pl->y);
-        cw_conn_reply_ok(c, req->id_json, b.data, b.len);
-    } else {
-        /* The error carries the authoritative position to snap back to. */
-        cw_strbuf_printf(&b,
-                         "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":"
-                         "\"too fast or outside the world (0..1000)\",\"x\":%.17g,\"y\":%.17g}}",
-                         req->id_json ? req->id_json : "null", pl->x, pl->y);
-        cw_conn_send(c, b.data, b.len);
-    }
-    cw_strbuf_free(&b);
 }

@@ -5,6 +5,7 @@
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
@@ -84,6 +85,7 @@ static const struct {
     {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
     {"move", NULL, cw_op_move, LOGGED_IN},
     {"whereis", NULL, cw_op_whereis, LOGGED_IN},
+    {"chat", NULL, cw_op_chat, LOGGED_IN},
 };
 
 

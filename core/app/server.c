@@ -5,6 +5,7 @@
 
 #include "bindings/bindings.h"
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/io/admin/admin.h"
@@ -99,6 +100,8 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 int cw_server_reload(cw_server *s, cw_strbuf *errors)
 {
     int rc = cw_host_reload(s->host, errors);
+    if (rc == 0)
+        cw_world_app_reload(s);
     s->watch_sig = cw_server_tree_signature(s);
     return rc;
 }
@@ -271,7 +274,11 @@ int cw_server_start(cw_server *s, cw_error *err)
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     if ((rc = start_store(s, err)) != 0)
         return rc;
+    if ((rc = cw_world_app_start(s, err)) != 0)
+        return rc;
     if ((rc = cw_presence_start(s, err)) != 0)
+        return rc;
+    if ((rc = cw_chat_start(s, err)) != 0)
         return rc;
 
     cw_net_config nc;
@@ -295,7 +302,8 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
     if (!s->admin)
         return CW_EIO;
-    if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0)
+    if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0 ||
+        (rc = cw_chat_admin_commands(s)) != 0)
         return cw_error_set(err, rc, "cannot register admin commands");
 
     s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);
@@ -356,6 +364,7 @@ void cw_server_free(cw_server *s)
     s->work = NULL;
     /* Before the connections: pending presence lookups answer their clients. */
     cw_presence_free(s);
+    cw_chat_free(s); /* after presence: no pub/sub callback runs any more */
     if (s->http)
         cw_http_free(s->http);
     if (s->admin)
@@ -364,6 +373,7 @@ void cw_server_free(cw_server *s)
         cw_net_free(s->net);
     cw_saver_free(s);
     cw_accounts_free(s);
+    cw_world_app_free(s);
     cw_players_free(s->players);
     cw_grants_free(s);
     cw_router_free(s->router);

@@ -27,6 +27,7 @@ typedef struct cw_players cw_players;
 struct cw_accounts;
 struct cw_saver;
 struct cw_grants;
+struct cw_chat;
 
 typedef struct cw_server {
     cw_config cfg;
@@ -46,6 +47,8 @@ typedef struct cw_server {
     struct cw_accounts *accounts;
     struct cw_saver *saver;
     struct cw_grants *grants;
+    struct cw_world_app *world; /* zones, entities, tick (world_app.h) */
+    struct cw_chat *chat; /* chat.c: rate limits, mutes */
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;

@@ -2,6 +2,7 @@
  * in on it and which character it plays. Also the name rules, request field
  * helpers and replies that arrive after the request returned. */
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -103,6 +104,7 @@ void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *u
     }
     p->online = 0;
     p->conn_id = 0;
+    cw_world_app_leave(s, p); /* observers get `leave` */
     cw_presence_leave(s, p);
     cw_log(CW_LOG_INFO, "character left the world", CW_I("character", id), CW_S("name", p->name),
            CW_END);

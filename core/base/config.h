@@ -58,6 +58,8 @@ typedef struct cw_config {
     double auth_login_rate_addr;
     /* lifecycle */
     int shutdown_grace_ms;
+
+    int world_tick_hz;
     long long seed;
 } cw_config;
 

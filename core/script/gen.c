@@ -277,6 +277,38 @@ static void load_content(cw_gen *g, cw_strbuf *errors)
     pathlist_free(&pl);
 }
 
+/* Cross-references between definitions (a portal's target zone, …): the
+ * runtime leaves a checker in the registry under CW_HOST_DEFS_KEY ".check";
+ * it runs once every content file has loaded and returns a list of
+ * "file:line: message" strings, each one a load error. */
+static void check_defs(cw_gen *g, cw_strbuf *errors)
+{
+    lua_State *L = g->L;
+    lua_pushstring(L, CW_HOST_DEFS_KEY ".check");
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (cw_gen_pcall(g, 0, 1, g->host->cfg.load_budget_ms) != 0) {
+        add_error(L, errors);
+        lua_pop(L, 1);
+        return;
+    }
+    if (lua_istable(L, -1))
+        for (int i = 1;; i++) {
+            lua_rawgeti(L, -1, i);
+            if (!lua_isstring(L, -1)) {
+                lua_pop(L, 1);
+                break;
+            }
+            cw_strbuf_puts(errors, lua_tostring(L, -1));
+            cw_strbuf_puts(errors, "\n");
+            lua_pop(L, 1);
+        }
+    lua_pop(L, 1);
+}
+
 /* Globals are frozen once the libraries are open: a script that assigns or
  * reads an undeclared global fails with file and line, which catches typos
  * and keeps content from leaking state between files. */
@@ -368,6 +400,8 @@ cw_gen *cw_gen_load(cw_host *h, cw_strbuf *errors)
     if (setup_state(g, errors) == 0) {
         load_scripts(g, errors);
         load_content(g, errors);
+        if (errors->len == before)
+            check_defs(g, errors);
     }
     if (errors->len != before) {
         cw_gen_free(g);

@@ -193,6 +193,54 @@ int cw_host_has_def(const cw_host *h, const char *kind, const char *id)
     return found;
 }
 
+/* Runs inside the protected call: (table) → its JSON text. */
+static int l_encode_defs(lua_State *L)
+{
+    cw_gen *g = cw_gen_of(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, g->encode_ref);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+int cw_host_defs_json(cw_host *h, const char *kind, cw_strbuf *out, cw_error *err)
+{
+    if (!h || !h->live)
+        return cw_error_set(err, CW_ESTATE, "no live content generation");
+    cw_gen *g = h->live;
+    lua_State *L = g->L;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, l_encode_defs);
+    lua_pushstring(L, CW_HOST_DEFS_KEY);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    if (lua_istable(L, -1)) {
+        lua_pushstring(L, kind);
+        lua_rawget(L, -2);
+        lua_remove(L, -2);
+    }
+    if (!lua_istable(L, -1)) {
+        lua_settop(L, top);
+        cw_strbuf_puts(out, "{}");
+        return 0;
+    }
+    int rc = 0;
+    if (cw_gen_pcall(g, 1, 1, h->cfg.budget_ms) == 0) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        if (s && n > 0 && s[0] == '{')
+            cw_strbuf_append(out, s, n);
+        else if (s && strcmp(s, "[]") == 0)
+            cw_strbuf_puts(out, "{}");
+        else
+            rc = cw_error_set(err, CW_ESCRIPT, "%s definitions do not encode as an object", kind);
+    } else {
+        const char *m = lua_tostring(L, -1);
+        rc = cw_error_set(err, CW_ESCRIPT, "%s definitions do not encode: %s", kind, m ? m : "?");
+    }
+    lua_settop(L, top);
+    return rc;
+}
+
 void cw_host_list_ops(const cw_host *h, cw_strbuf *out)
 {
     for (int i = 0; h->live && i < h->live->nops; i++) {

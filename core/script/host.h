@@ -84,6 +84,12 @@ void cw_op_result_free(cw_op_result *res);
  * live generation or registry table). Never calls into Lua code. */
 #define CW_HOST_DEFS_KEY "chaos.defs"
 int cw_host_has_def(const cw_host *h, const char *kind, const char *id);
+/* Appends the live generation's definitions of one kind to out as a JSON
+ * object {id: def, …} (lua-cjson encoding; "{}" when there are none). An
+ * empty Lua table inside a def encodes as {}. CW_ESTATE without a live
+ * generation, CW_ESCRIPT when a def holds something JSON cannot carry (a
+ * function, …; message in err); out is then unchanged. */
+int cw_host_defs_json(cw_host *h, const char *kind, cw_strbuf *out, cw_error *err);
 
 /* Names of the live generation's ops, comma-separated, appended to out. */
 void cw_host_list_ops(const cw_host *h, cw_strbuf *out);

@@ -1,4 +1,4 @@
--- The content vocabulary: race{}, job{} (more kinds follow the same shape).
+-- The content vocabulary: race{}, job{}, zone{} (more kinds follow the same shape).
 -- Content files declare definitions through it:
 --
 --   local defs = require("content.defs")
@@ -43,12 +43,115 @@ local function define(kind, def)
 end
 
 function M.race(def)
+  if type(def) == "table" and def.move_speed ~= nil then
+    local v = def.move_speed
+    if type(v) ~= "number" or v ~= v or v <= 0 or v > 1000 then
+      error("race '" .. tostring(def.id) .. "': move_speed must be a number in (0, 1000]", 2)
+    end
+  end
   return define("race", def)
 end
 
 function M.job(def)
   return define("job", def)
 end
+
+-- ---- zones --------------------------------------------------------------------
+-- zone{ id, name, width, height, view, spawn = {x=, y=}, start = true?,
+--       safe = {{x=, y=, w=, h=}, ...}, blocked = {...},
+--       portals = {{x=, y=, radius=, to = "zone_id", to_x=, to_y=}, ...},
+--       spawns = {...} }   -- monster spawn groups: stored, not used yet
+-- Shape errors are raised at the zone{} call; references between zones
+-- (portal targets) are checked once every content file has run (M.check).
+
+local function num(v)
+  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
+end
+
+local function zone_error(def, msg, level)
+  error("zone '" .. tostring(def.id) .. "': " .. msg, level or 3)
+end
+
+local function check_rects(def, field)
+  local list = def[field]
+  if list == nil then return end
+  if type(list) ~= "table" then zone_error(def, field .. " must be a list of {x=, y=, w=, h=}", 4) end
+  for i, r in ipairs(list) do
+    if type(r) ~= "table" or not (num(r.x) and num(r.y) and num(r.w) and num(r.h)) or r.w <= 0 or r.h <= 0 then
+      zone_error(def, field .. "[" .. i .. "] must be {x=, y=, w=, h=} with w and h > 0", 4)
+    end
+  end
+end
+
+local function inside(r, x, y)
+  return x >= r.x and x <= r.x + r.w and y >= r.y and y <= r.y + r.h
+end
+
+local zone_sites = {} -- id -> "file:line" of its zone{} call, for M.check
+
+function M.zone(def)
+  if type(def) ~= "table" then error("zone{}: expects a table, got " .. type(def), 2) end
+  for _, f in ipairs({ "width", "height", "view" }) do
+    if not num(def[f]) or def[f] <= 0 then zone_error(def, f .. " must be a number > 0") end
+  end
+  local sp = def.spawn
+  if type(sp) ~= "table" or not num(sp.x) or not num(sp.y) then
+    zone_error(def, "spawn must be {x=, y=}")
+  end
+  if sp.x < 0 or sp.y < 0 or sp.x > def.width or sp.y > def.height then
+    zone_error(def, "spawn is outside the zone")
+  end
+  check_rects(def, "safe")
+  check_rects(def, "blocked")
+  for i, r in ipairs(def.blocked or {}) do
+    if inside(r, sp.x, sp.y) then zone_error(def, "spawn is inside blocked[" .. i .. "]") end
+  end
+  if def.portals ~= nil and type(def.portals) ~= "table" then zone_error(def, "portals must be a list") end
+  for i, p in ipairs(def.portals or {}) do
+    if type(p) ~= "table" or not (num(p.x) and num(p.y) and num(p.radius) and num(p.to_x) and num(p.to_y))
+        or p.radius <= 0 or type(p.to) ~= "string" then
+      zone_error(def, "portals[" .. i .. "] must be {x=, y=, radius=, to=, to_x=, to_y=}")
+    end
+  end
+  if def.spawns ~= nil and type(def.spawns) ~= "table" then zone_error(def, "spawns must be a list") end
+  if def.start ~= nil and type(def.start) ~= "boolean" then zone_error(def, "start must be true or false") end
+  local info = debug.getinfo(2, "Sl")
+  local copy = define("zone", def)
+  zone_sites[copy.id] = info and (info.short_src .. ":" .. tostring(info.currentline)) or "?"
+  return copy
+end
+
+-- Cross-references, run by the host after every content file has loaded.
+-- Returns a list of "file:line: message" strings (empty when all is well).
+function M.check()
+  local errors = {}
+  local zones = registry.zone or {}
+  local starts = 0
+  for _, id in ipairs(M.ids("zone")) do
+    local z = zones[id]
+    local where = zone_sites[id] or "?"
+    if z.start then starts = starts + 1 end
+    for i, p in ipairs(z.portals or {}) do
+      local t = zones[p.to]
+      if not t then
+        errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] leads to unknown zone '" .. p.to .. "'"
+      elseif p.to_x < 0 or p.to_y < 0 or p.to_x > t.width or p.to_y > t.height then
+        errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] lands outside zone '" .. p.to .. "'"
+      else
+        for j, r in ipairs(t.blocked or {}) do
+          if inside(r, p.to_x, p.to_y) then
+            errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] lands inside blocked[" .. j .. "] of '" .. p.to .. "'"
+          end
+        end
+      end
+    end
+  end
+  if starts > 1 then
+    errors[#errors + 1] = "content: more than one zone is marked start = true"
+  end
+  return errors
+end
+debug.getregistry()["chaos.defs.check"] = M.check
 
 -- The definition of kind/id, or nil.
 function M.get(kind, id)

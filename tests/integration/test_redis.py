@@ -126,6 +126,8 @@ class WithoutRedis(unittest.TestCase):
             self.assertEqual(b.request("whereis", name="x")["error"]["code"], "bad_field")
             r = s.admin().cmd("announce hi")
             self.assertEqual(r["via"], "local")
+            ev = a.recv()  # dave entered at the same spawn point, in carol's view
+            self.assertEqual((ev["ev"], ev["name"]), ("enter", "dave"))
             self.assertEqual(a.recv()["text"], "hi")
             self.assertFalse(s.admin().cmd("status")["redis"]["configured"])
         finally:

@@ -1,0 +1,423 @@
+/* ops_world.c — the live world over the wire: zones and race speeds from
+ * the live generation (cw_host_defs_json, parsed with jansson), the world's
+ * events turned into frames (encoded once, written to every observer), the
+ * validated `move` op, and the fixed-rate world tick. */
+#include "core/app/world_app.h"
+
+#include "core/app/accounts.h"
+#include "core/base/clock.h"
+#include "core/base/log.h"
+#include "core/game/world.h"
+#include "core/io/net/net.h"
+#include "core/script/host.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MOVE_SPEED 6.0 /* units/s for races without move_speed */
+
+typedef struct cw_world_app {
+    cw_world *w;
+    json_t *races; /* {id: def} of the live generation */
+    struct event *tick_ev;
+    cw_metric *m_tick, *m_entities;
+    double tick_last_ms, tick_max_ms;
+    cw_strbuf frame; /* reused for every event frame */
+} cw_world_app;
+
+static cw_world_app *app_of(cw_server *s)
+{
+    return s->world;
+}
+
+/* ---- events → frames ----------------------------------------------------------------- */
+
+static void send_all(cw_server *s, const cw_strbuf *b, cw_entity *const *to, int n)
+{
+    for (int i = 0; i < n; i++) {
+        cw_conn *c = to[i]->owner ? cw_net_find(s->net, to[i]->owner) : NULL;
+        if (c) cw_conn_send(c, b->data, b->len);
+    }
+}
+
+static const char *kind_name(cw_ent_kind k)
+{
+    return k == CW_ENT_PLAYER ? "player" : k == CW_ENT_MONSTER ? "monster" : "npc";
+}
+
+static void ev_enter(void *ud, const cw_entity *e, cw_entity *const *to, int n)
+{
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_printf(b, "{\"ev\":\"enter\",\"e\":%lld,\"kind\":\"%s\",\"name\":", (long long)e->id,
+                     kind_name(e->kind));
+    cw_strbuf_json_str(b, e->name);
+    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
+    send_all(s, b, to, n);
+}
+
+static void ev_leave(void *ud, const cw_entity *e, cw_entity *const *to, int n)
+{
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_printf(b, "{\"ev\":\"leave\",\"e\":%lld}", (long long)e->id);
+    send_all(s, b, to, n);
+}
+
+static void ev_move(void *ud, const cw_entity *e, cw_entity *const *to, int n)
+{
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_printf(b, "{\"ev\":\"move\",\"e\":%lld,\"x\":%.17g,\"y\":%.17g}", (long long)e->id,
+                     e->x, e->y);
+    send_all(s, b, to, n);
+}
+
+/* The player record keeps the canonical position (the saver writes it). */
+static void sync_player(cw_server *s, const cw_entity *e)
+{
+    cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL;
+    if (!pl) return;
+    const char *zid = cw_world_zone_of(app_of(s)->w, e)->id;
+    if (pl->x != e->x || pl->y != e->y || strcmp(pl->zone, zid) != 0) {
+        pl->x = e->x;
+        pl->y = e->y;
+        snprintf(pl->zone, sizeof pl->zone, "%s", zid);
+        cw_player_touch(pl);
+    }
+}
+
+static void ev_zone(void *ud, const cw_entity *e)
+{
+    cw_server *s = ud;
+    sync_player(s, e);
+    cw_entity *self = (cw_entity *)e;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_puts(b, "{\"ev\":\"zone\",\"zone\":");
+    cw_strbuf_json_str(b, cw_world_zone_of(app_of(s)->w, e)->id);
+    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
+    send_all(s, b, &self, 1);
+}
+
+/* ---- content → C tables ---------------------------------------------------------------- */
+
+static double num(json_t *o, const char *k, double def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* A list of {x,y,w,h} (cjson encodes an empty list as {}). */
+static int rects(json_t *list, cw_rect **out, int *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!json_is_array(list) || json_array_size(list) == 0) return 0;
+    *out = calloc(json_array_size(list), sizeof **out);
+    if (!*out) return CW_ENOMEM;
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        (*out)[i] = (cw_rect){num(r, "x", 0), num(r, "y", 0), num(r, "w", 0), num(r, "h", 0)};
+    }
+    *n = (int)json_array_size(list);
+    return 0;
+}
+
+static int parse_zone(const char *id, json_t *d, cw_zone *z)
+{
+    snprintf(z->id, sizeof z->id, "%s", id);
+    json_t *name = json_object_get(d, "name");
+    snprintf(z->name, sizeof z->name, "%s", json_is_string(name) ? json_string_value(name) : id);
+    z->width = num(d, "width", 0);
+    z->height = num(d, "height", 0);
+    z->view = num(d, "view", 0);
+    json_t *sp = json_object_get(d, "spawn");
+    z->spawn_x = num(sp, "x", -1);
+    z->spawn_y = num(sp, "y", -1);
+    z->start = json_is_true(json_object_get(d, "start"));
+    int rc = rects(json_object_get(d, "safe"), &z->safe, &z->nsafe);
+    if (rc == 0) rc = rects(json_object_get(d, "blocked"), &z->blocked, &z->nblocked);
+    json_t *ps = json_object_get(d, "portals");
+    if (rc == 0 && json_is_array(ps) && json_array_size(ps) > 0) {
+        z->portals = calloc(json_array_size(ps), sizeof *z->portals);
+        if (!z->portals) return CW_ENOMEM;
+        size_t i;
+        json_t *p;
+        json_array_foreach(ps, i, p)
+        {
+            cw_portal *po = &z->portals[i];
+            po->x = num(p, "x", 0);
+            po->y = num(p, "y", 0);
+            po->radius = num(p, "radius", 0);
+            po->to_x = num(p, "to_x", 0);
+            po->to_y = num(p, "to_y", 0);
+            json_t *to = json_object_get(p, "to");
+            snprintf(po->to, sizeof po->to, "%s", json_is_string(to) ? json_string_value(to) : "");
+        }
+        z->nportals = (int)json_array_size(ps);
+    }
+    return rc;
+}
+
+static json_t *defs(cw_server *s, const char *kind, cw_error *err)
+{
+    cw_strbuf b = CW_STRBUF_INIT;
+    json_t *o = NULL;
+    if (cw_host_defs_json(s->host, kind, &b, err) == 0) {
+        json_error_t je;
+        o = json_loadb(b.data, b.len, 0, &je);
+        if (!json_is_object(o)) {
+            json_decref(o);
+            o = NULL;
+            cw_error_set(err, CW_EINVAL, "%s definitions: %s", kind, je.text);
+        }
+    }
+    cw_strbuf_free(&b);
+    return o;
+}
+
+static int load_zones(cw_server *s, cw_zoneset *zs, cw_error *err)
+{
+    json_t *o = defs(s, "zone", err);
+    if (!o) return err->code ? err->code : CW_EINVAL;
+    memset(zs, 0, sizeof *zs);
+    zs->v = calloc(json_object_size(o) + 1, sizeof *zs->v);
+    int rc = zs->v ? 0 : cw_error_set(err, CW_ENOMEM, "out of memory");
+    const char *id;
+    json_t *d;
+    json_object_foreach(o, id, d)
+    {
+        if (rc) break;
+        rc = parse_zone(id, d, &zs->v[zs->n++]);
+    }
+    json_decref(o);
+    if (rc == 0 && zs->n == 0) {
+        /* Content without zones (tests, a bare shard): the old open field. */
+        cw_zone *z = &zs->v[zs->n++];
+        snprintf(z->id, sizeof z->id, "start");
+        snprintf(z->name, sizeof z->name, "Start");
+        z->width = z->height = 1000;
+        z->view = 50;
+        z->spawn_x = z->spawn_y = 500;
+        cw_log(CW_LOG_WARN, "content defines no zone: using a default 1000x1000 \"start\"", CW_END);
+    }
+    if (rc == 0) rc = cw_zoneset_check(zs, err);
+    if (rc) cw_zoneset_free(zs);
+    return rc;
+}
+
+static double race_speed(cw_server *s, const char *race)
+{
+    json_t *r = json_object_get(app_of(s)->races, race);
+    double v = num(r, "move_speed", DEFAULT_MOVE_SPEED);
+    return v > 0 ? v : DEFAULT_MOVE_SPEED;
+}
+
+static void set_speed(cw_entity *e, void *ud)
+{
+    cw_server *s = ud;
+    cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL;
+    if (pl) e->speed = race_speed(s, pl->race);
+}
+
+static void sync_each(cw_entity *e, void *ud)
+{
+    sync_player(ud, e);
+}
+
+static int load_content(cw_server *s, cw_error *err)
+{
+    cw_world_app *a = app_of(s);
+    cw_zoneset zs;
+    int rc = load_zones(s, &zs, err);
+    if (rc) return rc;
+    cw_error rerr = {0};
+    json_t *races = defs(s, "race", &rerr);
+    if (!races) {
+        cw_log(CW_LOG_WARN, "race definitions unreadable: default move speed for all",
+               CW_S("error", rerr.msg), CW_END);
+        races = json_object();
+    }
+    if ((rc = cw_world_set_zones(a->w, &zs, err)) != 0) {
+        cw_zoneset_free(&zs);
+        json_decref(races);
+        return rc;
+    }
+    json_decref(a->races);
+    a->races = races;
+    cw_world_each(a->w, set_speed, s);
+    cw_world_each(a->w, sync_each, s);
+    return 0;
+}
+
+/* ---- tick -------------------------------------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_server *s = arg;
+    cw_world_app *a = app_of(s);
+    uint64_t t0 = cw_now_ns();
+    cw_world_tick(a->w, t0);
+    double sec = (double)(cw_now_ns() - t0) / 1e9;
+    cw_histogram_observe(a->m_tick, sec);
+    cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));
+    a->tick_last_ms = sec * 1e3;
+    if (a->tick_last_ms > a->tick_max_ms) a->tick_max_ms = a->tick_last_ms;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+int cw_world_app_start(cw_server *s, cw_error *err)
+{
+    cw_world_app *a = calloc(1, sizeof *a);
+    if (!a) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    s->world = a;
+    cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone};
+    a->w = cw_world_new(&h);
+    a->races = json_object();
+    if (!a->w || !a->races) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    int rc = load_content(s, err);
+    if (rc) return rc;
+    a->m_tick = cw_metrics_histogram(s->metrics, "chaos_tick_seconds", "world tick duration", NULL,
+                                     NULL, NULL, 0);
+    a->m_entities =
+        cw_metrics_gauge(s->metrics, "chaos_world_entities", "entities in the world", NULL, NULL);
+    int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
+    a->tick_ev = event_new(s->base, -1, EV_PERSIST, on_tick, s);
+    if (!a->tick_ev) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    struct timeval tv = {0, 1000000 / hz};
+    if (hz == 1) tv = (struct timeval){1, 0};
+    event_add(a->tick_ev, &tv);
+    cw_log(CW_LOG_INFO, "world ready", CW_I("zones", cw_world_zones(a->w)->n), CW_I("tick_hz", hz),
+           CW_END);
+    return 0;
+}
+
+void cw_world_app_reload(cw_server *s)
+{
+    if (!app_of(s)) return;
+    cw_error err = {0};
+    if (load_content(s, &err) != 0)
+        cw_log(CW_LOG_ERROR, "world tables not rebuilt: the old zones stay", CW_S("error", err.msg),
+               CW_END);
+}
+
+void cw_world_app_free(cw_server *s)
+{
+    cw_world_app *a = app_of(s);
+    if (!a) return;
+    if (a->tick_ev) event_free(a->tick_ev);
+    cw_world_free(a->w);
+    json_decref(a->races);
+    cw_strbuf_free(&a->frame);
+    free(a);
+    s->world = NULL;
+}
+
+/* ---- players ------------------------------------------------------------------------------- */
+
+void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double *y)
+{
+    const cw_zoneset *zs = cw_world_zones(app_of(s)->w);
+    const cw_zone *z = &zs->v[zs->start];
+    *zone = z->id;
+    *x = z->spawn_x;
+    *y = z->spawn_y;
+}
+
+int64_t cw_world_app_enter(cw_server *s, cw_player *pl)
+{
+    cw_world_app *a = app_of(s);
+    cw_entity_init in = {
+        .kind = CW_ENT_PLAYER,
+        .ref = pl->id,
+        .owner = pl->conn_id,
+        .name = pl->name,
+        .zone = pl->zone,
+        .x = pl->x,
+        .y = pl->y,
+        .speed = race_speed(s, pl->race),
+    };
+    cw_entity *e = NULL;
+    int rc = cw_world_add(a->w, &in, cw_now_ns(), &e);
+    if (rc) return rc;
+    sync_player(s, e);
+    return e->id;
+}
+
+void cw_world_app_show(cw_server *s, const cw_player *pl)
+{
+    cw_entity *e = cw_world_find_player(app_of(s)->w, pl->id);
+    if (e) cw_world_show(app_of(s)->w, e);
+}
+
+void cw_world_app_leave(cw_server *s, const cw_player *pl)
+{
+    if (!app_of(s)) return;
+    cw_entity *e = cw_world_find_player(app_of(s)->w, pl->id);
+    if (e) cw_world_remove(app_of(s)->w, e->id);
+}
+
+static int number(const cw_request *req, const char *field, double *out)
+{
+    json_t *v = json_object_get((json_t *)req->json, field);
+    if (!json_is_number(v)) return CW_EINVAL;
+    *out = json_number_value(v);
+    return 0;
+}
+
+void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    cw_session *se = cw_session_of(c);
+    cw_player *pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
+    cw_entity *e = pl ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    if (!e) {
+        cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
+        return;
+    }
+    double x, y;
+    if (number(req, "x", &x) || number(req, "y", &y)) {
+        cw_conn_reply_error(c, req->id_json, "bad_field", "move needs \"x\" and \"y\": numbers");
+        return;
+    }
+    cw_move_verdict why = CW_MOVE_OK;
+    int rc = cw_world_move(app_of(s)->w, e, x, y, cw_now_ns(), &why);
+    cw_strbuf b = CW_STRBUF_INIT;
+    if (rc == 0) {
+        sync_player(s, e);
+        cw_strbuf_printf(&b, "{\"x\":%.17g,\"y\":%.17g,\"zone\":", e->x, e->y);
+        cw_strbuf_json_str(&b, cw_world_zone_of(app_of(s)->w, e)->id);
+        cw_strbuf_puts(&b, "}");
+        cw_conn_reply_ok(c, req->id_json, b.data, b.len);
+    } else {
+        /* The error carries the authoritative position to snap back to. */
+        cw_strbuf_printf(&b, "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":",
+                         req->id_json ? req->id_json : "null");
+        cw_strbuf_json_str(&b, why != CW_MOVE_OK ? cw_move_verdict_name(why) : "refused");
+        cw_strbuf_printf(&b, ",\"x\":%.17g,\"y\":%.17g}}", e->x, e->y);
+        cw_conn_send(c, b.data, b.len);
+    }
+    cw_strbuf_free(&b);
+}
+
+void cw_world_app_status(cw_server *s, cw_strbuf *out)
+{
+    cw_world_app *a = app_of(s);
+    if (!a) return;
+    cw_strbuf_printf(out,
+                     ",\"world\":{\"zones\":%d,\"entities\":%zu,\"ticks\":%llu,"
+                     "\"tick_hz\":%d,\"tick_last_ms\":%.4f,\"tick_max_ms\":%.4f}",
+                     cw_world_zones(a->w)->n, cw_world_count(a->w),
+                     (unsigned long long)cw_world_ticks(a->w), s->cfg.world_tick_hz,
+                     a->tick_last_ms, a->tick_max_ms);
+}

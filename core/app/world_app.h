@@ -1,0 +1,39 @@
+/* world_app.h — the live world wired to the game connections (ops_world.c):
+ * zones and race speeds compiled from the live content generation, the
+ * world's events encoded once per event and written to every observer, the
+ * `move` op, and the fixed-rate world tick. Internal to core/app; loop
+ * thread only. Functions return 0 or a negative CW_E* code. */
+#ifndef CW_APP_WORLD_APP_H
+#define CW_APP_WORLD_APP_H
+
+#include "core/app/server.h"
+#include "core/game/players.h"
+
+struct cw_conn;
+struct cw_request;
+
+/* Builds the world from the live generation (a content without zones is an
+ * error) and starts the tick (world.tick_hz). */
+int cw_world_app_start(cw_server *s, cw_error *err);
+/* After a successful reload: rebuilds zones and race speeds; players whose
+ * zone disappeared go to the start zone's spawn. A failure keeps the old
+ * tables (logged). */
+void cw_world_app_reload(cw_server *s);
+void cw_world_app_free(cw_server *s);
+
+/* Where a new character starts: the start zone's id and spawn point. */
+void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double *y);
+/* Places an entering character (its saved position if standable in its
+ * zone, else the spawn; pl's zone/x/y are updated). Returns the entity id
+ * (> 0) or a negative code. Nobody is told until cw_world_app_show. */
+int64_t cw_world_app_enter(cw_server *s, cw_player *pl);
+/* Sends the enter events both ways for pl's entity. */
+void cw_world_app_show(cw_server *s, const cw_player *pl);
+/* Removes pl's entity: observers get `leave`. */
+void cw_world_app_leave(cw_server *s, const cw_player *pl);
+/* The `move` op. */
+void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* Appends "world":{…} (with a leading comma) to a status object. */
+void cw_world_app_status(cw_server *s, cw_strbuf *out);
+
+#endif

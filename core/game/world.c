@@ -1,0 +1,416 @@
+/* world.c — entity table, per-zone grids and area-of-interest bookkeeping. */
+#include "core/game/world.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cw_world {
+    cw_world_hooks hooks;
+    cw_zoneset zones;
+    cw_grid **grids; /* one per zone */
+    cw_entity **all;
+    int nall, capall;
+    cw_idmap by_id, by_player;
+    int64_t next_id;
+    uint64_t ticks;
+    /* scratch, reused by every query */
+    int64_t *near;
+    int capnear;
+    cw_entity **r_enter, **r_leave, **r_move;
+    int caprecip;
+};
+
+cw_world *cw_world_new(const cw_world_hooks *hooks)
+{
+    cw_world *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    if (hooks) w->hooks = *hooks;
+    w->next_id = 1;
+    cw_idmap_init(&w->by_id);
+    cw_idmap_init(&w->by_player);
+    return w;
+}
+
+static void free_grids(cw_grid **grids, int n)
+{
+    for (int i = 0; grids && i < n; i++)
+        cw_grid_free(grids[i]);
+    free(grids);
+}
+
+void cw_world_free(cw_world *w)
+{
+    if (!w) return;
+    for (int i = 0; i < w->nall; i++) {
+        free(w->all[i]->seen);
+        free(w->all[i]);
+    }
+    free(w->all);
+    free_grids(w->grids, w->zones.n);
+    cw_zoneset_free(&w->zones);
+    cw_idmap_free(&w->by_id);
+    cw_idmap_free(&w->by_player);
+    free(w->near);
+    free(w->r_enter);
+    free(w->r_leave);
+    free(w->r_move);
+    free(w);
+}
+
+const cw_zoneset *cw_world_zones(const cw_world *w)
+{
+    return &w->zones;
+}
+
+cw_entity *cw_world_get(const cw_world *w, int64_t id)
+{
+    int64_t v;
+    return cw_idmap_get(&w->by_id, id, &v) ? w->all[v] : NULL;
+}
+
+cw_entity *cw_world_find_player(const cw_world *w, int64_t ref)
+{
+    int64_t id;
+    return cw_idmap_get(&w->by_player, ref, &id) ? cw_world_get(w, id) : NULL;
+}
+
+size_t cw_world_count(const cw_world *w)
+{
+    return (size_t)w->nall;
+}
+
+const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e)
+{
+    return &w->zones.v[e->zone];
+}
+
+/* ---- sorted id sets --------------------------------------------------------------- */
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int seen_insert(cw_entity *e, int64_t id)
+{
+    if (e->nseen == e->capseen) {
+        int cap = e->capseen ? e->capseen * 2 : 8;
+        int64_t *v = realloc(e->seen, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        e->seen = v;
+        e->capseen = cap;
+    }
+    int i = e->nseen;
+    while (i > 0 && e->seen[i - 1] > id) {
+        e->seen[i] = e->seen[i - 1];
+        i--;
+    }
+    if (i > 0 && e->seen[i - 1] == id) { /* already there: undo the shift */
+        memmove(&e->seen[i], &e->seen[i + 1], sizeof(int64_t) * (size_t)(e->nseen - i));
+        return 0;
+    }
+    e->seen[i] = id;
+    e->nseen++;
+    return 0;
+}
+
+static void seen_erase(cw_entity *e, int64_t id)
+{
+    int64_t *hit = bsearch(&id, e->seen, (size_t)e->nseen, sizeof id, cmp_id);
+    if (!hit) return;
+    size_t i = (size_t)(hit - e->seen);
+    memmove(hit, hit + 1, sizeof(int64_t) * ((size_t)e->nseen - i - 1));
+    e->nseen--;
+}
+
+static int reserve_recips(cw_world *w, int n)
+{
+    if (n <= w->caprecip) return 0;
+    int cap = w->caprecip ? w->caprecip : 64;
+    while (cap < n)
+        cap *= 2;
+    cw_entity **a = realloc(w->r_enter, sizeof *a * (size_t)cap);
+    if (!a) return CW_ENOMEM;
+    w->r_enter = a;
+    a = realloc(w->r_leave, sizeof *a * (size_t)cap);
+    if (!a) return CW_ENOMEM;
+    w->r_leave = a;
+    a = realloc(w->r_move, sizeof *a * (size_t)cap);
+    if (!a) return CW_ENOMEM;
+    w->r_move = a;
+    w->caprecip = cap;
+    return 0;
+}
+
+/* Ids within view of e (itself excluded), sorted, into w->near. */
+static int query_near(cw_world *w, const cw_entity *e, int *out_n)
+{
+    const cw_zone *z = &w->zones.v[e->zone];
+    for (;;) {
+        int n = cw_grid_query(w->grids[e->zone], e->x, e->y, z->view, w->near, w->capnear);
+        if (n <= w->capnear) {
+            int k = 0;
+            for (int i = 0; i < n; i++)
+                if (w->near[i] != e->id) w->near[k++] = w->near[i];
+            qsort(w->near, (size_t)k, sizeof(int64_t), cmp_id);
+            *out_n = k;
+            return 0;
+        }
+        int cap = w->capnear ? w->capnear : 64;
+        while (cap < n)
+            cap *= 2;
+        int64_t *v = realloc(w->near, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        w->near = v;
+        w->capnear = cap;
+    }
+}
+
+static void emit(cw_world *w, void (*fn)(void *, const cw_entity *, cw_entity *const *, int),
+                 const cw_entity *subject, cw_entity **to, int n)
+{
+    if (fn && n > 0) fn(w->hooks.ud, subject, to, n);
+}
+
+/* Recomputes e's view against the grid, emitting the edges. moved: observers
+ * that keep seeing e hear a move. */
+static int refresh(cw_world *w, cw_entity *e, int moved)
+{
+    int nb, rc = query_near(w, e, &nb);
+    if (rc) return rc;
+    if ((rc = reserve_recips(w, nb + e->nseen)) != 0) return rc;
+    int ne = 0, nl = 0, nm = 0, i = 0, j = 0;
+    int self_player = e->kind == CW_ENT_PLAYER;
+    while (i < nb || j < e->nseen) {
+        int64_t b = i < nb ? w->near[i] : INT64_MAX, s = j < e->nseen ? e->seen[j] : INT64_MAX;
+        if (b == s) {
+            cw_entity *o = cw_world_get(w, b);
+            if (o && o->kind == CW_ENT_PLAYER) w->r_move[nm++] = o;
+            i++, j++;
+        } else if (b < s) { /* newly in view */
+            cw_entity *o = cw_world_get(w, b);
+            i++;
+            if (!o || seen_insert(o, e->id) != 0) continue;
+            if (o->kind == CW_ENT_PLAYER) w->r_enter[ne++] = o;
+            if (self_player) emit(w, w->hooks.enter, o, &e, 1);
+        } else { /* out of view */
+            cw_entity *o = cw_world_get(w, s);
+            j++;
+            if (!o) continue;
+            seen_erase(o, e->id);
+            if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
+            if (self_player) emit(w, w->hooks.leave, o, &e, 1);
+        }
+    }
+    /* e->seen becomes the new set. */
+    if (nb > e->capseen) {
+        int64_t *v = realloc(e->seen, sizeof *v * (size_t)nb);
+        if (!v) return CW_ENOMEM;
+        e->seen = v;
+        e->capseen = nb;
+    }
+    if (nb) memcpy(e->seen, w->near, sizeof(int64_t) * (size_t)nb);
+    e->nseen = nb;
+    emit(w, w->hooks.leave, e, w->r_leave, nl);
+    emit(w, w->hooks.enter, e, w->r_enter, ne);
+    if (moved) emit(w, w->hooks.move, e, w->r_move, nm);
+    return 0;
+}
+
+/* Drops everything e sees, telling both sides. */
+static int hide(cw_world *w, cw_entity *e, int tell_self)
+{
+    int rc = reserve_recips(w, e->nseen);
+    if (rc) return rc;
+    int nl = 0;
+    for (int j = 0; j < e->nseen; j++) {
+        cw_entity *o = cw_world_get(w, e->seen[j]);
+        if (!o) continue;
+        seen_erase(o, e->id);
+        if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
+        if (tell_self && e->kind == CW_ENT_PLAYER) emit(w, w->hooks.leave, o, &e, 1);
+    }
+    e->nseen = 0;
+    emit(w, w->hooks.leave, e, w->r_leave, nl);
+    return 0;
+}
+
+/* ---- entities --------------------------------------------------------------------- */
+
+static void place(const cw_zoneset *zs, const char *zone, double x, double y, int *zi, double *ox,
+                  double *oy)
+{
+    int i = zone ? cw_zoneset_find(zs, zone) : -1;
+    if (i < 0) {
+        i = zs->start;
+        x = zs->v[i].spawn_x;
+        y = zs->v[i].spawn_y;
+    } else if (!cw_zone_standable(&zs->v[i], x, y)) {
+        x = zs->v[i].spawn_x;
+        y = zs->v[i].spawn_y;
+    }
+    *zi = i;
+    *ox = x;
+    *oy = y;
+}
+
+int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_entity **out)
+{
+    if (w->zones.n == 0) return CW_ESTATE;
+    if (in->kind == CW_ENT_PLAYER && cw_idmap_get(&w->by_player, in->ref, NULL)) return CW_EEXIST;
+    if (w->nall == w->capall) {
+        int cap = w->capall ? w->capall * 2 : 64;
+        cw_entity **v = realloc(w->all, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        w->all = v;
+        w->capall = cap;
+    }
+    cw_entity *e = calloc(1, sizeof *e);
+    if (!e) return CW_ENOMEM;
+    e->id = w->next_id;
+    e->kind = in->kind;
+    e->ref = in->ref;
+    e->owner = in->owner;
+    snprintf(e->name, sizeof e->name, "%s", in->name ? in->name : "");
+    e->speed = in->speed;
+    e->move_ns = now_ns;
+    place(&w->zones, in->zone, in->x, in->y, &e->zone, &e->x, &e->y);
+    e->slot = w->nall;
+    int rc = cw_idmap_put(&w->by_id, e->id, e->slot);
+    if (rc == 0 && in->kind == CW_ENT_PLAYER) rc = cw_idmap_put(&w->by_player, in->ref, e->id);
+    if (rc == 0) rc = cw_grid_insert(w->grids[e->zone], e->id, e->x, e->y);
+    if (rc) {
+        cw_idmap_del(&w->by_id, e->id);
+        if (in->kind == CW_ENT_PLAYER) cw_idmap_del(&w->by_player, in->ref);
+        free(e);
+        return rc;
+    }
+    w->all[w->nall++] = e;
+    w->next_id++;
+    if (out) *out = e;
+    return 0;
+}
+
+int cw_world_show(cw_world *w, cw_entity *e)
+{
+    return refresh(w, e, 0);
+}
+
+int cw_world_remove(cw_world *w, int64_t id)
+{
+    cw_entity *e = cw_world_get(w, id);
+    if (!e) return CW_ENOTFOUND;
+    hide(w, e, 0);
+    cw_grid_remove(w->grids[e->zone], e->id);
+    cw_idmap_del(&w->by_id, e->id);
+    if (e->kind == CW_ENT_PLAYER) cw_idmap_del(&w->by_player, e->ref);
+    cw_entity *last = w->all[--w->nall];
+    if (last != e) {
+        last->slot = e->slot;
+        w->all[e->slot] = last;
+        cw_idmap_put(&w->by_id, last->id, last->slot); /* replaces: cannot fail */
+    }
+    free(e->seen);
+    free(e);
+    return 0;
+}
+
+int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
+{
+    if (zi < 0 || zi >= w->zones.n) return CW_EINVAL;
+    int rc = hide(w, e, 1);
+    if (rc) return rc;
+    cw_grid_remove(w->grids[e->zone], e->id);
+    e->zone = zi;
+    e->x = x;
+    e->y = y;
+    if ((rc = cw_grid_insert(w->grids[zi], e->id, x, y)) != 0) return rc;
+    if (w->hooks.zone) w->hooks.zone(w->hooks.ud, e);
+    return refresh(w, e, 0);
+}
+
+int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns,
+                  cw_move_verdict *why)
+{
+    const cw_zone *z = &w->zones.v[e->zone];
+    double elapsed = now_ns > e->move_ns ? (double)(now_ns - e->move_ns) / 1e9 : 0;
+    e->credit_s = cw_move_refill(e->credit_s, elapsed, CW_MOVE_BURST_SECONDS);
+    e->move_ns = now_ns;
+    cw_move_area area = {z->width, z->height, z->blocked, z->nblocked};
+    cw_move_verdict v = cw_move_check(&area, e->speed, &e->credit_s, e->x, e->y, x, y);
+    if (why) *why = v;
+    if (v != CW_MOVE_OK) return CW_EINVAL;
+    const cw_portal *p = cw_zone_portal_at(z, x, y);
+    if (p) return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
+    e->x = x;
+    e->y = y;
+    cw_grid_move(w->grids[e->zone], e->id, x, y);
+    return refresh(w, e, 1);
+}
+
+/* ---- zones ------------------------------------------------------------------------ */
+
+int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
+{
+    cw_grid **grids = calloc((size_t)zs->n, sizeof *grids);
+    if (!grids) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    for (int i = 0; i < zs->n; i++) {
+        const cw_zone *z = &zs->v[i];
+        grids[i] = cw_grid_new(z->width, z->height, z->view);
+        if (!grids[i]) {
+            free_grids(grids, zs->n);
+            return cw_error_set(err, CW_ENOMEM, "cannot build the grid of zone '%s'", z->id);
+        }
+    }
+    /* Where every entity goes in the new set; who changes zone. */
+    int *moved = calloc((size_t)w->nall + 1, sizeof *moved);
+    if (!moved) {
+        free_grids(grids, zs->n);
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < w->nall; i++) {
+        cw_entity *e = w->all[i];
+        int zi;
+        double x, y;
+        place(zs, w->zones.v[e->zone].id, e->x, e->y, &zi, &x, &y);
+        moved[i] = strcmp(zs->v[zi].id, w->zones.v[e->zone].id) != 0;
+        if (moved[i]) hide(w, e, 1);
+        e->zone = zi;
+        e->x = x;
+        e->y = y;
+        cw_grid_insert(grids[zi], e->id, x, y);
+    }
+    free_grids(w->grids, w->zones.n);
+    cw_zoneset_free(&w->zones);
+    w->zones = *zs;
+    memset(zs, 0, sizeof *zs);
+    w->grids = grids;
+    for (int i = 0; i < w->nall; i++) {
+        if (moved[i] && w->hooks.zone) w->hooks.zone(w->hooks.ud, w->all[i]);
+        refresh(w, w->all[i], 0);
+    }
+    free(moved);
+    return 0;
+}
+
+/* ---- tick ------------------------------------------------------------------------- */
+
+void cw_world_tick(cw_world *w, uint64_t now_ns)
+{
+    (void)now_ns; /* monsters and timed effects will run here */
+    w->ticks++;
+}
+
+uint64_t cw_world_ticks(const cw_world *w)
+{
+    return w->ticks;
+}
+
+void cw_world_each(cw_world *w, void (*fn)(cw_entity *e, void *ud), void *ud)
+{
+    for (int i = 0; i < w->nall; i++)
+        fn(w->all[i], ud);
+}

@@ -1,0 +1,111 @@
+/* world.h — the live world: zones (from content), an entity table with
+ * stable integer ids, one spatial grid per zone, and what each entity can
+ * see (area of interest).
+ *
+ * Entities: players now; monsters and NPCs use the same table later (kind).
+ * Ids start at 1 and are never reused while the world lives. Every entity
+ * keeps the sorted set of entity ids within its zone's view distance;
+ * visibility is symmetric, so a change produces each enter/leave edge
+ * exactly once per (subject, observer) pair.
+ *
+ * Events are reported through cw_world_hooks, one call per subject with
+ * every observer that must hear of it (players only): the app encodes one
+ * frame per call and writes it to each observer. The world itself does no
+ * I/O and reads no clock (times are passed in). Loop thread only.
+ *
+ * Ownership: cw_world owns its entities (pointers stay valid until the
+ * entity is removed or the world freed) and the zone set handed to
+ * cw_world_set_zones. Functions return 0 or a negative CW_E* code. */
+#ifndef CW_GAME_WORLD_H
+#define CW_GAME_WORLD_H
+
+#include "core/base/err.h"
+#include "core/game/zone.h"
+#include "core/sim/space/space.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CW_ENTITY_NAME_MAX 31
+#define CW_MOVE_BURST_SECONDS 1.0 /* a client may bank this much movement time */
+
+typedef enum cw_ent_kind { CW_ENT_PLAYER = 1, CW_ENT_MONSTER = 2, CW_ENT_NPC = 3 } cw_ent_kind;
+
+typedef struct cw_entity {
+    int64_t id;
+    cw_ent_kind kind;
+    int64_t ref;    /* players: the character id */
+    uint64_t owner; /* players: the connection id */
+    char name[CW_ENTITY_NAME_MAX + 1];
+    int zone; /* index into the world's zone set */
+    double x, y;
+    double speed;    /* units per second */
+    double credit_s; /* banked movement time */
+    uint64_t move_ns;
+    int64_t *seen; /* sorted ids in view */
+    int nseen, capseen;
+    int slot; /* internal */
+} cw_entity;
+
+typedef struct cw_world_hooks {
+    void *ud;
+    /* subject came into the view of observers (to[0..n)) */
+    void (*enter)(void *ud, const cw_entity *subject, cw_entity *const *to, int n);
+    /* subject left their view (moved away, changed zone, or was removed) */
+    void (*leave)(void *ud, const cw_entity *subject, cw_entity *const *to, int n);
+    /* subject moved and stays in their view */
+    void (*move)(void *ud, const cw_entity *subject, cw_entity *const *to, int n);
+    /* subject changed zone (portal, or its zone disappeared on reload) */
+    void (*zone)(void *ud, const cw_entity *subject);
+} cw_world_hooks;
+
+typedef struct cw_world cw_world;
+
+cw_world *cw_world_new(const cw_world_hooks *hooks); /* NULL when out of memory */
+void cw_world_free(cw_world *w);
+
+/* Installs a new zone set (takes ownership of zs's arrays; zs is emptied).
+ * The set must have passed cw_zoneset_check. Entities whose zone no longer
+ * exists, or whose place is no longer standable, go to the start zone's
+ * spawn (zone hook); visibility is recomputed with enter/leave events.
+ * CW_ENOMEM leaves the world as it was and zs untouched. */
+int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err);
+const cw_zoneset *cw_world_zones(const cw_world *w);
+
+typedef struct cw_entity_init {
+    cw_ent_kind kind;
+    int64_t ref;
+    uint64_t owner;
+    const char *name;
+    const char *zone; /* unknown or NULL: the start zone */
+    double x, y;      /* not standable: the zone's spawn */
+    double speed;
+} cw_entity_init;
+
+/* Places an entity without telling anyone (call cw_world_show next).
+ * CW_ESTATE without zones, CW_EEXIST when a player with that ref is in,
+ * CW_ENOMEM. */
+int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_entity **out);
+/* Computes what e sees: enter events both ways. */
+int cw_world_show(cw_world *w, cw_entity *e);
+/* Removes an entity: leave events to its observers. CW_ENOTFOUND. */
+int cw_world_remove(cw_world *w, int64_t id);
+cw_entity *cw_world_get(const cw_world *w, int64_t id);
+cw_entity *cw_world_find_player(const cw_world *w, int64_t ref);
+size_t cw_world_count(const cw_world *w);
+const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e);
+
+/* A validated move at now_ns. On refusal returns CW_EINVAL with *why set and
+ * e unchanged (its position is the authoritative one). A move ending inside
+ * a portal moves e to the portal's target (zone hook). */
+int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns,
+                  cw_move_verdict *why);
+/* Moves e to zone index zi at (x,y) (not validated against speed). */
+int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y);
+
+/* One fixed-rate tick (bookkeeping now; monsters later). */
+void cw_world_tick(cw_world *w, uint64_t now_ns);
+uint64_t cw_world_ticks(const cw_world *w);
+void cw_world_each(cw_world *w, void (*fn)(cw_entity *e, void *ud), void *ud);
+
+#endif

@@ -1,0 +1,276 @@
+/* test_world.c — the live world: enter/leave edges exactly once when
+ * crossing the view distance, move events only to those in view, portals,
+ * blocked areas, removal, and zone reloads. */
+#include "core/game/world.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEC 1000000000ull
+
+/* Every event as "kind subject>observer" lines. */
+typedef struct log_t {
+    char buf[8192];
+} log_t;
+
+static void put(log_t *l, const char *kind, const cw_entity *s, cw_entity *const *to, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s %lld>%lld\n", kind, (long long)s->id, (long long)to[i]->id);
+        strncat(l->buf, line, sizeof l->buf - strlen(l->buf) - 1);
+    }
+}
+static void on_enter(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    put(ud, "enter", s, to, n);
+}
+static void on_leave(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    put(ud, "leave", s, to, n);
+}
+static void on_move(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    put(ud, "move", s, to, n);
+}
+static void on_zone(void *ud, const cw_entity *s)
+{
+    char line[64];
+    snprintf(line, sizeof line, "zone %lld\n", (long long)s->id);
+    strncat(((log_t *)ud)->buf, line, sizeof((log_t *)ud)->buf - strlen(((log_t *)ud)->buf) - 1);
+}
+
+static int count(const log_t *l, const char *line)
+{
+    int n = 0;
+    size_t len = strlen(line);
+    for (const char *p = l->buf; (p = strstr(p, line)) != NULL; p += len)
+        if (p == l->buf || p[-1] == '\n') n += p[len] == '\n';
+    return n;
+}
+
+static void zone(cw_zone *z, const char *id, double view)
+{
+    memset(z, 0, sizeof *z);
+    snprintf(z->id, sizeof z->id, "%s", id);
+    snprintf(z->name, sizeof z->name, "%s", id);
+    z->width = z->height = 1000;
+    z->view = view;
+    z->spawn_x = z->spawn_y = 500;
+}
+
+/* meadow (start) with a wall and a portal to caves; caves. */
+static cw_world *world(log_t *l)
+{
+    cw_world_hooks h = {l, on_enter, on_leave, on_move, on_zone};
+    cw_world *w = cw_world_new(&h);
+    cw_zoneset zs = {0};
+    zs.n = 2;
+    zs.v = calloc(2, sizeof *zs.v);
+    zone(&zs.v[0], "meadow", 50);
+    zs.v[0].start = 1;
+    zs.v[0].nblocked = 1;
+    zs.v[0].blocked = calloc(1, sizeof(cw_rect));
+    zs.v[0].blocked[0] = (cw_rect){600, 400, 10, 200};
+    zs.v[0].nportals = 1;
+    zs.v[0].portals = calloc(1, sizeof(cw_portal));
+    zs.v[0].portals[0] =
+        (cw_portal){.x = 300, .y = 500, .radius = 5, .to = "caves", .to_x = 100, .to_y = 100};
+    zone(&zs.v[1], "caves", 30);
+    cw_error err = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    assert_int_equal(zs.n, 0);
+    return w;
+}
+
+static cw_entity *player(cw_world *w, int64_t ref, const char *zone, double x, double y)
+{
+    cw_entity_init in = {CW_ENT_PLAYER, ref, (uint64_t)ref, "p", zone, x, y, 1000};
+    cw_entity *e = NULL;
+    assert_int_equal(cw_world_add(w, &in, 0, &e), 0);
+    assert_int_equal(cw_world_show(w, e), 0);
+    return e;
+}
+
+static void test_enter_both_ways(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 500, 500);
+    cw_entity *b = player(w, 2, "meadow", 540, 500); /* within 50 */
+    cw_entity *c = player(w, 3, "meadow", 700, 500); /* far */
+    assert_int_equal(count(&l, "enter 1>2"), 1);
+    assert_int_equal(count(&l, "enter 2>1"), 1);
+    assert_int_equal(count(&l, "enter 3>1") + count(&l, "enter 1>3") + count(&l, "enter 3>2"), 0);
+    assert_int_equal(a->nseen, 1);
+    assert_int_equal(c->nseen, 0);
+    assert_ptr_equal(cw_world_find_player(w, 2), b);
+    cw_entity_init dup = {CW_ENT_PLAYER, 2, 2, "p", "meadow", 1, 1, 1};
+    assert_int_equal(cw_world_add(w, &dup, 0, NULL), CW_EEXIST);
+    cw_world_free(w);
+}
+
+static void test_crossing_view_edges_once(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 500, 500);
+    cw_entity *b = player(w, 2, "meadow", 560, 500); /* 60 away: out of view */
+    assert_int_equal(a->nseen, 0);
+    l.buf[0] = 0;
+    uint64_t t = SEC;
+    cw_move_verdict why;
+    /* b walks in (50 inclusive), moves within view, walks out, and back */
+    assert_int_equal(cw_world_move(w, b, 550, 500, t, &why), 0);
+    assert_int_equal(count(&l, "enter 2>1"), 1);
+    assert_int_equal(count(&l, "enter 1>2"), 1);
+    assert_int_equal(count(&l, "move 2>1"), 0); /* an enter, not a move */
+    assert_int_equal(cw_world_move(w, b, 545, 500, t += SEC, &why), 0);
+    assert_int_equal(count(&l, "move 2>1"), 1);
+    assert_int_equal(count(&l, "enter 2>1"), 1);
+    assert_int_equal(cw_world_move(w, b, 550.5, 500, t += SEC, &why), 0);
+    assert_int_equal(count(&l, "leave 2>1"), 1);
+    assert_int_equal(count(&l, "leave 1>2"), 1);
+    assert_int_equal(count(&l, "move 2>1"), 1);
+    assert_int_equal(cw_world_move(w, b, 551, 500, t += SEC, &why), 0); /* still out: nothing */
+    assert_int_equal(count(&l, "move 2>1") + count(&l, "leave 2>1"), 2);
+    /* a (the observer) moving closer also produces the edge, once */
+    assert_int_equal(cw_world_move(w, a, 510, 500, t += SEC, &why), 0);
+    assert_int_equal(count(&l, "enter 2>1"), 2);
+    assert_int_equal(count(&l, "enter 1>2"), 2);
+    assert_int_equal(a->nseen, 1);
+    assert_int_equal(b->nseen, 1);
+    /* removal tells the observer only */
+    int64_t aid = a->id;
+    assert_int_equal(cw_world_remove(w, aid), 0);
+    assert_int_equal(count(&l, "leave 1>2"), 2);
+    assert_int_equal(b->nseen, 0);
+    assert_int_equal(cw_world_remove(w, aid), CW_ENOTFOUND);
+    assert_int_equal(cw_world_count(w), 1);
+    cw_world_free(w);
+}
+
+static void test_speed_and_blocked(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 590, 500);
+    a->speed = 10;
+    cw_move_verdict why;
+    /* credit starts empty: the first move needs elapsed time */
+    assert_int_equal(cw_world_move(w, a, 595, 500, 0, &why), CW_EINVAL);
+    assert_int_equal(why, CW_MOVE_TOO_FAST);
+    /* a burst is capped at 1 s however long the player waited */
+    assert_int_equal(cw_world_move(w, a, 590, 520, 100 * SEC, &why), CW_EINVAL);
+    assert_int_equal(why, CW_MOVE_TOO_FAST);
+    assert_int_equal(cw_world_move(w, a, 598, 500, 101 * SEC, &why), 0);
+    /* the wall at x 600..610 */
+    assert_int_equal(cw_world_move(w, a, 605, 500, 110 * SEC, &why), CW_EINVAL);
+    assert_int_equal(why, CW_MOVE_BLOCKED);
+    assert_true(a->x == 598 && a->y == 500);
+    assert_int_equal(cw_world_move(w, a, 598, 1001, 120 * SEC, &why), CW_EINVAL);
+    assert_int_equal(why, CW_MOVE_BOUNDS);
+    cw_world_free(w);
+}
+
+static void test_portal(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 310, 500);
+    cw_entity *b = player(w, 2, "meadow", 320, 500);
+    cw_entity *c = player(w, 3, "caves", 110, 100);
+    cw_entity *d = player(w, 4, "caves", 500, 500);
+    l.buf[0] = 0;
+    cw_move_verdict why;
+    assert_int_equal(cw_world_move(w, a, 302, 500, 10 * SEC, &why), 0);
+    assert_string_equal(cw_world_zone_of(w, a)->id, "caves");
+    assert_true(a->x == 100 && a->y == 100);
+    assert_int_equal(count(&l, "zone 1"), 1);
+    assert_int_equal(count(&l, "leave 1>2"), 1);
+    assert_int_equal(count(&l, "leave 2>1"), 1);
+    assert_int_equal(count(&l, "enter 1>3"), 1);
+    assert_int_equal(count(&l, "enter 3>1"), 1);
+    assert_int_equal(count(&l, "enter 1>4") + count(&l, "move 1>2"), 0);
+    assert_int_equal(b->nseen, 0);
+    assert_int_equal(c->nseen, 1);
+    assert_int_equal(d->nseen, 0);
+    cw_world_free(w);
+}
+
+static void test_reload_zones(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "caves", 100, 100);
+    cw_entity *b = player(w, 2, "meadow", 520, 500);
+    cw_entity *c = player(w, 3, "meadow", 500, 560);
+    l.buf[0] = 0;
+    /* the new content drops caves and widens the meadow's view to 100 */
+    cw_zoneset zs = {0};
+    zs.n = 1;
+    zs.v = calloc(1, sizeof *zs.v);
+    zone(&zs.v[0], "meadow", 100);
+    cw_error err = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    assert_string_equal(cw_world_zone_of(w, a)->id, "meadow");
+    assert_true(a->x == 500 && a->y == 500);
+    assert_int_equal(count(&l, "zone 1"), 1);
+    assert_int_equal(count(&l, "enter 1>2") + count(&l, "enter 2>1"), 2);
+    assert_int_equal(count(&l, "enter 3>2") + count(&l, "enter 2>3"),
+                     2); /* 72 apart: now in view */
+    assert_int_equal(b->nseen, 2);
+    assert_int_equal(c->nseen, 2);
+    cw_world_free(w);
+}
+
+static void test_zone_checks(void **state)
+{
+    (void)state;
+    cw_error err = {0};
+    cw_zoneset zs = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), CW_EINVAL);
+    zs.n = 1;
+    zs.v = calloc(1, sizeof *zs.v);
+    zone(&zs.v[0], "a", 50);
+    zs.v[0].nportals = 1;
+    zs.v[0].portals = calloc(1, sizeof(cw_portal));
+    zs.v[0].portals[0] = (cw_portal){.x = 1, .y = 1, .radius = 1, .to = "nowhere"};
+    assert_int_equal(cw_zoneset_check(&zs, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "unknown zone 'nowhere'"));
+    zs.v[0].nportals = 0;
+    zs.v[0].nblocked = 1;
+    zs.v[0].blocked = calloc(1, sizeof(cw_rect));
+    zs.v[0].blocked[0] = (cw_rect){490, 490, 20, 20};
+    assert_int_equal(cw_zoneset_check(&zs, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "spawn"));
+    zs.v[0].nblocked = 0;
+    zs.v[0].view = 0;
+    assert_int_equal(cw_zoneset_check(&zs, &err), CW_EINVAL);
+    zs.v[0].view = 10;
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    cw_zoneset_free(&zs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enter_both_ways),   cmocka_unit_test(test_crossing_view_edges_once),
+        cmocka_unit_test(test_speed_and_blocked), cmocka_unit_test(test_portal),
+        cmocka_unit_test(test_reload_zones),      cmocka_unit_test(test_zone_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
