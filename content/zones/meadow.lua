@@ -12,5 +12,6 @@ defs.zone{
   safe = { { x = 450, y = 450, w = 100, h = 100 } },
   blocked = { { x = 600, y = 400, w = 20, h = 200 } },
   portals = { { x = 300, y = 300, radius = 5, to = "caves", to_x = 60, to_y = 60 } },
-  spawns = {}, -- monster spawn groups: accepted, not used yet
+  -- Wolves well away from the start spawn (>= 150 units), out of its view.
+  spawns = { { monster = "wolf", x = 700, y = 700, count = 3, radius = 15 } },
 }

@@ -9,6 +9,7 @@
  * once and `grant-status N` reports "committed" (with the new gold) or
  * "failed" once the transaction has finished. */
 #include "core/app/accounts.h"
+#include "core/app/combat_app.h"
 
 #include "core/base/log.h"
 #include "core/io/admin/admin.h"
@@ -131,6 +132,25 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
     }
     cw_saver_commit_soon(s);
     grant_json(out, g);
+    return 0;
+}
+
+int cw_grant_queue(cw_server *s, cw_player *p, int64_t delta, const char *reason, uint64_t *token)
+{
+    if (!s->grants || p->stale) return CW_ESTATE;
+    uint64_t t = s->grants->next + 1;
+    int rc = cw_player_grant(p, delta, t);
+    if (rc != 0) return rc;
+    s->grants->next = t;
+    grant_rec *g = &s->grants->ring[t % GRANTS_KEPT];
+    memset(g, 0, sizeof *g);
+    g->token = t;
+    g->state = G_PENDING;
+    g->char_id = p->id;
+    g->delta = delta;
+    snprintf(g->name, sizeof g->name, "%s", p->name);
+    snprintf(g->reason, sizeof g->reason, "%s", reason ? reason : "");
+    if (token) *token = t;
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "core/app/world_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/combat_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/game/world.h"
@@ -268,6 +269,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     cw_world_app *a = app_of(s);
     uint64_t t0 = cw_now_ns();
     cw_world_tick(a->w, t0);
+    cw_combat_app_tick(s, t0);
     double sec = (double)(cw_now_ns() - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
     cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));
@@ -287,6 +289,7 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     a->races = json_object();
     if (!a->w || !a->races) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
+    if (rc == 0) rc = cw_combat_app_start(s, a->w, err);
     if (rc) return rc;
     a->m_tick = cw_metrics_histogram(s->metrics, "chaos_tick_seconds", "world tick duration", NULL,
                                      NULL, NULL, 0);
@@ -307,9 +310,11 @@ void cw_world_app_reload(cw_server *s)
 {
     if (!app_of(s)) return;
     cw_error err = {0};
+    cw_combat_app_despawn(s);
     if (load_content(s, &err) != 0)
         cw_log(CW_LOG_ERROR, "world tables not rebuilt: the old zones stay", CW_S("error", err.msg),
                CW_END);
+    cw_combat_app_reload(s);
 }
 
 void cw_world_app_free(cw_server *s)
@@ -317,6 +322,7 @@ void cw_world_app_free(cw_server *s)
     cw_world_app *a = app_of(s);
     if (!a) return;
     if (a->tick_ev) event_free(a->tick_ev);
+    cw_combat_app_free(s);
     cw_world_free(a->w);
     json_decref(a->races);
     cw_strbuf_free(&a->frame);
@@ -365,6 +371,7 @@ void cw_world_app_leave(cw_server *s, const cw_player *pl)
 {
     if (!app_of(s)) return;
     cw_entity *e = cw_world_find_player(app_of(s)->w, pl->id);
+    cw_combat_app_forget(s, e);
     if (e) cw_world_remove(app_of(s)->w, e->id);
 }
 
@@ -383,6 +390,10 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
     cw_entity *e = pl ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
     if (!e) {
         cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
+        return;
+    }
+    if (e->data && ((const cw_combatant *)e->data)->dead) {
+        cw_conn_reply_error(c, req->id_json, "dead", "the dead do not walk");
         return;
     }
     double x, y;

@@ -6,6 +6,7 @@
 
 #include "core/app/accounts.h"
 #include "core/app/world_app.h"
+#include "core/app/combat_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
@@ -86,6 +87,8 @@ static const struct {
     {"move", NULL, cw_op_move, LOGGED_IN},
     {"whereis", NULL, cw_op_whereis, LOGGED_IN},
     {"chat", NULL, cw_op_chat, LOGGED_IN},
+    {"attack", NULL, cw_op_attack, LOGGED_IN},
+    {"cast", NULL, cw_op_cast, LOGGED_IN},
 };
 
 

@@ -28,6 +28,7 @@ struct cw_accounts;
 struct cw_saver;
 struct cw_grants;
 struct cw_chat;
+struct cw_combat_app;
 
 typedef struct cw_server {
     cw_config cfg;
@@ -49,6 +50,7 @@ typedef struct cw_server {
     struct cw_grants *grants;
     struct cw_world_app *world; /* zones, entities, tick (world_app.h) */
     struct cw_chat *chat; /* chat.c: rate limits, mutes */
+    struct cw_combat_app *combat; /* monsters and combat (combat_app.h) */
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;

@@ -351,6 +351,21 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
     return refresh(w, e, 1);
 }
 
+int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
+{
+    if (!cw_zone_standable(&w->zones.v[e->zone], x, y)) return CW_EINVAL;
+    e->x = x;
+    e->y = y;
+    cw_grid_move(w->grids[e->zone], e->id, x, y);
+    return refresh(w, e, 1);
+}
+
+int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int64_t *out, int max)
+{
+    if (zi < 0 || zi >= w->zones.n) return 0;
+    return cw_grid_query(w->grids[zi], x, y, r, out, max);
+}
+
 /* ---- zones ------------------------------------------------------------------------ */
 
 int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)

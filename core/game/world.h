@@ -44,7 +44,8 @@ typedef struct cw_entity {
     uint64_t move_ns;
     int64_t *seen; /* sorted ids in view */
     int nseen, capseen;
-    int slot; /* internal */
+    int slot;   /* internal */
+    void *data; /* the owner's per-entity state (core/app: its combatant); never freed here */
 } cw_entity;
 
 typedef struct cw_world_hooks {
@@ -102,6 +103,14 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
                   cw_move_verdict *why);
 /* Moves e to zone index zi at (x,y) (not validated against speed). */
 int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y);
+
+/* Moves e to (x,y) in its own zone without the speed check (monster steps,
+ * respawns): observers get move/enter/leave as for a move. The caller keeps
+ * (x,y) standable; no portal is taken. CW_EINVAL when not standable. */
+int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y);
+/* Ids of entities within r of (x,y) in zone zi (any kind), at most max of
+ * them in out; returns the total (see cw_grid_query), or 0 for a bad zone. */
+int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int64_t *out, int max);
 
 /* One fixed-rate tick (bookkeeping now; monsters later). */
 void cw_world_tick(cw_world *w, uint64_t now_ns);

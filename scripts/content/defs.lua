@@ -42,7 +42,34 @@ local function define(kind, def)
   return copy
 end
 
+local function num(v)
+  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
+end
+
+-- A `stats = { name = number, ... }` table (race, job, monster): FLAT
+-- contributions to the stat engine (names like hp_max, mp_max, power,
+-- defense, accuracy, evasion, crit_rate, move_speed; see docs/content-combat.md).
+local function check_stats(kind, def, level)
+  local st = def.stats
+  if st == nil then return end
+  if type(st) ~= "table" then
+    error(kind .. " '" .. tostring(def.id) .. "': stats must be a table of name = number", level)
+  end
+  local n = 0
+  for k, v in pairs(st) do
+    n = n + 1
+    if type(k) ~= "string" or not k:match("^[a-z][a-z0-9_]*$") or #k > 31 then
+      error(kind .. " '" .. tostring(def.id) .. "': stats keys must be stat names (a-z, 0-9, _)", level)
+    end
+    if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
+      error(kind .. " '" .. tostring(def.id) .. "': stats." .. k .. " must be a finite number", level)
+    end
+  end
+  if n > 24 then error(kind .. " '" .. tostring(def.id) .. "': at most 24 stats", level) end
+end
+
 function M.race(def)
+  if type(def) == "table" then check_stats("race", def, 3) end
   if type(def) == "table" and def.move_speed ~= nil then
     local v = def.move_speed
     if type(v) ~= "number" or v ~= v or v <= 0 or v > 1000 then
@@ -53,20 +80,100 @@ function M.race(def)
 end
 
 function M.job(def)
+  if type(def) == "table" then check_stats("job", def, 3) end
   return define("job", def)
+end
+
+-- ---- skills and monsters -------------------------------------------------------
+-- skill{ id, name, base_min, base_max, scaling, flat?, element?, damage_type?
+--        ("physical" default), range, cooldown (s), cast_time (s, default 0),
+--        cost = { mp = n }? }
+-- monster{ id, name, stats = {...}, skills = {"bite"}, respawn (s),
+--          aggro (radius), leash (radius), exp, gold = {min, max} }
+-- Skill names used by monsters and monster names used by zone spawns are
+-- checked once every file has run (M.check), reported with file:line.
+
+local sites = { skill = {}, monster = {} } -- kind -> id -> "file:line"
+
+local function site(level)
+  local info = debug.getinfo(level, "Sl")
+  return info and (info.short_src .. ":" .. tostring(info.currentline)) or "?"
+end
+
+local function need(kind, def, field, lo, hi, optional)
+  local v = def[field]
+  if v == nil and optional then return end
+  if not num(v) or v < lo or (hi and v > hi) then
+    error(kind .. " '" .. tostring(def.id) .. "': " .. field .. " must be a number in ["
+      .. lo .. ", " .. (hi or "inf") .. "]", 3)
+  end
+end
+
+local ELEMENTS = { none = true, wood = true, fire = true, earth = true, metal = true, water = true }
+local DAMAGE_TYPES = { physical = true, magical = true, elemental = true, qi = true }
+
+function M.skill(def)
+  if type(def) ~= "table" then error("skill{}: expects a table, got " .. type(def), 2) end
+  need("skill", def, "base_min", 0)
+  need("skill", def, "base_max", 0)
+  if def.base_max < def.base_min then error("skill '" .. tostring(def.id) .. "': base_max < base_min", 2) end
+  need("skill", def, "scaling", 0, 1000)
+  need("skill", def, "flat", 0, nil, true)
+  need("skill", def, "range", 0, 10000)
+  need("skill", def, "cooldown", 0, 86400)
+  need("skill", def, "cast_time", 0, 60, true)
+  if def.element ~= nil and not ELEMENTS[def.element] then
+    error("skill '" .. tostring(def.id) .. "': element must be one of none, wood, fire, earth, metal, water", 2)
+  end
+  if def.damage_type ~= nil and not DAMAGE_TYPES[def.damage_type] then
+    error("skill '" .. tostring(def.id) .. "': damage_type must be physical, magical, elemental or qi", 2)
+  end
+  if def.cost ~= nil then
+    if type(def.cost) ~= "table" then error("skill '" .. tostring(def.id) .. "': cost must be { mp = n }", 2) end
+    for k, v in pairs(def.cost) do
+      if k ~= "mp" or not num(v) or v < 0 then
+        error("skill '" .. tostring(def.id) .. "': cost must be { mp = n } with n >= 0", 2)
+      end
+    end
+  end
+  local where = site(3)
+  local copy = define("skill", def)
+  sites.skill[copy.id] = where
+  return copy
+end
+
+function M.monster(def)
+  if type(def) ~= "table" then error("monster{}: expects a table, got " .. type(def), 2) end
+  check_stats("monster", def, 3)
+  if type(def.skills) ~= "table" or #def.skills == 0 then
+    error("monster '" .. tostring(def.id) .. "': skills must be a non-empty list of skill ids", 2)
+  end
+  for i, sk in ipairs(def.skills) do
+    if type(sk) ~= "string" then error("monster '" .. tostring(def.id) .. "': skills[" .. i .. "] must be a skill id", 2) end
+  end
+  need("monster", def, "respawn", 0, 86400)
+  need("monster", def, "aggro", 0, 10000)
+  need("monster", def, "leash", 0, 100000)
+  need("monster", def, "exp", 0, nil, true)
+  if def.gold ~= nil then
+    local g = def.gold
+    if type(g) ~= "table" or not num(g.min) or not num(g.max) or g.min < 0 or g.max < g.min then
+      error("monster '" .. tostring(def.id) .. "': gold must be { min = a, max = b } with 0 <= a <= b", 2)
+    end
+  end
+  local where = site(3)
+  local copy = define("monster", def)
+  sites.monster[copy.id] = where
+  return copy
 end
 
 -- ---- zones --------------------------------------------------------------------
 -- zone{ id, name, width, height, view, spawn = {x=, y=}, start = true?,
 --       safe = {{x=, y=, w=, h=}, ...}, blocked = {...},
 --       portals = {{x=, y=, radius=, to = "zone_id", to_x=, to_y=}, ...},
---       spawns = {...} }   -- monster spawn groups: stored, not used yet
+--       spawns = {{monster = "wolf", x=, y=, count =?, radius =?}, ...} }
 -- Shape errors are raised at the zone{} call; references between zones
 -- (portal targets) are checked once every content file has run (M.check).
-
-local function num(v)
-  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
-end
 
 local function zone_error(def, msg, level)
   error("zone '" .. tostring(def.id) .. "': " .. msg, level or 3)
@@ -114,6 +221,20 @@ function M.zone(def)
     end
   end
   if def.spawns ~= nil and type(def.spawns) ~= "table" then zone_error(def, "spawns must be a list") end
+  for i, g in ipairs(def.spawns or {}) do
+    if type(g) ~= "table" or type(g.monster) ~= "string" or not (num(g.x) and num(g.y)) then
+      zone_error(def, "spawns[" .. i .. "] must be { monster = id, x =, y =, count =?, radius =? }")
+    end
+    if g.count ~= nil and (not num(g.count) or g.count < 1 or g.count > 100 or g.count % 1 ~= 0) then
+      zone_error(def, "spawns[" .. i .. "].count must be an integer in [1, 100]")
+    end
+    if g.radius ~= nil and (not num(g.radius) or g.radius < 0) then
+      zone_error(def, "spawns[" .. i .. "].radius must be a number >= 0")
+    end
+    if g.x < 0 or g.y < 0 or g.x > def.width or g.y > def.height then
+      zone_error(def, "spawns[" .. i .. "] is outside the zone")
+    end
+  end
   if def.start ~= nil and type(def.start) ~= "boolean" then zone_error(def, "start must be true or false") end
   local info = debug.getinfo(2, "Sl")
   local copy = define("zone", def)
@@ -143,6 +264,20 @@ function M.check()
             errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] lands inside blocked[" .. j .. "] of '" .. p.to .. "'"
           end
         end
+      end
+    end
+  end
+  for _, id in ipairs(M.ids("zone")) do
+    for i, g in ipairs(zones[id].spawns or {}) do
+      if not (registry.monster or {})[g.monster] then
+        errors[#errors + 1] = (zone_sites[id] or "?") .. ": zone '" .. id .. "': spawns[" .. i .. "] names unknown monster '" .. g.monster .. "'"
+      end
+    end
+  end
+  for _, id in ipairs(M.ids("monster")) do
+    for i, sk in ipairs(registry.monster[id].skills) do
+      if not (registry.skill or {})[sk] then
+        errors[#errors + 1] = (sites.monster[id] or "?") .. ": monster '" .. id .. "': skills[" .. i .. "] names unknown skill '" .. sk .. "'"
       end
     end
   end

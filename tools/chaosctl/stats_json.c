@@ -72,7 +72,7 @@ static int get_priority(const json_t *obj, const char *path, int32_t *out, cw_er
     const json_t *v = json_object_get(obj, "priority");
     *out = 0;
     if (!v || json_is_null(v)) return 0;
-    double d;
+    double d = 0;
     int rc = num_value(v, path, "priority", &d, err);
     if (rc < 0) return rc;
     if (d != floor(d) || d < INT32_MIN || d > INT32_MAX)
