@@ -286,6 +286,64 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(rc, 0, "chaosd exit code %r; log:\n%s" % (rc, log[-4000:]))
 
 
+class PrivateRedis:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="chaos-redis-")
+        self.port = free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        def up():
+            try:
+                out = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
+                                     capture_output=True, text=True, timeout=5).stdout
+                return "PONG" in out
+            except subprocess.TimeoutExpired:
+                return False
+        wait_for(up, timeout=20, what="redis-server")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def url(self):
+        return "redis://127.0.0.1:%d" % self.port
+
+
+class TwoServersWithRedis(unittest.TestCase):
+    """Two real chaosd processes (shard-a, shard-b) sharing a private redis-server."""
+
+    def setUp(self):
+        if not shutil.which("redis-server"):
+            self.skipTest("redis-server is not installed")
+        self.redis = PrivateRedis()
+        self.redis.start()
+        self.a = Server(extra=FAST_AUTH + ["--name", "shard-a", "--redis", self.redis.url]).start()
+        self.b = Server(extra=FAST_AUTH + ["--name", "shard-b", "--redis", self.redis.url]).start()
+        for s in (self.a, self.b):
+            wait_for(lambda s=s: s.admin().cmd("status")["redis"]["available"], what="redis up")
+
+    def tearDown(self):
+        for s in (self.a, self.b):
+            rc = s.stop()
+            log = s.log()
+            s.cleanup()
+            self.assertNotIn("ERROR: AddressSanitizer", log)
+            self.assertNotIn("runtime error:", log)
+            self.assertEqual(rc, 0, log[-3000:])
+        self.redis.cleanup()
+
+
 def main():
     unittest.main(verbosity=2)
 

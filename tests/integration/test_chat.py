@@ -12,8 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, Server, ServerTest, main, play, wait_for  # noqa: E402
-from test_redis import PrivateRedis  # noqa: E402
+from harness import FAST_AUTH, Server, ServerTest, TwoServersWithRedis, main, play, wait_for  # noqa: E402
 
 VIEW = 50.0  # the zone's view distance for `say` (CHAT_VIEW_DISTANCE in core/app/chat.c)
 
@@ -211,25 +210,7 @@ class Chat(ServerTest):
 
 
 @unittest.skipUnless(shutil.which("redis-server"), "redis-server is not installed")
-class ChatAcrossServers(unittest.TestCase):
-    def setUp(self):
-        self.redis = PrivateRedis()
-        self.redis.start()
-        self.a = Server(extra=FAST_AUTH + ["--name", "shard-a", "--redis", self.redis.url]).start()
-        self.b = Server(extra=FAST_AUTH + ["--name", "shard-b", "--redis", self.redis.url]).start()
-        for s in (self.a, self.b):
-            wait_for(lambda s=s: s.admin().cmd("status")["redis"]["available"], what="redis up")
-
-    def tearDown(self):
-        for s in (self.a, self.b):
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
-        self.redis.cleanup()
-
+class ChatAcrossServers(TwoServersWithRedis):
     def test_world_and_whisper_exactly_once(self):
         alice = self.a.client()
         play(alice, "alice")

@@ -3,70 +3,16 @@ Redis going away and coming back without stopping the game. Two real chaosd
 processes share a private redis-server started by the test."""
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, Server, free_port, main, play, wait_for  # noqa: E402
-
-
-class PrivateRedis:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="chaos-redis-")
-        self.port = free_port()
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        def up():
-            try:
-                out = subprocess.run(["redis-cli", "-p", str(self.port), "ping"],
-                                     capture_output=True, text=True, timeout=5).stdout
-                return "PONG" in out
-            except subprocess.TimeoutExpired:
-                return False
-        wait_for(up, timeout=20, what="redis-server")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    @property
-    def url(self):
-        return "redis://127.0.0.1:%d" % self.port
+from harness import FAST_AUTH, Server, TwoServersWithRedis, main, play, wait_for  # noqa: E402
 
 
 @unittest.skipUnless(shutil.which("redis-server"), "redis-server is not installed")
-class AcrossServers(unittest.TestCase):
-    def setUp(self):
-        self.redis = PrivateRedis()
-        self.redis.start()
-        self.a = Server(extra=FAST_AUTH + ["--name", "shard-a", "--redis", self.redis.url]).start()
-        self.b = Server(extra=FAST_AUTH + ["--name", "shard-b", "--redis", self.redis.url]).start()
-        for s in (self.a, self.b):
-            wait_for(lambda s=s: s.admin().cmd("status")["redis"]["available"], what="redis up")
-
-    def tearDown(self):
-        for s in (self.a, self.b):
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
-        self.redis.cleanup()
-
+class AcrossServers(TwoServersWithRedis):
     def whereis(self, client, name):
         return client.request("whereis", name=name)
 
