@@ -19,12 +19,23 @@
  * connected: connections established at the end of the measurement;
  * errors: error frames + unmatched answers + failed/dropped connections +
  * unanswered or unsendable (backlog full) requests; requests: ok answers in
- * the window; rps = requests / duration_s. */
+ * the window; rps = requests / duration_s.
+ *
+ * --scenario play: each connection registers <prefix><index>, logs in,
+ * creates a character (human warrior) and enters the world, then sends
+ * `move` at --rate per second (open-loop schedule, latency from the
+ * scheduled send) toward random targets inside a wall-free box of the meadow
+ * (--box, see usage). Each step is the elapsed time since the previous move
+ * times --speed times (1 - --margin), capped at one second of movement, so
+ * the server's speed rule is respected. Pushed events are counted, not
+ * parsed. The ramp ends when every connection has entered the world or
+ * failed (or nothing progressed for 30 s). Output: see usage. */
 #include "core/base/rng.h"
 #include "tools/chaos-load/hist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -43,6 +54,11 @@
 #define MAX_FRAME (1u << 20)
 #define RAMP_SETTLE_NS (10ull * 1000000000ull)
 #define DRAIN_NS (2ull * 1000000000ull)
+#define PLAY_STALL_NS (30ull * 1000000000ull)
+#define PLAY_PASSWORD "chaos-load-bench"
+
+/* play scenario: the state of one connection */
+enum { PS_CONNECT, PS_REG, PS_LOGIN, PS_CREATE, PS_CHARS, PS_ENTER, PS_PLAY, PS_FAILED };
 
 enum { PH_RAMP, PH_WARMUP, PH_MEASURE, PH_DRAIN, PH_DONE };
 
@@ -63,6 +79,21 @@ typedef struct lconn {
     uint32_t mask; /* ring size - 1 */
     slot *ring;
     uint64_t next_ns; /* open loop: next scheduled send */
+    /* play scenario */
+    int index;
+    int ps;              /* PS_* */
+    uint64_t op_ns;      /* when the current login-phase request was sent */
+    long long character; /* character id */
+    double x, y;         /* position as the server last accepted it (or we sent) */
+    double tx, ty;       /* walk target */
+    uint64_t last_move_ns;
+    /* fighters: the monsters in view (from enter/move/leave events) */
+    int fighter, stage, nmon;
+    struct {
+        long long e;
+        double x, y;
+    } mon[16];
+    struct event *atk_timer;
 } lconn;
 
 typedef struct opts {
@@ -76,6 +107,11 @@ typedef struct opts {
     double warmup;
     double connect_rate;
     int hello;
+    int play; /* --scenario play */
+    int fighters;
+    const char *prefix;
+    double speed, margin;
+    double box[4]; /* x0, y0, x1, y1 */
 } opts;
 
 struct load {
@@ -94,6 +130,17 @@ struct load {
     struct event *ramp_ev, *tick_ev;
     cw_rng rng;
     cw_hist hist;
+    /* play scenario */
+    int entered, login_failed, lost_playing, errors_shown;
+    uint64_t last_progress_ns, entered_all_ns;
+    uint64_t n_reg, n_login, n_create, n_enter;
+    uint64_t t_first_reg, t_last_reg, t_first_login, t_last_login;
+    uint64_t bad_moves, moves_sent;
+    uint64_t ev_total, ev_bytes, ev_enter, ev_leave, ev_move, ev_other;
+    uint64_t attacks, attacks_ok, attacks_refused, no_monster, dead_moves;
+    char refused_code[32];
+    cw_hist login_hist;        /* login request -> ok */
+    double cpu_start, cpu_end; /* this process's CPU seconds at the window's edges */
 };
 
 static uint64_t now_ns(void)
@@ -142,6 +189,311 @@ static void send_ping(lconn *c, uint64_t t)
     send_json(c, json, (size_t)n);
 }
 
+/* ---- play scenario: login chain and moves ------------------------------ */
+
+static int sending(const load *L, uint64_t now);
+
+static void play_fail(lconn *c, const char *what, const char *p, size_t n)
+{
+    load *L = c->L;
+    if (L->errors_shown++ < 5)
+        fprintf(stderr, "chaos-load: %s%d: %s failed: %.*s\n", L->o.prefix, c->index, what,
+                (int)(n > 300 ? 300 : n), p);
+    c->ps = PS_FAILED;
+    L->login_failed++;
+    L->errors++;
+    L->last_progress_ns = now_ns();
+}
+
+static void play_send_op(lconn *c, int ps, const char *json, int n)
+{
+    c->ps = ps;
+    c->op_ns = now_ns();
+    send_json(c, json, (size_t)n);
+}
+
+static void play_register(lconn *c)
+{
+    load *L = c->L;
+    char json[160];
+    int n = snprintf(json, sizeof json,
+                     "{\"op\":\"register\",\"id\":\"reg\",\"name\":\"%s%d\",\"password\":\"%s\"}",
+                     L->o.prefix, c->index, PLAY_PASSWORD);
+    if (L->t_first_reg == 0) L->t_first_reg = now_ns();
+    play_send_op(c, PS_REG, json, n);
+}
+
+static void play_login(lconn *c)
+{
+    load *L = c->L;
+    char json[160];
+    int n = snprintf(json, sizeof json,
+                     "{\"op\":\"login\",\"id\":\"login\",\"name\":\"%s%d\",\"password\":\"%s\"}",
+                     L->o.prefix, c->index, PLAY_PASSWORD);
+    if (L->t_first_login == 0) L->t_first_login = now_ns();
+    play_send_op(c, PS_LOGIN, json, n);
+}
+
+static void play_create(lconn *c)
+{
+    char json[160];
+    int n = snprintf(json, sizeof json,
+                     "{\"op\":\"create_character\",\"id\":\"create\",\"name\":\"%s%d\","
+                     "\"race\":\"human\",\"job\":\"warrior\"}",
+                     c->L->o.prefix, c->index);
+    play_send_op(c, PS_CREATE, json, n);
+}
+
+static void play_enter(lconn *c)
+{
+    char json[96];
+    int n = snprintf(json, sizeof json,
+                     "{\"op\":\"enter_world\",\"id\":\"enter\",\"character\":%lld}", c->character);
+    play_send_op(c, PS_ENTER, json, n);
+}
+
+/* The number after key (e.g. "\"x\":") at or after from; NAN if absent. */
+static double num_after(const char *p, size_t n, const char *from, const char *key)
+{
+    if (!from) from = p;
+    const char *k = memmem(from, (size_t)(p + n - from), key, strlen(key));
+    if (!k) return NAN;
+    k += strlen(key);
+    char tmp[48];
+    size_t m = 0;
+    while (k < p + n && m < sizeof tmp - 1 && strchr("0123456789+-.eE", *k))
+        tmp[m++] = *k++;
+    tmp[m] = 0;
+    if (m == 0) return NAN;
+    return strtod(tmp, NULL);
+}
+
+static int nearest_monster(const lconn *c)
+{
+    int best = -1;
+    double bd = INFINITY;
+    for (int i = 0; i < c->nmon; i++) {
+        double d = hypot(c->mon[i].x - c->x, c->mon[i].y - c->y);
+        if (d < bd) bd = d, best = i;
+    }
+    return best;
+}
+
+static void pick_target(lconn *c)
+{
+    load *L = c->L;
+    if (c->fighter) {
+        /* from the spawn straight north to (500,650), then inside the wall-free box
+         * x 10..990, y 610..990 toward the nearest monster (the wolves' home 700,700) */
+        if (c->stage == 0 && c->y < 649) {
+            c->tx = 500;
+            c->ty = 650;
+            return;
+        }
+        c->stage = 1;
+        int m = nearest_monster(c);
+        double mx = m >= 0 ? c->mon[m].x : 700, my = m >= 0 ? c->mon[m].y : 700;
+        c->tx = mx < 10 ? 10 : mx > 990 ? 990 : mx;
+        c->ty = my < 610 ? 610 : my > 990 ? 990 : my;
+        c->tx += cw_rng_range(&L->rng, -1, 1);
+        c->ty += cw_rng_range(&L->rng, -1, 1);
+        return;
+    }
+    c->tx = cw_rng_range(&L->rng, L->o.box[0], L->o.box[2]);
+    c->ty = cw_rng_range(&L->rng, L->o.box[1], L->o.box[3]);
+}
+
+/* One move toward the walk target, stamped t (the scheduled time). */
+static void send_move(lconn *c, uint64_t t)
+{
+    load *L = c->L;
+    slot *s = &c->ring[c->next_seq & c->mask];
+    if (s->seq != 0) { /* backlog full */
+        if (in_window(L, t)) L->errors++;
+        return;
+    }
+    uint64_t now = now_ns();
+    if (c->fighter && c->stage == 1) pick_target(c);
+    double el = (double)(now - c->last_move_ns) / 1e9;
+    if (el > 1.0) el = 1.0; /* the server banks at most one second */
+    double budget = el * L->o.speed * (1.0 - L->o.margin);
+    double dx = c->tx - c->x, dy = c->ty - c->y, d = hypot(dx, dy);
+    double nx, ny;
+    if (d <= budget) {
+        nx = c->tx;
+        ny = c->ty;
+        c->x = nx;
+        c->y = ny;
+        pick_target(c);
+    } else {
+        nx = c->x + dx * budget / d;
+        ny = c->y + dy * budget / d;
+    }
+    uint64_t seq = c->next_seq++;
+    s->seq = seq;
+    s->t_ns = t;
+    c->outstanding++;
+    if (in_window(L, t)) L->window_outstanding++;
+    L->moves_sent++;
+    c->x = nx;
+    c->y = ny;
+    c->last_move_ns = now;
+    char json[128];
+    int n = snprintf(json, sizeof json, "{\"op\":\"move\",\"id\":%llu,\"x\":%.17g,\"y\":%.17g}",
+                     (unsigned long long)seq, nx, ny);
+    send_json(c, json, (size_t)n);
+}
+
+static void attack_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    lconn *c = arg;
+    load *L = c->L;
+    if (c->up != 1 || c->ps != PS_PLAY) return;
+    struct timeval tv = {1, 0};
+    evtimer_add(c->atk_timer, &tv);
+    if (!sending(L, now_ns())) return;
+    int m = nearest_monster(c);
+    if (m < 0) {
+        if (in_window(L, now_ns())) L->no_monster++;
+        return;
+    }
+    char json[96];
+    int n = snprintf(json, sizeof json, "{\"op\":\"attack\",\"id\":\"atk\",\"target\":%lld}",
+                     c->mon[m].e);
+    send_json(c, json, (size_t)n);
+    if (in_window(L, now_ns())) L->attacks++;
+}
+
+static void start_moving(lconn *c)
+{
+    load *L = c->L;
+    uint64_t phase = (uint64_t)(cw_rng_double(&L->rng) * (double)L->interval_ns);
+    c->last_move_ns = now_ns();
+    c->next_ns = c->last_move_ns + phase;
+    pick_target(c);
+    struct timeval tv = tv_ns(phase);
+    evtimer_add(c->timer, &tv);
+    if (c->fighter) {
+        c->atk_timer = evtimer_new(L->base, attack_cb, c);
+        struct timeval one = {1, 0};
+        evtimer_add(c->atk_timer, &one);
+    }
+}
+
+/* A response to a login-phase request (string id). */
+static void play_step(lconn *c, const char *p, size_t n, uint64_t now)
+{
+    load *L = c->L;
+    int is_error = memmem(p, n, "\"error\":", 8) != NULL;
+    int taken = is_error && memmem(p, n, "\"name_taken\"", 12) != NULL;
+    switch (c->ps) {
+    case PS_REG:
+        if (is_error && !taken) return play_fail(c, "register", p, n);
+        L->n_reg++;
+        L->t_last_reg = now;
+        play_login(c);
+        break;
+    case PS_LOGIN:
+        if (is_error) return play_fail(c, "login", p, n);
+        L->n_login++;
+        L->t_last_login = now;
+        cw_hist_record(&L->login_hist, now - c->op_ns);
+        play_create(c);
+        break;
+    case PS_CREATE:
+        if (taken) { /* a rerun against the same database: use the existing one */
+            static const char chars[] = "{\"op\":\"characters\",\"id\":\"chars\"}";
+            play_send_op(c, PS_CHARS, chars, (int)sizeof chars - 1);
+            return;
+        }
+        if (is_error) return play_fail(c, "create_character", p, n);
+        L->n_create++;
+        /* fallthrough */
+    case PS_CHARS: {
+        const char *from = memmem(p, n, c->ps == PS_CHARS ? "\"characters\":[" : "\"character\":",
+                                  c->ps == PS_CHARS ? 14 : 12);
+        double id = from && !is_error ? num_after(p, n, from, "\"id\":") : NAN;
+        if (!(id > 0)) return play_fail(c, "create_character/characters", p, n);
+        c->character = (long long)id;
+        play_enter(c);
+        break;
+    }
+    case PS_ENTER: {
+        if (is_error) return play_fail(c, "enter_world", p, n);
+        const char *from = memmem(p, n, "\"character\":", 12);
+        double x = num_after(p, n, from, "\"x\":"), y = num_after(p, n, from, "\"y\":");
+        if (isnan(x) || isnan(y)) return play_fail(c, "enter_world (no position)", p, n);
+        c->x = x;
+        c->y = y;
+        c->ps = PS_PLAY;
+        L->n_enter++;
+        L->entered++;
+        L->last_progress_ns = now;
+        if (L->entered + L->login_failed >= L->o.connections) L->entered_all_ns = now;
+        start_moving(c);
+        break;
+    }
+    default:
+        L->errors++; /* unexpected */
+    }
+}
+
+static void track_event(lconn *c, const char *p, size_t n)
+{
+    if (n >= 12 && memcmp(p, "{\"ev\":\"zone\"", 12) == 0) { /* respawn, portal */
+        double x = num_after(p, n, NULL, "\"x\":"), y = num_after(p, n, NULL, "\"y\":");
+        if (!isnan(x) && !isnan(y)) {
+            c->x = x;
+            c->y = y;
+            c->stage = 0;
+            c->last_move_ns = now_ns();
+            pick_target(c);
+        }
+        return;
+    }
+    if (!c->fighter) return;
+    double e = num_after(p, n, NULL, "\"e\":");
+    if (isnan(e)) return;
+    int i = 0;
+    while (i < c->nmon && c->mon[i].e != (long long)e)
+        i++;
+    if (memcmp(p, "{\"ev\":\"leave\"", n >= 13 ? 13 : n) == 0 ||
+        (n >= 13 && memcmp(p, "{\"ev\":\"death\"", 13) == 0)) {
+        if (i < c->nmon) c->mon[i] = c->mon[--c->nmon];
+        return;
+    }
+    int is_enter = n >= 13 && memcmp(p, "{\"ev\":\"enter\"", 13) == 0;
+    if (is_enter && !memmem(p, n, "\"kind\":\"monster\"", 16)) return;
+    if (!is_enter && !(n >= 12 && memcmp(p, "{\"ev\":\"move\"", 12) == 0)) return;
+    if (i == c->nmon) {
+        if (!is_enter || c->nmon == 16) return; /* a player's move, or full */
+        c->nmon++;
+        c->mon[i].e = (long long)e;
+    }
+    double x = num_after(p, n, NULL, "\"x\":"), y = num_after(p, n, NULL, "\"y\":");
+    if (!isnan(x) && !isnan(y)) {
+        c->mon[i].x = x;
+        c->mon[i].y = y;
+    }
+}
+
+static void count_event(load *L, const char *p, size_t n)
+{
+    if (!in_window(L, now_ns())) return;
+    L->ev_total++;
+    L->ev_bytes += 4 + n;
+    if (n >= 12 && memcmp(p, "{\"ev\":\"move\"", 12) == 0)
+        L->ev_move++;
+    else if (n >= 13 && memcmp(p, "{\"ev\":\"enter\"", 13) == 0)
+        L->ev_enter++;
+    else if (n >= 13 && memcmp(p, "{\"ev\":\"leave\"", 13) == 0)
+        L->ev_leave++;
+    else
+        L->ev_other++;
+}
+
 static int sending(const load *L, uint64_t now)
 {
     return L->phase < PH_DRAIN && !(L->phase == PH_MEASURE && now >= L->measure_end);
@@ -157,7 +509,10 @@ static void open_timer_cb(evutil_socket_t fd, short what, void *arg)
     if (c->up != 1) return;
     while (c->next_ns <= now) { /* catch up: late sends keep their scheduled time */
         if (c->next_ns >= L->measure_end) return; /* the schedule ends with the window */
-        send_ping(c, c->next_ns);
+        if (L->o.play)
+            send_move(c, c->next_ns);
+        else
+            send_ping(c, c->next_ns);
         c->next_ns += L->interval_ns;
     }
     struct timeval tv = tv_ns(c->next_ns - now);
@@ -167,6 +522,10 @@ static void open_timer_cb(evutil_socket_t fd, short what, void *arg)
 static void start_sending(lconn *c)
 {
     load *L = c->L;
+    if (L->o.play) {
+        play_register(c);
+        return;
+    }
     if (L->o.hello) {
         static const char hello[] = "{\"op\":\"hello\",\"version\":1,\"id\":\"hello\"}";
         send_json(c, hello, sizeof hello - 1);
@@ -191,6 +550,15 @@ static void conn_lost(lconn *c)
     if (c->up == 1) L->connected--;
     if (c->up != -1) L->failed++;
     c->up = -1;
+    if (L->o.play) {
+        if (c->ps == PS_PLAY) {
+            L->entered--;
+            L->lost_playing++;
+        }
+        if (c->ps != PS_PLAY && c->ps != PS_FAILED) L->login_failed++;
+        c->ps = PS_FAILED;
+        L->last_progress_ns = now_ns();
+    }
     /* its unanswered requests in the window are errors */
     for (uint32_t i = 0; i <= c->mask; i++)
         if (c->ring[i].seq && in_window(L, c->ring[i].t_ns)) {
@@ -201,6 +569,7 @@ static void conn_lost(lconn *c)
     c->outstanding = 0;
     L->errors++;
     if (c->timer) evtimer_del(c->timer);
+    if (c->atk_timer) evtimer_del(c->atk_timer);
     if (c->bev) {
         bufferevent_free(c->bev);
         c->bev = NULL;
@@ -226,6 +595,32 @@ static uint64_t response_id(const char *p, size_t n)
 static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
 {
     load *L = c->L;
+    if (L->o.play && n >= 6 && memcmp(p, "{\"ev\":", 6) == 0) {
+        count_event(L, p, n);
+        track_event(c, p, n);
+        return;
+    }
+    if (L->o.play && n >= 11 && memcmp(p, "{\"id\":\"atk\"", 11) == 0) {
+        if (!in_window(L, now)) return;
+        const char *code = memmem(p, n, "\"code\":\"", 8);
+        if (!code) {
+            L->attacks_ok++;
+        } else {
+            L->attacks_refused++;
+            if (!L->refused_code[0]) {
+                code += 8;
+                size_t k = 0;
+                while (code + k < p + n && code[k] != '"' && k < sizeof L->refused_code - 1)
+                    k++;
+                memcpy(L->refused_code, code, k);
+            }
+        }
+        return;
+    }
+    if (L->o.play && n >= 7 && memcmp(p, "{\"id\":\"", 7) == 0) {
+        play_step(c, p, n, now);
+        return;
+    }
     int is_error = memmem(p, n, "\"error\":", 8) != NULL;
     uint64_t seq = response_id(p, n);
     if (seq == 0) {
@@ -246,9 +641,28 @@ static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
     uint64_t t = s->t_ns;
     s->seq = 0;
     c->outstanding--;
+    int bad_move = is_error && L->o.play && memmem(p, n, "\"bad_move\"", 10) != NULL;
+    if (bad_move) { /* snap back to where the server says we are */
+        const char *from = memmem(p, n, "\"error\":", 8);
+        double x = num_after(p, n, from, "\"x\":"), y = num_after(p, n, from, "\"y\":");
+        if (!isnan(x) && !isnan(y)) {
+            c->x = x;
+            c->y = y;
+        }
+        static int shown;
+        if (!shown++)
+            fprintf(stderr, "chaos-load: first bad_move (further ones counted): %.*s\n", (int)n, p);
+    }
     if (in_window(L, t)) {
         L->window_outstanding--;
-        if (is_error) {
+        int dead = is_error && L->o.play && memmem(p, n, "\"code\":\"dead\"", 13) != NULL;
+        if (dead) {
+            L->dead_moves++;
+            cw_hist_record(&L->hist, now > t ? now - t : 0);
+        } else if (bad_move) {
+            L->bad_moves++;
+            cw_hist_record(&L->hist, now > t ? now - t : 0);
+        } else if (is_error) {
             L->errors++;
         } else {
             L->requests++;
@@ -295,11 +709,12 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        if (L->phase < PH_DONE && c->up == 1)
+        static int lost_shown;
+        if (L->phase < PH_DONE && c->up == 1 && lost_shown++ < 5)
             fprintf(stderr, "chaos-load: connection lost: %s\n",
                     what & BEV_EVENT_EOF ? "closed by server"
                                          : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        else if (c->up == 0)
+        else if (c->up == 0 && L->failed < 5)
             fprintf(stderr, "chaos-load: connect failed: %s\n",
                     evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
         conn_lost(c);
@@ -310,7 +725,9 @@ static void eventcb(struct bufferevent *bev, short what, void *arg)
 
 static void connect_one(load *L)
 {
-    lconn *c = &L->conns[L->attempted++];
+    lconn *c = &L->conns[L->attempted];
+    c->index = L->attempted++;
+    c->fighter = L->o.play && c->index < L->o.fighters;
     c->L = L;
     c->next_seq = 1;
     c->bev = bufferevent_socket_new(L->base, -1, BEV_OPT_CLOSE_ON_FREE);
@@ -358,6 +775,61 @@ static void print_result(load *L)
     fflush(stdout);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static double rate_of(uint64_t n, uint64_t t0, uint64_t t1)
+{
+    return n && t1 > t0 ? (double)n / ((double)(t1 - t0) / 1e9) : 0.0;
+}
+
+static void print_play(load *L)
+{
+    double dur = (double)(L->measure_end - L->measure_start) / 1e9;
+    L->errors += L->window_outstanding; /* never answered */
+    double us = 1e3;
+    uint64_t acks = L->requests + L->bad_moves + L->dead_moves;
+    printf(
+        "{\"scenario\":\"play\",\"connections\":%d,\"entered\":%d,\"connected\":%d,"
+        "\"login_failed\":%d,\"login_pending\":%d,\"rate\":%.2f,\"duration_s\":%.3f,\"moves\":%llu,"
+        "\"move_rps\":%.1f,\"bad_moves\":%llu,\"errors\":%llu,\"p50_us\":%.1f,\"p90_us\":%.1f,"
+        "\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f,\"events_rx\":%llu,"
+        "\"events_rx_per_s\":%.1f,\"ev_bytes_rx_per_s\":%.1f,\"ev_move\":%llu,"
+        "\"ev_enter\":%llu,\"ev_leave\":%llu,\"ev_other\":%llu,\"login_s\":%.3f,"
+        "\"registers_per_s\":%.1f,\"logins_per_s\":%.1f,\"login_p50_ms\":%.2f,"
+        "\"login_p99_ms\":%.2f,\"fighters\":%d,\"attacks\":%llu,\"attacks_ok\":%llu,"
+        "\"attacks_refused\":%llu,\"first_refusal\":\"%s\",\"attack_no_monster\":%llu,"
+        "\"dead_moves\":%llu,"
+        "\"box\":[%g,%g,%g,%g],\"client_cpu_pct\":%.1f}\n",
+        L->o.connections, L->entered, L->connected, L->login_failed,
+        L->attempted - L->entered - L->login_failed - L->lost_playing, L->o.rate, dur,
+        (unsigned long long)L->requests, dur > 0 ? (double)acks / dur : 0.0,
+        (unsigned long long)L->bad_moves, (unsigned long long)L->errors,
+        (double)cw_hist_quantile(&L->hist, 0.50) / us,
+        (double)cw_hist_quantile(&L->hist, 0.90) / us,
+        (double)cw_hist_quantile(&L->hist, 0.99) / us,
+        (double)cw_hist_quantile(&L->hist, 0.999) / us, (double)L->hist.max / us,
+        (unsigned long long)L->ev_total, dur > 0 ? (double)L->ev_total / dur : 0.0,
+        dur > 0 ? (double)L->ev_bytes / dur : 0.0, (unsigned long long)L->ev_move,
+        (unsigned long long)L->ev_enter, (unsigned long long)L->ev_leave,
+        (unsigned long long)L->ev_other, (double)(L->entered_all_ns - L->t0) / 1e9,
+        rate_of(L->n_reg, L->t_first_reg, L->t_last_reg),
+        rate_of(L->n_login, L->t_first_login, L->t_last_login),
+        (double)cw_hist_quantile(&L->login_hist, 0.50) / 1e6,
+        (double)cw_hist_quantile(&L->login_hist, 0.99) / 1e6,
+        L->o.fighters < L->o.connections ? L->o.fighters : L->o.connections,
+        (unsigned long long)L->attacks, (unsigned long long)L->attacks_ok,
+        (unsigned long long)L->attacks_refused, L->refused_code, (unsigned long long)L->no_monster,
+        (unsigned long long)L->dead_moves, L->o.box[0], L->o.box[1], L->o.box[2], L->o.box[3],
+        dur > 0 ? 100.0 * (L->cpu_end - L->cpu_start) / dur : 0.0);
+    fflush(stdout);
+}
+
 /* 10 ms housekeeping tick: moves between phases. */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -365,7 +837,20 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     load *L = arg;
     uint64_t now = now_ns();
-    if (L->phase == PH_RAMP) {
+    if (L->phase == PH_RAMP && L->o.play) {
+        int done = L->attempted == L->o.connections &&
+                   L->entered + L->login_failed + L->lost_playing >= L->o.connections;
+        if (L->last_progress_ns == 0) L->last_progress_ns = now;
+        if (done || now - L->last_progress_ns > PLAY_STALL_NS) {
+            fprintf(stderr, "chaos-load: %d/%d entered in %.1f s (%d failed), warmup %.1f s\n",
+                    L->entered, L->o.connections, (double)(now - L->t0) / 1e9, L->login_failed,
+                    L->o.warmup);
+            if (!L->entered_all_ns) L->entered_all_ns = now;
+            L->phase = PH_WARMUP;
+            L->measure_start = now + (uint64_t)(L->o.warmup * 1e9);
+            L->measure_end = L->measure_start + (uint64_t)(L->o.duration * 1e9);
+        }
+    } else if (L->phase == PH_RAMP) {
         int settled =
             L->attempted == L->o.connections && (L->connected + L->failed >= L->o.connections ||
                                                  now - L->ramp_last_ns > RAMP_SETTLE_NS);
@@ -377,14 +862,23 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
             L->measure_end = L->measure_start + (uint64_t)(L->o.duration * 1e9);
         }
     }
-    if (L->phase == PH_WARMUP && now >= L->measure_start) L->phase = PH_MEASURE;
+    if (L->phase == PH_WARMUP && now >= L->measure_start) {
+        L->phase = PH_MEASURE;
+        L->cpu_start = cpu_seconds();
+        if (L->o.play) fprintf(stderr, "chaos-load: measuring %.1f s\n", L->o.duration);
+    }
     if (L->phase == PH_MEASURE && now >= L->measure_end) {
+        L->cpu_end = cpu_seconds();
+        if (L->o.play) fprintf(stderr, "chaos-load: measure window over\n");
         L->phase = PH_DRAIN;
         L->drain_end = now + DRAIN_NS;
     }
     if (L->phase == PH_DRAIN && (L->window_outstanding == 0 || now >= L->drain_end)) {
         L->phase = PH_DONE;
-        print_result(L);
+        if (L->o.play)
+            print_play(L);
+        else
+            print_result(L);
         event_base_loopbreak(L->base);
     }
 }
@@ -406,17 +900,56 @@ static void usage(FILE *f)
           "  --warmup S         seconds run before measuring, not recorded (default 1)\n"
           "  --connect-rate C   new connections per second during the ramp (default 1000)\n"
           "  --hello            send {\"op\":\"hello\",\"version\":1} first on each connection\n"
+          "  --scenario ping|play  ping (default): the above; play: see below\n"
           "  --help             this text\n"
           "Output: one JSON line {mode, connections, connected, errors, requests,\n"
           "duration_s, rps, p50_us, p90_us, p99_us, p999_us, max_us}. Open-loop latency\n"
           "is measured from the scheduled send time (no coordinated omission).\n"
+          "\n"
+          "--scenario play: every connection registers <prefix><index> (password fixed),\n"
+          "logs in, creates a human warrior of the same name, enters the world, then sends\n"
+          "`move` --rate times per second (open loop; default 5 in this scenario) toward\n"
+          "random targets in a wall-free box. Options:\n"
+          "  --prefix NAME      account/character name prefix (default bot)\n"
+          "  --speed U          the race's move_speed in units/s (default 10, human)\n"
+          "  --margin F         fraction of the speed budget left unused (default 0.15)\n"
+          "  --box X0,Y0,X1,Y1  walk area (default 10,310,590,990: the meadow west of its\n"
+          "                     wall at x 600..620, north of its cave portal at 300,300)\n"
+          "  --fighters F       the first F connections fight: they walk north from the\n"
+          "                     spawn to (500,650), then inside x 10..990, y 610..990 (wall-\n"
+          "                     free) toward the nearest monster they saw in an `enter` event\n"
+          "                     (else the meadow wolves' home 700,700), and send `attack` at\n"
+          "                     it once a second (default 0)\n"
+          "Pushed events are counted, not parsed. Move latency: send -> ok or bad_move.\n"
+          "Output: {scenario, connections, entered, connected, login_failed, rate,\n"
+          "duration_s, moves, move_rps, bad_moves, errors, p50_us..max_us (move acks),\n"
+          "events_rx, events_rx_per_s, ev_bytes_rx_per_s, ev_move, ev_enter, ev_leave,\n"
+          "ev_other, login_s (start until all entered), registers_per_s, logins_per_s,\n"
+          "login_p50_ms, login_p99_ms, fighters, attacks, attacks_ok, attacks_refused,\n"
+          "first_refusal, attack_no_monster, dead_moves, box, client_cpu_pct}.\n"
           "RLIMIT_NOFILE is raised to the hard limit at start.\n",
           f);
 }
 
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    *o = (opts){"127.0.0.1", 7777, 100, 1, 1, 10, 10, 1, 1000, 0};
+    *o = (opts){.host = "127.0.0.1",
+                .port = 7777,
+                .connections = 100,
+                .closed = 1,
+                .inflight = 1,
+                .rate = 10,
+                .duration = 10,
+                .warmup = 1,
+                .connect_rate = 1000};
+    o->prefix = "bot";
+    o->speed = 10;
+    o->margin = 0.15;
+    o->box[0] = 10;
+    o->box[1] = 310;
+    o->box[2] = 590;
+    o->box[3] = 990;
+    int rate_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -443,7 +976,20 @@ static int parse_opts(int argc, char **argv, opts *o)
         else if (strcmp(a, "--inflight") == 0)
             o->inflight = atoi(v);
         else if (strcmp(a, "--rate") == 0)
-            o->rate = atof(v);
+            o->rate = atof(v), rate_set = 1;
+        else if (strcmp(a, "--scenario") == 0 && (!strcmp(v, "ping") || !strcmp(v, "play")))
+            o->play = strcmp(v, "play") == 0;
+        else if (strcmp(a, "--prefix") == 0)
+            o->prefix = v;
+        else if (strcmp(a, "--fighters") == 0)
+            o->fighters = atoi(v);
+        else if (strcmp(a, "--speed") == 0)
+            o->speed = atof(v);
+        else if (strcmp(a, "--margin") == 0)
+            o->margin = atof(v);
+        else if (strcmp(a, "--box") == 0 &&
+                 sscanf(v, "%lf,%lf,%lf,%lf", &o->box[0], &o->box[1], &o->box[2], &o->box[3]) == 4)
+            ;
         else if (strcmp(a, "--duration") == 0)
             o->duration = atof(v);
         else if (strcmp(a, "--warmup") == 0)
@@ -460,6 +1006,25 @@ static int parse_opts(int argc, char **argv, opts *o)
         fprintf(stderr, "chaos-load: connections, inflight, rate, duration, connect-rate and "
                         "port must be positive\n");
         return -1;
+    }
+    if (o->play) {
+        o->closed = 0; /* moves run on the open-loop schedule */
+        if (!rate_set) o->rate = 5;
+        size_t pl = strlen(o->prefix);
+        char digits[16];
+        int dl = snprintf(digits, sizeof digits, "%d", o->connections - 1);
+        if (pl < 1 || pl + (size_t)dl > 24 ||
+            strspn(o->prefix, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                              "qrstuvwxyz0123456789_") != pl) {
+            fprintf(stderr, "chaos-load: --prefix must be A-Z a-z 0-9 _ and leave names of at "
+                            "most 24 characters\n");
+            return -1;
+        }
+        if (!(o->speed > 0) || !(o->margin >= 0 && o->margin < 1) || o->box[0] < 0 ||
+            o->box[1] < 0 || o->box[2] <= o->box[0] || o->box[3] <= o->box[1]) {
+            fprintf(stderr, "chaos-load: bad --speed, --margin or --box\n");
+            return -1;
+        }
     }
     return 0;
 }
@@ -512,6 +1077,7 @@ int main(int argc, char **argv)
 
     cw_rng_seed(&L->rng, now_ns() ^ (uint64_t)getpid());
     cw_hist_init(&L->hist);
+    cw_hist_init(&L->login_hist);
     L->interval_ns = (uint64_t)(1e9 / L->o.rate);
     if (L->interval_ns == 0) L->interval_ns = 1;
     uint32_t rs = ring_size(&L->o);
@@ -547,12 +1113,13 @@ int main(int argc, char **argv)
         lconn *c = &L->conns[i];
         if (c->bev) bufferevent_free(c->bev);
         if (c->timer) event_free(c->timer);
+        if (c->atk_timer) event_free(c->atk_timer);
         free(c->ring);
     }
     event_free(L->ramp_ev);
     event_free(L->tick_ev);
     event_base_free(L->base);
-    int rc = L->requests > 0 ? 0 : 1;
+    int rc = L->requests + L->bad_moves > 0 ? 0 : 1;
     free(L->conns);
     free(L);
     return rc;
