@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,9 +241,8 @@ int cw_server_start(cw_server *s, cw_error *err)
     s->seed = s->cfg.seed ? (uint64_t)s->cfg.seed : (uint64_t)cw_wall_ms() ^ s->start_ns;
     if (mkdir_p(s->cfg.var_dir) != 0)
         return cw_error_set(err, CW_EIO, "cannot create %s: %s", s->cfg.var_dir, strerror(errno));
-    /* Worker threads (store, work pool) wake the loop with event_active. */
-    if (evthread_use_pthreads() != 0)
-        return cw_error_set(err, CW_EIO, "libevent has no pthreads support");
+    /* Worker threads (store, work pool) wake the loop through pipes, so the
+     * loop runs without libevent's locks (evthread_use_pthreads is not used). */
     s->base = event_base_new();
     s->metrics = cw_metrics_new();
     if (!s->base || !s->metrics)

@@ -11,7 +11,6 @@
 #include "core/base/clock.h"
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +65,6 @@ static void keepalive(evutil_socket_t fd, short what, void *arg)
 
 static double pool_rate(int threads, long jobs)
 {
-    evthread_use_pthreads();
     pool_run r = {.base = event_base_new(), .target = jobs};
     cw_work *w = cw_work_new(r.base, threads, NULL);
     if (!w) exit(1);

@@ -5,17 +5,15 @@
  *
  * job(arg) runs on one of the worker threads; afterwards done(arg) runs on
  * the loop thread that owns `base` (handed back through a mutex-protected
- * queue and event_active). Jobs start in submission order; with more than one
+ * queue and a wake-up pipe the loop watches). Jobs start in submission order; with more than one
  * thread they may finish in any order, and completions run in the order the
  * jobs finished. With one thread, completions run in submission order.
  *
- * Threads: the process must have called evthread_use_pthreads() before the
- * event_base was created (chaosd does, in cw_server_start), because workers
- * call event_active on the loop's event. cw_work_submit, cw_work_free and
- * cw_work_pending are loop-thread only. The wake-up event is activated, never
- * added, so it does not keep event_base_dispatch running by itself: the loop
- * must have other events (chaosd's listeners and timers do). Job functions must not touch loop
- * state; completion functions may do anything a loop callback may.
+ * Threads: no libevent threading support is needed (workers never call into
+ * libevent). cw_work_submit, cw_work_free and cw_work_pending are loop-thread
+ * only. The pool keeps one persistent read event on `base` until it is freed.
+ * Job functions must not touch loop state; completion functions may do
+ * anything a loop callback may.
  *
  * Ownership: the pool never owns arg; done is where the caller frees it.
  * Every submitted job runs and its done runs exactly once, also when the pool
