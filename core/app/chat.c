@@ -19,6 +19,7 @@
  * Errors go to the sender as error frames (bad_field, not_in_world, muted,
  * rate_limited, not_online, unavailable); the connection always stays. */
 #include "core/app/chat.h"
+#include "core/app/world_app.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -68,8 +69,6 @@ static int send_to(cw_server *s, const cw_player *p, const char *frame, size_t l
     return c ? cw_conn_send(c, frame, len) : CW_ENOTFOUND;
 }
 
-/* TODO(world/AOI): say should ask the area-of-interest grid for the players
- * who can see the sender instead of scanning every player here. */
 static void deliver_one(cw_player *p, void *ud)
 {
     deliver_ctx *d = ud;
@@ -87,7 +86,14 @@ static int deliver_local(cw_server *s, const cw_player *from, int channel, const
     deliver_ctx d = {.s = s, .from = from, .frame = frame, .len = len};
     if (from && channel != CW_CHAT_WORLD) d.zone = from->zone;
     if (from && channel == CW_CHAT_SAY) {
-        d.ranged = 1;
+        /* Exactly who sees the speaker: the world's area-of-interest set (the
+         * zone's view distance), plus the speaker. */
+        if (!s->net) return 0;
+        if (cw_world_app_each_in_view(s, from, deliver_one, &d) >= 0) {
+            send_to(s, from, frame, len);
+            return d.n;
+        }
+        d.ranged = 1; /* no entity (should not happen in the world): by distance */
         d.x = from->x;
         d.y = from->y;
         d.r2 = CHAT_VIEW_DISTANCE * CHAT_VIEW_DISTANCE;

@@ -375,6 +375,24 @@ void cw_world_app_leave(cw_server *s, const cw_player *pl)
     if (e) cw_world_remove(app_of(s)->w, e->id);
 }
 
+int cw_world_app_each_in_view(cw_server *s, const cw_player *pl,
+                              void (*fn)(cw_player *p, void *ud), void *ud)
+{
+    cw_world *w = app_of(s) ? app_of(s)->w : NULL;
+    cw_entity *e = w && pl ? cw_world_find_player(w, pl->id) : NULL;
+    if (!e) return CW_ENOTFOUND;
+    int n = 0;
+    for (int i = 0; i < e->nseen; i++) {
+        cw_entity *o = cw_world_get(w, e->seen[i]);
+        cw_player *p = o && o->kind == CW_ENT_PLAYER ? cw_players_get(s->players, o->ref) : NULL;
+        if (p) {
+            fn(p, ud);
+            n++;
+        }
+    }
+    return n;
+}
+
 static int number(const cw_request *req, const char *field, double *out)
 {
     json_t *v = json_object_get((json_t *)req->json, field);

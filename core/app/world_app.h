@@ -31,6 +31,11 @@ int64_t cw_world_app_enter(cw_server *s, cw_player *pl);
 void cw_world_app_show(cw_server *s, const cw_player *pl);
 /* Removes pl's entity: observers get `leave`. */
 void cw_world_app_leave(cw_server *s, const cw_player *pl);
+/* Calls fn for every player whose entity is in pl's view (not pl itself):
+ * the area-of-interest set the world keeps. Returns how many, or
+ * CW_ENOTFOUND when pl has no entity in the world. */
+int cw_world_app_each_in_view(cw_server *s, const cw_player *pl,
+                              void (*fn)(cw_player *p, void *ud), void *ud);
 /* The `move` op. */
 void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* Appends "world":{…} (with a leading comma) to a status object. */
