@@ -30,9 +30,9 @@ struct cw_work {
     int wake_fd[2]; /* [0] read by the loop, [1] written by workers */
     pthread_t *threads;
     int nthreads;
-    pthread_mutex_t mu; /* guards todo and closing */
+    pthread_mutex_t mu; /* guards jobs and closing */
     pthread_cond_t cv;
-    jobq todo;
+    jobq jobs;
     int closing;
     pthread_mutex_t done_mu; /* guards done */
     jobq done;
@@ -64,9 +64,9 @@ static void *worker(void *arg)
     cw_work *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->todo.head && !w->closing)
+        while (!w->jobs.head && !w->closing)
             pthread_cond_wait(&w->cv, &w->mu);
-        job *j = q_pop(&w->todo);
+        job *j = q_pop(&w->jobs);
         pthread_mutex_unlock(&w->mu);
         if (!j) return NULL; /* closing and nothing left */
         if (j->fn) j->fn(j->arg);
@@ -155,7 +155,7 @@ void cw_work_free(cw_work *w)
         pthread_join(w->threads[i], NULL);
     /* Workers drained the queue before exiting; if none ever started, run
      * the jobs here so every job and completion still runs exactly once. */
-    for (job *j; (j = q_pop(&w->todo));) {
+    for (job *j; (j = q_pop(&w->jobs));) {
         if (j->fn) j->fn(j->arg);
         q_push(&w->done, j);
     }
@@ -184,7 +184,7 @@ int cw_work_submit(cw_work *w, cw_work_fn fn, cw_work_fn done, void *arg)
         free(j);
         return CW_ESTATE;
     }
-    q_push(&w->todo, j);
+    q_push(&w->jobs, j);
     w->pending++;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
