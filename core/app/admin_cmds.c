@@ -54,18 +54,16 @@ static int cmd_reload(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
         int n = 0;
         for (char *line = errors.data; line && *line;) {
             char *nl = strchr(line, '\n');
-            if (nl)
-                *nl = '\0';
+            if (nl) *nl = '\0';
             if (*line) {
-                if (n++)
-                    cw_strbuf_puts(out, ",");
+                if (n++) cw_strbuf_puts(out, ",");
                 cw_strbuf_json_str(out, line);
             }
             line = nl ? nl + 1 : NULL;
         }
         cw_strbuf_puts(out, "]");
-        cw_error_set(err, CW_ESCRIPT, "reload refused (%d error%s); generation %u keeps serving",
-                     n, n == 1 ? "" : "s", cw_host_generation(s->host));
+        cw_error_set(err, CW_ESCRIPT, "reload refused (%d error%s); generation %u keeps serving", n,
+                     n == 1 ? "" : "s", cw_host_generation(s->host));
         cw_strbuf_free(&errors);
         return CW_ESCRIPT;
     }
@@ -87,18 +85,17 @@ static int cmd_shutdown(void *ud, int argc, char **argv, cw_strbuf *out, cw_erro
 static int cmd_announce(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
 {
     cw_server *s = ud;
-    if (argc < 2)
-        return cw_error_set(err, CW_EINVAL, "usage: announce TEXT…");
+    if (argc < 2) return cw_error_set(err, CW_EINVAL, "usage: announce TEXT…");
     cw_strbuf text = CW_STRBUF_INIT;
     for (int i = 1; i < argc; i++) {
-        if (i > 1)
-            cw_strbuf_puts(&text, " ");
+        if (i > 1) cw_strbuf_puts(&text, " ");
         cw_strbuf_puts(&text, argv[i]);
     }
     int rc = cw_presence_announce(s, text.data);
     cw_strbuf_free(&text);
     if (rc)
-        return cw_error_set(err, CW_EUNAVAIL, "Redis is unavailable; the announcement was not sent");
+        return cw_error_set(err, CW_EUNAVAIL,
+                            "Redis is unavailable; the announcement was not sent");
     cw_strbuf_printf(out, "\"via\":\"%s\"", s->cache ? "redis" : "local");
     return 0;
 }
@@ -114,9 +111,10 @@ int cw_server_admin_commands(cw_server *s)
                             "rebuild content from disk; refused with every error if any file fails",
                             cmd_reload, s);
     rc |= cw_admin_register(s->admin, "announce",
-                            "send {\"ev\":\"announce\"} to every player of every server", cmd_announce,
-                            s);
-    rc |= cw_admin_register(s->admin, "shutdown",
-                            "stop accepting, tell clients, flush and exit [reason]", cmd_shutdown, s);
+                            "send {\"ev\":\"announce\"} to every player of every server",
+                            cmd_announce, s);
+    rc |=
+        cw_admin_register(s->admin, "shutdown",
+                          "stop accepting, tell clients, flush and exit [reason]", cmd_shutdown, s);
     return rc ? CW_ENOMEM : 0;
 }

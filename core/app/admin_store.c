@@ -9,6 +9,7 @@
  * once and `grant-status N` reports "committed" (with the new gold) or
  * "failed" once the transaction has finished. */
 #include "core/app/accounts.h"
+#include "core/app/world_app.h"
 #include "core/app/combat_app.h"
 
 #include "core/base/log.h"
@@ -65,12 +66,11 @@ void cw_grant_done(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud
     g->state = G_COMMITTED;
     g->gold = gold;
     cw_player *p = cw_players_get(s->players, g->char_id);
-    cw_conn *c = p && p->online && s->net ? cw_net_find(s->net, p->conn_id) : NULL;
-    if (c) {
+    if (p && p->online) {
         char ev[128];
         int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
                          (long long)gold, (long long)delta);
-        cw_conn_send(c, ev, (size_t)n);
+        cw_world_app_tell(s, p, ev, (size_t)n);
     }
 }
 

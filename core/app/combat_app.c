@@ -4,6 +4,8 @@
 #include "core/app/combat_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/outbox.h"
+#include "core/app/world_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/base/rng.h"
@@ -335,10 +337,12 @@ static void collect(cw_entity *e, void *ud)
     t->due[t->ndue++] = e;
 }
 
+/* Through the event queue: ordered after the world events it follows. */
 static void send_self(cw_server *s, const cw_entity *e, const cw_strbuf *b)
 {
-    cw_conn *c = e->owner && s->net ? cw_net_find(s->net, e->owner) : NULL;
-    if (c) cw_conn_send(c, b->data, b->len);
+    cw_outbox *o = cw_world_app_outbox(s);
+    cw_entity *self = (cw_entity *)e;
+    if (o) cw_outbox_event(o, b->data, b->len, &self, 1);
 }
 
 static void player_due(cw_server *s, cw_combat_app *a, cw_entity *e, uint64_t now)
@@ -348,7 +352,9 @@ static void player_due(cw_server *s, cw_combat_app *a, cw_entity *e, uint64_t no
         if ((double)(now - cb->dead_ns) / 1e9 < CW_PLAYER_RESPAWN_S) return;
         const cw_zone *z = cw_world_zone_of(a->w, e);
         cw_combatant_restore(cb, &a->content);
-        cw_world_transfer(a->w, e, e->zone, z->spawn_x, z->spawn_y);
+        double x, y;
+        cw_zone_spawn_point(z, now ^ (uint64_t)e->id, &x, &y);
+        cw_world_transfer(a->w, e, e->zone, x, y);
         return;
     }
     const cw_skill_def *sk = cb->cast;
@@ -416,12 +422,13 @@ static void give_exp(cw_server *s, cw_player *p, int64_t delta)
     int level = level_for(exp);
     if (level > p->level) p->level = level;
     cw_player_touch(p);
-    cw_conn *c = p->online && s->net ? cw_net_find(s->net, p->conn_id) : NULL;
-    if (c) {
-        char ev[128];
-        int n = snprintf(ev, sizeof ev, "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
+    cw_entity *e = p->online ? cw_world_find_player(app_of(s)->w, p->id) : NULL;
+    if (e) { /* after the hit that earned it */
+        cw_strbuf b = CW_STRBUF_INIT;
+        cw_strbuf_printf(&b, "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
                          (long long)exp, p->level, (long long)delta);
-        cw_conn_send(c, ev, (size_t)n);
+        send_self(s, e, &b);
+        cw_strbuf_free(&b);
     }
 }
 

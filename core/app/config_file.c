@@ -14,14 +14,17 @@ static int walk(lua_State *L, cw_config *cfg, const char *prefix, cw_error *err)
     while (lua_next(L, -2)) {
         if (lua_type(L, -2) != LUA_TSTRING) {
             lua_pop(L, 2);
-            return cw_error_set(err, CW_EINVAL, "config: keys must be names (under \"%s\")", prefix);
+            return cw_error_set(err, CW_EINVAL, "config: keys must be names (under \"%s\")",
+                                prefix);
         }
         char key[256];
         snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", lua_tostring(L, -2));
         int rc = 0;
         char val[64];
         switch (lua_type(L, -1)) {
-        case LUA_TTABLE: rc = walk(L, cfg, key, err); break;
+        case LUA_TTABLE:
+            rc = walk(L, cfg, key, err);
+            break;
         case LUA_TBOOLEAN:
             rc = cw_config_set(cfg, key, lua_toboolean(L, -1) ? "true" : "false", err);
             break;
@@ -34,7 +37,9 @@ static int walk(lua_State *L, cw_config *cfg, const char *prefix, cw_error *err)
             rc = cw_config_set(cfg, key, val, err);
             break;
         }
-        case LUA_TSTRING: rc = cw_config_set(cfg, key, lua_tostring(L, -1), err); break;
+        case LUA_TSTRING:
+            rc = cw_config_set(cfg, key, lua_tostring(L, -1), err);
+            break;
         default:
             rc = cw_error_set(err, CW_EINVAL, "config: %s has unsupported type %s", key,
                               luaL_typename(L, -1));
@@ -51,8 +56,7 @@ static int walk(lua_State *L, cw_config *cfg, const char *prefix, cw_error *err)
 int cw_config_load_lua(cw_config *cfg, const char *path, cw_error *err)
 {
     lua_State *L = luaL_newstate();
-    if (!L)
-        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    if (!L) return cw_error_set(err, CW_ENOMEM, "out of memory");
     luaL_openlibs(L);
     int rc = 0;
     if (luaL_loadfile(L, path) || lua_pcall(L, 0, 1, 0)) {

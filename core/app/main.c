@@ -23,28 +23,27 @@ static const struct {
     {"--admin-port", "admin.port"},   {"--http-port", "http.port"},
     {"--scripts", "lua.scripts_dir"}, {"--content", "lua.content_dir"},
     {"--var", "server.var_dir"},      {"--log-level", "log.level"},
-    {"--name", "server.name"},       {"--store", "store.url"},
+    {"--name", "server.name"},        {"--store", "store.url"},
     {"--redis", "redis.url"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: chaosd [options]\n"
-            "\n"
-            "Hosts one shard of Chaos World: game clients on TCP, the Lua content, the admin\n"
-            "console and the HTTP endpoints. Settings come from, lowest precedence first:\n"
-            "built-in defaults, the Lua config file, CHAOS_<KEY> environment variables\n"
-            "(CHAOS_NET_PORT=7777 sets net.port), then the flags below.\n"
-            "\n"
-            "options:\n"
-            "  --help               this text\n"
-            "  --version            print the version\n"
-            "  --config FILE        Lua config file returning a table (also CHAOS_CONFIG)\n"
-            "  --set KEY=VALUE      set any setting below (repeatable)\n"
-            "  --check              load scripts and content, report every error, exit\n"
-            "  --print-config       print the effective settings and exit\n"
-            "  --migrate            apply pending database migrations at start\n");
+    fprintf(out, "usage: chaosd [options]\n"
+                 "\n"
+                 "Hosts one shard of Chaos World: game clients on TCP, the Lua content, the admin\n"
+                 "console and the HTTP endpoints. Settings come from, lowest precedence first:\n"
+                 "built-in defaults, the Lua config file, CHAOS_<KEY> environment variables\n"
+                 "(CHAOS_NET_PORT=7777 sets net.port), then the flags below.\n"
+                 "\n"
+                 "options:\n"
+                 "  --help               this text\n"
+                 "  --version            print the version\n"
+                 "  --config FILE        Lua config file returning a table (also CHAOS_CONFIG)\n"
+                 "  --set KEY=VALUE      set any setting below (repeatable)\n"
+                 "  --check              load scripts and content, report every error, exit\n"
+                 "  --print-config       print the effective settings and exit\n"
+                 "  --migrate            apply pending database migrations at start\n");
     for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
         fprintf(out, "  %-12s VALUE    same as --set %s=VALUE\n", aliases[i].flag, aliases[i].key);
     fprintf(out, "\nsettings (default):\n");
@@ -69,8 +68,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
     cw_error err;
     const char *config = getenv("CHAOS_CONFIG");
     for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
-            config = argv[i + 1];
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) config = argv[i + 1];
     if (config && config[0] && cw_config_load_lua(&s->cfg, config, &err) != 0) {
         fprintf(stderr, "chaosd: %s\n", err.msg);
         return 2;
@@ -113,8 +111,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
             return 2;
         }
         const char *v = argv[++i];
-        if (!strcmp(a, "--config"))
-            continue;
+        if (!strcmp(a, "--config")) continue;
         const char *key = NULL;
         char keybuf[128];
         if (!strcmp(a, "--set")) {
@@ -130,8 +127,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
             v = eq + 1;
         } else {
             for (size_t k = 0; k < sizeof aliases / sizeof aliases[0]; k++)
-                if (!strcmp(a, aliases[k].flag))
-                    key = aliases[k].key;
+                if (!strcmp(a, aliases[k].flag)) key = aliases[k].key;
         }
         if (!key) {
             fprintf(stderr, "chaosd: unknown option %s (see --help)\n", a);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static int store_ready(cw_server *s, cw_conn *c, const cw_request *req)
 {
     if (s->store && !s->store_closing) return 1;

@@ -5,6 +5,8 @@
 #include "core/app/combat_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/outbox.h"
+#include "core/app/world_app.h"
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
 
@@ -46,11 +48,12 @@ void cw_combat_broadcast(cw_combat_app *a, cw_server *s, cw_entity *e1, cw_entit
             n = add_to(a, n, cw_world_get(a->w, e->seen[i]));
     }
     qsort(a->to, (size_t)n, sizeof *a->to, cmp_ent);
-    for (int i = 0; i < n; i++) {
-        if (i > 0 && a->to[i] == a->to[i - 1]) continue;
-        cw_conn *c = a->to[i]->owner && s->net ? cw_net_find(s->net, a->to[i]->owner) : NULL;
-        if (c) cw_conn_send(c, a->frame.data, a->frame.len);
-    }
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || a->to[i] != a->to[i - 1]) a->to[k++] = a->to[i];
+    /* In the event queues, so a hit never overtakes the enter of its attacker. */
+    cw_outbox *o = cw_world_app_outbox(s);
+    if (o) cw_outbox_event(o, a->frame.data, a->frame.len, a->to, k);
 }
 
 const char *cw_combat_reach(cw_combat_app *a, const cw_entity *from, const cw_entity *to,

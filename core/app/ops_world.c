@@ -6,6 +6,7 @@
 
 #include "core/app/accounts.h"
 #include "core/app/combat_app.h"
+#include "core/app/outbox.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/game/world.h"
@@ -23,9 +24,10 @@ typedef struct cw_world_app {
     cw_world *w;
     json_t *races; /* {id: def} of the live generation */
     struct event *tick_ev;
-    cw_metric *m_tick, *m_entities;
+    cw_metric *m_tick, *m_flush, *m_entities;
     double tick_last_ms, tick_max_ms;
-    cw_strbuf frame; /* reused for every event frame */
+    cw_strbuf frame;   /* reused for every event frame */
+    cw_outbox *outbox; /* per-player event queues, written per tick */
 } cw_world_app;
 
 static cw_world_app *app_of(cw_server *s)
@@ -37,10 +39,7 @@ static cw_world_app *app_of(cw_server *s)
 
 static void send_all(cw_server *s, const cw_strbuf *b, cw_entity *const *to, int n)
 {
-    for (int i = 0; i < n; i++) {
-        cw_conn *c = to[i]->owner ? cw_net_find(s->net, to[i]->owner) : NULL;
-        if (c) cw_conn_send(c, b->data, b->len);
-    }
+    cw_outbox_event(app_of(s)->outbox, b->data, b->len, to, n);
 }
 
 static const char *kind_name(cw_ent_kind k)
@@ -72,11 +71,7 @@ static void ev_leave(void *ud, const cw_entity *e, cw_entity *const *to, int n)
 static void ev_move(void *ud, const cw_entity *e, cw_entity *const *to, int n)
 {
     cw_server *s = ud;
-    cw_strbuf *b = &app_of(s)->frame;
-    cw_strbuf_reset(b);
-    cw_strbuf_printf(b, "{\"ev\":\"move\",\"e\":%lld,\"x\":%.17g,\"y\":%.17g}", (long long)e->id,
-                     e->x, e->y);
-    send_all(s, b, to, n);
+    cw_outbox_move(app_of(s)->outbox, e, to, n); /* encoded when written */
 }
 
 /* The player record keeps the canonical position (the saver writes it). */
@@ -104,6 +99,12 @@ static void ev_zone(void *ud, const cw_entity *e)
     cw_strbuf_json_str(b, cw_world_zone_of(app_of(s)->w, e)->id);
     cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
     send_all(s, b, &self, 1);
+}
+
+static void ev_release(void *ud, cw_entity *e)
+{
+    (void)ud;
+    cw_outbox_release(e);
 }
 
 /* ---- content → C tables ---------------------------------------------------------------- */
@@ -143,6 +144,7 @@ static int parse_zone(const char *id, json_t *d, cw_zone *z)
     json_t *sp = json_object_get(d, "spawn");
     z->spawn_x = num(sp, "x", -1);
     z->spawn_y = num(sp, "y", -1);
+    z->spawn_radius = num(sp, "radius", 0);
     z->start = json_is_true(json_object_get(d, "start"));
     int rc = rects(json_object_get(d, "safe"), &z->safe, &z->nsafe);
     if (rc == 0) rc = rects(json_object_get(d, "blocked"), &z->blocked, &z->nblocked);
@@ -270,8 +272,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t t0 = cw_now_ns();
     cw_world_tick(a->w, t0);
     cw_combat_app_tick(s, t0);
-    double sec = (double)(cw_now_ns() - t0) / 1e9;
+    uint64_t t1 = cw_now_ns();
+    cw_outbox_flush(a->outbox); /* I/O: measured apart from the simulation */
+    double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
+    cw_histogram_observe(a->m_flush, (double)(cw_now_ns() - t1) / 1e9);
     cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));
     a->tick_last_ms = sec * 1e3;
     if (a->tick_last_ms > a->tick_max_ms) a->tick_max_ms = a->tick_last_ms;
@@ -284,15 +289,20 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     cw_world_app *a = calloc(1, sizeof *a);
     if (!a) return cw_error_set(err, CW_ENOMEM, "out of memory");
     s->world = a;
-    cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone};
+    cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release};
     a->w = cw_world_new(&h);
     a->races = json_object();
-    if (!a->w || !a->races) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0};
+    a->outbox = a->w ? cw_outbox_new(&s->net, a->w, s->metrics, &ocfg) : NULL;
+    if (!a->w || !a->races || !a->outbox) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
     if (rc == 0) rc = cw_combat_app_start(s, a->w, err);
     if (rc) return rc;
     a->m_tick = cw_metrics_histogram(s->metrics, "chaos_tick_seconds", "world tick duration", NULL,
                                      NULL, NULL, 0);
+    a->m_flush =
+        cw_metrics_histogram(s->metrics, "chaos_event_flush_seconds",
+                             "writing the queued world events after a tick", NULL, NULL, NULL, 0);
     a->m_entities =
         cw_metrics_gauge(s->metrics, "chaos_world_entities", "entities in the world", NULL, NULL);
     int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
@@ -323,6 +333,7 @@ void cw_world_app_free(cw_server *s)
     if (!a) return;
     if (a->tick_ev) event_free(a->tick_ev);
     cw_combat_app_free(s);
+    cw_outbox_free(a->outbox);
     cw_world_free(a->w);
     json_decref(a->races);
     cw_strbuf_free(&a->frame);
@@ -336,9 +347,9 @@ void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double
 {
     const cw_zoneset *zs = cw_world_zones(app_of(s)->w);
     const cw_zone *z = &zs->v[zs->start];
+    static uint64_t arrivals;
     *zone = z->id;
-    *x = z->spawn_x;
-    *y = z->spawn_y;
+    cw_zone_spawn_point(z, cw_now_ns() ^ (++arrivals << 32), x, y);
 }
 
 int64_t cw_world_app_enter(cw_server *s, cw_player *pl)
@@ -375,8 +386,8 @@ void cw_world_app_leave(cw_server *s, const cw_player *pl)
     if (e) cw_world_remove(app_of(s)->w, e->id);
 }
 
-int cw_world_app_each_in_view(cw_server *s, const cw_player *pl,
-                              void (*fn)(cw_player *p, void *ud), void *ud)
+int cw_world_app_each_in_view(cw_server *s, const cw_player *pl, void (*fn)(cw_player *p, void *ud),
+                              void *ud)
 {
     cw_world *w = app_of(s) ? app_of(s)->w : NULL;
     cw_entity *e = w && pl ? cw_world_find_player(w, pl->id) : NULL;
@@ -428,6 +439,8 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
         cw_strbuf_json_str(&b, cw_world_zone_of(app_of(s)->w, e)->id);
         cw_strbuf_puts(&b, "}");
         cw_conn_reply_ok(c, req->id_json, b.data, b.len);
+        /* The reply is queued first; what this player has waiting rides in the same write. */
+        cw_outbox_flush_one(app_of(s)->outbox, e);
     } else {
         /* The error carries the authoritative position to snap back to. */
         cw_strbuf_printf(&b, "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":",
@@ -439,14 +452,39 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
     cw_strbuf_free(&b);
 }
 
+void cw_world_app_flush_conn(cw_server *s, cw_conn *c)
+{
+    cw_session *se = app_of(s) ? cw_session_of(c) : NULL;
+    if (!se || !se->char_id) return;
+    cw_entity *e = cw_world_find_player(app_of(s)->w, se->char_id);
+    if (e && e->outbox) cw_outbox_flush_one(app_of(s)->outbox, e);
+}
+
+void cw_world_app_tell(cw_server *s, const cw_player *pl, const char *json, size_t len)
+{
+    cw_entity *e = app_of(s) ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    if (e) {
+        cw_outbox_event(app_of(s)->outbox, json, len, &e, 1);
+        return;
+    }
+    cw_conn *c = pl->online && s->net ? cw_net_find(s->net, pl->conn_id) : NULL;
+    if (c) cw_conn_send(c, json, len);
+}
+
+cw_outbox *cw_world_app_outbox(cw_server *s)
+{
+    return app_of(s) ? app_of(s)->outbox : NULL;
+}
+
 void cw_world_app_status(cw_server *s, cw_strbuf *out)
 {
     cw_world_app *a = app_of(s);
     if (!a) return;
     cw_strbuf_printf(out,
                      ",\"world\":{\"zones\":%d,\"entities\":%zu,\"ticks\":%llu,"
-                     "\"tick_hz\":%d,\"tick_last_ms\":%.4f,\"tick_max_ms\":%.4f}",
+                     "\"tick_hz\":%d,\"tick_last_ms\":%.4f,\"tick_max_ms\":%.4f,"
+                     "\"events_queued\":%zu}",
                      cw_world_zones(a->w)->n, cw_world_count(a->w),
                      (unsigned long long)cw_world_ticks(a->w), s->cfg.world_tick_hz,
-                     a->tick_last_ms, a->tick_max_ms);
+                     a->tick_last_ms, a->tick_max_ms, cw_outbox_pending(a->outbox));
 }

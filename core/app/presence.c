@@ -18,8 +18,7 @@
 
 static void republish(cw_player *p, void *ud)
 {
-    if (p->online)
-        cw_cache_presence_set(ud, p->name, p->account_id);
+    if (p->online) cw_cache_presence_set(ud, p->name, p->account_id);
 }
 
 static void on_rebuild(void *ud, cw_cache *c)
@@ -39,54 +38,46 @@ static void on_announce(void *ud, const char *channel, const char *msg, size_t l
 
 int cw_presence_start(cw_server *s, cw_error *err)
 {
-    if (!s->cfg.redis_url || !s->cfg.redis_url[0])
-        return 0;
+    if (!s->cfg.redis_url || !s->cfg.redis_url[0]) return 0;
     s->cache = cw_cache_new(s->base, s->cfg.redis_url, s->cfg.server_name, s->metrics, err);
-    if (!s->cache)
-        return err ? err->code : CW_EINVAL;
+    if (!s->cache) return err ? err->code : CW_EINVAL;
     cw_cache_set_rebuild(s->cache, on_rebuild, s);
     return cw_cache_subscribe(s->cache, ANNOUNCE_CHANNEL, on_announce, s);
 }
 
 void cw_presence_enter(cw_server *s, const cw_player *p)
 {
-    if (s->cache)
-        cw_cache_presence_set(s->cache, p->name, p->account_id);
+    if (s->cache) cw_cache_presence_set(s->cache, p->name, p->account_id);
 }
 
 void cw_presence_leave(cw_server *s, const cw_player *p)
 {
-    if (s->cache)
-        cw_cache_presence_clear(s->cache, p->name);
+    if (s->cache) cw_cache_presence_clear(s->cache, p->name);
 }
 
 static void clear_one(cw_player *p, void *ud)
 {
-    if (p->online)
-        cw_cache_presence_clear(ud, p->name);
+    if (p->online) cw_cache_presence_clear(ud, p->name);
 }
 
 void cw_presence_shutdown(cw_server *s)
 {
-    if (s->cache)
-        cw_players_each(s->players, clear_one, s->cache);
+    if (s->cache) cw_players_each(s->players, clear_one, s->cache);
 }
 
 void cw_presence_free(cw_server *s)
 {
-    if (s->cache)
-        cw_cache_free(s->cache);
+    if (s->cache) cw_cache_free(s->cache);
     s->cache = NULL;
 }
 
 int cw_presence_announce(cw_server *s, const char *text)
 {
-    json_t *ev = json_pack("{s:s, s:s, s:s}", "ev", "announce", "text", text, "server",
-                           s->cfg.server_name);
+    json_t *ev =
+        json_pack("{s:s, s:s, s:s}", "ev", "announce", "text", text, "server", s->cfg.server_name);
     char *msg = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
-    if (!msg)
-        return CW_ENOMEM;
+    if (!msg) return CW_ENOMEM;
     int rc = 0;
     if (s->cache)
         rc = cw_cache_publish(s->cache, ANNOUNCE_CHANNEL, msg, strlen(msg));
@@ -126,8 +117,7 @@ void cw_op_whereis(cw_server *s, cw_conn *c, const cw_request *req)
 {
     const char *name;
     size_t len;
-    if (cw_req_string(c, req, "name", &name, &len))
-        return;
+    if (cw_req_string(c, req, "name", &name, &len)) return;
     if (!cw_name_valid(name, len)) {
         cw_conn_reply_error(c, req->id_json, "bad_field", "\"name\" is not a character name");
         return;

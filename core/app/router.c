@@ -91,25 +91,22 @@ static const struct {
     {"cast", NULL, cw_op_cast, LOGGED_IN},
 };
 
-
 static op_stats *stats_for(cw_router *r, const char *op)
 {
     for (int i = 0; i < r->nops; i++)
-        if (strcmp(r->ops[i].name, op) == 0)
-            return &r->ops[i];
+        if (strcmp(r->ops[i].name, op) == 0) return &r->ops[i];
     if (r->nops == r->capops) {
         int cap = r->capops ? r->capops * 2 : 16;
         op_stats *v = realloc(r->ops, sizeof *v * (size_t)cap);
-        if (!v)
-            return &r->unknown;
+        if (!v) return &r->unknown;
         r->ops = v;
         r->capops = cap;
     }
     op_stats *st = &r->ops[r->nops];
     st->name = strdup(op);
-    if (!st->name)
-        return &r->unknown;
-    st->count = cw_metrics_counter(r->s->metrics, "chaos_requests_total", "requests by op", "op", op);
+    if (!st->name) return &r->unknown;
+    st->count =
+        cw_metrics_counter(r->s->metrics, "chaos_requests_total", "requests by op", "op", op);
     st->latency = cw_metrics_histogram(r->s->metrics, "chaos_request_seconds",
                                        "request handling time by op", "op", op, NULL, 0);
     r->nops++;
@@ -119,12 +116,13 @@ static op_stats *stats_for(cw_router *r, const char *op)
 cw_router *cw_router_new(cw_server *s)
 {
     cw_router *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     r->s = s;
-    r->unknown.count = cw_metrics_counter(s->metrics, "chaos_requests_total", "requests by op", "op", "(unknown)");
-    r->unknown.latency = cw_metrics_histogram(s->metrics, "chaos_request_seconds",
-                                              "request handling time by op", "op", "(unknown)", NULL, 0);
+    r->unknown.count =
+        cw_metrics_counter(s->metrics, "chaos_requests_total", "requests by op", "op", "(unknown)");
+    r->unknown.latency =
+        cw_metrics_histogram(s->metrics, "chaos_request_seconds", "request handling time by op",
+                             "op", "(unknown)", NULL, 0);
     for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++) {
         stats_for(r, core_ops[i].name);
         cw_host_reserve_op(s->host, core_ops[i].name);
@@ -134,8 +132,7 @@ cw_router *cw_router_new(cw_server *s)
 
 void cw_router_free(cw_router *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     for (int i = 0; i < r->nops; i++)
         free(r->ops[i].name);
     free(r->ops);
@@ -162,6 +159,9 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "shutting_down", "the server is shutting down");
         return;
     }
+    /* A reply never overtakes the world events this player already has
+     * waiting (`move` answers first and flushes them itself). */
+    if (strcmp(req->op, "move") != 0) cw_world_app_flush_conn(r->s, c);
     for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
         if (strcmp(core_ops[i].name, req->op) == 0) {
             st = &r->ops[i]; /* core ops were registered first, in table order */

@@ -73,8 +73,7 @@ static void on_lag(evutil_socket_t fd, short what, void *arg)
     uint64_t now = cw_now_ns();
     double lag = now > s->lag_expected_ns ? (double)(now - s->lag_expected_ns) / 1e9 : 0;
     s->loop_lag_s = lag;
-    if (lag > s->loop_lag_max_s)
-        s->loop_lag_max_s = lag;
+    if (lag > s->loop_lag_max_s) s->loop_lag_max_s = lag;
     cw_histogram_observe(s->m_lag, lag);
     s->lag_expected_ns = now + (uint64_t)LAG_PERIOD_MS * 1000000ull;
 }
@@ -87,8 +86,7 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
     (void)what;
     cw_server *s = arg;
     uint64_t sig = cw_server_tree_signature(s);
-    if (sig == s->watch_sig || s->stopping)
-        return;
+    if (sig == s->watch_sig || s->stopping) return;
     s->watch_sig = sig;
     cw_log(CW_LOG_INFO, "content changed on disk, reloading", CW_END);
     cw_strbuf errors = CW_STRBUF_INIT;
@@ -99,8 +97,7 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 int cw_server_reload(cw_server *s, cw_strbuf *errors)
 {
     int rc = cw_host_reload(s->host, errors);
-    if (rc == 0)
-        cw_world_app_reload(s);
+    if (rc == 0) cw_world_app_reload(s);
     s->watch_sig = cw_server_tree_signature(s);
     return rc;
 }
@@ -129,8 +126,7 @@ static void on_shutdown_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cw_server *s = arg;
-    if (!s->final_flush_done)
-        return; /* the characters are being saved: that is not cut short */
+    if (!s->final_flush_done) return; /* the characters are being saved: that is not cut short */
     size_t pending = cw_net_pending_output(s->net);
     if (pending == 0 || cw_now_ns() >= s->stop_deadline_ns) {
         cw_log(CW_LOG_INFO, "shutdown complete", CW_I("unflushed_bytes", pending),
@@ -151,8 +147,7 @@ static void final_flush_done(void *ud, int rc)
 
 void cw_server_shutdown(cw_server *s, const char *reason)
 {
-    if (s->stopping)
-        return;
+    if (s->stopping) return;
     s->stopping = 1;
     cw_log(CW_LOG_INFO, "shutting down", CW_S("reason", reason),
            CW_I("connections", cw_net_count(s->net)), CW_END);
@@ -182,12 +177,10 @@ static int mkdir_p(const char *path)
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
             *p = '/';
         }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
     return 0;
 }
 
@@ -219,18 +212,14 @@ static int start_store(cw_server *s, cw_error *err)
         .retry_deadline_ms = s->cfg.store_retry_deadline_ms,
     };
     s->store = cw_store_open(&sc, err);
-    if (!s->store)
-        return err && err->code ? err->code : CW_EUNAVAIL;
+    if (!s->store) return err && err->code ? err->code : CW_EUNAVAIL;
     cw_log(CW_LOG_INFO, "store open", CW_S("backend", cw_store_backend(s->store)), CW_END);
     s->work = cw_work_new(s->base, s->cfg.auth_workers, err);
-    if (!s->work)
-        return CW_EIO;
+    if (!s->work) return CW_EIO;
     s->players = cw_players_new();
-    if (!s->players)
-        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    if (!s->players) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = cw_accounts_new(s, err);
-    if (rc == 0)
-        rc = cw_saver_new(s, err);
+    if (rc == 0) rc = cw_saver_new(s, err);
     return rc;
 }
 
@@ -262,22 +251,16 @@ int cw_server_start(cw_server *s, cw_error *err)
         .open_ctx = s,
     };
     s->host = cw_host_new(&hc, err);
-    if (!s->host)
-        return CW_ESCRIPT;
+    if (!s->host) return CW_ESCRIPT;
     /* The router reserves its op names in the host. Scripts loaded before
      * that could have claimed a core op: they are shadowed by the core (the
      * router checks C ops first) and refused from the next reload on. */
     s->router = cw_router_new(s);
-    if (!s->router)
-        return cw_error_set(err, CW_ENOMEM, "out of memory");
-    if ((rc = start_store(s, err)) != 0)
-        return rc;
-    if ((rc = cw_world_app_start(s, err)) != 0)
-        return rc;
-    if ((rc = cw_presence_start(s, err)) != 0)
-        return rc;
-    if ((rc = cw_chat_start(s, err)) != 0)
-        return rc;
+    if (!s->router) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    if ((rc = start_store(s, err)) != 0) return rc;
+    if ((rc = cw_world_app_start(s, err)) != 0) return rc;
+    if ((rc = cw_presence_start(s, err)) != 0) return rc;
+    if ((rc = cw_chat_start(s, err)) != 0) return rc;
 
     cw_net_config nc;
     cw_net_config_defaults(&nc);
@@ -290,23 +273,20 @@ int cw_server_start(cw_server *s, cw_error *err)
     nc.abuse_strikes = s->cfg.net_abuse_strikes;
     nc.idle_timeout_ms = s->cfg.net_idle_timeout_s * 1000;
     nc.max_output = (size_t)s->cfg.net_max_output;
-    cw_net_handler nh = {.ud = s, .on_open = on_open, .on_request = on_request, .on_close = on_close};
+    cw_net_handler nh = {
+        .ud = s, .on_open = on_open, .on_request = on_request, .on_close = on_close};
     s->net = cw_net_new(s->base, &nc, &nh, s->metrics, err);
-    if (!s->net)
-        return CW_EIO;
+    if (!s->net) return CW_EIO;
 
-    if ((rc = cw_server_admin_token(s, err)) != 0)
-        return rc;
+    if ((rc = cw_server_admin_token(s, err)) != 0) return rc;
     s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
-    if (!s->admin)
-        return CW_EIO;
+    if (!s->admin) return CW_EIO;
     if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0 ||
         (rc = cw_chat_admin_commands(s)) != 0)
         return cw_error_set(err, rc, "cannot register admin commands");
 
     s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);
-    if (!s->http)
-        return CW_EIO;
+    if (!s->http) return CW_EIO;
     cw_http_route(s->http, "/healthz", http_healthz, s);
     cw_http_route(s->http, "/metrics", http_metrics, s);
 
@@ -355,20 +335,16 @@ void cw_server_free(cw_server *s)
     /* The store and the pool drain first: their callbacks may still reach
      * sessions, players and connections. No new store call after this. */
     s->store_closing = 1;
-    if (s->store)
-        cw_store_close(s->store);
+    if (s->store) cw_store_close(s->store);
     s->store = NULL;
     cw_work_free(s->work);
     s->work = NULL;
     /* Before the connections: pending presence lookups answer their clients. */
     cw_presence_free(s);
     cw_chat_free(s); /* after presence: no pub/sub callback runs any more */
-    if (s->http)
-        cw_http_free(s->http);
-    if (s->admin)
-        cw_admin_free(s->admin);
-    if (s->net)
-        cw_net_free(s->net);
+    if (s->http) cw_http_free(s->http);
+    if (s->admin) cw_admin_free(s->admin);
+    if (s->net) cw_net_free(s->net);
     cw_saver_free(s);
     cw_accounts_free(s);
     cw_world_app_free(s);
@@ -377,8 +353,7 @@ void cw_server_free(cw_server *s)
     cw_router_free(s->router);
     cw_host_free(s->host);
     cw_metrics_free(s->metrics);
-    if (s->base)
-        event_base_free(s->base);
+    if (s->base) event_base_free(s->base);
     cw_config_free(&s->cfg);
     memset(s, 0, sizeof *s);
 }

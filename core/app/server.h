@@ -41,15 +41,15 @@ typedef struct cw_server {
     cw_router *router;
     /* accounts and persistence (accounts.h) */
     cw_store *store;
-    int store_closing;        /* no new store calls (the store is draining or gone) */
-    cw_work *work;            /* password hashing */
-    struct cw_cache *cache;   /* Redis presence and pub/sub; NULL without redis.url */
+    int store_closing;      /* no new store calls (the store is draining or gone) */
+    cw_work *work;          /* password hashing */
+    struct cw_cache *cache; /* Redis presence and pub/sub; NULL without redis.url */
     cw_players *players;
     struct cw_accounts *accounts;
     struct cw_saver *saver;
     struct cw_grants *grants;
-    struct cw_world_app *world; /* zones, entities, tick (world_app.h) */
-    struct cw_chat *chat; /* chat.c: rate limits, mutes */
+    struct cw_world_app *world;   /* zones, entities, tick (world_app.h) */
+    struct cw_chat *chat;         /* chat.c: rate limits, mutes */
     struct cw_combat_app *combat; /* monsters and combat (combat_app.h) */
     char admin_token[80];
     uint64_t start_ns;
@@ -57,7 +57,7 @@ typedef struct cw_server {
     /* loop health */
     struct event *lag_ev;
     uint64_t lag_expected_ns;
-    double loop_lag_s;   /* last measured */
+    double loop_lag_s; /* last measured */
     double loop_lag_max_s;
     cw_metric *m_lag;
     /* hot reload by watching files */
@@ -67,7 +67,7 @@ typedef struct cw_server {
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *shutdown_ev;
     int stopping;
-    int final_flush_done;     /* the shutdown save of every character has finished */
+    int final_flush_done; /* the shutdown save of every character has finished */
     uint64_t stop_deadline_ns;
     int exit_code;
 } cw_server;

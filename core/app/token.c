@@ -16,8 +16,7 @@
 static int read_token(const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
+    if (!f) return -1;
     if (!fgets(out, (int)cap, f)) {
         fclose(f);
         return -1;
@@ -47,14 +46,12 @@ int cw_server_admin_token(cw_server *s, cw_error *err)
     for (size_t i = 0; i < sizeof raw; i++)
         snprintf(s->admin_token + 2 * i, 3, "%02x", raw[i]);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return cw_error_set(err, CW_EIO, "cannot write %s: %s", path, strerror(errno));
+    if (fd < 0) return cw_error_set(err, CW_EIO, "cannot write %s: %s", path, strerror(errno));
     fchmod(fd, 0600);
     size_t n = strlen(s->admin_token);
     int ok = write(fd, s->admin_token, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
     close(fd);
-    if (!ok)
-        return cw_error_set(err, CW_EIO, "cannot write %s", path);
+    if (!ok) return cw_error_set(err, CW_EIO, "cannot write %s", path);
     cw_log(CW_LOG_INFO, "generated admin token", CW_S("path", path), CW_END);
     return 0;
 }

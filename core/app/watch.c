@@ -26,24 +26,20 @@ static uint64_t tree(const char *dir, int depth)
 {
     uint64_t sum = 0;
     DIR *d = depth < 16 ? opendir(dir) : NULL;
-    if (!d)
-        return 0;
+    if (!d) return 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (e->d_name[0] == '.') continue;
         char p[4096];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(p, &st) != 0)
-            continue;
+        if (stat(p, &st) != 0) continue;
         if (S_ISDIR(st.st_mode)) {
             sum += tree(p, depth + 1);
             continue;
         }
         size_t n = strlen(p);
-        if (n < 4 || strcmp(p + n - 4, ".lua") != 0)
-            continue;
+        if (n < 4 || strcmp(p + n - 4, ".lua") != 0) continue;
         uint64_t h = hash_str(p);
         h = mix(h, (uint64_t)st.st_size);
         h = mix(h, (uint64_t)st.st_mtim.tv_sec);

@@ -1,6 +1,7 @@
 /* world_app.h — the live world wired to the game connections (ops_world.c):
  * zones and race speeds compiled from the live content generation, the
- * world's events encoded once per event and written to every observer, the
+ * world's events encoded once per event and queued for every observer in
+ * the outbox (written per tick, outbox.h), the
  * `move` op, and the fixed-rate world tick. Internal to core/app; loop
  * thread only. Functions return 0 or a negative CW_E* code. */
 #ifndef CW_APP_WORLD_APP_H
@@ -21,7 +22,8 @@ int cw_world_app_start(cw_server *s, cw_error *err);
 void cw_world_app_reload(cw_server *s);
 void cw_world_app_free(cw_server *s);
 
-/* Where a new character starts: the start zone's id and spawn point. */
+/* Where a new character starts: the start zone's id and a spawn point
+ * (spread over the spawn radius when the zone has one). */
 void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double *y);
 /* Places an entering character (its saved position if standable in its
  * zone, else the spawn; pl's zone/x/y are updated). Returns the entity id
@@ -34,10 +36,19 @@ void cw_world_app_leave(cw_server *s, const cw_player *pl);
 /* Calls fn for every player whose entity is in pl's view (not pl itself):
  * the area-of-interest set the world keeps. Returns how many, or
  * CW_ENOTFOUND when pl has no entity in the world. */
-int cw_world_app_each_in_view(cw_server *s, const cw_player *pl,
-                              void (*fn)(cw_player *p, void *ud), void *ud);
+int cw_world_app_each_in_view(cw_server *s, const cw_player *pl, void (*fn)(cw_player *p, void *ud),
+                              void *ud);
 /* The `move` op. */
 void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* Writes the events queued for c's player, if it is in the world (called
+ * before handling any request but `move`, so replies keep their order
+ * after the events that happened before them). */
+void cw_world_app_flush_conn(cw_server *s, struct cw_conn *c);
+/* An event for pl alone (gold, exp…): queued behind its world events when
+ * pl is in the world, else sent at once if it is online. */
+void cw_world_app_tell(cw_server *s, const cw_player *pl, const char *json, size_t len);
+/* The per-player event queues (outbox.h); NULL before start. */
+struct cw_outbox *cw_world_app_outbox(cw_server *s);
 /* Appends "world":{…} (with a leading comma) to a status object. */
 void cw_world_app_status(cw_server *s, cw_strbuf *out);
 

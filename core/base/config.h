@@ -60,17 +60,18 @@ typedef struct cw_config {
     int shutdown_grace_ms;
 
     int world_tick_hz;
+    int world_event_backlog_kib;
     long long seed;
 } cw_config;
 
 enum { CW_CFG_STR, CW_CFG_INT, CW_CFG_DBL, CW_CFG_BOOL };
 
 typedef struct cw_config_key {
-    const char *key;    /* "net.port" */
+    const char *key; /* "net.port" */
     int type;
     size_t offset;
-    double min, max;    /* for numbers */
-    const char *def;    /* default, as text */
+    double min, max; /* for numbers */
+    const char *def; /* default, as text */
     const char *help;
 } cw_config_key;
 
@@ -88,8 +89,8 @@ int cw_config_set(cw_config *cfg, const char *key, const char *value, cw_error *
  * environment is shared with other programs) but its name is appended to
  * `unknown` (space-separated, may be NULL) so the caller can warn: a typo
  * must not pass silently. A bad value for a known key is an error. */
-int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore,
-                        cw_strbuf *unknown, cw_error *err);
+int cw_config_apply_env(cw_config *cfg, char **envp, const char *const *ignore, cw_strbuf *unknown,
+                        cw_error *err);
 /* Looks up a key's descriptor, NULL when unknown. */
 const cw_config_key *cw_config_find(const char *key);
 /* Writes the value of key as text into buf. */

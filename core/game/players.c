@@ -1,8 +1,10 @@
 /* players.c — the table of loaded characters, movement checks and the
- * write-behind bookkeeping (see players.h). The table is a plain array with
- * linear lookups: fine for the hundreds of players of one shard today; a hash
- * by id arrives with the entity table. */
+ * write-behind bookkeeping (see players.h). An array with two hash indexes:
+ * id → slot, and a hash of the lower-cased name → slot (a name whose hash
+ * collides with another's is found by a scan: rare, still correct). */
 #include "core/game/players.h"
+
+#include "core/sim/space/space.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +15,18 @@
 struct cw_players {
     cw_player **v;
     size_t n, cap;
+    cw_idmap by_id, by_name; /* → index in v */
 };
+
+static int64_t name_key(const char *name)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over the ASCII-lowered bytes */
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
+        unsigned char ch = *c >= 'A' && *c <= 'Z' ? (unsigned char)(*c + 32) : *c;
+        h = (h ^ ch) * 1099511628211ull;
+    }
+    return (int64_t)(h >> 1) + 1; /* > 0 */
+}
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -22,7 +35,11 @@ static void copy_str(char *dst, size_t cap, const char *src)
 
 cw_players *cw_players_new(void)
 {
-    return calloc(1, sizeof(cw_players));
+    cw_players *ps = calloc(1, sizeof(cw_players));
+    if (!ps) return NULL;
+    cw_idmap_init(&ps->by_id);
+    cw_idmap_init(&ps->by_name);
+    return ps;
 }
 
 static void free_grants(cw_grant *g)
@@ -48,6 +65,8 @@ void cw_players_free(cw_players *ps)
     for (size_t i = 0; i < ps->n; i++)
         player_free(ps->v[i]);
     free(ps->v);
+    cw_idmap_free(&ps->by_id);
+    cw_idmap_free(&ps->by_name);
     free(ps);
 }
 
@@ -79,6 +98,15 @@ int cw_players_add(cw_players *ps, const cw_player_init *in, cw_player **out)
     p->x = in->x;
     p->y = in->y;
     p->gold = in->gold;
+    int64_t nk = name_key(p->name);
+    int rc = cw_idmap_put(&ps->by_id, p->id, (int64_t)ps->n);
+    if (rc == 0 && !cw_idmap_get(&ps->by_name, nk, NULL))
+        rc = cw_idmap_put(&ps->by_name, nk, (int64_t)ps->n);
+    if (rc) {
+        cw_idmap_del(&ps->by_id, p->id);
+        player_free(p);
+        return CW_ENOMEM;
+    }
     ps->v[ps->n++] = p;
     if (out) *out = p;
     return 0;
@@ -86,26 +114,36 @@ int cw_players_add(cw_players *ps, const cw_player_init *in, cw_player **out)
 
 cw_player *cw_players_get(cw_players *ps, int64_t id)
 {
-    for (size_t i = 0; i < ps->n; i++)
-        if (ps->v[i]->id == id) return ps->v[i];
-    return NULL;
+    int64_t i;
+    return cw_idmap_get(&ps->by_id, id, &i) ? ps->v[i] : NULL;
 }
 
 cw_player *cw_players_find_name(cw_players *ps, const char *name)
 {
-    for (size_t i = 0; i < ps->n; i++)
-        if (strcasecmp(ps->v[i]->name, name) == 0) return ps->v[i];
+    int64_t i;
+    if (cw_idmap_get(&ps->by_name, name_key(name), &i) && strcasecmp(ps->v[i]->name, name) == 0)
+        return ps->v[i];
+    for (size_t j = 0; j < ps->n; j++) /* a hash collision (or absent): scan */
+        if (strcasecmp(ps->v[j]->name, name) == 0) return ps->v[j];
     return NULL;
 }
 
 void cw_players_remove(cw_players *ps, int64_t id)
 {
-    for (size_t i = 0; i < ps->n; i++)
-        if (ps->v[i]->id == id) {
-            player_free(ps->v[i]);
-            ps->v[i] = ps->v[--ps->n];
-            return;
-        }
+    int64_t i;
+    if (!cw_idmap_get(&ps->by_id, id, &i)) return;
+    cw_player *p = ps->v[i];
+    int64_t nk = name_key(p->name), ni;
+    cw_idmap_del(&ps->by_id, id);
+    if (cw_idmap_get(&ps->by_name, nk, &ni) && ni == i) cw_idmap_del(&ps->by_name, nk);
+    player_free(p);
+    cw_player *last = ps->v[--ps->n];
+    if ((size_t)i == ps->n) return;
+    ps->v[i] = last; /* the last one takes the hole: re-point its indexes (replaces: no alloc) */
+    cw_idmap_put(&ps->by_id, last->id, i);
+    int64_t lk = name_key(last->name);
+    if (cw_idmap_get(&ps->by_name, lk, &ni) && ni == (int64_t)ps->n)
+        cw_idmap_put(&ps->by_name, lk, i);
 }
 
 size_t cw_players_count(const cw_players *ps)

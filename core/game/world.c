@@ -44,6 +44,7 @@ void cw_world_free(cw_world *w)
 {
     if (!w) return;
     for (int i = 0; i < w->nall; i++) {
+        if (w->hooks.release) w->hooks.release(w->hooks.ud, w->all[i]);
         free(w->all[i]->seen);
         free(w->all[i]);
     }
@@ -240,17 +241,16 @@ static int hide(cw_world *w, cw_entity *e, int tell_self)
 
 /* ---- entities --------------------------------------------------------------------- */
 
-static void place(const cw_zoneset *zs, const char *zone, double x, double y, int *zi, double *ox,
-                  double *oy)
+/* seed: for the spawn point when (x,y) cannot be kept (cw_zone_spawn_point). */
+static void place(const cw_zoneset *zs, const char *zone, double x, double y, uint64_t seed,
+                  int *zi, double *ox, double *oy)
 {
     int i = zone ? cw_zoneset_find(zs, zone) : -1;
     if (i < 0) {
         i = zs->start;
-        x = zs->v[i].spawn_x;
-        y = zs->v[i].spawn_y;
+        cw_zone_spawn_point(&zs->v[i], seed, &x, &y);
     } else if (!cw_zone_standable(&zs->v[i], x, y)) {
-        x = zs->v[i].spawn_x;
-        y = zs->v[i].spawn_y;
+        cw_zone_spawn_point(&zs->v[i], seed, &x, &y);
     }
     *zi = i;
     *ox = x;
@@ -277,7 +277,7 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
     snprintf(e->name, sizeof e->name, "%s", in->name ? in->name : "");
     e->speed = in->speed;
     e->move_ns = now_ns;
-    place(&w->zones, in->zone, in->x, in->y, &e->zone, &e->x, &e->y);
+    place(&w->zones, in->zone, in->x, in->y, (uint64_t)e->id ^ now_ns, &e->zone, &e->x, &e->y);
     e->slot = w->nall;
     int rc = cw_idmap_put(&w->by_id, e->id, e->slot);
     if (rc == 0 && in->kind == CW_ENT_PLAYER) rc = cw_idmap_put(&w->by_player, in->ref, e->id);
@@ -313,6 +313,7 @@ int cw_world_remove(cw_world *w, int64_t id)
         w->all[e->slot] = last;
         cw_idmap_put(&w->by_id, last->id, last->slot); /* replaces: cannot fail */
     }
+    if (w->hooks.release) w->hooks.release(w->hooks.ud, e);
     free(e->seen);
     free(e);
     return 0;
@@ -327,6 +328,7 @@ int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
     e->zone = zi;
     e->x = x;
     e->y = y;
+    e->moves++;
     if ((rc = cw_grid_insert(w->grids[zi], e->id, x, y)) != 0) return rc;
     if (w->hooks.zone) w->hooks.zone(w->hooks.ud, e);
     return refresh(w, e, 0);
@@ -347,6 +349,7 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
     if (p) return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
     e->x = x;
     e->y = y;
+    e->moves++;
     cw_grid_move(w->grids[e->zone], e->id, x, y);
     return refresh(w, e, 1);
 }
@@ -356,6 +359,7 @@ int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
     if (!cw_zone_standable(&w->zones.v[e->zone], x, y)) return CW_EINVAL;
     e->x = x;
     e->y = y;
+    e->moves++;
     cw_grid_move(w->grids[e->zone], e->id, x, y);
     return refresh(w, e, 1);
 }
@@ -390,12 +394,14 @@ int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
         cw_entity *e = w->all[i];
         int zi;
         double x, y;
-        place(zs, w->zones.v[e->zone].id, e->x, e->y, &zi, &x, &y);
+        place(zs, w->zones.v[e->zone].id, e->x, e->y, (uint64_t)e->id ^ (w->ticks << 20), &zi, &x,
+              &y);
         moved[i] = strcmp(zs->v[zi].id, w->zones.v[e->zone].id) != 0;
         if (moved[i]) hide(w, e, 1);
         e->zone = zi;
         e->x = x;
         e->y = y;
+        e->moves++;
         cw_grid_insert(grids[zi], e->id, x, y);
     }
     free_grids(w->grids, w->zones.n);

@@ -44,8 +44,14 @@ typedef struct cw_entity {
     uint64_t move_ns;
     int64_t *seen; /* sorted ids in view */
     int nseen, capseen;
-    int slot;   /* internal */
-    void *data; /* the owner's per-entity state (core/app: its combatant); never freed here */
+    int slot;       /* internal */
+    uint32_t moves; /* bumped by the world on every change of position or zone */
+    void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
+    void *outbox;   /* the owner's queue of events for this player (hooks.release frees it) */
+    struct {
+        uint64_t stamp, key;
+        uint32_t off, len;
+    } enc; /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
 } cw_entity;
 
 typedef struct cw_world_hooks {
@@ -58,6 +64,9 @@ typedef struct cw_world_hooks {
     void (*move)(void *ud, const cw_entity *subject, cw_entity *const *to, int n);
     /* subject changed zone (portal, or its zone disappeared on reload) */
     void (*zone)(void *ud, const cw_entity *subject);
+    /* e is about to be freed (removed, or the world freed): release what the
+     * owner hangs on it (outbox). Optional. */
+    void (*release)(void *ud, cw_entity *e);
 } cw_world_hooks;
 
 typedef struct cw_world cw_world;

@@ -1,6 +1,8 @@
 /* zone.c — checks and lookups over the compiled zone table. */
 #include "core/game/zone.h"
 
+#include "core/base/rng.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,25 @@ static int positive(double v)
     return isfinite(v) && v > 0;
 }
 
+void cw_zone_spawn_point(const cw_zone *z, uint64_t seed, double *x, double *y)
+{
+    *x = z->spawn_x;
+    *y = z->spawn_y;
+    if (!(z->spawn_radius > 0)) return;
+    uint64_t st = seed;
+    for (int i = 0; i < 16; i++) {
+        /* sqrt of a uniform radius fraction: uniform over the disc's area */
+        double r = z->spawn_radius * sqrt((double)(cw_splitmix64(&st) >> 11) / 9007199254740992.0);
+        double a = 2 * M_PI * (double)(cw_splitmix64(&st) >> 11) / 9007199254740992.0;
+        double px = z->spawn_x + r * cos(a), py = z->spawn_y + r * sin(a);
+        if (cw_zone_standable(z, px, py)) {
+            *x = px;
+            *y = py;
+            return;
+        }
+    }
+}
+
 int cw_zoneset_check(cw_zoneset *zs, cw_error *err)
 {
     if (zs->n == 0) return cw_error_set(err, CW_EINVAL, "no zone is defined");
@@ -66,6 +87,8 @@ int cw_zoneset_check(cw_zoneset *zs, cw_error *err)
         if (!positive(z->width) || !positive(z->height) || !positive(z->view))
             return cw_error_set(err, CW_EINVAL, "zone '%s': width, height and view must be > 0",
                                 z->id);
+        if (!(z->spawn_radius >= 0) || !isfinite(z->spawn_radius))
+            return cw_error_set(err, CW_EINVAL, "zone '%s': spawn radius must be >= 0", z->id);
         if (!cw_zone_standable(z, z->spawn_x, z->spawn_y))
             return cw_error_set(err, CW_EINVAL,
                                 "zone '%s': spawn is outside the zone or inside a blocked area",

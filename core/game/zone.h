@@ -1,5 +1,5 @@
 /* zone.h — zone definitions compiled from content (`zone{}` in
- * content/zones/): size, view distance, spawn point, safe and blocked
+ * content/zones/): size, view distance, spawn point (and radius), safe and blocked
  * rectangles, portals. Built by core/app from the live generation's defs and
  * rebuilt on every successful reload.
  *
@@ -25,6 +25,7 @@ typedef struct cw_zone {
     char name[64];
     double width, height, view;
     double spawn_x, spawn_y;
+    double spawn_radius; /* > 0: arrivals land at a random standable point this close */
     cw_rect *safe, *blocked;
     int nsafe, nblocked;
     cw_portal *portals;
@@ -48,5 +49,10 @@ int cw_zone_standable(const cw_zone *z, double x, double y);
 /* The portal whose circle contains (x,y), or NULL. */
 const cw_portal *cw_zone_portal_at(const cw_zone *z, double x, double y);
 int cw_zone_is_safe(const cw_zone *z, double x, double y);
+/* Where an arrival at z's spawn lands: the spawn point, or with a spawn
+ * radius a point uniformly spread over that disc, standable, drawn from
+ * seed (the same seed gives the same point; falls back to the spawn point
+ * after 16 unstandable draws). */
+void cw_zone_spawn_point(const cw_zone *z, uint64_t seed, double *x, double *y);
 
 #endif

@@ -168,7 +168,7 @@ function M.monster(def)
 end
 
 -- ---- zones --------------------------------------------------------------------
--- zone{ id, name, width, height, view, spawn = {x=, y=}, start = true?,
+-- zone{ id, name, width, height, view, spawn = {x=, y=, radius =?}, start = true?,
 --       safe = {{x=, y=, w=, h=}, ...}, blocked = {...},
 --       portals = {{x=, y=, radius=, to = "zone_id", to_x=, to_y=}, ...},
 --       spawns = {{monster = "wolf", x=, y=, count =?, radius =?}, ...} }
@@ -207,6 +207,9 @@ function M.zone(def)
   end
   if sp.x < 0 or sp.y < 0 or sp.x > def.width or sp.y > def.height then
     zone_error(def, "spawn is outside the zone")
+  end
+  if sp.radius ~= nil and (not num(sp.radius) or sp.radius < 0) then
+    zone_error(def, "spawn.radius must be a number >= 0")
   end
   check_rects(def, "safe")
   check_rects(def, "blocked")

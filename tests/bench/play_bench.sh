@@ -11,7 +11,11 @@
 # N defaults to 1000 5000 10000. Environment: PLAY_BENCH_RATE (moves/s per
 # player, 5), PLAY_BENCH_WARMUP (s of walking before the window, 45: lets the
 # players spread out from the spawn point), PLAY_BENCH_DURATION (measured s, 20),
-# PLAY_BENCH_FIGHTERS (0; fighters need ~45 s of warmup to reach the wolves).
+# PLAY_BENCH_FIGHTERS (0; fighters need ~45 s of warmup to reach the wolves),
+# PLAY_BENCH_FIELD (unset: the demo meadow, where everyone enters at one point;
+# W: the demo content with its zones replaced by one open W x W zone "field",
+# view 50, whose spawn radius spreads arrivals over the whole field — the
+# density of a large zone instead of a crowd at one spawn point).
 #
 # Per N it prints chaos-load's JSON line plus the server figures: VmRSS idle,
 # after everyone entered (at the start of the window) and per player; CPU of
@@ -32,6 +36,7 @@ RATE=${PLAY_BENCH_RATE:-5}
 WARMUP=${PLAY_BENCH_WARMUP:-45}
 DUR=${PLAY_BENCH_DURATION:-20}
 FIGHTERS=${PLAY_BENCH_FIGHTERS:-0} # connections that also attack monsters (chaos-load --fighters)
+FIELD=${PLAY_BENCH_FIELD:-}
 TOKEN=play-bench-token-0123456789
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 TMP=$(mktemp -d)
@@ -83,13 +88,27 @@ rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; } # utime+stime, clock ticks
 
 results="$TMP/results"
+CONTENT=(); BOX=()
+if [ -n "$FIELD" ]; then
+  cp -r content "$TMP/content"
+  rm -f "$TMP/content/zones/"*.lua
+  half=$(( FIELD / 2 ))
+  cat >"$TMP/content/zones/field.lua" <<LUA
+local defs = require("content.defs")
+defs.zone{ id = "field", name = "Bench field", start = true, width = $FIELD, height = $FIELD,
+  view = 50, spawn = { x = $half, y = $half, radius = $(( half - 20 )) } }
+LUA
+  CONTENT=(--set lua.content_dir="$TMP/content")
+  BOX=(--box "10,10,$(( FIELD - 10 )),$(( FIELD - 10 ))")
+  echo "zone: field ${FIELD}x${FIELD}, view 50, arrivals spread over radius $(( half - 20 ))" >&2
+fi
 for N in $NS; do
   P=$(port); A=$(port); H=$(port)
   rm -rf "$TMP/var"
   taskset -c 0 "$B/bin/chaosd" --port "$P" --admin-port "$A" --http-port "$H" --var "$TMP/var" \
     --log-level warn --migrate --set net.rate=0 --set net.max_connections=30000 \
     --set admin.token="$TOKEN" --set auth.opslimit=1 --set auth.memlimit_kib=64 \
-    --set auth.login_rate_addr=1000000 --set auth.login_rate_account=1000000 \
+    --set auth.login_rate_addr=1000000 --set auth.login_rate_account=1000000 "${CONTENT[@]}" \
     >"$TMP/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do
@@ -100,7 +119,7 @@ for N in $NS; do
   rss0=$(rss $SERVER)
   : >"$TMP/load.err"
   taskset -c 1 "$B/bin/chaos-load" --scenario play --port "$P" --connections "$N" --rate "$RATE" \
-    --warmup "$WARMUP" --duration "$DUR" --connect-rate 2000 --prefix "p${N}x" --fighters "$FIGHTERS" \
+    --warmup "$WARMUP" --duration "$DUR" --connect-rate 2000 --prefix "p${N}x" --fighters "$FIGHTERS" "${BOX[@]}" \
     >"$TMP/load.out" 2>"$TMP/load.err" &
   LOADER=$!
   # after everyone entered: RSS

@@ -74,7 +74,24 @@ void cw_conn_kill_(cw_conn *c, const char *reason)
 
 /* ---- output ----------------------------------------------------------- */
 
+static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes);
+
 int cw_conn_queue_(cw_conn *c, const void *frame, size_t len)
+{
+    return queue_n(c, frame, len, 1);
+}
+
+int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nframes)
+{
+    return queue_n(c, frames, len, nframes);
+}
+
+size_t cw_conn_pending(const cw_conn *c)
+{
+    return c->state == CONN_DEAD ? 0 : evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes)
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
     cw_net *n = c->net;
@@ -84,7 +101,7 @@ int cw_conn_queue_(cw_conn *c, const void *frame, size_t len)
         cw_conn_kill_(c, "io_error");
         return CW_ENOMEM;
     }
-    cw_counter_add(n->m_frames_out, 1);
+    cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
     size_t pending = evbuffer_get_length(out);
     if (pending > n->cfg.max_output) {

@@ -110,6 +110,12 @@ void *cw_conn_ud(const cw_conn *c);
  * the connection over max_output (it is then closed with "output_overflow"),
  * or CW_ESTATE if it is already closing. */
 int cw_conn_send(cw_conn *c, const char *json, size_t len);
+/* Queues bytes that already are whole frames (header + payload each, nframes
+ * of them: counted in the frame metrics) in one append. Same returns as
+ * cw_conn_send; the caller guarantees the framing. */
+int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nframes);
+/* Bytes queued for c and not yet written to its socket. */
+size_t cw_conn_pending(const cw_conn *c);
 /* {"id":<id_json>,"ok":true} merged with body, body being a JSON object's text
  * ("{...}") or NULL. The body's members are spliced after "ok":true as they
  * are (not re-validated; they must not repeat "id"/"ok"). id_json NULL = null.

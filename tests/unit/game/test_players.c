@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #define SEC 1000000000ull
@@ -29,6 +30,43 @@ static cw_player *add(cw_players *ps, int64_t id, const char *name, int64_t vers
     cw_player *p = NULL;
     assert_int_equal(cw_players_add(ps, &in, &p), 0);
     return p;
+}
+
+/* The id and name indexes stay right through removals from anywhere in the
+ * table (the last entry moves into the hole). */
+static void test_lookups_survive_removals(void **state)
+{
+    (void)state;
+    cw_players *ps = cw_players_new();
+    enum { N = 3000 };
+    char name[32];
+    for (int i = 1; i <= N; i++) {
+        snprintf(name, sizeof name, "Hero%d", i);
+        add(ps, i * 10, name, 1);
+    }
+    /* remove every third one, front to back */
+    for (int i = 1; i <= N; i += 3)
+        cw_players_remove(ps, i * 10);
+    cw_players_remove(ps, 999999); /* absent: nothing happens */
+    assert_int_equal(cw_players_count(ps), N - (N + 2) / 3);
+    for (int i = 1; i <= N; i++) {
+        snprintf(name, sizeof name, "hero%d", i); /* names match case-insensitively */
+        cw_player *byid = cw_players_get(ps, i * 10), *byname = cw_players_find_name(ps, name);
+        if ((i - 1) % 3 == 0) {
+            assert_null(byid);
+            assert_null(byname);
+        } else {
+            assert_non_null(byid);
+            assert_int_equal(byid->id, i * 10);
+            assert_ptr_equal(byname, byid);
+        }
+    }
+    /* a removed id can come back */
+    add(ps, 10, "Hero1", 2);
+    assert_int_equal(cw_players_get(ps, 10)->version, 2);
+    assert_ptr_equal(cw_players_find_name(ps, "HERO1"), cw_players_get(ps, 10));
+    assert_null(cw_players_find_name(ps, "Hero"));
+    cw_players_free(ps);
 }
 
 static void test_clean_until_touched(void **state)
@@ -208,6 +246,7 @@ static void test_movement_rules(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lookups_survive_removals),
         cmocka_unit_test(test_clean_until_touched),
         cmocka_unit_test(test_snapshot_and_version),
         cmocka_unit_test(test_failure_keeps_dirty_stale_stops),

@@ -68,7 +68,7 @@ static void zone(cw_zone *z, const char *id, double view)
 /* meadow (start) with a wall and a portal to caves; caves. */
 static cw_world *world(log_t *l)
 {
-    cw_world_hooks h = {l, on_enter, on_leave, on_move, on_zone};
+    cw_world_hooks h = {l, on_enter, on_leave, on_move, on_zone, NULL};
     cw_world *w = cw_world_new(&h);
     cw_zoneset zs = {0};
     zs.n = 2;

@@ -1,0 +1,355 @@
+/* outbox.c — per-player event queues, coalescing and batched writes. See
+ * outbox.h for the contract. */
+#include "core/app/outbox.h"
+
+#include "core/base/log.h"
+#include "core/base/strbuf.h"
+#include "core/io/net/frame.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BACKLOG (64u * 1024u)
+#define DEFAULT_MAX_ITEMS 65536
+#define FIRST_CAP 16
+
+/* A queued event: a framed blob in the arena (len > 0), a move of subject
+ * (len == 0, subject > 0, encoded when written), or a slot coalesced away
+ * (len == 0, subject 0). */
+typedef struct item {
+    int64_t subject;
+    uint32_t off, len;
+} item;
+
+typedef struct box {
+    int n, cap;
+    int dirty; /* listed in o->dirty */
+    item v[];
+} box;
+
+struct cw_outbox {
+    cw_net *const *net;
+    cw_world *w;
+    size_t backlog;
+    int max_items;
+    cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
+    int cur;
+    uint64_t gen;    /* bumped when the arenas swap: move encodings expire */
+    uint64_t serial; /* one per coalescing pass (entity stamps) */
+    int64_t *dirty;  /* ids of players with a non-empty queue */
+    int ndirty, capdirty;
+    size_t pending; /* items queued over all boxes */
+    cw_strbuf out;  /* one player's batch */
+    cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow;
+};
+
+cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
+                         const cw_outbox_config *cfg)
+{
+    cw_outbox *o = calloc(1, sizeof *o);
+    if (!o) return NULL;
+    o->net = net;
+    o->w = w;
+    o->backlog = cfg && cfg->backlog_bytes ? cfg->backlog_bytes : DEFAULT_BACKLOG;
+    o->max_items = cfg && cfg->max_items > 0 ? cfg->max_items : DEFAULT_MAX_ITEMS;
+    o->gen = 1;
+    if (m) {
+        o->m_queued = cw_metrics_counter(m, "chaos_events_queued_total",
+                                         "world events queued for a player", NULL, NULL);
+        o->m_coalesced = cw_metrics_counter(
+            m, "chaos_events_coalesced_total",
+            "queued moves dropped: superseded by a later one, or their subject is gone", NULL,
+            NULL);
+        o->m_batches = cw_metrics_counter(m, "chaos_event_batches_total",
+                                          "event batches appended to a connection", NULL, NULL);
+        o->m_backlogged = cw_metrics_counter(
+            m, "chaos_event_backlogged_total",
+            "flushes held back because the connection had too much unsent", NULL, NULL);
+        o->m_dropped = cw_metrics_counter(m, "chaos_events_dropped_total",
+                                          "events lost to out-of-memory", NULL, NULL);
+        o->m_overflow =
+            cw_metrics_counter(m, "chaos_event_overflow_total",
+                               "connections closed for an event queue over max_items", NULL, NULL);
+    }
+    return o;
+}
+
+void cw_outbox_free(cw_outbox *o)
+{
+    if (!o) return;
+    cw_strbuf_free(&o->arena[0]);
+    cw_strbuf_free(&o->arena[1]);
+    cw_strbuf_free(&o->out);
+    free(o->dirty);
+    free(o);
+}
+
+size_t cw_outbox_pending(const cw_outbox *o)
+{
+    return o->pending;
+}
+
+static int mark_dirty(cw_outbox *o, cw_entity *e, box *b)
+{
+    if (b->dirty) return 0;
+    if (o->ndirty == o->capdirty) {
+        int cap = o->capdirty ? o->capdirty * 2 : 256;
+        int64_t *v = realloc(o->dirty, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        o->dirty = v;
+        o->capdirty = cap;
+    }
+    o->dirty[o->ndirty++] = e->id;
+    b->dirty = 1;
+    return 0;
+}
+
+void cw_outbox_release(cw_entity *e)
+{
+    free(e->outbox);
+    e->outbox = NULL;
+}
+
+static void coalesce(cw_outbox *o, box *b);
+
+/* ---- queuing --------------------------------------------------------------------------- */
+
+/* Room for one more item in e's box (allocating or growing it). */
+static box *room(cw_outbox *o, cw_entity *e)
+{
+    box *b = e->outbox;
+    if (b && b->n < b->cap) return b;
+    if (b && b->n >= 1024) { /* before growing a big queue, drop superseded moves */
+        coalesce(o, b);
+        if (b->n < b->cap) return b;
+    }
+    int cap = b ? b->cap * 2 : FIRST_CAP;
+    box *nb = realloc(b, sizeof *nb + sizeof(item) * (size_t)cap);
+    if (!nb) return NULL;
+    if (!b) nb->n = nb->dirty = 0;
+    nb->cap = cap;
+    e->outbox = nb;
+    return nb;
+}
+
+static int push(cw_outbox *o, cw_entity *e, item it)
+{
+    box *b = room(o, e);
+    if (!b || mark_dirty(o, e, b) != 0) {
+        cw_counter_add(o->m_dropped, 1);
+        return CW_ENOMEM;
+    }
+    b->v[b->n++] = it;
+    o->pending++;
+    cw_counter_add(o->m_queued, 1);
+    return 0;
+}
+
+int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const *to, int n)
+{
+    if (n <= 0) return 0;
+    if (len == 0 || len > UINT32_MAX - 4) return CW_EINVAL;
+    cw_strbuf *a = &o->arena[o->cur];
+    size_t off = a->len;
+    uint8_t hdr[4];
+    cw_frame_header(hdr, (uint32_t)len);
+    if (off + 4 + len > UINT32_MAX || cw_strbuf_append(a, (const char *)hdr, 4) ||
+        cw_strbuf_append(a, json, len)) {
+        a->len = off;
+        cw_counter_add(o->m_dropped, (uint64_t)n);
+        return CW_ENOMEM;
+    }
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if (to[i]->kind == CW_ENT_PLAYER)
+            rc |= push(o, to[i], (item){0, (uint32_t)off, (uint32_t)(len + 4)});
+    return rc ? CW_ENOMEM : 0;
+}
+
+int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if (to[i]->kind == CW_ENT_PLAYER) rc |= push(o, to[i], (item){subject->id, 0, 0});
+    return rc ? CW_ENOMEM : 0;
+}
+
+/* ---- coalescing and writing ------------------------------------------------------------- */
+
+/* Keeps only the last move of each subject in b (the others are
+ * superseded: a move is encoded with the position at write time), and drops
+ * moves of subjects that are gone (their leave is queued). In place. */
+static void coalesce(cw_outbox *o, box *b)
+{
+    uint64_t serial = ++o->serial;
+    int dropped = 0;
+    for (int i = b->n - 1; i >= 0; i--) {
+        item *it = &b->v[i];
+        if (it->len != 0 || it->subject == 0) continue;
+        cw_entity *s = cw_world_get(o->w, it->subject);
+        if (!s || s->enc.stamp == serial) {
+            it->subject = 0;
+            dropped++;
+        } else {
+            s->enc.stamp = serial;
+        }
+    }
+    if (!dropped) return;
+    int k = 0;
+    for (int i = 0; i < b->n; i++)
+        if (b->v[i].len != 0 || b->v[i].subject != 0) b->v[k++] = b->v[i];
+    b->n = k;
+    o->pending -= (size_t)dropped;
+    cw_counter_add(o->m_coalesced, (uint64_t)dropped);
+}
+
+/* The framed move event of s at its current position, encoded at most once
+ * per position and arena generation. Returns 0 and the arena slice. */
+static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
+{
+    uint64_t key = (o->gen << 32) | s->moves;
+    if (s->enc.key == key && s->enc.len) {
+        *off = s->enc.off;
+        *len = s->enc.len;
+        return 0;
+    }
+    cw_strbuf *a = &o->arena[o->cur];
+    size_t at = a->len;
+    if (cw_strbuf_append(a, "\0\0\0\0", 4) ||
+        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":%.17g,\"y\":%.17g}",
+                         (long long)s->id, s->x, s->y) ||
+        a->len > UINT32_MAX) {
+        a->len = at;
+        return CW_ENOMEM;
+    }
+    cw_frame_header((uint8_t *)a->data + at, (uint32_t)(a->len - at - 4));
+    s->enc.key = key;
+    s->enc.off = (uint32_t)at;
+    s->enc.len = (uint32_t)(a->len - at);
+    *off = s->enc.off;
+    *len = s->enc.len;
+    return 0;
+}
+
+static void clear(cw_outbox *o, box *b)
+{
+    o->pending -= (size_t)b->n;
+    b->n = 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* 1 when r sees s now: a move is only written to players who see its subject
+ * at write time (a move queued before a leave would else reveal where the
+ * subject went). */
+static int sees(const cw_entity *r, int64_t s)
+{
+    return bsearch(&s, r->seen, (size_t)r->nseen, sizeof s, cmp_i64) != NULL;
+}
+
+/* Writes b (r's queue) to c as one append. */
+static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
+{
+    cw_strbuf *out = &o->out;
+    cw_strbuf_reset(out);
+    size_t frames = 0;
+    for (int i = 0; i < b->n; i++) {
+        item it = b->v[i];
+        if (it.len == 0) {
+            cw_entity *s =
+                it.subject && sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+            if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
+        }
+        /* move_frame may have grown (moved) the arena: index it afresh. */
+        if (cw_strbuf_append(out, o->arena[o->cur].data + it.off, it.len) != 0) {
+            cw_counter_add(o->m_dropped, (uint64_t)(b->n - i));
+            break;
+        }
+        frames++;
+    }
+    clear(o, b);
+    if (frames == 0) return;
+    cw_counter_add(o->m_batches, 1);
+    cw_conn_send_frames(c, out->data, out->len, frames);
+}
+
+/* Flushes e's box unless its connection is backlogged. Returns 1 when the
+ * box was held back. */
+static int flush_box(cw_outbox *o, cw_entity *e)
+{
+    box *b = e->outbox;
+    if (!b || b->n == 0) return 0;
+    cw_conn *c = e->owner && *o->net ? cw_net_find(*o->net, e->owner) : NULL;
+    if (!c) {
+        clear(o, b);
+        return 0;
+    }
+    if (cw_conn_pending(c) > o->backlog) {
+        coalesce(o, b);
+        cw_counter_add(o->m_backlogged, 1);
+        if (b->n > o->max_items) {
+            cw_log(CW_LOG_WARN, "event_queue_overflow", CW_I("conn", (int64_t)e->owner),
+                   CW_I("queued", b->n), CW_END);
+            cw_counter_add(o->m_overflow, 1);
+            clear(o, b);
+            cw_conn_close(c, "output_overflow");
+            return 0;
+        }
+        return 1;
+    }
+    write_box(o, e, b, c);
+    return 0;
+}
+
+void cw_outbox_flush_one(cw_outbox *o, cw_entity *e)
+{
+    flush_box(o, e); /* if it stays non-empty it is still listed as dirty */
+}
+
+/* Moves the blobs of a held-back box into the next arena. */
+static int carry(cw_outbox *o, box *b, cw_strbuf *next)
+{
+    for (int i = 0; i < b->n; i++) {
+        item *it = &b->v[i];
+        if (it->len == 0) continue;
+        size_t at = next->len;
+        if (at + it->len > UINT32_MAX ||
+            cw_strbuf_append(next, o->arena[o->cur].data + it->off, it->len) != 0)
+            return CW_ENOMEM;
+        it->off = (uint32_t)at;
+    }
+    return 0;
+}
+
+void cw_outbox_flush(cw_outbox *o)
+{
+    cw_strbuf *next = &o->arena[!o->cur];
+    cw_strbuf_reset(next);
+    int keep = 0;
+    size_t left = 0;
+    for (int i = 0; i < o->ndirty; i++) {
+        cw_entity *e = cw_world_get(o->w, o->dirty[i]);
+        box *b = e ? e->outbox : NULL;
+        if (!b) continue;
+        if (flush_box(o, e) && carry(o, b, next) == 0) {
+            o->dirty[keep++] = e->id; /* held back: stays listed */
+            left += (size_t)b->n;
+            continue;
+        }
+        if (b->n) { /* could not carry its blobs: lose them rather than point at garbage */
+            cw_counter_add(o->m_dropped, (uint64_t)b->n);
+            clear(o, b);
+        }
+        b->dirty = 0;
+    }
+    o->ndirty = keep;
+    o->pending = left; /* also forgets the queues of players removed since */
+    cw_strbuf_reset(&o->arena[o->cur]);
+    o->cur = !o->cur;
+    o->gen++;
+}

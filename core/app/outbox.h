@@ -1,0 +1,78 @@
+/* outbox.h — per-player event batching between the world and the sockets.
+ *
+ * World events (enter, leave, move, zone, hit) are not written to a player's
+ * connection one by one: they are queued on the player's entity and written
+ * as one append per flush — for everyone at the end of each world tick, and
+ * for one player right after the reply to its own `move` (the reply goes
+ * first, the events ride in the same socket write). Each event keeps its own
+ * frame on the wire; only the number of buffer appends and socket writes
+ * falls, from one per event to one per player per flush.
+ *
+ * Sharing: an event is encoded once into an arena and referenced by every
+ * recipient. A `move` is queued as "subject moved" and encoded at flush time
+ * from the subject's position then, once per (subject, position) however
+ * many players receive it.
+ *
+ * Coalescing: a move is queued as "subject moved" and written with the
+ * subject's position at write time, so of several queued moves of one
+ * subject only the last matters. A queue that is held back (below) or grows
+ * past 1,024 events drops the earlier ones; enter/leave/zone/hit are kept
+ * in order. A held-back queue thus holds at most one move per entity in view
+ * plus the edges. A move is only written to a player who sees its subject
+ * at write time, so a move queued before a leave reveals nothing.
+ *
+ * Backpressure: a player whose connection still has more than backlog_bytes
+ * unsent is not appended to; its queue keeps coalescing, so a slow reader
+ * gets the latest state when it catches up instead of a growing backlog.
+ * A queue that still holds more than max_items after coalescing closes the
+ * connection ("output_overflow").
+ *
+ * Ownership: the outbox borrows *net and world (both outlive it) and stores
+ * each queue in cw_entity.outbox; the world's release hook must call
+ * cw_outbox_release.
+ * Loop thread only. Queuing functions return 0 or CW_ENOMEM (the event is
+ * then lost for that player, counted in chaos_events_dropped_total). */
+#ifndef CW_APP_OUTBOX_H
+#define CW_APP_OUTBOX_H
+
+#include "core/base/metrics.h"
+#include "core/game/world.h"
+#include "core/io/net/net.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cw_outbox cw_outbox;
+
+typedef struct cw_outbox_config {
+    size_t backlog_bytes; /* 0: 64 KiB */
+    int max_items;        /* 0: 65536 */
+} cw_outbox_config;
+
+/* net: where the server keeps its cw_net (it may still be NULL: nothing is
+ * written until it is set). */
+cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
+                         const cw_outbox_config *cfg);
+void cw_outbox_free(cw_outbox *o);
+
+/* Queues one encoded JSON event (no frame header) for the players
+ * to[0..n) (other kinds are skipped). */
+int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const *to, int n);
+/* Queues "subject moved" for the players to[0..n). */
+int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+
+/* Frees e's queue (the world's release hook calls this before it frees an
+ * entity). */
+void cw_outbox_release(cw_entity *e);
+
+/* Writes e's queue to its connection now (unless backlogged). */
+void cw_outbox_flush_one(cw_outbox *o, cw_entity *e);
+/* Writes every non-empty queue (the end of a world tick). */
+void cw_outbox_flush(cw_outbox *o);
+
+/* Queued events not yet written, over all players (exact after each
+ * cw_outbox_flush; between flushes it may still count the queues of players
+ * who left the world). */
+size_t cw_outbox_pending(const cw_outbox *o);
+
+#endif
