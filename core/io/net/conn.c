@@ -1,6 +1,14 @@
 /* conn.c — one connection: the read loop (framing, parsing, rate limit),
  * queuing replies with the output cap, close-after-flush, and dropping.
  *
+ * Writes: output is appended to the bufferevent's buffer with EV_WRITE
+ * disabled, and the connection is put on the net's flush queue; the flusher
+ * (one event, run after the loop iteration's other callbacks) writes each
+ * queued connection once, straight to the socket. So every reply and event
+ * batch produced in one iteration leaves in one write, and a connection
+ * whose socket takes everything never touches epoll for writing. Only what
+ * the socket refuses (EAGAIN) turns EV_WRITE on, until libevent drained it.
+ *
  * A connection is never freed synchronously: cw_conn_kill_ marks it DEAD,
  * stops its I/O and puts it on the net's reap list; the reaper event calls
  * on_close and frees on the next loop iteration. So a handler can close or
@@ -37,7 +45,8 @@ cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
     c->last_frame_ns = now_ns;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     cw_tokenbucket_init(&c->tb, n->cfg.rate, n->cfg.burst, now_ns);
-    bufferevent_setcb(c->bev, conn_readcb, NULL, conn_eventcb, c);
+    bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+    bufferevent_disable(c->bev, EV_WRITE); /* written by the flusher; see the top */
     bufferevent_enable(c->bev, EV_READ);
     return c;
 }
@@ -103,6 +112,7 @@ static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes)
     }
     cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
+    if (!(bufferevent_get_enabled(c->bev) & EV_WRITE)) cw_net_schedule_flush_(n, c);
     size_t pending = evbuffer_get_length(out);
     if (pending > n->cfg.max_output) {
         cw_log(CW_LOG_WARN, "conn_output_overflow", CW_I("conn", (int64_t)c->id),
@@ -214,13 +224,44 @@ void cw_conn_close(cw_conn *c, const char *reason)
     /* Reading goes on (input is discarded, see conn_readcb): closing with
      * unread input would reset the connection and lose the last frames. */
     bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+        bufferevent_enable(c->bev, EV_WRITE); /* libevent drains it; writecb finishes */
     finish_if_flushed(c);
 }
 
+/* libevent wrote the output down to nothing (it only writes while EV_WRITE
+ * is on: after the flusher met a full socket, or while closing). */
 static void conn_writecb(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
-    finish_if_flushed(arg);
+    cw_conn *c = arg;
+    if (c->state == CONN_OPEN) bufferevent_disable(bev, EV_WRITE);
+    finish_if_flushed(c);
+}
+
+void cw_conn_flush_(cw_conn *c)
+{
+    c->in_flushq = 0;
+    if (c->state == CONN_DEAD || (bufferevent_get_enabled(c->bev) & EV_WRITE)) return;
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (evbuffer_get_length(out) == 0) return;
+    /* A socket bufferevent keeps its output's start frozen (only it drains
+     * it); thaw it for this write as its own write handler does. */
+    evbuffer_unfreeze(out, 1);
+    int rc = evbuffer_write(out, bufferevent_getfd(c->bev));
+    int e = EVUTIL_SOCKET_ERROR();
+    cw_counter_add(c->net->m_writes, 1);
+    evbuffer_freeze(out, 1);
+    if (rc < 0) {
+        if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
+            int reset = e == ECONNRESET || e == EPIPE;
+            cw_log(reset ? CW_LOG_DEBUG : CW_LOG_WARN, "conn_io_error",
+                   CW_I("conn", (int64_t)c->id), CW_S("peer", c->peer),
+                   CW_S("error", evutil_socket_error_to_string(e)), CW_END);
+            cw_conn_kill_(c, reset ? "client_closed" : "io_error");
+            return;
+        }
+    }
+    if (evbuffer_get_length(out) > 0) bufferevent_enable(c->bev, EV_WRITE); /* socket full */
 }
 
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns)

@@ -65,6 +65,7 @@ struct cw_conn {
     cw_tokenbucket tb;
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;
+    uint8_t in_flushq; /* listed in the net's flush queue */
     void *ud;
     cw_conn *next_dead; /* reap list */
     char peer[56];
@@ -79,6 +80,9 @@ struct cw_net {
     struct event *sweep;        /* idle / linger sweep */
     struct event *reaper;       /* runs on_close + frees dead connections */
     struct event *accept_retry; /* re-enables accepting after EMFILE */
+    struct event *flusher;      /* writes queued output once per loop iteration */
+    uint64_t *flushq;           /* ids of connections with output to write */
+    size_t nflushq, capflushq;
     int port;
 
     cw_conn **slots;      /* slot table; NULL = free */
@@ -96,6 +100,7 @@ struct cw_net {
 
     cw_metrics *metrics;
     cw_metric *m_conns, *m_accepted, *m_frames_in, *m_frames_out, *m_bytes_in, *m_bytes_out;
+    cw_metric *m_writes;
     cw_metric *m_perr[PERR_COUNT];
     cw_metric *m_disc[DISC_COUNT];
 };
@@ -106,6 +111,7 @@ void cw_conn_free_(cw_conn *c);
 void cw_conn_kill_(cw_conn *c, const char *reason); /* drop now, no flush; reaped later */
 int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included */
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns);
+void cw_conn_flush_(cw_conn *c); /* the flusher's write of c's output */
 
 /* linger.c */
 void cw_net_linger_(cw_net *n, struct bufferevent *bev); /* takes ownership */
@@ -114,5 +120,6 @@ void cw_net_linger_free_all_(cw_net *n);
 /* server.c */
 void cw_net_count_perr_(cw_net *n, const char *code);
 void cw_net_schedule_reap_(cw_net *n, cw_conn *c);
+void cw_net_schedule_flush_(cw_net *n, cw_conn *c);
 
 #endif

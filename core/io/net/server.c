@@ -59,6 +59,8 @@ static void metrics_init(cw_net *n)
     n->m_bytes_in = cw_metrics_counter(m, "chaos_bytes_in_total", "Bytes received", NULL, NULL);
     n->m_bytes_out = cw_metrics_counter(m, "chaos_bytes_out_total",
                                         "Bytes queued (headers included)", NULL, NULL);
+    n->m_writes = cw_metrics_counter(m, "chaos_socket_writes_total",
+                                     "Writes of queued output to game sockets", NULL, NULL);
     for (int i = 0; i < PERR_COUNT; i++)
         n->m_perr[i] =
             cw_metrics_counter(m, "chaos_protocol_errors_total",
@@ -163,6 +165,39 @@ void cw_net_schedule_reap_(cw_net *n, cw_conn *c)
     c->next_dead = n->dead;
     n->dead = c;
     event_active(n->reaper, EV_TIMEOUT, 0);
+}
+
+/* ---- write coalescing (see conn.c) ------------------------------------ */
+
+void cw_net_schedule_flush_(cw_net *n, cw_conn *c)
+{
+    if (c->in_flushq) return;
+    if (n->nflushq == n->capflushq) {
+        size_t cap = n->capflushq ? n->capflushq * 2 : 256;
+        uint64_t *v = realloc(n->flushq, sizeof *v * cap);
+        if (!v) { /* no room to defer: let libevent write it */
+            bufferevent_enable(c->bev, EV_WRITE);
+            return;
+        }
+        n->flushq = v;
+        n->capflushq = cap;
+    }
+    n->flushq[n->nflushq++] = c->id;
+    c->in_flushq = 1;
+    if (n->nflushq == 1) event_active(n->flusher, EV_TIMEOUT, 0);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_net *n = arg;
+    /* Ids, not pointers: a connection dropped since it was queued is gone. */
+    for (size_t i = 0; i < n->nflushq; i++) {
+        cw_conn *c = cw_net_find(n, n->flushq[i]);
+        if (c) cw_conn_flush_(c);
+    }
+    n->nflushq = 0;
 }
 
 /* ---- idle and linger sweep -------------------------------------------- */
@@ -353,7 +388,8 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     n->reaper = event_new(base, -1, 0, reap_cb, n);
     n->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, n);
     n->accept_retry = evtimer_new(base, accept_retry_cb, n);
-    if (!n->host || !n->reaper || !n->sweep || !n->accept_retry) {
+    n->flusher = event_new(base, -1, 0, flush_cb, n);
+    if (!n->host || !n->reaper || !n->sweep || !n->accept_retry || !n->flusher) {
         cw_error_set(err, CW_ENOMEM, "out of memory");
         cw_net_free(n);
         return NULL;
@@ -389,6 +425,8 @@ void cw_net_free(cw_net *n)
     if (n->reaper) event_free(n->reaper);
     if (n->sweep) event_free(n->sweep);
     if (n->accept_retry) event_free(n->accept_retry);
+    if (n->flusher) event_free(n->flusher);
+    free(n->flushq);
     free(n->slots);
     free(n->free_slots);
     free(n->rbuf);

@@ -324,6 +324,35 @@ static void test_ping_roundtrip(void **state)
     fx_stop(&f);
 }
 
+/* Replies produced in one loop iteration leave in one socket write. */
+static void test_one_write_per_iteration(void **state)
+{
+    (void)state;
+    fx f;
+    cw_net_config cfg = test_config();
+    fx_start(&f, &cfg);
+    client *c = client_open(&f, 0);
+    wait_opened(&f, 1);
+    char three[3 * 64];
+    size_t n = 0;
+    for (int i = 1; i <= 3; i++) {
+        char json[48];
+        int len = snprintf(json, sizeof json, "{\"op\":\"ping\",\"id\":%d}", i);
+        three[n] = three[n + 1] = three[n + 2] = 0;
+        three[n + 3] = (char)len;
+        memcpy(three + n + 4, json, (size_t)len);
+        n += 4 + (size_t)len;
+    }
+    send_raw(c, three, n); /* one segment: read and answered in one callback */
+    expect_frame(&f, c, "{\"id\":1,\"ok\":true}");
+    expect_frame(&f, c, "{\"id\":2,\"ok\":true}");
+    expect_frame(&f, c, "{\"id\":3,\"ok\":true}");
+    assert_int_equal(metric(&f, "chaos_frames_out_total", NULL, NULL), 3);
+    assert_int_equal(metric(&f, "chaos_socket_writes_total", NULL, NULL), 1);
+    client_close(c);
+    fx_stop(&f);
+}
+
 static void test_error_frame_escaping(void **state)
 {
     (void)state;
@@ -786,6 +815,7 @@ int main(void)
     cw_log_setup(CW_LOG_WARN, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ping_roundtrip),
+        cmocka_unit_test(test_one_write_per_iteration),
         cmocka_unit_test(test_error_frame_escaping),
         cmocka_unit_test(test_split_and_batched_frames),
         cmocka_unit_test(test_frame_too_large),
