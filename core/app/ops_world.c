@@ -273,9 +273,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     cw_world_tick(a->w, t0);
     cw_combat_app_tick(s, t0);
     uint64_t t1 = cw_now_ns();
-    cw_outbox_flush(a->outbox); /* I/O: measured apart from the simulation */
     double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
+    cw_outbox_flush(a->outbox); /* I/O: measured apart from the simulation */
     cw_histogram_observe(a->m_flush, (double)(cw_now_ns() - t1) / 1e9);
     cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));
     a->tick_last_ms = sec * 1e3;
@@ -292,7 +292,10 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release};
     a->w = cw_world_new(&h);
     a->races = json_object();
-    cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0};
+    int thz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
+    cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0,
+                             /* whole ticks an event may wait, rounded down */
+                             s->cfg.world_event_delay_ms * thz / 1000};
     a->outbox = a->w ? cw_outbox_new(&s->net, a->w, s->metrics, &ocfg) : NULL;
     if (!a->w || !a->races || !a->outbox) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
@@ -312,7 +315,7 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     if (hz == 1) tv = (struct timeval){1, 0};
     event_add(a->tick_ev, &tv);
     cw_log(CW_LOG_INFO, "world ready", CW_I("zones", cw_world_zones(a->w)->n), CW_I("tick_hz", hz),
-           CW_END);
+           CW_I("event_delay_ms", s->cfg.world_event_delay_ms), CW_END);
     return 0;
 }
 

@@ -24,7 +24,8 @@ typedef struct item {
 
 typedef struct box {
     int n, cap;
-    int dirty; /* listed in o->dirty */
+    int dirty;      /* listed in o->dirty */
+    uint64_t since; /* o->flushes when the queue last became non-empty */
     item v[];
 } box;
 
@@ -33,6 +34,8 @@ struct cw_outbox {
     cw_world *w;
     size_t backlog;
     int max_items;
+    int hold;
+    uint64_t flushes;   /* cw_outbox_flush calls so far */
     cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
     int cur;
     uint64_t gen;    /* bumped when the arenas swap: move encodings expire */
@@ -53,6 +56,7 @@ cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
     o->w = w;
     o->backlog = cfg && cfg->backlog_bytes ? cfg->backlog_bytes : DEFAULT_BACKLOG;
     o->max_items = cfg && cfg->max_items > 0 ? cfg->max_items : DEFAULT_MAX_ITEMS;
+    o->hold = cfg && cfg->hold_flushes > 0 ? cfg->hold_flushes : 0;
     o->gen = 1;
     if (m) {
         o->m_queued = cw_metrics_counter(m, "chaos_events_queued_total",
@@ -140,6 +144,7 @@ static int push(cw_outbox *o, cw_entity *e, item it)
         cw_counter_add(o->m_dropped, 1);
         return CW_ENOMEM;
     }
+    if (b->n == 0) b->since = o->flushes;
     b->v[b->n++] = it;
     o->pending++;
     cw_counter_add(o->m_queued, 1);
@@ -336,8 +341,9 @@ void cw_outbox_flush(cw_outbox *o)
         cw_entity *e = cw_world_get(o->w, o->dirty[i]);
         box *b = e ? e->outbox : NULL;
         if (!b) continue;
-        if (flush_box(o, e) && carry(o, b, next) == 0) {
-            o->dirty[keep++] = e->id; /* held back: stays listed */
+        int young = b->n > 0 && o->flushes - b->since < (uint64_t)o->hold;
+        if ((young || flush_box(o, e)) && carry(o, b, next) == 0) {
+            o->dirty[keep++] = e->id; /* held (back): stays listed */
             left += (size_t)b->n;
             continue;
         }
@@ -352,4 +358,5 @@ void cw_outbox_flush(cw_outbox *o)
     cw_strbuf_reset(&o->arena[o->cur]);
     o->cur = !o->cur;
     o->gen++;
+    o->flushes++;
 }

@@ -21,6 +21,12 @@
  * plus the edges. A move is only written to a player who sees its subject
  * at write time, so a move queued before a leave reveals nothing.
  *
+ * Holding (hold_flushes > 0): cw_outbox_flush skips a queue whose oldest
+ * event has not yet waited hold_flushes flushes, expecting the player's next
+ * own request to carry it (cw_outbox_flush_one after its reply); a player
+ * who sends nothing still gets its events, hold_flushes ticks late. This
+ * trades event latency for socket writes.
+ *
  * Backpressure: a player whose connection still has more than backlog_bytes
  * unsent is not appended to; its queue keeps coalescing, so a slow reader
  * gets the latest state when it catches up instead of a growing backlog.
@@ -47,6 +53,7 @@ typedef struct cw_outbox cw_outbox;
 typedef struct cw_outbox_config {
     size_t backlog_bytes; /* 0: 64 KiB */
     int max_items;        /* 0: 65536 */
+    int hold_flushes;     /* a queue may wait this many flushes for flush_one (0: none) */
 } cw_outbox_config;
 
 /* net: where the server keeps its cw_net (it may still be NULL: nothing is

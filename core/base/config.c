@@ -45,6 +45,7 @@ const cw_config_key cw_config_keys[] = {
     {"auth.login_rate_addr", CW_CFG_DBL, OFF(auth_login_rate_addr), 0, 1e6, "1", "login attempts per second per client address (burst 10)"},
     {"server.shutdown_grace_ms", CW_CFG_INT, OFF(shutdown_grace_ms), 0, 600000, "2000", "how long shutdown waits to flush clients"},
     {"world.tick_hz", CW_CFG_INT, OFF(world_tick_hz), 1, 1000, "20", "world ticks per second (monsters, timed effects, event batches)"},
+    {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "0", "queued world events may wait this long for a player's next move reply to ride on, instead of a write of their own at the tick (0: written every tick)"},
     {"world.event_backlog_kib", CW_CFG_INT, OFF(world_event_backlog_kib), 1, 1048576, "64", "a player with more unsent than this gets no new event batch (its events coalesce)"},
 };
 const int cw_config_nkeys = (int)(sizeof cw_config_keys / sizeof cw_config_keys[0]);

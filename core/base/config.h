@@ -61,6 +61,7 @@ typedef struct cw_config {
 
     int world_tick_hz;
     int world_event_backlog_kib;
+    int world_event_delay_ms;
     long long seed;
 } cw_config;
 

@@ -15,7 +15,8 @@
 # PLAY_BENCH_FIELD (unset: the demo meadow, where everyone enters at one point;
 # W: the demo content with its zones replaced by one open W x W zone "field",
 # view 50, whose spawn radius spreads arrivals over the whole field — the
-# density of a large zone instead of a crowd at one spawn point).
+# density of a large zone instead of a crowd at one spawn point),
+# PLAY_BENCH_SERVER_ARGS (extra chaosd flags, e.g. "--set world.event_delay_ms=100").
 #
 # Per N it prints chaos-load's JSON line plus the server figures: VmRSS idle,
 # after everyone entered (at the start of the window) and per player; CPU of
@@ -37,6 +38,7 @@ WARMUP=${PLAY_BENCH_WARMUP:-45}
 DUR=${PLAY_BENCH_DURATION:-20}
 FIGHTERS=${PLAY_BENCH_FIGHTERS:-0} # connections that also attack monsters (chaos-load --fighters)
 FIELD=${PLAY_BENCH_FIELD:-}
+EXTRA=(${PLAY_BENCH_SERVER_ARGS:-}) # more chaosd flags, e.g. "--set world.event_delay_ms=100"
 TOKEN=play-bench-token-0123456789
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 TMP=$(mktemp -d)
@@ -108,7 +110,7 @@ for N in $NS; do
   taskset -c 0 "$B/bin/chaosd" --port "$P" --admin-port "$A" --http-port "$H" --var "$TMP/var" \
     --log-level warn --migrate --set net.rate=0 --set net.max_connections=30000 \
     --set admin.token="$TOKEN" --set auth.opslimit=1 --set auth.memlimit_kib=64 \
-    --set auth.login_rate_addr=1000000 --set auth.login_rate_account=1000000 "${CONTENT[@]}" \
+    --set auth.login_rate_addr=1000000 --set auth.login_rate_account=1000000 "${CONTENT[@]}" "${EXTRA[@]}" \
     >"$TMP/server.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 100); do
