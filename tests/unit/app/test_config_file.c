@@ -27,8 +27,9 @@ static void nested_table_sets_keys(void **state)
     cw_config c;
     cw_error err;
     cw_config_init(&c);
-    const char *p = write_tmp("return { server = { name = 'eu-1' }, net = { port = 7001, rate = 2.5 },"
-                              " lua = { jit = true } }\n");
+    const char *p =
+        write_tmp("return { server = { name = 'eu-1' }, net = { port = 7001, rate = 2.5 },"
+                  " lua = { jit = true } }\n");
     assert_int_equal(cw_config_load_lua(&c, p, &err), 0);
     assert_string_equal(c.server_name, "eu-1");
     assert_int_equal(c.net_port, 7001);
