@@ -441,9 +441,8 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
         cw_strbuf_printf(&b, "{\"x\":%.17g,\"y\":%.17g,\"zone\":", e->x, e->y);
         cw_strbuf_json_str(&b, cw_world_zone_of(app_of(s)->w, e)->id);
         cw_strbuf_puts(&b, "}");
-        cw_conn_reply_ok(c, req->id_json, b.data, b.len);
-        /* The reply is queued first; what this player has waiting rides in the same write. */
-        cw_outbox_flush_one(app_of(s)->outbox, e);
+        cw_conn_reply_ok(c, req->id_json, b.data, b.len); /* the router then flushes the
+                                                              player's events behind it */
     } else {
         /* The error carries the authoritative position to snap back to. */
         cw_strbuf_printf(&b, "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":",

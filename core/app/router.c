@@ -160,8 +160,11 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
         return;
     }
     /* A reply never overtakes the world events this player already has
-     * waiting (`move` answers first and flushes them itself). */
-    if (strcmp(req->op, "move") != 0) cw_world_app_flush_conn(r->s, c);
+     * waiting — except a move's, which goes first: the mover's own answer is
+     * the latency that matters. What the request itself caused (a hit, a
+     * portal's events) rides right after the reply, in the same write. */
+    int is_move = strcmp(req->op, "move") == 0;
+    if (!is_move) cw_world_app_flush_conn(r->s, c);
     for (size_t i = 0; i < sizeof core_ops / sizeof core_ops[0]; i++)
         if (strcmp(core_ops[i].name, req->op) == 0) {
             st = &r->ops[i]; /* core ops were registered first, in table order */
@@ -187,6 +190,7 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
             cw_conn_reply_error(c, req->id_json, "unknown_op", msg);
         }
     }
+    cw_world_app_flush_conn(r->s, c);
     cw_counter_add(st->count, 1);
     cw_histogram_observe(st->latency, (double)(cw_now_ns() - t0) / 1e9);
 }

@@ -199,5 +199,40 @@ class World(ServerTest):
         self.assertEqual(drain(a), [{"ev": "move", "e": idb, "x": 110, "y": 100}])
 
 
+SPREAD = """
+local defs = require("content.defs")
+defs.zone{
+  id = "camp", name = "Camp", start = true, width = 400, height = 400, view = 50,
+  spawn = { x = 200, y = 200, radius = 30 },
+  blocked = { { x = 200.5, y = 0, w = 100, h = 400 } },
+}
+"""
+
+
+class SpawnRadius(ServerTest):
+    """A zone's spawn radius spreads new characters over a disc of standable points."""
+    server_args = FAST_AUTH
+    server_content = {"races.lua": RACES, "jobs.lua": read("content/jobs.lua"), "zones/camp.lua": SPREAD}
+
+    def test_new_characters_are_spread_and_never_in_a_wall(self):
+        spots = set()
+        for i in range(6):
+            c = self.server.client()
+            ch = play(c, "Camper%d" % i)
+            x, y = ch["x"], ch["y"]
+            self.assertEqual(ch["zone"], "camp")
+            self.assertLessEqual((x - 200) ** 2 + (y - 200) ** 2, 30 ** 2 + 1e-6, ch)
+            self.assertLessEqual(x, 200.5, ch)  # the wall covers the east half of the disc
+            spots.add((x, y))
+        self.assertGreater(len(spots), 1, spots)
+
+    def test_a_negative_radius_is_refused_with_file_and_line(self):
+        self.server.write_content("zones/camp.lua", SPREAD.replace("radius = 30", "radius = -1"))
+        r = self.server.admin().cmd("reload")
+        self.assertFalse(r.get("ok"), r)
+        self.assertTrue(any(re.search(r"camp\.lua:\d+: .*spawn.radius", e) for e in r["errors"]), r)
+        self.server.write_content("zones/camp.lua", SPREAD)
+
+
 if __name__ == "__main__":
     main()

@@ -2,12 +2,16 @@
  * queuing replies with the output cap, close-after-flush, and dropping.
  *
  * Writes: output is appended to the bufferevent's buffer with EV_WRITE
- * disabled, and the connection is put on the net's flush queue; the flusher
- * (one event, run after the loop iteration's other callbacks) writes each
- * queued connection once, straight to the socket. So every reply and event
- * batch produced in one iteration leaves in one write, and a connection
- * whose socket takes everything never touches epoll for writing. Only what
- * the socket refuses (EAGAIN) turns EV_WRITE on, until libevent drained it.
+ * disabled, and the connection is put on one of the net's flush queues; the
+ * flusher (one event, run after the loop iteration's other callbacks) writes
+ * each queued connection once, straight to the socket. So every reply and
+ * event batch produced in one iteration leaves in one write, and a
+ * connection whose socket takes everything never touches epoll for
+ * writing. Only what the socket refuses (EAGAIN) turns EV_WRITE on, until
+ * libevent drained it. Replies go on the urgent queue, written whole at
+ * every run; event batches (cw_conn_send_frames) on the bulk queue, written
+ * CW_NET_FLUSH_CHUNK connections per run, so that a tick's thousands of
+ * batches do not hold up the answers to requests read meanwhile.
  *
  * A connection is never freed synchronously: cw_conn_kill_ marks it DEAD,
  * stops its I/O and puts it on the net's reap list; the reaper event calls
@@ -83,16 +87,16 @@ void cw_conn_kill_(cw_conn *c, const char *reason)
 
 /* ---- output ----------------------------------------------------------- */
 
-static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes);
+static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, int which);
 
 int cw_conn_queue_(cw_conn *c, const void *frame, size_t len)
 {
-    return queue_n(c, frame, len, 1);
+    return queue_n(c, frame, len, 1, FLUSH_URGENT);
 }
 
 int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nframes)
 {
-    return queue_n(c, frames, len, nframes);
+    return queue_n(c, frames, len, nframes, FLUSH_BULK);
 }
 
 size_t cw_conn_pending(const cw_conn *c)
@@ -100,7 +104,7 @@ size_t cw_conn_pending(const cw_conn *c)
     return c->state == CONN_DEAD ? 0 : evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
-static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes)
+static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, int which)
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
     cw_net *n = c->net;
@@ -112,7 +116,7 @@ static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes)
     }
     cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
-    if (!(bufferevent_get_enabled(c->bev) & EV_WRITE)) cw_net_schedule_flush_(n, c);
+    if (!(bufferevent_get_enabled(c->bev) & EV_WRITE)) cw_net_schedule_flush_(n, c, which);
     size_t pending = evbuffer_get_length(out);
     if (pending > n->cfg.max_output) {
         cw_log(CW_LOG_WARN, "conn_output_overflow", CW_I("conn", (int64_t)c->id),

@@ -24,6 +24,17 @@ struct evconnlistener;
 
 typedef struct cw_linger cw_linger;
 
+/* Connections written per flusher run from the bulk queue (event batches);
+ * the rest waits for the next loop iteration, so reading and answering
+ * requests goes on between chunks (about 3 ms of writes each). */
+#define CW_NET_FLUSH_CHUNK 256
+enum { FLUSH_URGENT = 1, FLUSH_BULK = 2 };
+
+typedef struct cw_idq {
+    uint64_t *v;
+    size_t n, cap;
+} cw_idq;
+
 enum { CONN_OPEN, CONN_CLOSING, CONN_DEAD };
 
 /* Metric label sets (index = enum order). */
@@ -65,7 +76,7 @@ struct cw_conn {
     cw_tokenbucket tb;
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;
-    uint8_t in_flushq; /* listed in the net's flush queue */
+    uint8_t in_flushq; /* FLUSH_URGENT | FLUSH_BULK: listed in those flush queues */
     void *ud;
     cw_conn *next_dead; /* reap list */
     char peer[56];
@@ -81,8 +92,8 @@ struct cw_net {
     struct event *reaper;       /* runs on_close + frees dead connections */
     struct event *accept_retry; /* re-enables accepting after EMFILE */
     struct event *flusher;      /* writes queued output once per loop iteration */
-    uint64_t *flushq;           /* ids of connections with output to write */
-    size_t nflushq, capflushq;
+    struct event *flush_more;   /* zero timer: the rest of the bulk queue, next iteration */
+    cw_idq urgent, bulk;        /* ids of connections with output to write (see conn.c) */
     int port;
 
     cw_conn **slots;      /* slot table; NULL = free */
@@ -109,7 +120,7 @@ struct cw_net {
 cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns);
 void cw_conn_free_(cw_conn *c);
 void cw_conn_kill_(cw_conn *c, const char *reason); /* drop now, no flush; reaped later */
-int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included */
+int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included; urgent */
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns);
 void cw_conn_flush_(cw_conn *c); /* the flusher's write of c's output */
 
@@ -120,6 +131,7 @@ void cw_net_linger_free_all_(cw_net *n);
 /* server.c */
 void cw_net_count_perr_(cw_net *n, const char *code);
 void cw_net_schedule_reap_(cw_net *n, cw_conn *c);
-void cw_net_schedule_flush_(cw_net *n, cw_conn *c);
+/* which: FLUSH_URGENT (replies, direct sends) or FLUSH_BULK (event batches) */
+void cw_net_schedule_flush_(cw_net *n, cw_conn *c, int which);
 
 #endif

@@ -169,22 +169,37 @@ void cw_net_schedule_reap_(cw_net *n, cw_conn *c)
 
 /* ---- write coalescing (see conn.c) ------------------------------------ */
 
-void cw_net_schedule_flush_(cw_net *n, cw_conn *c)
+static int idq_push(cw_idq *q, uint64_t id)
 {
-    if (c->in_flushq) return;
-    if (n->nflushq == n->capflushq) {
-        size_t cap = n->capflushq ? n->capflushq * 2 : 256;
-        uint64_t *v = realloc(n->flushq, sizeof *v * cap);
-        if (!v) { /* no room to defer: let libevent write it */
-            bufferevent_enable(c->bev, EV_WRITE);
-            return;
-        }
-        n->flushq = v;
-        n->capflushq = cap;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 256;
+        uint64_t *v = realloc(q->v, sizeof *v * cap);
+        if (!v) return CW_ENOMEM;
+        q->v = v;
+        q->cap = cap;
     }
-    n->flushq[n->nflushq++] = c->id;
-    c->in_flushq = 1;
-    if (n->nflushq == 1) event_active(n->flusher, EV_TIMEOUT, 0);
+    q->v[q->n++] = id;
+    return 0;
+}
+
+void cw_net_schedule_flush_(cw_net *n, cw_conn *c, int which)
+{
+    if (c->in_flushq & which) return;
+    if (idq_push(which == FLUSH_URGENT ? &n->urgent : &n->bulk, c->id) != 0) {
+        bufferevent_enable(c->bev, EV_WRITE); /* no room to defer: let libevent write it */
+        return;
+    }
+    c->in_flushq |= (uint8_t)which;
+    event_active(n->flusher, EV_TIMEOUT, 0);
+}
+
+/* Ids, not pointers: a connection dropped since it was queued is gone. */
+static void flush_ids(cw_net *n, const uint64_t *ids, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        cw_conn *c = cw_net_find(n, ids[i]);
+        if (c) cw_conn_flush_(c);
+    }
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -192,12 +207,17 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     cw_net *n = arg;
-    /* Ids, not pointers: a connection dropped since it was queued is gone. */
-    for (size_t i = 0; i < n->nflushq; i++) {
-        cw_conn *c = cw_net_find(n, n->flushq[i]);
-        if (c) cw_conn_flush_(c);
+    size_t k = n->urgent.n; /* flush_ids cannot grow the queues: writing queues nothing */
+    flush_ids(n, n->urgent.v, k);
+    n->urgent.n = 0;
+    k = n->bulk.n < CW_NET_FLUSH_CHUNK ? n->bulk.n : CW_NET_FLUSH_CHUNK;
+    flush_ids(n, n->bulk.v, k);
+    n->bulk.n -= k;
+    if (n->bulk.n) {
+        memmove(n->bulk.v, n->bulk.v + k, sizeof *n->bulk.v * n->bulk.n);
+        struct timeval zero = {0, 0};
+        evtimer_add(n->flush_more, &zero); /* after the next poll for input */
     }
-    n->nflushq = 0;
 }
 
 /* ---- idle and linger sweep -------------------------------------------- */
@@ -389,7 +409,8 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     n->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, n);
     n->accept_retry = evtimer_new(base, accept_retry_cb, n);
     n->flusher = event_new(base, -1, 0, flush_cb, n);
-    if (!n->host || !n->reaper || !n->sweep || !n->accept_retry || !n->flusher) {
+    n->flush_more = evtimer_new(base, flush_cb, n);
+    if (!n->host || !n->reaper || !n->sweep || !n->accept_retry || !n->flusher || !n->flush_more) {
         cw_error_set(err, CW_ENOMEM, "out of memory");
         cw_net_free(n);
         return NULL;
@@ -426,7 +447,9 @@ void cw_net_free(cw_net *n)
     if (n->sweep) event_free(n->sweep);
     if (n->accept_retry) event_free(n->accept_retry);
     if (n->flusher) event_free(n->flusher);
-    free(n->flushq);
+    if (n->flush_more) event_free(n->flush_more);
+    free(n->urgent.v);
+    free(n->bulk.v);
     free(n->slots);
     free(n->free_slots);
     free(n->rbuf);
