@@ -27,7 +27,8 @@ typedef struct cw_world_app {
     cw_metric *m_tick, *m_flush, *m_entities;
     double tick_last_ms, tick_max_ms;
     cw_strbuf frame;   /* reused for every event frame */
-    cw_outbox *outbox; /* per-player event queues, written per tick */
+    cw_outbox *outbox;  /* per-player event queues, written per tick */
+    uint64_t arrivals; /* new characters placed: part of their spawn point's seed */
 } cw_world_app;
 
 static cw_world_app *app_of(cw_server *s)
@@ -350,9 +351,8 @@ void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double
 {
     const cw_zoneset *zs = cw_world_zones(app_of(s)->w);
     const cw_zone *z = &zs->v[zs->start];
-    static uint64_t arrivals;
     *zone = z->id;
-    cw_zone_spawn_point(z, cw_now_ns() ^ (++arrivals << 32), x, y);
+    cw_zone_spawn_point(z, cw_now_ns() ^ (++app_of(s)->arrivals << 32), x, y);
 }
 
 int64_t cw_world_app_enter(cw_server *s, cw_player *pl)
