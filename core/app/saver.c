@@ -14,6 +14,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/io/net/net.h"
 #include "core/io/store/store.h"
 
 #include <event2/event.h>
@@ -76,6 +77,18 @@ static int can_save(cw_server *s)
     return s->store && !s->store_closing;
 }
 
+/* A copy the store refused as stale can never be saved again: whatever the
+ * player does from now on would be lost. So the player is told and the
+ * connection closed; logging in again loads the stored row afresh. */
+static void kick_stale(cw_server *s, cw_player *p)
+{
+    cw_conn *c = p && p->online && s->net ? cw_net_find(s->net, p->conn_id) : NULL;
+    if (!c) return;
+    static const char ev[] = "{\"ev\":\"kicked\",\"reason\":\"stale_copy\"}";
+    cw_conn_send(c, ev, sizeof ev - 1);
+    cw_conn_close(c, "stale_copy");
+}
+
 static void batch_done(void *ud, int rc, const int *results, int n)
 {
     batch *b = ud;
@@ -97,6 +110,7 @@ static void batch_done(void *ud, int rc, const int *results, int n)
                    "was read; this copy is not saved again",
                    CW_I("character", b->ids[i]), CW_S("name", p ? p->name : ""),
                    CW_I("version", p ? p->version : 0), CW_END);
+            kick_stale(s, p);
         } else {
             sv->st.failed++;
             cw_counter_add(sv->m_failed, 1);

@@ -213,5 +213,54 @@ class PostgresOutage(unittest.TestCase):
         self.assertIn("character save failed", log)
 
 
+class StaleCopy(unittest.TestCase):
+    """A save refused as stale (the row changed behind the server's back) disconnects the
+    player, who then gets the stored row on the next login and is saved again from there."""
+
+    def test_stale_copy_kicks_and_reloads(self):
+        import sqlite3
+        s = Server(extra=FAST_AUTH + ["--set", "store.save_interval_ms=100"]).start()
+        self.addCleanup(s.cleanup)
+        admin = s.admin()
+        c = s.client()
+        play(c, "Staler")
+        time.sleep(0.6)  # movement is banked from entering: 10 units/s
+        self.assertTrue(c.request("move", x=505, y=500)["ok"])
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=10,
+                 what="the first save")
+        # An operator edits the row directly: its version moves on.
+        db = sqlite3.connect(os.path.join(s.var, "chaos.db"), timeout=10)
+        with db:
+            db.execute("UPDATE characters SET x = 490, version = version + 1 WHERE name = 'Staler'")
+        db.close()
+        time.sleep(0.5)
+        self.assertTrue(c.request("move", x=509, y=500)["ok"])
+        got = []
+        c.sock.settimeout(10)
+        while True:
+            m = c.recv()
+            if m is None:
+                break
+            got.append(m)
+        kicks = [m for m in got if m.get("ev") == "kicked"]
+        self.assertEqual(kicks, [{"ev": "kicked", "reason": "stale_copy"}], got)
+        self.assertIn("stale character write refused", s.log())
+        # Logging in again loads the stored row, and saving works again from it.
+        c2 = s.client()
+        ch = reenter(c2, "Staler")  # the stale copy is dropped and the row read again
+        self.assertEqual((ch["x"], ch["y"]), (490, 500))
+        time.sleep(0.6)
+        self.assertTrue(c2.request("move", x=494, y=500)["ok"])
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=10,
+                 what="a save of the fresh copy")
+        db = sqlite3.connect(os.path.join(s.var, "chaos.db"), timeout=10)
+        self.assertEqual(db.execute("SELECT x FROM characters WHERE name = 'Staler'").fetchone()[0], 494)
+        db.close()
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        log = s.log()
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("runtime error:", log)
+
+
 if __name__ == "__main__":
     main()
