@@ -113,8 +113,15 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
             "character \"%.40s\" is not loaded (grants reach characters in the world)", argv[1]);
     if (p->stale)
         return cw_error_set(err, CW_ESTATE, "character \"%s\" has a stale copy in memory", p->name);
+    /* The reason is the rest of the line (words re-joined with spaces). */
+    char reason[CW_GRANT_REASON_MAX + 1] = "";
+    for (int i = 3; i < argc; i++) {
+        size_t len = strlen(reason);
+        snprintf(reason + len, sizeof reason - len, "%s%s", i > 3 ? " " : "", argv[i]);
+    }
+    if (!reason[0]) snprintf(reason, sizeof reason, "operator");
     uint64_t token = ++s->grants->next;
-    int rc = cw_player_grant(p, delta, token);
+    int rc = cw_player_grant(p, delta, token, reason);
     if (rc != 0)
         return cw_error_set(err, rc, "gold would leave 0..2^53 (gold %lld, change %lld)",
                             (long long)p->gold, (long long)delta);
@@ -125,11 +132,7 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
     g->char_id = p->id;
     g->delta = delta;
     snprintf(g->name, sizeof g->name, "%s", p->name);
-    /* The reason is the rest of the line (words re-joined with spaces). */
-    for (int i = 3; i < argc; i++) {
-        size_t len = strlen(g->reason);
-        snprintf(g->reason + len, sizeof g->reason - len, "%s%s", i > 3 ? " " : "", argv[i]);
-    }
+    snprintf(g->reason, sizeof g->reason, "%s", reason);
     cw_saver_commit_soon(s);
     grant_json(out, g);
     return 0;
@@ -139,7 +142,7 @@ int cw_grant_queue(cw_server *s, cw_player *p, int64_t delta, const char *reason
 {
     if (!s->grants || p->stale) return CW_ESTATE;
     uint64_t t = s->grants->next + 1;
-    int rc = cw_player_grant(p, delta, t);
+    int rc = cw_player_grant(p, delta, t, reason);
     if (rc != 0) return rc;
     s->grants->next = t;
     grant_rec *g = &s->grants->ring[t % GRANTS_KEPT];

@@ -27,7 +27,7 @@ typedef struct cw_world_app {
     cw_metric *m_tick, *m_flush, *m_entities;
     double tick_last_ms, tick_max_ms;
     cw_strbuf frame;   /* reused for every event frame */
-    cw_outbox *outbox;  /* per-player event queues, written per tick */
+    cw_outbox *outbox; /* per-player event queues, written per tick */
     uint64_t arrivals; /* new characters placed: part of their spawn point's seed */
 } cw_world_app;
 

@@ -135,10 +135,20 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
     cw_character *chs = calloc((size_t)n, sizeof *chs);
     char **docs = calloc((size_t)n, sizeof *docs);
     batch *b = malloc(sizeof *b + sizeof(int64_t) * (size_t)n);
-    int ok = chs && docs && b;
+    /* Every grant this save carries becomes a ledger row in its transaction. */
+    int nled = 0;
+    for (int i = 0; i < n; i++)
+        for (const cw_grant *g = snap[i].grants; g; g = g->next)
+            nled++;
+    cw_ledger_entry *led = calloc((size_t)(nled ? nled : 1), sizeof *led);
+    int ok = chs && docs && b && led;
+    cw_ledger_entry *next_led = led;
     for (int i = 0; ok && i < n; i++) {
         docs[i] = doc_with_gold(snap[i].doc, snap[i].gold);
         ok = docs[i] != NULL;
+        cw_ledger_entry *first = next_led;
+        for (const cw_grant *g = snap[i].grants; g; g = g->next)
+            *next_led++ = (cw_ledger_entry){"gold", g->delta, g->reason};
         chs[i] = (cw_character){
             .id = snap[i].id,
             .account_id = snap[i].account_id,
@@ -151,6 +161,8 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
             .y = snap[i].y,
             .doc = docs[i],
             .version = snap[i].version,
+            .ledger = first,
+            .nledger = (int)(next_led - first),
         };
     }
     if (!ok) {
@@ -170,6 +182,7 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
         free(docs[i]);
     free(docs);
     free(chs);
+    free(led);
 }
 
 /* Saves every character that needs it, in batches; only_grants: the group commit. */

@@ -224,7 +224,7 @@ static int64_t queued_total(const cw_grant *g)
 
 #define GOLD_MAX ((int64_t)1 << 53) /* stays exact in a JSON double */
 
-int cw_player_grant(cw_player *p, int64_t delta, uint64_t token)
+int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *reason)
 {
     if (delta <= -GOLD_MAX || delta >= GOLD_MAX) return CW_EINVAL;
     int64_t total = p->gold + queued_total(p->grants) + queued_total(p->grants_inflight) + delta;
@@ -233,6 +233,7 @@ int cw_player_grant(cw_player *p, int64_t delta, uint64_t token)
     if (!g) return CW_ENOMEM;
     g->delta = delta;
     g->token = token;
+    snprintf(g->reason, sizeof g->reason, "%s", reason ? reason : "");
     /* Append: grants commit in the order they were made. */
     cw_grant **tail = &p->grants;
     while (*tail)
@@ -260,6 +261,7 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *s)
     p->grants_inflight = p->grants;
     p->grants = NULL;
     s->gold = p->gold + queued_total(p->grants_inflight);
+    s->grants = p->grants_inflight;
     s->doc = p->doc;
     /* A save with grants always advances the sequence, so it is never
      * mistaken for "nothing to save". */

@@ -45,9 +45,12 @@
 #define CW_MOVE_SPEED 10.0
 #define CW_MOVE_BURST_S 1.0
 
+#define CW_GRANT_REASON_MAX 63
+
 typedef struct cw_grant {
     int64_t delta;
     uint64_t token; /* the caller's handle, handed back when committed/failed */
+    char reason[CW_GRANT_REASON_MAX + 1]; /* for the ledger row written with it */
     struct cw_grant *next;
 } cw_grant;
 
@@ -78,8 +81,9 @@ typedef struct cw_player_snapshot {
     char race[CW_DEF_ID_MAX + 1], job[CW_DEF_ID_MAX + 1], zone[CW_DEF_ID_MAX + 1];
     int level;
     double x, y;
-    int64_t gold;    /* committed gold plus every grant this save carries */
-    const char *doc; /* borrowed from the player: valid until the next cw_players_* call */
+    int64_t gold;           /* committed gold plus every grant this save carries */
+    const char *doc;        /* borrowed from the player: valid until the next cw_players_* call */
+    const cw_grant *grants; /* the grants this save carries (borrowed, same lifetime) */
     uint64_t seq;
 } cw_player_snapshot;
 
@@ -123,7 +127,7 @@ int cw_player_move(cw_player *p, double x, double y, uint64_t now_ns);
 
 /* Queues a gold change (not applied until committed). CW_EINVAL if committed
  * gold plus every queued change would go below zero or overflow. */
-int cw_player_grant(cw_player *p, int64_t delta, uint64_t token);
+int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *reason);
 
 /* Fills up to max snapshots with players that need a save and have none in
  * flight, marking each in flight. only_grants: only players with queued

@@ -163,6 +163,12 @@ class Combat(ServerTest):
         self.assertEqual((exp["exp"], exp["level"], exp["delta"]), (150, 2, 150))
         gold = wait_ev(c, lambda e: e["ev"] == "gold")
         self.assertEqual((gold["gold"], gold["delta"]), (5, 5))
+        # The loot is in the ledger, committed with the save that carried it.
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
+        rows = db.execute("SELECT kind, amount, reason FROM ledger").fetchall()
+        db.close()
+        self.assertEqual(rows, [("gold", 5, "loot")])
         # The corpse cannot be attacked.
         self.assertEqual(err(c.request("attack", target=rat)), "dead")
         # The corpse leaves, then a fresh rat enters at home.

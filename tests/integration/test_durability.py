@@ -73,6 +73,28 @@ class Durability:
         self.restart_after_kill9()
         ch = reenter(s.client(), name)
         self.assertEqual(ch["gold"], 100)
+        # Each committed grant left one append-only ledger row, written in its save's
+        # transaction; the refused one left none.
+        self.assertEqual(self.ledger(name), [(125, "test reward"), (-25, "operator")])
+
+    LEDGER_SQL = ("SELECT l.kind, l.amount, l.reason FROM ledger l JOIN characters c "
+                  "ON c.id = l.to_character_id WHERE c.name = %s ORDER BY l.id")
+
+    def ledger(self, name):
+        """(amount, reason) of the character's gold ledger rows, read from the database."""
+        if self.store_args:
+            out = subprocess.run(["psql", self.store_args[1], "-X", "-A", "-t", "-F", "\t",
+                                  "-v", "name=" + name, "-v", "ON_ERROR_STOP=1"],
+                                 input=self.LEDGER_SQL % ":'name'", capture_output=True,
+                                 text=True, check=True).stdout
+            rows = [line.split("\t") for line in out.splitlines() if line]
+        else:
+            import sqlite3
+            db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
+            rows = db.execute(self.LEDGER_SQL % "?", (name,)).fetchall()
+            db.close()
+        self.assertTrue(all(r[0] == "gold" for r in rows), rows)
+        return [(int(r[1]), r[2]) for r in rows]
 
     def test_moves_saved_within_an_interval_survive_kill9(self):
         s = self.start_server()

@@ -378,6 +378,26 @@ static int save_postgres(cw_db *db, char_job *c, cw_error *err)
     return rc;
 }
 
+/* The ledger rows of every row this transaction wrote. */
+static int write_ledger(cw_db *db, const char_job *c, cw_error *err)
+{
+    for (int i = 0; i < c->n_in; i++) {
+        const cw_character *ch = &c->in[i];
+        if (c->results[i] != 0) continue;
+        for (int k = 0; k < ch->nledger; k++) {
+            const cw_ledger_entry *l = &ch->ledger[k];
+            cw_db_param p[4] = {CW_DBP_INT(ch->id), CW_DBP_TEXT(l->kind), CW_DBP_INT(l->amount),
+                                CW_DBP_TEXT(l->reason)};
+            int rc = cw_db_query(db,
+                                 "INSERT INTO ledger (to_character_id, kind, amount, reason) "
+                                 "VALUES ($1, $2, $3, $4)",
+                                 p, 4, NULL, err);
+            if (rc != 0) return rc;
+        }
+    }
+    return 0;
+}
+
 static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
 {
     char_job *c = (char_job *)j;
@@ -387,6 +407,7 @@ static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
     int rc = cw_db_begin(db, err);
     if (rc != 0) return rc;
     rc = db->ops->dialect == CW_DB_POSTGRES ? save_postgres(db, c, err) : save_sqlite(db, c, err);
+    if (rc == 0) rc = write_ledger(db, c, err);
     if (rc == 0) rc = cw_db_commit(db, err);
     if (rc != 0) cw_db_rollback(db);
     return rc;

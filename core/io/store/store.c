@@ -153,13 +153,20 @@ static const char *scopy(char **at, const char *p, const char *dflt)
 
 cw_character *cw_store_copy_characters(const cw_character *chs, int n)
 {
-    size_t total = sizeof(cw_character) * (size_t)(n > 0 ? n : 1);
-    for (int i = 0; i < n; i++)
-        total += slen(chs[i].name, "") + slen(chs[i].race, "") + slen(chs[i].job, "") +
-                 slen(chs[i].zone, "") + slen(chs[i].doc, "{}");
-    cw_character *out = malloc(total);
+    /* One block: the characters, then every ledger entry, then the strings. */
+    size_t nled = 0, strings = 0;
+    for (int i = 0; i < n; i++) {
+        strings += slen(chs[i].name, "") + slen(chs[i].race, "") + slen(chs[i].job, "") +
+                   slen(chs[i].zone, "") + slen(chs[i].doc, "{}");
+        for (int k = 0; k < chs[i].nledger && chs[i].ledger; k++)
+            strings += slen(chs[i].ledger[k].kind, "") + slen(chs[i].ledger[k].reason, "");
+        nled += chs[i].ledger && chs[i].nledger > 0 ? (size_t)chs[i].nledger : 0;
+    }
+    size_t head = sizeof(cw_character) * (size_t)(n > 0 ? n : 1);
+    cw_character *out = malloc(head + sizeof(cw_ledger_entry) * nled + strings);
     if (!out) return NULL;
-    char *at = (char *)(out + (n > 0 ? n : 1));
+    cw_ledger_entry *led = (cw_ledger_entry *)(void *)((char *)out + head);
+    char *at = (char *)(led + nled);
     for (int i = 0; i < n; i++) {
         out[i] = chs[i];
         out[i].name = scopy(&at, chs[i].name, "");
@@ -167,6 +174,15 @@ cw_character *cw_store_copy_characters(const cw_character *chs, int n)
         out[i].job = scopy(&at, chs[i].job, "");
         out[i].zone = scopy(&at, chs[i].zone, "");
         out[i].doc = scopy(&at, chs[i].doc, "{}");
+        int nl = chs[i].ledger && chs[i].nledger > 0 ? chs[i].nledger : 0;
+        out[i].ledger = nl ? led : NULL;
+        out[i].nledger = nl;
+        for (int k = 0; k < nl; k++) {
+            led[k].kind = scopy(&at, chs[i].ledger[k].kind, "");
+            led[k].amount = chs[i].ledger[k].amount;
+            led[k].reason = scopy(&at, chs[i].ledger[k].reason, "");
+        }
+        led += nl;
     }
     return out;
 }

@@ -78,6 +78,14 @@ void cw_store_account_get(cw_store *s, const char *name, cw_store_account_cb cb,
 
 /* ---- characters ----------------------------------------------------------- */
 
+/* A row of the append-only ledger that travels with a character save:
+ * value that reached the character (kind "gold": amount in gold). */
+typedef struct cw_ledger_entry {
+    const char *kind;
+    int64_t amount;
+    const char *reason; /* NULL = "" */
+} cw_ledger_entry;
+
 typedef struct cw_character {
     int64_t id;
     int64_t account_id;
@@ -89,6 +97,10 @@ typedef struct cw_character {
     double x, y;
     const char *doc; /* JSON object text: everything else about the character */
     int64_t version; /* rises by one on every successful save */
+    /* cw_store_characters_save only: ledger rows written in the same
+     * transaction as this row, and only if the row is written. */
+    const cw_ledger_entry *ledger;
+    int nledger;
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
@@ -119,7 +131,10 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
  * for a row with a NULL race/job/zone, a non-finite position, or an id that
  * already appeared earlier in the same batch. When rc != 0 nothing of the
  * batch was applied and every results[i] == rc (e.g. CW_EINVAL when a doc is
- * not a JSON object: the whole batch is refused). */
+ * not a JSON object: the whole batch is refused). A row that is written
+ * also appends its ledger entries (ch[i].ledger, to_character_id = the id)
+ * in the same transaction: a grant is in the ledger exactly when the gold
+ * it carried was saved. */
 typedef void (*cw_store_save_cb)(void *ud, int rc, const int *results, int n);
 void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
                               void *ud);

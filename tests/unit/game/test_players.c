@@ -172,10 +172,10 @@ static void test_grants_apply_only_on_commit(void **state)
     cw_players *ps = cw_players_new();
     cw_player *a = add(ps, 1, "Ann", 1);
     add(ps, 2, "Bob", 1);
-    cw_players_get(ps, 2)->change_seq++;                    /* dirty, but no grant */
-    assert_int_equal(cw_player_grant(a, -6, 1), CW_EINVAL); /* below zero */
-    assert_int_equal(cw_player_grant(a, 10, 1), 0);
-    assert_int_equal(cw_player_grant(a, 20, 2), 0);
+    cw_players_get(ps, 2)->change_seq++;                            /* dirty, but no grant */
+    assert_int_equal(cw_player_grant(a, -6, 1, "test"), CW_EINVAL); /* below zero */
+    assert_int_equal(cw_player_grant(a, 10, 1, "test"), 0);
+    assert_int_equal(cw_player_grant(a, 20, 2, "test"), 0);
     assert_int_equal(a->gold, 5); /* not yet */
     assert_true(cw_player_dirty(a));
     cw_player_snapshot snap[2];
@@ -183,7 +183,7 @@ static void test_grants_apply_only_on_commit(void **state)
     assert_int_equal(cw_players_collect(ps, snap, 2, 1), 1);
     assert_int_equal(snap[0].id, 1);
     assert_int_equal(snap[0].gold, 35);
-    assert_int_equal(cw_player_grant(a, 1, 3), 0); /* rides with the next save */
+    assert_int_equal(cw_player_grant(a, 1, 3, "test"), 0); /* rides with the next save */
     seen s = {0};
     cw_players_saved(ps, 1, CW_EUNAVAIL, 1, on_grant, &s);
     assert_int_equal(s.n, 2);
@@ -207,7 +207,7 @@ static void test_grants_requeued_when_not_failing(void **state)
     (void)state;
     cw_players *ps = cw_players_new();
     cw_player *a = add(ps, 1, "Ann", 1);
-    assert_int_equal(cw_player_grant(a, 10, 1), 0);
+    assert_int_equal(cw_player_grant(a, 10, 1, "test"), 0);
     cw_player_snapshot snap;
     assert_int_equal(cw_players_collect_one(a, &snap), 1);
     cw_players_saved(ps, 1, CW_EUNAVAIL, 0, NULL, NULL);
