@@ -228,7 +228,6 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
         return;
     }
     se->char_id = pl->id;
-    cw_player_enter(pl, cw_now_ns());
     cw_presence_enter(s, pl);
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");

@@ -1,12 +1,11 @@
-/* players.c — the table of loaded characters, movement checks and the
- * write-behind bookkeeping (see players.h). An array with two hash indexes:
- * id → slot, and a hash of the lower-cased name → slot (a name whose hash
- * collides with another's is found by a scan: rare, still correct). */
+/* players.c — the table of loaded characters and the write-behind
+ * bookkeeping (movement is the world's: core/game/world.c) (see players.h). An array with two hash
+ * indexes: id → slot, and a hash of the lower-cased name → slot (a name whose hash collides with
+ * another's is found by a scan: rare, still correct). */
 #include "core/game/players.h"
 
 #include "core/sim/space/space.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,43 +172,6 @@ void cw_player_touch(cw_player *p)
 int cw_player_dirty(const cw_player *p)
 {
     return p->change_seq != p->saved_seq || p->grants != NULL;
-}
-
-/* ---- movement ------------------------------------------------------------ */
-
-static void refill(cw_player *p, uint64_t now_ns)
-{
-    if (now_ns > p->move_ns) {
-        p->move_credit += (double)(now_ns - p->move_ns) / 1e9;
-        if (p->move_credit > CW_MOVE_BURST_S) p->move_credit = CW_MOVE_BURST_S;
-    }
-    p->move_ns = now_ns;
-}
-
-void cw_player_enter(cw_player *p, uint64_t now_ns)
-{
-    p->move_credit = 0;
-    p->move_ns = now_ns;
-}
-
-int cw_player_move(cw_player *p, double x, double y, uint64_t now_ns)
-{
-    if (!isfinite(x) || !isfinite(y) || x < CW_WORLD_MIN || x > CW_WORLD_MAX || y < CW_WORLD_MIN ||
-        y > CW_WORLD_MAX)
-        return CW_EINVAL;
-    refill(p, now_ns);
-    double dist = hypot(x - p->x, y - p->y);
-    double need = dist / CW_MOVE_SPEED;
-    /* A hair of slack for floating point and clock granularity. */
-    if (need > p->move_credit + 1e-6) return CW_EINVAL;
-    p->move_credit -= need;
-    if (p->move_credit < 0) p->move_credit = 0;
-    if (x != p->x || y != p->y) {
-        p->x = x;
-        p->y = y;
-        cw_player_touch(p);
-    }
-    return 0;
 }
 
 /* ---- value --------------------------------------------------------------- */

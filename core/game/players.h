@@ -11,7 +11,7 @@
  * either makes that change the saved one and advances the row version
  * (success), or leaves the player dirty to be retried (database unavailable),
  * or marks it `stale` (the stored row moved on without us: never overwritten,
- * the app logs it and stops saving that character). At most one save per
+ * the app logs it, stops saving that character and kicks its player). At most one save per
  * player is in flight, because each save must carry the version the previous
  * one produced.
  *
@@ -37,13 +37,6 @@
 
 #define CW_NAME_MAX 24 /* account and character names: 3..24 of [A-Za-z0-9_] */
 #define CW_DEF_ID_MAX 63
-#define CW_WORLD_MIN 0.0
-#define CW_WORLD_MAX 1000.0
-/* Temporary until the zone and stat work: every character moves at most this
- * fast (units per second); a client may bank at most CW_MOVE_BURST_S seconds
- * of movement. */
-#define CW_MOVE_SPEED 10.0
-#define CW_MOVE_BURST_S 1.0
 
 #define CW_GRANT_REASON_MAX 63
 
@@ -70,8 +63,6 @@ typedef struct cw_player {
     /* presence */
     int online;
     uint64_t conn_id;
-    double move_credit; /* seconds of movement banked, capped at CW_MOVE_BURST_S */
-    uint64_t move_ns;   /* when credit was last updated */
 } cw_player;
 
 /* What one save writes: a copy, so the player may change while it is in flight. */
@@ -118,12 +109,6 @@ void cw_players_each(cw_players *ps, void (*fn)(cw_player *p, void *ud), void *u
 void cw_player_touch(cw_player *p);
 /* 1 when the player has changes (or grants) no save covers yet. */
 int cw_player_dirty(const cw_player *p);
-
-/* Movement (authoritative). Position must be finite, within the world, and
- * no farther than the banked movement allows; otherwise CW_EINVAL and the
- * player is unchanged (its position is the corrected one to tell the client). */
-void cw_player_enter(cw_player *p, uint64_t now_ns);
-int cw_player_move(cw_player *p, double x, double y, uint64_t now_ns);
 
 /* Queues a gold change (not applied until committed). CW_EINVAL if committed
  * gold plus every queued change would go below zero or overflow. */
