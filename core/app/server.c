@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #define LAG_PERIOD_MS 100
@@ -211,8 +212,20 @@ static int start_store(cw_server *s, cw_error *err)
         .metrics = s->metrics,
         .retry_deadline_ms = s->cfg.store_retry_deadline_ms,
     };
-    s->store = cw_store_open(&sc, err);
-    if (!s->store) return err && err->code ? err->code : CW_EUNAVAIL;
+    /* A database that is not up yet (a host rebooting, a database starting
+     * beside us) is waited for, as a database call would be: retried with
+     * backoff until store.retry_deadline_ms. Anything else stops the start. */
+    uint64_t give_up = cw_now_ns() + (uint64_t)s->cfg.store_retry_deadline_ms * 1000000ull;
+    unsigned wait_ms = 250;
+    while (!(s->store = cw_store_open(&sc, err))) {
+        int code = err && err->code ? err->code : CW_EUNAVAIL;
+        if (code != CW_EUNAVAIL || cw_now_ns() >= give_up || s->stopping) return code;
+        cw_log(CW_LOG_WARN, "database unreachable at start; retrying", CW_S("error", err->msg),
+               CW_I("retry_in_ms", wait_ms), CW_END);
+        struct timespec ts = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        if (wait_ms < 2000) wait_ms *= 2;
+    }
     cw_log(CW_LOG_INFO, "store open", CW_S("backend", cw_store_backend(s->store)), CW_END);
     s->work = cw_work_new(s->base, s->cfg.auth_workers, err);
     if (!s->work) return CW_EIO;

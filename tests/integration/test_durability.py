@@ -235,6 +235,48 @@ class PostgresOutage(unittest.TestCase):
         self.assertIn("character save failed", log)
 
 
+class PostgresLate(unittest.TestCase):
+    """A database that is not up yet when chaosd starts is waited for (store.retry_deadline_ms);
+    one that never comes stops the start with an error."""
+
+    def setUp(self):
+        if not shutil.which("runuser") and os.getuid() == 0:
+            raise unittest.SkipTest("runuser missing")
+        self.pg = PrivatePostgres()
+        self.addCleanup(self.pg.cleanup)
+
+    def test_start_waits_for_the_database(self):
+        s = Server(extra=FAST_AUTH + ["--store", self.pg.url, "--set",
+                                      "store.retry_deadline_ms=60000"])
+        self.addCleanup(s.cleanup)
+        s.start(wait=False)
+        wait_for(lambda: "database unreachable at start" in s.log(), timeout=15,
+                 what="chaosd to report the database unreachable")
+        self.assertIsNone(s.proc.poll(), s.log())
+        self.pg.start()
+
+        def up():
+            self.assertIsNone(s.proc.poll(), s.log())
+            try:
+                socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, timeout=30, what="chaosd to start once the database is up")
+        ch = play(s.client(), "Patient")
+        self.assertEqual(ch["name"], "Patient")
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+
+    def test_start_gives_up_after_the_deadline(self):
+        s = Server(extra=FAST_AUTH + ["--store", self.pg.url, "--set",
+                                      "store.retry_deadline_ms=1500"])
+        self.addCleanup(s.cleanup)
+        s.start(wait=False)
+        rc = s.proc.wait(timeout=30)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("database unreachable at start", s.log())
+
+
 class StaleCopy(unittest.TestCase):
     """A save refused as stale (the row changed behind the server's back) disconnects the
     player, who then gets the stored row on the next login and is saved again from there."""
