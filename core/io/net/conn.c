@@ -30,8 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-static void conn_readcb(struct bufferevent *bev, void *arg);
+static void conn_read_ev(evutil_socket_t fd, short what, void *arg);
 static void conn_writecb(struct bufferevent *bev, void *arg);
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg);
 
@@ -49,14 +50,21 @@ cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
     c->last_frame_ns = now_ns;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     cw_tokenbucket_init(&c->tb, n->cfg.rate, n->cfg.burst, now_ns);
-    bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
-    bufferevent_disable(c->bev, EV_WRITE); /* written by the flusher; see the top */
-    bufferevent_enable(c->bev, EV_READ);
+    bufferevent_setcb(c->bev, NULL, conn_writecb, conn_eventcb, c);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* we read, the flusher writes: see the top */
+    c->rev = event_new(n->base, fd, EV_READ | EV_PERSIST, conn_read_ev, c);
+    if (!c->rev || event_add(c->rev, NULL) != 0) {
+        if (c->rev) event_free(c->rev);
+        bufferevent_free(c->bev);
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
 void cw_conn_free_(cw_conn *c)
 {
+    if (c->rev) event_free(c->rev);
     if (c->bev && c->graceful)
         cw_net_linger_(c->net, c->bev);
     else if (c->bev)
@@ -76,6 +84,7 @@ void cw_conn_kill_(cw_conn *c, const char *reason)
     /* A closing connection keeps the reason it was closed with. */
     if (c->state == CONN_OPEN) set_reason(c, reason);
     c->state = CONN_DEAD;
+    event_del(c->rev);
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
     /* Release the unsent bytes now: an overflowing client must not keep its
@@ -227,7 +236,6 @@ void cw_conn_close(cw_conn *c, const char *reason)
     c->deadline_ns = cw_now_ns() + (uint64_t)c->net->cfg.close_linger_ms * 1000000ull;
     /* Reading goes on (input is discarded, see conn_readcb): closing with
      * unread input would reset the connection and lose the last frames. */
-    bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
         bufferevent_enable(c->bev, EV_WRITE); /* libevent drains it; writecb finishes */
     finish_if_flushed(c);
@@ -375,14 +383,12 @@ static const uint8_t *frame_bytes(cw_net *n, struct evbuffer *in, size_t need)
     return n->rbuf;
 }
 
-static void conn_readcb(struct bufferevent *bev, void *arg)
+/* Handles the whole frames of the evbuffer `in` (a frame that arrived in
+ * pieces, or bytes left behind a partial frame). */
+static void process_input(cw_conn *c, struct evbuffer *in, uint64_t now)
 {
-    cw_conn *c = arg;
     cw_net *n = c->net;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    size_t avail = evbuffer_get_length(in);
-    cw_counter_add(n->m_bytes_in, avail - c->in_seen);
-    uint64_t now = cw_now_ns();
+    size_t avail;
     while (c->state == CONN_OPEN && (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
         uint8_t hdr[CW_FRAME_HEADER];
         const uint8_t *payload;
@@ -410,7 +416,65 @@ static void conn_readcb(struct bufferevent *bev, void *arg)
     }
     if (c->state != CONN_OPEN) /* closing: the rest of the input is dropped */
         evbuffer_drain(in, evbuffer_get_length(in));
-    c->in_seen = evbuffer_get_length(in);
+}
+
+/* Handles the whole frames at the start of buf; returns the bytes used. */
+static size_t handle_bytes(cw_conn *c, const uint8_t *buf, size_t len, uint64_t now)
+{
+    size_t off = 0;
+    while (c->state == CONN_OPEN && len - off >= CW_FRAME_HEADER) {
+        const uint8_t *payload;
+        size_t plen, used;
+        int rc =
+            cw_frame_decode(buf + off, len - off, c->net->cfg.max_frame, &payload, &plen, &used);
+        if (rc == CW_FRAME_TOO_LARGE) {
+            frame_too_large(c, plen);
+            break;
+        }
+        if (rc != CW_FRAME_OK) break; /* a partial frame: the caller keeps it */
+        handle_frame(c, (const char *)payload, plen, now);
+        off += used;
+    }
+    return off;
+}
+
+#define READ_CHUNK 16384
+
+/* Reading, without libevent's bufferevent read (which asks the kernel how
+ * much is readable, an extra ioctl per read, and copies everything through
+ * its input buffer): one recv into a stack buffer whose whole frames are
+ * handled in place; only a partial frame is kept, in the bufferevent's input
+ * buffer, until the rest arrives. */
+static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    cw_conn *c = arg;
+    uint8_t buf[READ_CHUNK];
+    ssize_t r = recv(fd, buf, sizeof buf, 0);
+    if (r <= 0) {
+        int e = r < 0 ? EVUTIL_SOCKET_ERROR() : 0;
+        if (r < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) return;
+        event_del(c->rev); /* EOF and errors stay readable: stop asking */
+        EVUTIL_SET_SOCKET_ERROR(e);
+        conn_eventcb(c->bev,
+                     (short)(BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)), c);
+        return;
+    }
+    cw_counter_add(c->net->m_bytes_in, (uint64_t)r);
+    if (c->state != CONN_OPEN) return; /* closing: input is read and dropped */
+    uint64_t now = cw_now_ns();
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t used = evbuffer_get_length(in) == 0 ? handle_bytes(c, buf, (size_t)r, now) : 0;
+    if (c->state != CONN_OPEN || used == (size_t)r) return;
+    /* The bufferevent keeps its input's end frozen (only it adds there). */
+    evbuffer_unfreeze(in, 0);
+    int rc = evbuffer_add(in, buf + used, (size_t)r - used);
+    evbuffer_freeze(in, 0);
+    if (rc != 0) {
+        cw_conn_kill_(c, "io_error");
+        return;
+    }
+    process_input(c, in, now);
 }
 
 /* ---- accessors -------------------------------------------------------- */

@@ -72,7 +72,7 @@ struct cw_conn {
     char reason[32];        /* why it is closing / was dropped */
     uint64_t last_frame_ns; /* accept time until the first frame */
     uint64_t deadline_ns;   /* CLOSING: give up flushing at this time */
-    size_t in_seen;         /* input bytes already counted in bytes_in */
+    struct event *rev;      /* our read event on the socket (conn.c: reading) */
     cw_tokenbucket tb;
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;
