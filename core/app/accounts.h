@@ -55,6 +55,9 @@ void cw_accounts_free(cw_server *s);
 void cw_session_open(cw_server *s, struct cw_conn *c);
 void cw_session_close(cw_server *s, struct cw_conn *c);
 cw_session *cw_session_of(struct cw_conn *c);
+/* Sends {"ev":"kicked","reason":reason} and closes c after it (reason: a
+ * short stable word, also the close reason). */
+void cw_session_kick(struct cw_conn *c, const char *reason);
 cw_session *cw_session_find_account(cw_server *s, int64_t account_id, const cw_session *except);
 /* Leaves the world: the active character goes offline and is saved now
  * (cb(ud, rc) once saved or failed; cb may be NULL). */

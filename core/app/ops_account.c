@@ -217,11 +217,7 @@ static void takeover_saved(void *ud, int rc)
         cw_log(CW_LOG_WARN, "takeover: character not saved yet; it stays in memory and is retried",
                CW_S("account", t->j->name), CW_S("error", cw_err_name(rc)), CW_END);
     cw_conn *old = s->net ? cw_net_find(s->net, t->old_conn) : NULL;
-    if (old) {
-        static const char ev[] = "{\"ev\":\"kicked\",\"reason\":\"logged_in_elsewhere\"}";
-        cw_conn_send(old, ev, sizeof ev - 1);
-        cw_conn_close(old, "logged_in_elsewhere");
-    }
+    if (old) cw_session_kick(old, "logged_in_elsewhere");
     auth_job *j = t->j;
     free(t);
     takeover_step(j);

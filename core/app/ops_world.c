@@ -293,10 +293,10 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release};
     a->w = cw_world_new(&h);
     a->races = json_object();
-    int thz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
+    int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
     cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0,
                              /* whole ticks an event may wait, rounded down */
-                             s->cfg.world_event_delay_ms * thz / 1000};
+                             s->cfg.world_event_delay_ms * hz / 1000};
     a->outbox = a->w ? cw_outbox_new(&s->net, a->w, s->metrics, &ocfg) : NULL;
     if (!a->w || !a->races || !a->outbox) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
@@ -309,7 +309,6 @@ int cw_world_app_start(cw_server *s, cw_error *err)
                              "writing the queued world events after a tick", NULL, NULL, NULL, 0);
     a->m_entities =
         cw_metrics_gauge(s->metrics, "chaos_world_entities", "entities in the world", NULL, NULL);
-    int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
     a->tick_ev = event_new(s->base, -1, EV_PERSIST, on_tick, s);
     if (!a->tick_ev) return cw_error_set(err, CW_ENOMEM, "out of memory");
     struct timeval tv = {0, 1000000 / hz};

@@ -243,20 +243,6 @@ static void clear(cw_outbox *o, box *b)
     b->n = 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* 1 when r sees s now: a move is only written to players who see its subject
- * at write time (a move queued before a leave would else reveal where the
- * subject went). */
-static int sees(const cw_entity *r, int64_t s)
-{
-    return bsearch(&s, r->seen, (size_t)r->nseen, sizeof s, cmp_i64) != NULL;
-}
-
 /* Writes b (r's queue) to c as one append. */
 static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
 {
@@ -266,8 +252,10 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
     for (int i = 0; i < b->n; i++) {
         item it = b->v[i];
         if (it.len == 0) {
+            /* Only to a player who sees the subject now: a move queued before a
+             * leave must not reveal where the subject went. */
             cw_entity *s =
-                it.subject && sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+                it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
             if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
         }
         /* move_frame may have grown (moved) the arena: index it afresh. */

@@ -83,10 +83,7 @@ static int can_save(cw_server *s)
 static void kick_stale(cw_server *s, cw_player *p)
 {
     cw_conn *c = p && p->online && s->net ? cw_net_find(s->net, p->conn_id) : NULL;
-    if (!c) return;
-    static const char ev[] = "{\"ev\":\"kicked\",\"reason\":\"stale_copy\"}";
-    cw_conn_send(c, ev, sizeof ev - 1);
-    cw_conn_close(c, "stale_copy");
+    if (c) cw_session_kick(c, "stale_copy");
 }
 
 static void batch_done(void *ud, int rc, const int *results, int n)

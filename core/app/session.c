@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,4 +213,12 @@ int cw_req_int(cw_conn *c, const cw_request *req, const char *field, int64_t *ou
     }
     *out = (int64_t)json_integer_value(v);
     return 0;
+}
+
+void cw_session_kick(cw_conn *c, const char *reason)
+{
+    char ev[96];
+    int n = snprintf(ev, sizeof ev, "{\"ev\":\"kicked\",\"reason\":\"%s\"}", reason);
+    if (n > 0 && (size_t)n < sizeof ev) cw_conn_send(c, ev, (size_t)n);
+    cw_conn_close(c, reason);
 }

@@ -118,6 +118,11 @@ static int seen_insert(cw_entity *e, int64_t id)
     return 0;
 }
 
+int cw_entity_sees(const cw_entity *e, int64_t id)
+{
+    return e->nseen > 0 && bsearch(&id, e->seen, (size_t)e->nseen, sizeof id, cmp_id) != NULL;
+}
+
 static void seen_erase(cw_entity *e, int64_t id)
 {
     int64_t *hit = bsearch(&id, e->seen, (size_t)e->nseen, sizeof id, cmp_id);

@@ -101,6 +101,8 @@ int cw_world_show(cw_world *w, cw_entity *e);
 /* Removes an entity: leave events to its observers. CW_ENOTFOUND. */
 int cw_world_remove(cw_world *w, int64_t id);
 cw_entity *cw_world_get(const cw_world *w, int64_t id);
+/* 1 when e has the entity `id` in view now (its seen set; O(log n)). */
+int cw_entity_sees(const cw_entity *e, int64_t id);
 cw_entity *cw_world_find_player(const cw_world *w, int64_t ref);
 size_t cw_world_count(const cw_world *w);
 const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e);
