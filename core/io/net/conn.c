@@ -367,57 +367,6 @@ static void frame_too_large(cw_conn *c, size_t announced)
     cw_conn_close(c, "frame_too_large");
 }
 
-/* The payload of the complete frame at the head of `in` (need = 4 + length
- * bytes): in place when it lies in one evbuffer chain, else copied into the
- * net's reassembly buffer (allocated once, max_frame + 4 bytes). */
-static const uint8_t *frame_bytes(cw_net *n, struct evbuffer *in, size_t need)
-{
-    struct evbuffer_iovec v;
-    if (evbuffer_peek(in, (ev_ssize_t)need, NULL, &v, 1) >= 1 && v.iov_len >= need)
-        return v.iov_base;
-    if (!n->rbuf) {
-        n->rbuf = malloc(n->cfg.max_frame + CW_FRAME_HEADER);
-        if (!n->rbuf) return NULL;
-    }
-    evbuffer_copyout(in, n->rbuf, need);
-    return n->rbuf;
-}
-
-/* Handles the whole frames of the evbuffer `in` (a frame that arrived in
- * pieces, or bytes left behind a partial frame). */
-static void process_input(cw_conn *c, struct evbuffer *in, uint64_t now)
-{
-    cw_net *n = c->net;
-    size_t avail;
-    while (c->state == CONN_OPEN && (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
-        uint8_t hdr[CW_FRAME_HEADER];
-        const uint8_t *payload;
-        size_t plen, used;
-        evbuffer_copyout(in, hdr, sizeof hdr);
-        int rc = cw_frame_decode(hdr, sizeof hdr, n->cfg.max_frame, &payload, &plen, &used);
-        if (rc == CW_FRAME_TOO_LARGE) {
-            frame_too_large(c, plen);
-            break;
-        }
-        size_t need = CW_FRAME_HEADER + plen;
-        if (avail < need) break; /* the rest of this frame has not arrived */
-        const uint8_t *buf = frame_bytes(n, in, need);
-        if (!buf) {
-            cw_conn_kill_(c, "io_error");
-            break;
-        }
-        rc = cw_frame_decode(buf, need, n->cfg.max_frame, &payload, &plen, &used);
-        if (rc != CW_FRAME_OK) { /* cannot happen: the header was checked */
-            cw_conn_kill_(c, "io_error");
-            break;
-        }
-        handle_frame(c, (const char *)payload, plen, now);
-        evbuffer_drain(in, used);
-    }
-    if (c->state != CONN_OPEN) /* closing: the rest of the input is dropped */
-        evbuffer_drain(in, evbuffer_get_length(in));
-}
-
 /* Handles the whole frames at the start of buf; returns the bytes used. */
 static size_t handle_bytes(cw_conn *c, const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -436,6 +385,34 @@ static size_t handle_bytes(cw_conn *c, const uint8_t *buf, size_t len, uint64_t 
         off += used;
     }
     return off;
+}
+
+/* Handles the whole frames of the evbuffer `in` (a frame that arrived in
+ * pieces, or bytes left behind a partial frame): each one, once complete,
+ * is made contiguous (evbuffer_pullup of that frame only, so a frame
+ * trickling in is never copied more than once) and goes through
+ * handle_bytes like a frame read in one piece. */
+static void process_input(cw_conn *c, struct evbuffer *in, uint64_t now)
+{
+    size_t avail;
+    while (c->state == CONN_OPEN && (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
+        uint8_t hdr[CW_FRAME_HEADER];
+        evbuffer_copyout(in, hdr, sizeof hdr);
+        size_t plen = cw_frame_read_header(hdr);
+        /* A header announcing too much is handled (refused) on its own. */
+        size_t take = plen > c->net->cfg.max_frame ? CW_FRAME_HEADER : CW_FRAME_HEADER + plen;
+        if (avail < take) break; /* the rest of this frame has not arrived */
+        const uint8_t *buf = evbuffer_pullup(in, (ev_ssize_t)take);
+        if (!buf) {
+            cw_conn_kill_(c, "io_error");
+            break;
+        }
+        size_t used = handle_bytes(c, buf, take, now);
+        evbuffer_drain(in, used);
+        if (used == 0) break;
+    }
+    if (c->state != CONN_OPEN) /* closing: the rest of the input is dropped */
+        evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 #define READ_CHUNK 16384

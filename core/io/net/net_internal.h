@@ -107,7 +107,6 @@ struct cw_net {
     cw_linger *lingers; /* closed connections waiting for the peer's FIN (linger.c) */
 
     cw_strbuf scratch; /* reply building */
-    uint8_t *rbuf;     /* frame reassembly when a frame spans evbuffer chains */
 
     cw_metrics *metrics;
     cw_metric *m_conns, *m_accepted, *m_frames_in, *m_frames_out, *m_bytes_in, *m_bytes_out;

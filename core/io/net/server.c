@@ -452,7 +452,6 @@ void cw_net_free(cw_net *n)
     free(n->bulk.v);
     free(n->slots);
     free(n->free_slots);
-    free(n->rbuf);
     cw_strbuf_free(&n->scratch);
     free(n->host);
     free(n);
