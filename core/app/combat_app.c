@@ -1,6 +1,6 @@
-/* combat_app.c — skills, monsters and spawns from the live generation; the
- * combat tick (monsters, casts in progress, player respawns); deaths and
- * rewards. See combat_app.h. */
+/* combat_app.c — the battle wired to the server: content definitions from
+ * the live generation, the battle's events as frames, the rewards of a kill.
+ * See combat_app.h. */
 #include "core/app/combat_app.h"
 
 #include "core/app/accounts.h"
@@ -12,7 +12,6 @@
 #include "core/io/net/net.h"
 #include "core/script/host.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +20,13 @@ static cw_combat_app *app_of(cw_server *s)
     return s->combat;
 }
 
-/* ---- content → C tables ------------------------------------------------------------------ */
+static double num(json_t *o, const char *k, double def)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* ---- content ------------------------------------------------------------------------------- */
 
 static json_t *defs(cw_server *s, const char *kind)
 {
@@ -37,304 +42,67 @@ static json_t *defs(cw_server *s, const char *kind)
     return o;
 }
 
-static double num(json_t *o, const char *k, double def)
+static void defs_fetch(cw_server *s, cw_battle_defs *d)
 {
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : def;
+    d->skills = defs(s, "skill");
+    d->monsters = defs(s, "monster");
+    d->races = defs(s, "race");
+    d->jobs = defs(s, "job");
+    d->zones = defs(s, "zone");
 }
 
-static void stat_list(json_t *stats, cw_stat_list *l)
+static void defs_free(cw_battle_defs *d)
 {
-    memset(l, 0, sizeof *l);
-    const char *k;
-    json_t *v;
-    json_object_foreach(stats, k, v)
-    {
-        if (json_is_number(v)) cw_stat_list_add(l, k, json_number_value(v));
+    json_decref(d->skills);
+    json_decref(d->monsters);
+    json_decref(d->races);
+    json_decref(d->jobs);
+    json_decref(d->zones);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- events → frames ------------------------------------------------------------------------- */
+
+static int cmp_ent(const void *x, const void *y)
+{
+    const cw_entity *a = *(cw_entity *const *)x, *b = *(cw_entity *const *)y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int add_to(cw_combat_app *a, int n, cw_entity *e)
+{
+    if (!e || e->kind != CW_ENT_PLAYER) return n;
+    if (n == a->capto) {
+        int cap = a->capto ? a->capto * 2 : 64;
+        cw_entity **v = realloc(a->to, sizeof *v * (size_t)cap);
+        if (!v) return n;
+        a->to = v;
+        a->capto = cap;
     }
+    a->to[n++] = e;
+    return n;
 }
 
-static int cmp_skill(const void *x, const void *y)
-{
-    return strcmp(((const cw_skill_def *)x)->id, ((const cw_skill_def *)y)->id);
-}
-
-static int load_skills(cw_server *s, cw_combat_app *a, cw_skill_def **out, int *nout)
-{
-    json_t *o = defs(s, "skill");
-    size_t n = json_object_size(o);
-    cw_skill_def *v = calloc(n + 1, sizeof *v);
-    if (!v) {
-        json_decref(o);
-        return CW_ENOMEM;
-    }
-    int i = 0;
-    const char *id;
-    json_t *d;
-    json_object_foreach(o, id, d)
-    {
-        cw_skill_def *k = &v[i++];
-        snprintf(k->id, sizeof k->id, "%s", id);
-        cw_combat_skill_init(&k->sk);
-        k->sk.base_min = num(d, "base_min", 0);
-        k->sk.base_max = num(d, "base_max", 0);
-        k->sk.scaling = num(d, "scaling", 1);
-        k->sk.flat = num(d, "flat", 0);
-        json_t *el = json_object_get(d, "element");
-        int e = json_is_string(el) ? cw_combat_element_find(&a->content, json_string_value(el))
-                                   : CW_COMBAT_ELEMENT_ATTACKER;
-        k->sk.element = e >= 0 ? e : CW_COMBAT_ELEMENT_ATTACKER;
-        json_t *dt = json_object_get(d, "damage_type");
-        int t = cw_combat_damage_type_find(&a->content,
-                                           json_is_string(dt) ? json_string_value(dt) : "physical");
-        k->sk.damage_type = t >= 0 ? t : 0;
-        k->range = num(d, "range", 0);
-        k->cooldown = num(d, "cooldown", 0);
-        k->cast_time = num(d, "cast_time", 0);
-        k->mp_cost = num(json_object_get(d, "cost"), "mp", 0);
-    }
-    json_decref(o);
-    qsort(v, (size_t)i, sizeof *v, cmp_skill);
-    for (int j = 0; j < i; j++)
-        v[j].num = (uint32_t)j + 1;
-    *out = v;
-    *nout = i;
-    return 0;
-}
-
-const cw_skill_def *cw_combat_skill_find(cw_combat_app *a, const char *id)
-{
-    cw_skill_def key;
-    snprintf(key.id, sizeof key.id, "%s", id ? id : "");
-    return bsearch(&key, a->skills, (size_t)a->nskills, sizeof key, cmp_skill);
-}
-
-static void monster_def(cw_combat_app *a, const char *id, json_t *d, cw_monster_def *m)
-{
-    memset(m, 0, sizeof *m);
-    snprintf(m->id, sizeof m->id, "%s", id);
-    json_t *name = json_object_get(d, "name");
-    snprintf(m->name, sizeof m->name, "%s", json_is_string(name) ? json_string_value(name) : id);
-    stat_list(json_object_get(d, "stats"), &m->stats);
-    json_t *sk = json_array_get(json_object_get(d, "skills"), 0);
-    m->skill = json_is_string(sk) ? cw_combat_skill_find(a, json_string_value(sk)) : NULL;
-    m->respawn_s = num(d, "respawn", 30);
-    m->aggro = num(d, "aggro", 0);
-    m->leash = num(d, "leash", 0);
-    m->exp = (int64_t)num(d, "exp", 0);
-    json_t *g = json_object_get(d, "gold");
-    m->gold_min = (int64_t)num(g, "min", 0);
-    m->gold_max = (int64_t)num(g, "max", 0);
-}
-
-/* Every zone's spawn groups: `count` monsters spread on a circle of `radius`. */
-static void spawn_all(cw_server *s, cw_combat_app *a)
-{
-    json_t *mons = defs(s, "monster"), *zones = defs(s, "zone");
-    const cw_zoneset *zs = cw_world_zones(a->w);
-    uint64_t now = cw_now_ns();
-    const char *zid;
-    json_t *z;
-    json_object_foreach(zones, zid, z)
-    {
-        int zi = cw_zoneset_find(zs, zid);
-        size_t i;
-        json_t *g;
-        json_t *spawns = json_object_get(z, "spawns");
-        if (zi < 0 || !json_is_array(spawns)) continue;
-        json_array_foreach(spawns, i, g)
-        {
-            json_t *mid = json_object_get(g, "monster");
-            json_t *md = json_is_string(mid) ? json_object_get(mons, json_string_value(mid)) : NULL;
-            if (!md) continue;
-            cw_monster_def def;
-            monster_def(a, json_string_value(mid), md, &def);
-            int count = (int)num(g, "count", 1);
-            double r = num(g, "radius", 0);
-            for (int k = 0; k < count; k++) {
-                double ang = 2 * M_PI * k / (count > 0 ? count : 1);
-                double x = num(g, "x", 0) + (count > 1 ? r * cos(ang) : 0);
-                double y = num(g, "y", 0) + (count > 1 ? r * sin(ang) : 0);
-                cw_error err = {0};
-                if (cw_monsters_add(a->mons, &def, zi, x, y, now, &err) != 0)
-                    cw_log(CW_LOG_WARN, "monster not spawned", CW_S("zone", zid),
-                           CW_S("monster", def.id), CW_S("error", err.msg), CW_END);
-            }
-        }
-    }
-    json_decref(mons);
-    json_decref(zones);
-}
-
-/* ---- players' combatants ------------------------------------------------------------------ */
-
-static void player_lists(cw_server *s, cw_combat_app *a, const cw_player *pl, cw_stat_list *race,
-                         cw_stat_list *job)
-{
-    (void)s;
-    stat_list(json_object_get(json_object_get(a->races, pl->race), "stats"), race);
-    stat_list(json_object_get(json_object_get(a->jobs, pl->job), "stats"), job);
-}
-
-cw_combatant *cw_combat_of(cw_server *s, cw_entity *e)
+/* Sends the frame in a->frame to every player who sees e1 or e2 (and to them). */
+static void broadcast(cw_server *s, cw_entity *e1, cw_entity *e2)
 {
     cw_combat_app *a = app_of(s);
-    if (!e || !a) return NULL;
-    if (e->data || e->kind != CW_ENT_PLAYER) return e->data;
-    cw_player *pl = cw_players_get(s->players, e->ref);
-    cw_combatant *cb = calloc(1, sizeof *cb);
-    if (!pl || !cb) {
-        free(cb);
-        return NULL;
+    int n = 0;
+    cw_entity *both[2] = {e1, e2};
+    for (int k = 0; k < 2; k++) {
+        cw_entity *e = both[k];
+        if (!e || (k == 1 && e2 == e1)) continue;
+        n = add_to(a, n, e);
+        for (int i = 0; i < e->nseen; i++)
+            n = add_to(a, n, cw_world_get(a->w, e->seen[i]));
     }
-    cw_stat_list race, job;
-    player_lists(s, a, pl, &race, &job);
-    const char *names[] = {"race", "job"};
-    const cw_stat_list *lists[] = {&race, &job};
-    cw_error err = {0};
-    if (cw_combatant_init(cb, a->reg, &a->content, names, lists, 2, &err) != 0) {
-        cw_log(CW_LOG_ERROR, "combatant not built", CW_S("error", err.msg), CW_END);
-        free(cb);
-        return NULL;
-    }
-    e->data = cb;
-    return cb;
-}
-
-void cw_combat_app_forget(cw_server *s, cw_entity *e)
-{
-    (void)s;
-    if (!e || e->kind != CW_ENT_PLAYER || !e->data) return;
-    cw_combatant_free(e->data);
-    free(e->data);
-    e->data = NULL;
-}
-
-static void forget_each(cw_entity *e, void *ud)
-{
-    cw_combat_app_forget(ud, e);
-}
-
-static void refresh_player(cw_entity *e, void *ud)
-{
-    cw_server *s = ud;
-    cw_combat_app *a = app_of(s);
-    if (e->kind != CW_ENT_PLAYER || !e->data) return;
-    cw_combatant *cb = e->data;
-    cw_player *pl = cw_players_get(s->players, e->ref);
-    cb->cast = NULL; /* its skill table is about to go */
-    if (!pl) return;
-    cw_stat_list race, job;
-    player_lists(s, a, pl, &race, &job);
-    cw_error err = {0};
-    if (cw_fighter_set_source(cb->actor, "race", &race, &err) ||
-        cw_fighter_set_source(cb->actor, "job", &job, &err) ||
-        cw_combatant_refresh(cb, &a->content, &err))
-        cw_log(CW_LOG_WARN, "stats not refreshed", CW_S("error", err.msg), CW_END);
-}
-
-/* ---- lifecycle ----------------------------------------------------------------------------- */
-
-static int targetable(void *ud, const cw_entity *p)
-{
-    cw_combatant *cb = cw_combat_of(ud, (cw_entity *)p);
-    return cb && !cb->dead;
-}
-
-static int monster_attack(void *ud, cw_monster *m, cw_entity *self, cw_entity *t, uint64_t now)
-{
-    cw_server *s = ud;
-    if (!m->def.skill || cw_combat_reach(app_of(s), self, t, m->def.skill)) return CW_ESTATE;
-    return cw_combat_land(s, self, t, m->def.skill, now);
-}
-
-static int load(cw_server *s, cw_combat_app *a)
-{
-    cw_skill_def *skills;
-    int n;
-    int rc = load_skills(s, a, &skills, &n);
-    if (rc) return rc;
-    cw_monsters_clear(a->mons);
-    json_decref(a->races);
-    json_decref(a->jobs);
-    a->races = defs(s, "race");
-    a->jobs = defs(s, "job");
-    cw_world_each(a->w, refresh_player, s);
-    free(a->skills);
-    a->skills = skills;
-    a->nskills = n;
-    spawn_all(s, a);
-    return 0;
-}
-
-int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
-{
-    cw_combat_app *a = calloc(1, sizeof *a);
-    if (!a) return cw_error_set(err, CW_ENOMEM, "out of memory");
-    s->combat = a;
-    a->w = w;
-    cw_combat_content_demo(&a->content);
-    int rc = cw_stats_registry_new(NULL, &a->reg, err);
-    if (rc) return rc;
-    cw_monster_hooks h = {s, monster_attack, targetable};
-    a->mons = cw_monsters_new(w, a->reg, &a->content, &h);
-    if (!a->mons) return cw_error_set(err, CW_ENOMEM, "out of memory");
-    if ((rc = load(s, a)) != 0) return cw_error_set(err, rc, "combat content not loaded");
-    cw_log(CW_LOG_INFO, "monsters ready", CW_I("skills", a->nskills),
-           CW_I("monsters", cw_monsters_count(a->mons)), CW_END);
-    return 0;
-}
-
-void cw_combat_app_despawn(cw_server *s)
-{
-    if (app_of(s)) cw_monsters_clear(app_of(s)->mons);
-}
-
-void cw_combat_app_reload(cw_server *s)
-{
-    cw_combat_app *a = app_of(s);
-    if (a && load(s, a) != 0) cw_log(CW_LOG_ERROR, "combat tables not rebuilt", CW_END);
-}
-
-void cw_combat_app_free(cw_server *s)
-{
-    cw_combat_app *a = app_of(s);
-    if (!a) return;
-    /* The world is freed right after and nobody is listening: no leave events. */
-    cw_monsters_free(a->mons, 1);
-    cw_world_each(a->w, forget_each, s);
-    cw_stats_registry_free(a->reg);
-    json_decref(a->races);
-    json_decref(a->jobs);
-    free(a->skills);
-    free(a->to);
-    cw_strbuf_free(&a->frame);
-    free(a);
-    s->combat = NULL;
-}
-
-/* ---- the tick -------------------------------------------------------------------------------- */
-
-typedef struct tick_ctx {
-    cw_server *s;
-    uint64_t now;
-    cw_entity **due; /* players to act on after the walk (acting may change the table) */
-    int ndue, capdue;
-} tick_ctx;
-
-static void collect(cw_entity *e, void *ud)
-{
-    tick_ctx *t = ud;
-    cw_combatant *cb = e->kind == CW_ENT_PLAYER ? e->data : NULL;
-    if (!cb || (!cb->dead && !cb->cast)) return;
-    if (t->ndue == t->capdue) {
-        int cap = t->capdue ? t->capdue * 2 : 16;
-        cw_entity **v = realloc(t->due, sizeof *v * (size_t)cap);
-        if (!v) return;
-        t->due = v;
-        t->capdue = cap;
-    }
-    t->due[t->ndue++] = e;
+    qsort(a->to, (size_t)n, sizeof *a->to, cmp_ent);
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || a->to[i] != a->to[i - 1]) a->to[k++] = a->to[i];
+    /* In the event queues, so a hit never overtakes the enter of its attacker. */
+    cw_outbox *o = cw_world_app_outbox(s);
+    if (o) cw_outbox_event(o, a->frame.data, a->frame.len, a->to, k);
 }
 
 /* Through the event queue: ordered after the world events it follows. */
@@ -345,55 +113,54 @@ static void send_self(cw_server *s, const cw_entity *e, const cw_strbuf *b)
     if (o) cw_outbox_event(o, b->data, b->len, &self, 1);
 }
 
-static void player_due(cw_server *s, cw_combat_app *a, cw_entity *e, uint64_t now)
+static void on_hit(void *ud, cw_entity *from, cw_entity *to, const cw_skill_def *sk,
+                   const cw_combat_hit_record *rec, double hp, int killed)
 {
-    cw_combatant *cb = e->data;
-    if (cb->dead) {
-        if ((double)(now - cb->dead_ns) / 1e9 < CW_PLAYER_RESPAWN_S) return;
-        const cw_zone *z = cw_world_zone_of(a->w, e);
-        cw_combatant_restore(cb, &a->content);
-        double x, y;
-        cw_zone_spawn_point(z, now ^ (uint64_t)e->id, &x, &y);
-        cw_world_transfer(a->w, e, e->zone, x, y);
-        return;
-    }
-    const cw_skill_def *sk = cb->cast;
-    cw_entity *t = cw_world_get(a->w, cb->cast_target);
-    cw_combatant *tc = t ? cw_combat_of(s, t) : NULL;
-    const char *why = NULL;
-    if (e->x != cb->cast_x || e->y != cb->cast_y)
-        why = "moved";
-    else if (now < cb->cast_land_ns)
-        return;
-    else if (!t || !tc || tc->dead)
-        why = "bad_target";
-    else
-        why = cw_combat_reach(a, e, t, sk);
-    cb->cast = NULL;
-    if (!why) {
-        cw_combat_land(s, e, t, sk, now);
-        return;
-    }
-    cw_strbuf_reset(&a->frame);
-    cw_strbuf_puts(&a->frame, "{\"ev\":\"cast_failed\",\"skill\":");
-    cw_strbuf_json_str(&a->frame, sk->id);
-    cw_strbuf_printf(&a->frame, ",\"reason\":\"%s\"}", why);
-    send_self(s, e, &a->frame);
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_printf(b, "{\"ev\":\"hit\",\"from\":%lld,\"to\":%lld,\"skill\":", (long long)from->id,
+                     (long long)to->id);
+    cw_strbuf_json_str(b, sk->id);
+    cw_strbuf_printf(b,
+                     ",\"hit\":%s,\"crit\":%s,\"damage\":%.10g,\"absorbed\":%.10g,\"hp\":%.10g,"
+                     "\"killed\":%s}",
+                     rec->hit ? "true" : "false", rec->crit ? "true" : "false", rec->damage,
+                     rec->absorbed, hp, killed ? "true" : "false");
+    broadcast(s, from, to);
 }
 
-void cw_combat_app_tick(cw_server *s, uint64_t now_ns)
+static void on_death(void *ud, cw_entity *victim, cw_entity *killer)
 {
-    cw_combat_app *a = app_of(s);
-    if (!a) return;
-    cw_monsters_tick(a->mons, now_ns);
-    tick_ctx t = {s, now_ns, NULL, 0, 0};
-    cw_world_each(a->w, collect, &t);
-    for (int i = 0; i < t.ndue; i++)
-        player_due(s, a, t.due[i], now_ns);
-    free(t.due);
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_printf(b, "{\"ev\":\"death\",\"e\":%lld,\"by\":%lld}", (long long)victim->id,
+                     (long long)(killer ? killer->id : 0));
+    broadcast(s, victim, killer);
 }
 
-/* ---- deaths and rewards ------------------------------------------------------------------------
+static void on_cast_failed(void *ud, cw_entity *e, const char *skill, const char *why)
+{
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    cw_strbuf_puts(b, "{\"ev\":\"cast_failed\",\"skill\":");
+    cw_strbuf_json_str(b, skill);
+    cw_strbuf_puts(b, ",\"reason\":");
+    cw_strbuf_json_str(b, why);
+    cw_strbuf_puts(b, "}");
+    send_self(s, e, b);
+}
+
+static void on_spawn_failed(void *ud, const char *zone, const char *monster, const cw_error *err)
+{
+    (void)ud;
+    cw_log(CW_LOG_WARN, "monster not spawned", CW_S("zone", zone), CW_S("monster", monster),
+           CW_S("error", err->msg), CW_END);
+}
+
+/* ---- rewards ----------------------------------------------------------------------------------
  */
 
 /* Level L needs 50·L·(L−1) total exp: 0, 100, 300, 600, 1000, … */
@@ -451,21 +218,100 @@ static void reward(cw_server *s, cw_monster *m, cw_entity *killer, uint64_t now)
     if (gold > 0 && cw_grant_queue(s, p, gold, "loot", &token) == 0) cw_saver_commit_soon(s);
 }
 
-void cw_combat_died(cw_server *s, cw_entity *killer, cw_entity *victim, uint64_t now_ns)
+/* A monster died: today's rewards (exp to every contributor, gold to the killer). */
+static void on_kill(void *ud, const cw_kill *k)
+{
+    reward(ud, k->monster, k->killer_entity, k->now_ns);
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------------- */
+
+int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
+{
+    cw_combat_app *a = calloc(1, sizeof *a);
+    if (!a) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    s->combat = a;
+    a->w = w;
+    cw_battle_config cfg = {
+        .seed = s->seed,
+        .epoch_ns = s->start_ns,
+        .ev = {.ud = s,
+               .hit = on_hit,
+               .death = on_death,
+               .kill = on_kill,
+               .cast_failed = on_cast_failed,
+               .spawn_failed = on_spawn_failed},
+    };
+    int rc = cw_battle_new(w, &cfg, &a->b, err);
+    if (rc) return rc;
+    cw_battle_defs d;
+    defs_fetch(s, &d);
+    rc = cw_battle_reload(a->b, &d, cw_now_ns(), err);
+    defs_free(&d);
+    if (rc) return rc;
+    cw_log(CW_LOG_INFO, "monsters ready",
+           CW_I("monsters", cw_monsters_count(cw_battle_monsters(a->b))), CW_END);
+    return 0;
+}
+
+void cw_combat_app_despawn(cw_server *s)
 {
     cw_combat_app *a = app_of(s);
-    cw_strbuf_reset(&a->frame);
-    cw_strbuf_printf(&a->frame, "{\"ev\":\"death\",\"e\":%lld,\"by\":%lld}", (long long)victim->id,
-                     (long long)(killer ? killer->id : 0));
-    cw_combat_broadcast(a, s, victim, killer);
-    cw_combatant *cb = victim->data;
-    cw_monster *m = victim->kind == CW_ENT_MONSTER && cb ? cb->owner : NULL;
-    if (m) {
-        cw_monsters_killed(a->mons, m, now_ns);
-        reward(s, m, killer, now_ns);
-    } else if (cb) {
-        cb->dead = 1;
-        cb->dead_ns = now_ns;
-        cb->cast = NULL;
-    }
+    if (!a) return;
+    if (a->have_next) defs_free(&a->next);
+    defs_fetch(s, &a->next);
+    a->have_next = 1;
+    cw_battle_reload_prepare(a->b, &a->next);
+}
+
+void cw_combat_app_reload(cw_server *s)
+{
+    cw_combat_app *a = app_of(s);
+    if (!a) return;
+    if (!a->have_next) defs_fetch(s, &a->next);
+    a->have_next = 0;
+    cw_error err = {0};
+    if (cw_battle_reload(a->b, &a->next, cw_now_ns(), &err) != 0)
+        cw_log(CW_LOG_ERROR, "combat tables not rebuilt", CW_S("error", err.msg), CW_END);
+    defs_free(&a->next);
+}
+
+void cw_combat_app_tick(cw_server *s, uint64_t now_ns)
+{
+    if (app_of(s)) cw_battle_tick(app_of(s)->b, now_ns);
+}
+
+void cw_combat_app_join(cw_server *s, cw_entity *e, const cw_player *pl)
+{
+    cw_error err = {0};
+    if (app_of(s) && e && pl && cw_battle_join(app_of(s)->b, e, pl->race, pl->job, &err) != 0)
+        cw_log(CW_LOG_ERROR, "combatant not built", CW_S("error", err.msg), CW_END);
+}
+
+void cw_combat_app_forget(cw_server *s, cw_entity *e)
+{
+    if (app_of(s)) cw_battle_forget(app_of(s)->b, e);
+}
+
+int cw_combat_app_dead(cw_server *s, const cw_entity *e)
+{
+    return app_of(s) && cw_battle_is_dead(app_of(s)->b, e);
+}
+
+cw_battle *cw_combat_app_battle(cw_server *s)
+{
+    return app_of(s) ? app_of(s)->b : NULL;
+}
+
+void cw_combat_app_free(cw_server *s)
+{
+    cw_combat_app *a = app_of(s);
+    if (!a) return;
+    /* The world is freed right after and nobody is listening: no leave events. */
+    cw_battle_free(a->b, 1);
+    if (a->have_next) defs_free(&a->next);
+    free(a->to);
+    cw_strbuf_free(&a->frame);
+    free(a);
+    s->combat = NULL;
 }

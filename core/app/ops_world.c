@@ -371,6 +371,7 @@ int64_t cw_world_app_enter(cw_server *s, cw_player *pl)
     int rc = cw_world_add(a->w, &in, cw_now_ns(), &e);
     if (rc) return rc;
     sync_player(s, e);
+    cw_combat_app_join(s, e, pl);
     return e->id;
 }
 
@@ -423,7 +424,7 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
         return;
     }
-    if (e->data && ((const cw_combatant *)e->data)->dead) {
+    if (cw_combat_app_dead(s, e)) {
         cw_conn_reply_error(c, req->id_json, "dead", "the dead do not walk");
         return;
     }

@@ -16,19 +16,32 @@ int cw_stat_list_add(cw_stat_list *l, const char *name, double value)
     return 0;
 }
 
+static int put(cw_stats_contrib_in *in, int n, const cw_stat_list *l, cw_stats_bucket bucket,
+               const char *source)
+{
+    for (int i = 0; l && i < l->n; i++)
+        in[n++] = (cw_stats_contrib_in){.dimension = l->v[i].name,
+                                        .bucket = bucket,
+                                        .value = l->v[i].value,
+                                        .system = source,
+                                        .priority = 0};
+    return n;
+}
+
+int cw_fighter_set_source_mult(cw_stats_actor *a, const char *source, const cw_stat_list *flat,
+                               const cw_stat_list *mult, cw_error *err)
+{
+    cw_stats_contrib_in in[2 * CW_FIGHTER_MAX_STATS];
+    int n = put(in, 0, flat, CW_STATS_FLAT, source);
+    n = put(in, n, mult, CW_STATS_MULT, source);
+    cw_stats_source_in src = {.primary = in, .nprimary = (size_t)n};
+    return cw_stats_actor_set_source(a, source, &src, err);
+}
+
 int cw_fighter_set_source(cw_stats_actor *a, const char *source, const cw_stat_list *l,
                           cw_error *err)
 {
-    cw_stats_contrib_in in[CW_FIGHTER_MAX_STATS];
-    int n = l ? l->n : 0;
-    for (int i = 0; i < n; i++)
-        in[i] = (cw_stats_contrib_in){.dimension = l->v[i].name,
-                                      .bucket = CW_STATS_FLAT,
-                                      .value = l->v[i].value,
-                                      .system = source,
-                                      .priority = 0};
-    cw_stats_source_in src = {.primary = in, .nprimary = (size_t)n};
-    return cw_stats_actor_set_source(a, source, &src, err);
+    return cw_fighter_set_source_mult(a, source, l, NULL, err);
 }
 
 static double get(const cw_stats_snapshot *s, const cw_stats_registry *reg, const char *name,
@@ -132,7 +145,7 @@ int cw_combatant_refresh(cw_combatant *cb, const cw_combat_content *c, cw_error 
 void cw_combatant_restore(cw_combatant *cb, const cw_combat_content *c)
 {
     cb->dead = 0;
-    cb->cast = NULL;
+    cb->casting = 0;
     cw_combat_pools_revive(&cb->pools, c, cb->num.hp_max);
     cw_combat_cooldowns_init(&cb->cds);
     fill_pools(cb, c, 1);

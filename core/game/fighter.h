@@ -66,8 +66,10 @@ typedef struct cw_combatant {
     int dead;
     uint64_t dead_ns;
     void *owner; /* monsters: the cw_monster; players: NULL */
-    /* a cast in progress (cast_time > 0) */
-    const cw_skill_def *cast;
+    /* a cast in progress (cast_time > 0): its skill by id, looked up again
+     * when it lands (a reload may have changed or removed it) */
+    int casting;
+    char cast_skill[64];
     int64_t cast_target;
     uint64_t cast_land_ns;
     double cast_x, cast_y;
@@ -76,6 +78,10 @@ typedef struct cw_combatant {
 /* Sets source `source` of a to l's values as FLAT contributions (replacing it). */
 int cw_fighter_set_source(cw_stats_actor *a, const char *source, const cw_stat_list *l,
                           cw_error *err);
+/* The same with FLAT (flat) and MULT (mult: value v multiplies by 1 + v)
+ * contributions; either list may be NULL. */
+int cw_fighter_set_source_mult(cw_stats_actor *a, const char *source, const cw_stat_list *flat,
+                               const cw_stat_list *mult, cw_error *err);
 /* Resolves a and reads the numbers (defaults for missing stats). */
 int cw_fighter_numbers_of(cw_stats_actor *a, cw_fighter_numbers *out, cw_error *err);
 /* Fills a combat fighter from the numbers (omni stats, element 0). */

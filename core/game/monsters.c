@@ -2,6 +2,7 @@
 #include "core/game/monsters.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,10 @@ struct cw_monsters {
     cw_stats_registry *reg;
     const cw_combat_content *c;
     cw_monster_hooks h;
+    void (*respawned)(void *ud, cw_monster *m, cw_entity *e);
     cw_monster **v;
     int n, cap;
+    int ticking, nremoved;
     int64_t near[NEAR_MAX];
 };
 
@@ -30,6 +33,11 @@ cw_monsters *cw_monsters_new(cw_world *w, cw_stats_registry *reg, const cw_comba
     return ms;
 }
 
+void cw_monsters_on_respawn(cw_monsters *ms, void (*fn)(void *ud, cw_monster *m, cw_entity *e))
+{
+    ms->respawned = fn;
+}
+
 static void despawn(cw_monsters *ms, cw_monster *m, int world_gone)
 {
     if (!m->entity) return;
@@ -41,14 +49,43 @@ static void despawn(cw_monsters *ms, cw_monster *m, int world_gone)
     m->entity = 0;
 }
 
+static void drop(cw_monsters *ms, cw_monster *m, int world_gone)
+{
+    despawn(ms, m, world_gone);
+    cw_combatant_free(&m->cb);
+    free(m);
+}
+
 static void drop_all(cw_monsters *ms, int world_gone)
 {
-    for (int i = 0; i < ms->n; i++) {
-        despawn(ms, ms->v[i], world_gone);
-        cw_combatant_free(&ms->v[i]->cb);
-        free(ms->v[i]);
-    }
+    for (int i = 0; i < ms->n; i++)
+        drop(ms, ms->v[i], world_gone);
     ms->n = 0;
+    ms->nremoved = 0;
+}
+
+/* Frees the monsters removed during a tick, keeping the others' order. */
+static void compact(cw_monsters *ms)
+{
+    if (!ms->nremoved) return;
+    int k = 0;
+    for (int i = 0; i < ms->n; i++) {
+        if (ms->v[i]->removed)
+            drop(ms, ms->v[i], 0);
+        else
+            ms->v[k++] = ms->v[i];
+    }
+    ms->n = k;
+    ms->nremoved = 0;
+}
+
+void cw_monsters_remove(cw_monsters *ms, cw_monster *m)
+{
+    if (!ms || !m || m->removed) return;
+    despawn(ms, m, 0);
+    m->removed = 1;
+    ms->nremoved++;
+    if (!ms->ticking) compact(ms);
 }
 
 void cw_monsters_clear(cw_monsters *ms)
@@ -102,12 +139,19 @@ static int spawn(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
     m->target = 0;
     m->nkillers = 0;
     m->ready_ns = now_ns;
+    m->died_ns = 0;
     m->last_ns = now_ns;
     return cw_world_show(ms->w, e);
 }
 
 int cw_monsters_add(cw_monsters *ms, const cw_monster_def *def, int zi, double x, double y,
                     uint64_t now_ns, cw_error *err)
+{
+    return cw_monsters_spawn(ms, def, zi, x, y, now_ns, NULL, err);
+}
+
+int cw_monsters_spawn(cw_monsters *ms, const cw_monster_def *def, int zi, double x, double y,
+                      uint64_t now_ns, cw_monster **out, cw_error *err)
 {
     const cw_zoneset *zs = cw_world_zones(ms->w);
     if (zi < 0 || zi >= zs->n || !cw_zone_standable(&zs->v[zi], x, y))
@@ -125,6 +169,7 @@ int cw_monsters_add(cw_monsters *ms, const cw_monster_def *def, int zi, double x
     m->zone = zi;
     m->home_x = x;
     m->home_y = y;
+    snprintf(m->zone_id, sizeof m->zone_id, "%s", zs->v[zi].id);
     const char *names[] = {"monster"};
     const cw_stat_list *lists[] = {&m->def.stats};
     int rc = cw_combatant_init(&m->cb, ms->reg, ms->c, names, lists, 1, err);
@@ -137,14 +182,22 @@ int cw_monsters_add(cw_monsters *ms, const cw_monster_def *def, int zi, double x
         return err && err->code ? rc : cw_error_set(err, rc, "monster '%s': cannot spawn", def->id);
     }
     ms->v[ms->n++] = m;
+    if (out) *out = m;
     return 0;
 }
 
-void cw_monster_hit_by(cw_monster *m, int64_t char_id)
+void cw_monster_hit_by(cw_monster *m, int64_t char_id, double damage)
 {
+    if (!(damage > 0)) damage = 0;
     for (int i = 0; i < m->nkillers; i++)
-        if (m->killers[i] == char_id) return;
-    if (m->nkillers < CW_MONSTER_MAX_KILLERS) m->killers[m->nkillers++] = char_id;
+        if (m->killers[i] == char_id) {
+            m->dealt[i] += damage;
+            return;
+        }
+    if (m->nkillers < CW_MONSTER_MAX_KILLERS) {
+        m->killers[m->nkillers] = char_id;
+        m->dealt[m->nkillers++] = damage;
+    }
 }
 
 void cw_monsters_killed(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
@@ -155,7 +208,7 @@ void cw_monsters_killed(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
     m->target = 0;
     m->cb.dead = 1;
     m->cb.dead_ns = now_ns;
-    m->cb.cast = NULL;
+    m->cb.casting = 0;
 }
 
 /* ---- behaviour ------------------------------------------------------------------------ */
@@ -228,9 +281,17 @@ static void tick_one(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
     if (m->state == CW_MON_DEAD) {
         double since = now_ns > m->died_ns ? (double)(now_ns - m->died_ns) / 1e9 : 0;
         if (m->entity && since >= CW_MONSTER_CORPSE_S) despawn(ms, m, 0);
+        if (m->once && since >= CW_MONSTER_CORPSE_S) {
+            cw_monsters_remove(ms, m);
+            return;
+        }
         if (since >= m->def.respawn_s && since >= CW_MONSTER_CORPSE_S) {
             despawn(ms, m, 0);
-            spawn(ms, m, now_ns); /* on failure: retried next tick */
+            /* on failure: retried next tick */
+            if (spawn(ms, m, now_ns) == 0 && ms->respawned) {
+                cw_entity *e = cw_world_get(ms->w, m->entity);
+                if (e) ms->respawned(ms->h.ud, m, e);
+            }
         }
         return;
     }
@@ -264,6 +325,8 @@ static void tick_one(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
 
 void cw_monsters_tick(cw_monsters *ms, uint64_t now_ns)
 {
+    ms->ticking++;
     for (int i = 0; i < ms->n; i++)
-        tick_one(ms, ms->v[i], now_ns);
+        if (!ms->v[i]->removed) tick_one(ms, ms->v[i], now_ns);
+    if (--ms->ticking == 0) compact(ms);
 }

@@ -11,8 +11,18 @@
  *   DEAD    killed (cw_monsters_killed): its entity stays as a corpse for
  *           corpse_s (observers then get `leave`), and it respawns at home with
  *           full hp `respawn` seconds after death (observers get `enter`;
- *           the respawned monster has a new entity id).
+ *           the respawned monster has a new entity id; cw_monsters_on_respawn's
+ *           function is called). A monster spawned with `once` set does not come back: it
+ *           is removed when its corpse leaves.
  * Monsters never step into a safe area, onto a blocked place or a portal.
+ *
+ * Contributors: the first CW_MONSTER_MAX_KILLERS distinct characters that hit
+ * a monster in one life are remembered with the damage each dealt
+ * (cw_monster_hit_by); a character beyond that is not recorded (no share,
+ * no reward), and its damage is not counted.
+ *
+ * Removal (cw_monsters_remove) during cw_monsters_tick — from a hook — is
+ * safe: the entity leaves at once, the memory goes at the end of the tick.
  *
  * Times are passed in (ns); nothing reads a clock. Loop thread only.
  * Ownership: cw_monsters owns its monsters (each with its cw_combatant) and
@@ -28,7 +38,8 @@
 #include <stdint.h>
 
 #define CW_MONSTER_CORPSE_S 2.0
-#define CW_MONSTER_MAX_KILLERS 8
+#define CW_MONSTER_MAX_KILLERS 16
+#define CW_MONSTER_GROUP_MAX 96
 
 typedef struct cw_monster_def {
     char id[64];
@@ -55,8 +66,13 @@ typedef struct cw_monster {
     int64_t target; /* entity id while chasing */
     uint64_t ready_ns, died_ns, last_ns;
     int64_t killers[CW_MONSTER_MAX_KILLERS]; /* character ids that hit it since (re)spawn */
+    double dealt[CW_MONSTER_MAX_KILLERS];    /* hp each of them took off it */
     int nkillers;
     cw_combatant cb;
+    char zone_id[CW_ZONE_ID_MAX + 1]; /* its zone's id (the index may change on reload) */
+    char group[CW_MONSTER_GROUP_MAX]; /* the owner's key for its spawn group ("": none) */
+    int once;                         /* 1: never respawns */
+    int removed;                      /* removed during a tick: freed at its end */
 } cw_monster;
 
 typedef struct cw_monster_hooks {
@@ -72,6 +88,8 @@ typedef struct cw_monsters cw_monsters;
 
 cw_monsters *cw_monsters_new(cw_world *w, cw_stats_registry *reg, const cw_combat_content *c,
                              const cw_monster_hooks *h); /* NULL when out of memory */
+/* fn(hooks.ud, m, e) when m comes back after its death as entity e. */
+void cw_monsters_on_respawn(cw_monsters *ms, void (*fn)(void *ud, cw_monster *m, cw_entity *e));
 /* Frees every monster; their entities are removed from the world first
  * (observers get `leave`) unless the world is already gone (world_gone). */
 void cw_monsters_free(cw_monsters *ms, int world_gone);
@@ -80,11 +98,17 @@ void cw_monsters_clear(cw_monsters *ms);
 /* Spawns one monster now at (x,y) of zone zi (must be standable). */
 int cw_monsters_add(cw_monsters *ms, const cw_monster_def *def, int zi, double x, double y,
                     uint64_t now_ns, cw_error *err);
+/* The same, handing back the new monster (owned by ms). */
+int cw_monsters_spawn(cw_monsters *ms, const cw_monster_def *def, int zi, double x, double y,
+                      uint64_t now_ns, cw_monster **out, cw_error *err);
+/* Removes one monster: its entity leaves the world (observers get `leave`)
+ * and it is freed (at the end of the tick when called from a hook). */
+void cw_monsters_remove(cw_monsters *ms, cw_monster *m);
 void cw_monsters_tick(cw_monsters *ms, uint64_t now_ns);
 /* The monster whose (live or corpse) entity is id, or NULL. */
 cw_monster *cw_monsters_of(cw_monsters *ms, int64_t entity);
-/* Remembers a character that hit m (for rewards). */
-void cw_monster_hit_by(cw_monster *m, int64_t char_id);
+/* Remembers a character that hit m and the hp it took off (for rewards). */
+void cw_monster_hit_by(cw_monster *m, int64_t char_id, double damage);
 /* m died at now_ns: DEAD, corpse then respawn (see above). */
 void cw_monsters_killed(cw_monsters *ms, cw_monster *m, uint64_t now_ns);
 int cw_monsters_count(const cw_monsters *ms);

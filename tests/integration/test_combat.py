@@ -239,13 +239,19 @@ class Combat(ServerTest):
         r = self.server.admin().cmd("reload")
         self.assertFalse(r.get("ok"), r)
         self.assertTrue(any(re.search(r"skills\.lua:\d+: .*range", e) for e in r["errors"]), r)
-        # Good content reloads; monsters respawn from the new tables.
+        # Good content reloads: a monster whose definition changed respawns fresh
+        # from the new tables; the unchanged ones stay (same entity, no leave).
         self.server.write_content("skills.lua", SKILLS)
+        self.server.write_content("monsters.lua", MONSTERS.replace("exp = 150", "exp = 160"))
         c, mons = self.enter("Watcher")
         r = self.server.admin().cmd("reload")
         self.assertTrue(r.get("ok"), r)
-        fresh = wait_ev(c, lambda e: e["ev"] == "enter" and e["name"] == "Rat")
+        seen = []
+        fresh = wait_ev(c, lambda e: seen.append(e) or (e["ev"] == "enter" and e["name"] == "Rat"))
         self.assertNotEqual(fresh["e"], mons["Rat"]["e"])
+        self.assertIn({"ev": "leave", "e": mons["Rat"]["e"]}, seen)
+        for name in ("Wolf", "Toad", "Newt"):
+            self.assertNotIn({"ev": "leave", "e": mons[name]["e"]}, seen)
 
 
 if __name__ == "__main__":
