@@ -258,6 +258,8 @@ static int fate(const cw_battle *b, const cw_battle_defs *d, const keys *k, cons
     json_t *was = json_object_get(b->monster_defs, m->def.id);
     json_t *now = json_object_get(d->monsters, m->def.id);
     if (!now) return DROP;
+    /* its zone goes (a content without zones has one implicit zone: never gone) */
+    if (json_object_size(d->zones) > 0 && !json_object_get(d->zones, m->zone_id)) return DROP;
     if (m->group[0]) return was && json_equal(was, now) && has_key(k, m->group) ? KEEP : DROP;
     return was && json_equal(was, now) ? KEEP : REPLACE;
 }

@@ -89,12 +89,15 @@ static void test_reload_and_scripted_monsters(void **st)
     int64_t bear = 0, newt = 0;
     assert_int_equal(cw_battle_spawn(f->b, "bear", 1, 400, 400, f->now, NULL, &bear, NULL), 0);
     assert_int_equal(cw_battle_spawn(f->b, "newt", 1, 420, 400, f->now, NULL, &newt, NULL), 0);
+    int64_t cave_rat = 0;
+    assert_int_equal(cw_battle_spawn(f->b, "rat", 0, 50, 50, f->now, NULL, &cave_rat, NULL), 0);
     int n = cw_monsters_count(cw_battle_monsters(f->b));
     fx_reload(f, NULL);
     assert_int_equal(cw_monsters_count(cw_battle_monsters(f->b)), n);
     assert_non_null(cw_world_get(f->w, bear));
     assert_non_null(cw_world_get(f->w, newt));
-    /* the bear's template changes: a fresh bear at its home; the newt's is gone */
+    /* the bear's template changes: a fresh bear at its home; the newt's is
+     * gone; the cave is no longer defined */
     defs_text t = {.monsters = "{\"rat\":{\"name\":\"Rat\",\"stats\":{\"hp_max\":60,\"evasion\":-"
                                "1000},\"skills\":[\"bite\"],\"respawn\":2.5,\"aggro\":0,\"leash\":"
                                "30,\"exp\":150},"
@@ -112,6 +115,7 @@ static void test_reload_and_scripted_monsters(void **st)
     assert_string_equal(b2->def.name, "Big Bear");
     assert_true(b2->home_x == 400 && b2->home_y == 400 && b2->once);
     assert_null(fx_monster(f, "newt"));
+    assert_null(cw_world_get(f->w, cave_rat)); /* its zone is no longer defined */
     fx_free(f);
 }
 
