@@ -1,9 +1,10 @@
 /* players.h — the live characters of the shard and their write-behind state.
  *
  * A cw_player is one loaded character: who it is (ids, name, race, job), its
- * soft state (zone, position, level), its currency (gold) and the rest of
- * its document (opaque JSON text kept for the store). C owns it; sessions
- * and scripts refer to it by character id.
+ * soft state (zone, position), its value (gold, experience, level: changed
+ * only by transactions once committed), its script data, and the rest of its
+ * document (opaque JSON text kept for the store). C owns it; sessions and
+ * scripts refer to it by character id. Functions return 0 or a negative CW_E*.
  *
  * Dirty tracking: every change bumps p->change_seq (cw_player_touch). A save
  * takes a *snapshot* of the player (cw_players_collect) and records which
