@@ -10,7 +10,8 @@
  *                    enter_world, move
  *   saver.c          write-behind: interval batches, flush one character,
  *                    group commit of value changes, the final flush
- *   admin_store.c    admin `grant`, `grant-status`, status fields
+ *   admin_store.c    admin `grant`, `grant-status`; value transactions
+ *                    (cw_txn_queue) and their outcome (cw_grant_done)
  *
  * Everything runs on the loop thread. Async work holds a connection's id,
  * never its pointer: a reply to a connection that has gone is dropped. */
@@ -138,8 +139,11 @@ void cw_saver_commit_soon(cw_server *s);
 /* Shutdown: saves every dirty character; cb once nothing is left to save
  * or the store gave up (rc: 0 or the last failure). */
 void cw_saver_flush_all(cw_server *s, cw_done_fn cb, void *ud);
-/* Committed or failed grants are reported here (admin_store.c). */
-void cw_grant_done(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud);
+/* Committed or failed value transactions are reported here (admin_store.c):
+ * logged, recorded for grant-status, and the player told ("gold" and "exp"
+ * events) only once committed. A cw_grant_cb (players.h). */
+void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
+                   int64_t exp_delta, int level, void *ud);
 /* Appends the "store" status object members (no braces). */
 void cw_saver_status(cw_server *s, cw_strbuf *out);
 /* Counters for status. */
@@ -164,5 +168,12 @@ int cw_chat_admin_commands(cw_server *s);
 
 int cw_admin_store_commands(cw_server *s);
 void cw_grants_free(cw_server *s);
+/* Queues a value transaction on p (cw_player_txn with the data cap of
+ * lua.data_max_kib) under a new grant number (*token, may be NULL), to be
+ * committed by the next group commit: call cw_saver_commit_soon after. The
+ * player is told of its gold and exp after the commit (cw_grant_done).
+ * Returns cw_player_txn's codes, or CW_ESTATE when the server has no grant
+ * table (not started) or p is stale. */
+int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *token);
 
 #endif

@@ -1,8 +1,10 @@
-/* admin_store.c — operator commands for value changes: `grant` queues a gold
- * change on a loaded character through the group-commit path; `grant-status`
- * tells whether it committed. The player is told (event "gold") only after
- * the commit; the log line "gold granted" with the reason is the audit trail
- * until the store has a ledger.
+/* admin_store.c — value transactions of the app and the operator commands
+ * on them: cw_txn_queue queues a transaction (gold, exp, level, script data)
+ * on a loaded character through the group-commit path under a grant number;
+ * `grant` is a gold-only one from the console; `grant-status` tells whether
+ * one committed. The player is told (events "gold" and "exp") only after the
+ * commit (cw_grant_done); the ledger rows written with the save are the
+ * audit trail (chaosctl audit checks them), the log lines a second one.
  *
  * The console answers each line synchronously (core/io/admin has no deferred
  * answers yet), so `grant` answers "state":"pending" with a grant number at
@@ -28,7 +30,8 @@ enum { G_PENDING, G_COMMITTED, G_FAILED };
 typedef struct grant_rec {
     uint64_t token;
     int state, rc;
-    int64_t char_id, delta, gold;
+    int64_t char_id, delta, exp_delta, gold, exp;
+    int level;
     char name[CW_NAME_MAX + 1];
     char reason[REASON_MAX];
 } grant_rec;
@@ -45,33 +48,49 @@ static grant_rec *find(cw_server *s, uint64_t token)
     return g->token == token ? g : NULL;
 }
 
-void cw_grant_done(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud)
+static void tell(cw_server *s, const cw_player *p, int64_t gold_delta, int64_t exp_delta, int level)
+{
+    if (!p || !p->online) return;
+    char ev[160];
+    if (gold_delta) {
+        int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
+                         (long long)p->gold, (long long)gold_delta);
+        cw_world_app_tell(s, p, ev, (size_t)n);
+    }
+    if (exp_delta || level) {
+        int n = snprintf(ev, sizeof ev, "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
+                         (long long)p->exp, p->level, (long long)exp_delta);
+        cw_world_app_tell(s, p, ev, (size_t)n);
+    }
+}
+
+void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
+                   int64_t exp_delta, int level, void *ud)
 {
     cw_server *s = ud;
     grant_rec *g = find(s, token);
+    const char *name = p ? p->name : g ? g->name : "";
     if (rc != 0) {
-        cw_log(CW_LOG_WARN, "gold grant failed: not committed, nobody told",
-               CW_I("grant", (int64_t)token), CW_S("character", g ? g->name : ""),
-               CW_I("delta", delta), CW_S("error", cw_err_name(rc)), CW_END);
+        cw_log(CW_LOG_WARN, "value transaction failed: not committed, nobody told",
+               CW_I("grant", (int64_t)token), CW_S("character", name),
+               CW_I("gold_delta", gold_delta), CW_I("exp_delta", exp_delta),
+               CW_S("error", cw_err_name(rc)), CW_END);
         if (g) {
             g->state = G_FAILED;
             g->rc = rc;
         }
         return;
     }
-    cw_log(CW_LOG_INFO, "gold granted", CW_I("grant", (int64_t)token),
-           CW_S("character", g ? g->name : ""), CW_I("delta", delta), CW_I("gold", gold),
-           CW_S("reason", g ? g->reason : ""), CW_END);
-    if (!g) return;
-    g->state = G_COMMITTED;
-    g->gold = gold;
-    cw_player *p = cw_players_get(s->players, g->char_id);
-    if (p && p->online) {
-        char ev[128];
-        int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
-                         (long long)gold, (long long)delta);
-        cw_world_app_tell(s, p, ev, (size_t)n);
+    if (gold_delta)
+        cw_log(CW_LOG_INFO, "gold granted", CW_I("grant", (int64_t)token), CW_S("character", name),
+               CW_I("delta", gold_delta), CW_I("gold", p ? p->gold : 0),
+               CW_S("reason", g ? g->reason : ""), CW_END);
+    if (g) {
+        g->state = G_COMMITTED;
+        g->gold = p ? p->gold : 0;
+        g->exp = p ? p->exp : 0;
     }
+    tell(s, p, gold_delta, exp_delta, level);
 }
 
 static int parse_i64(const char *text, int64_t *out)
@@ -92,7 +111,11 @@ static void grant_json(cw_strbuf *out, const grant_rec *g)
                      names[g->state]);
     cw_strbuf_json_str(out, g->name);
     cw_strbuf_printf(out, ",\"delta\":%lld", (long long)g->delta);
+    if (g->exp_delta) cw_strbuf_printf(out, ",\"exp_delta\":%lld", (long long)g->exp_delta);
+    if (g->level) cw_strbuf_printf(out, ",\"level\":%d", g->level);
     if (g->state == G_COMMITTED) cw_strbuf_printf(out, ",\"gold\":%lld", (long long)g->gold);
+    if (g->state == G_COMMITTED && g->exp_delta)
+        cw_strbuf_printf(out, ",\"exp\":%lld", (long long)g->exp);
     if (g->state == G_FAILED) cw_strbuf_printf(out, ",\"error\":\"%s\"", cw_err_name(g->rc));
 }
 
@@ -120,41 +143,44 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
         snprintf(reason + len, sizeof reason - len, "%s%s", i > 3 ? " " : "", argv[i]);
     }
     if (!reason[0]) snprintf(reason, sizeof reason, "operator");
-    uint64_t token = ++s->grants->next;
-    int rc = cw_player_grant(p, delta, token, reason);
+    uint64_t token;
+    cw_txn_spec t = {.gold = delta, .reason = reason};
+    int rc = cw_txn_queue(s, p, &t, &token);
     if (rc != 0)
         return cw_error_set(err, rc, "gold would leave 0..2^53 (gold %lld, change %lld)",
                             (long long)p->gold, (long long)delta);
-    grant_rec *g = &s->grants->ring[token % GRANTS_KEPT];
-    memset(g, 0, sizeof *g);
-    g->token = token;
-    g->state = G_PENDING;
-    g->char_id = p->id;
-    g->delta = delta;
-    snprintf(g->name, sizeof g->name, "%s", p->name);
-    snprintf(g->reason, sizeof g->reason, "%s", reason);
+    grant_rec *g = find(s, token);
     cw_saver_commit_soon(s);
     grant_json(out, g);
     return 0;
 }
 
-int cw_grant_queue(cw_server *s, cw_player *p, int64_t delta, const char *reason, uint64_t *token)
+int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *token)
 {
     if (!s->grants || p->stale) return CW_ESTATE;
-    uint64_t t = s->grants->next + 1;
-    int rc = cw_player_grant(p, delta, t, reason);
+    uint64_t tok = s->grants->next + 1;
+    size_t cap = (size_t)s->cfg.lua_data_max_kib * 1024;
+    int rc = cw_player_txn(p, t, tok, cap);
     if (rc != 0) return rc;
-    s->grants->next = t;
-    grant_rec *g = &s->grants->ring[t % GRANTS_KEPT];
+    s->grants->next = tok;
+    grant_rec *g = &s->grants->ring[tok % GRANTS_KEPT];
     memset(g, 0, sizeof *g);
-    g->token = t;
+    g->token = tok;
     g->state = G_PENDING;
     g->char_id = p->id;
-    g->delta = delta;
+    g->delta = t->gold;
+    g->exp_delta = t->exp;
+    g->level = t->level;
     snprintf(g->name, sizeof g->name, "%s", p->name);
-    snprintf(g->reason, sizeof g->reason, "%s", reason ? reason : "");
-    if (token) *token = t;
+    snprintf(g->reason, sizeof g->reason, "%s", t->reason ? t->reason : "");
+    if (token) *token = tok;
     return 0;
+}
+
+int cw_grant_queue(cw_server *s, cw_player *p, int64_t delta, const char *reason, uint64_t *token)
+{
+    cw_txn_spec t = {.gold = delta, .reason = reason};
+    return cw_txn_queue(s, p, &t, token);
 }
 
 static int cmd_grant_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)

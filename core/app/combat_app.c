@@ -172,38 +172,34 @@ static int level_for(int64_t exp)
     return l;
 }
 
+/* The exp (and the level it brings) is a value transaction: queued now,
+ * committed by the group commit with its ledger row, and the player is told
+ * (event "exp") from the commit callback (cw_grant_done), never before. */
 static void give_exp(cw_server *s, cw_player *p, int64_t delta)
 {
-    json_t *doc = p->doc ? json_loads(p->doc, 0, NULL) : NULL;
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        doc = json_object();
-    }
-    int64_t exp = (int64_t)num(doc, "exp", 0) + delta;
-    json_object_set_new(doc, "exp", json_integer(exp));
-    char *text = json_dumps(doc, JSON_COMPACT);
-    json_decref(doc);
-    if (!text) return;
-    free(p->doc);
-    p->doc = text;
-    int level = level_for(exp);
-    if (level > p->level) p->level = level;
-    cw_player_touch(p);
-    cw_entity *e = p->online ? cw_world_find_player(app_of(s)->w, p->id) : NULL;
-    if (e) { /* after the hit that earned it */
-        cw_strbuf b = CW_STRBUF_INIT;
-        cw_strbuf_printf(&b, "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
-                         (long long)exp, p->level, (long long)delta);
-        send_self(s, e, &b);
-        cw_strbuf_free(&b);
-    }
+    int64_t pending = 0; /* exp of transactions not yet committed */
+    for (const cw_txn *t = p->txns_inflight; t; t = t->next)
+        pending += t->exp;
+    for (const cw_txn *t = p->txns; t; t = t->next)
+        pending += t->exp;
+    int level = level_for(p->exp + pending + delta);
+    cw_txn_spec t = {.exp = delta, .level = level > p->level ? level : 0, .reason = "kill"};
+    uint64_t token;
+    int rc = cw_txn_queue(s, p, &t, &token);
+    if (rc == 0)
+        cw_saver_commit_soon(s);
+    else
+        cw_log(CW_LOG_WARN, "exp not granted", CW_I("character", p->id), CW_I("exp", delta),
+               CW_S("error", cw_err_name(rc)), CW_END);
 }
 
 static void reward(cw_server *s, cw_monster *m, cw_entity *killer, uint64_t now)
 {
     for (int i = 0; i < m->nkillers; i++) {
         cw_player *p = cw_players_get(s->players, m->killers[i]);
-        if (p && p->online && m->def.exp > 0) give_exp(s, p, m->def.exp);
+        if (p && p->online && m->def.exp > 0 && !s->stopping && s->store && !s->store_closing &&
+            !p->stale)
+            give_exp(s, p, m->def.exp);
     }
     cw_player *p =
         killer && killer->kind == CW_ENT_PLAYER ? cw_players_get(s->players, killer->ref) : NULL;

@@ -5,6 +5,7 @@
 #include "core/app/world_app.h"
 
 #include "core/base/clock.h"
+#include "core/base/jsonvalid.h"
 #include "core/base/log.h"
 #include "core/io/net/net.h"
 #include "core/io/store/store.h"
@@ -26,13 +27,73 @@ static void unavailable(cw_pending *p)
     cw_pending_error(p, "unavailable", "characters are unavailable; try again later");
 }
 
-static int64_t doc_gold(const char *doc)
+/* A stored document taken apart for cw_players_add: gold and exp (the
+ * committed values; anything but a non-negative integer counts as 0), the
+ * script data namespaces under "data" (an entry with a bad name or a value
+ * that is not an object cw_json_object_valid accepts is dropped and logged), and the rest of the
+ * document without "data" (the saver writes gold, exp and data back at every save). The namespace
+ * names point into d->json_data: valid until doc_parts_free. */
+typedef struct doc_parts {
+    int64_t gold, exp;
+    char *rest;
+    json_t *json_data;
+    cw_txn_data *data;
+    int ndata;
+} doc_parts;
+
+static int64_t doc_count(json_t *o, const char *key)
 {
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+}
+
+static void doc_parts_free(doc_parts *d)
+{
+    for (int i = 0; i < d->ndata; i++)
+        free((char *)d->data[i].json);
+    free(d->data);
+    free(d->rest);
+    json_decref(d->json_data);
+}
+
+static int doc_split(const char *doc, int64_t char_id, doc_parts *d)
+{
+    memset(d, 0, sizeof *d);
     json_t *o = doc ? json_loads(doc, 0, NULL) : NULL;
-    json_t *g = json_object_get(o, "gold");
-    int64_t gold = json_is_integer(g) && json_integer_value(g) > 0 ? json_integer_value(g) : 0;
+    if (!json_is_object(o)) {
+        json_decref(o);
+        o = json_object();
+    }
+    if (!o) return CW_ENOMEM;
+    d->gold = doc_count(o, "gold");
+    d->exp = doc_count(o, "exp");
+    json_t *data = json_object_get(o, "data");
+    if (json_is_object(data)) d->json_data = json_incref(data);
+    json_object_del(o, "data");
+    d->rest = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    return gold;
+    size_t n = json_object_size(d->json_data);
+    if (!d->rest || (n && !(d->data = calloc(n, sizeof *d->data)))) return CW_ENOMEM;
+    const char *ns;
+    json_t *v;
+    json_object_foreach(d->json_data, ns, v)
+    {
+        if (!json_is_object(v) || !cw_player_data_ns_valid(ns)) {
+            cw_log(CW_LOG_WARN, "stored script data dropped: bad namespace or not an object",
+                   CW_I("character", char_id), CW_S("namespace", ns), CW_END);
+            continue;
+        }
+        char *text = json_dumps(v, JSON_COMPACT);
+        if (!text) return CW_ENOMEM;
+        if (cw_json_object_valid(text, strlen(text)) != 0) { /* e.g. nested too deep */
+            cw_log(CW_LOG_WARN, "stored script data dropped: not accepted as script data",
+                   CW_I("character", char_id), CW_S("namespace", ns), CW_END);
+            free(text);
+            continue;
+        }
+        d->data[d->ndata++] = (cw_txn_data){ns, text, strlen(text)};
+    }
+    return 0;
 }
 
 void cw_player_json(cw_strbuf *b, const cw_player *p)
@@ -45,7 +106,8 @@ void cw_player_json(cw_strbuf *b, const cw_player *p)
     cw_strbuf_json_str(b, p->job);
     cw_strbuf_printf(b, ",\"level\":%d,\"zone\":", p->level);
     cw_strbuf_json_str(b, p->zone);
-    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g,\"gold\":%lld}", p->x, p->y, (long long)p->gold);
+    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g,\"gold\":%lld,\"exp\":%lld}", p->x, p->y,
+                     (long long)p->gold, (long long)p->exp);
 }
 
 static void row_json(cw_strbuf *b, const cw_character *ch)
@@ -156,7 +218,7 @@ void cw_op_create_character(cw_server *s, cw_conn *c, const cw_request *req)
         .zone = zone,
         .x = x,
         .y = y,
-        .doc = "{\"gold\":0}",
+        .doc = "{\"gold\":0,\"exp\":0}", /* starting value: 0, so no ledger row */
     };
     cw_store_character_create(s->store, &ch, created, p);
 }
@@ -256,6 +318,8 @@ static void loaded(void *ud, int rc, const cw_character *ch)
         cw_player *pl = cw_players_get(s->players, ch->id);
         int arc = 0;
         if (!pl) {
+            doc_parts parts;
+            arc = doc_split(ch->doc, ch->id, &parts);
             cw_player_init in = {
                 .id = ch->id,
                 .account_id = ch->account_id,
@@ -264,13 +328,17 @@ static void loaded(void *ud, int rc, const cw_character *ch)
                 .race = ch->race,
                 .job = ch->job,
                 .zone = ch->zone,
-                .doc = ch->doc,
+                .doc = parts.rest,
                 .level = ch->level,
                 .x = ch->x,
                 .y = ch->y,
-                .gold = doc_gold(ch->doc),
+                .gold = parts.gold,
+                .exp = parts.exp,
+                .data = parts.data,
+                .ndata = parts.ndata,
             };
-            arc = cw_players_add(s->players, &in, &pl);
+            if (arc == 0) arc = cw_players_add(s->players, &in, &pl);
+            doc_parts_free(&parts);
         }
         if (arc != 0 || pl->online)
             cw_pending_error(e->p, arc ? "internal" : "busy",

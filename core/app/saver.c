@@ -6,10 +6,11 @@
  * database is unavailable the characters stay dirty and the next interval
  * tries again.
  *
- * Value changes (gold grants) take the group-commit path: every grant queued
- * during one loop iteration goes into one transaction at the end of that
- * iteration, and the player and the operator hear about it only after that
- * transaction committed (players.h: grants are applied on success only). */
+ * Value changes (transactions: gold, exp, level, script data) take the
+ * group-commit path: every transaction queued during one loop iteration goes
+ * into one database transaction at the end of that iteration, together with
+ * its ledger rows, and the player and the operator hear about it only after
+ * that transaction committed (players.h: applied on success only). */
 #include "core/app/accounts.h"
 
 #include "core/base/clock.h"
@@ -56,20 +57,40 @@ typedef struct batch {
 
 static void service(cw_server *s);
 
-/* The stored document with the current gold written into it (the rest of
- * the document is kept as loaded). Returns malloc'd text or NULL. */
-static char *doc_with_gold(const char *doc, int64_t gold)
+/* The document a save writes: the stored one with the snapshot's gold and
+ * exp set and its script data under "data" (each namespace's text spliced in
+ * as it is: players.c checked it is a JSON object every reader accepts); the
+ * rest is kept as loaded. Returns malloc'd text or NULL. */
+static char *doc_for(const cw_player_snapshot *snap)
 {
-    json_t *o = doc ? json_loads(doc, 0, NULL) : NULL;
+    json_t *o = snap->doc ? json_loads(snap->doc, 0, NULL) : NULL;
     if (!json_is_object(o)) {
         json_decref(o);
         o = json_object();
     }
     if (!o) return NULL;
-    json_object_set_new(o, "gold", json_integer((json_int_t)gold));
-    char *text = json_dumps(o, JSON_COMPACT);
+    json_object_set_new(o, "gold", json_integer((json_int_t)snap->gold));
+    json_object_set_new(o, "exp", json_integer((json_int_t)snap->exp));
+    json_object_del(o, "data");
+    char *base = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    return text;
+    if (!base || snap->ndata == 0) return base;
+    size_t blen = strlen(base); /* "{…}" with at least gold and exp in it */
+    cw_strbuf b = CW_STRBUF_INIT;
+    int rc = cw_strbuf_append(&b, base, blen - 1);
+    rc |= cw_strbuf_puts(&b, ",\"data\":{");
+    for (int i = 0; i < snap->ndata; i++) {
+        const cw_data_ns *d = &snap->data[i];
+        rc |= cw_strbuf_printf(&b, "%s\"%s\":", i ? "," : "", d->ns); /* [a-z0-9_.]: no escapes */
+        rc |= cw_strbuf_append(&b, d->json, d->len);
+    }
+    rc |= cw_strbuf_puts(&b, "}}");
+    free(base);
+    if (rc) {
+        cw_strbuf_free(&b);
+        return NULL;
+    }
+    return b.data; /* owned by the caller now */
 }
 
 static int can_save(cw_server *s)
@@ -132,20 +153,23 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
     cw_character *chs = calloc((size_t)n, sizeof *chs);
     char **docs = calloc((size_t)n, sizeof *docs);
     batch *b = malloc(sizeof *b + sizeof(int64_t) * (size_t)n);
-    /* Every grant this save carries becomes a ledger row in its transaction. */
+    /* Every transaction this save carries becomes ledger rows in its database
+     * transaction: one of kind "gold" and one of kind "exp" for the deltas it has. */
     int nled = 0;
     for (int i = 0; i < n; i++)
-        for (const cw_grant *g = snap[i].grants; g; g = g->next)
-            nled++;
+        for (const cw_txn *t = snap[i].txns; t; t = t->next)
+            nled += (t->gold != 0) + (t->exp != 0);
     cw_ledger_entry *led = calloc((size_t)(nled ? nled : 1), sizeof *led);
     int ok = chs && docs && b && led;
     cw_ledger_entry *next_led = led;
     for (int i = 0; ok && i < n; i++) {
-        docs[i] = doc_with_gold(snap[i].doc, snap[i].gold);
+        docs[i] = doc_for(&snap[i]);
         ok = docs[i] != NULL;
         cw_ledger_entry *first = next_led;
-        for (const cw_grant *g = snap[i].grants; g; g = g->next)
-            *next_led++ = (cw_ledger_entry){"gold", g->delta, g->reason};
+        for (const cw_txn *t = snap[i].txns; t; t = t->next) {
+            if (t->gold) *next_led++ = (cw_ledger_entry){"gold", t->gold, t->reason};
+            if (t->exp) *next_led++ = (cw_ledger_entry){"exp", t->exp, t->reason};
+        }
         chs[i] = (cw_character){
             .id = snap[i].id,
             .account_id = snap[i].account_id,
@@ -212,7 +236,7 @@ static void remove_saved_offline(cw_player *p, void *ud)
 
 static void has_grants(cw_player *p, void *ud)
 {
-    if (p->grants && !p->saving_seq && !p->stale) *(int *)ud = 1;
+    if (p->txns && !p->saving_seq && !p->stale) *(int *)ud = 1;
 }
 
 static void count_savable(cw_player *p, void *ud)
@@ -302,8 +326,8 @@ void cw_saver_flush(cw_server *s, int64_t id, cw_done_fn cb, void *ud)
         return;
     }
     w->id = id;
-    /* Grants queued now ride with the next save, which bumps the sequence. */
-    w->target = p->change_seq + (p->grants && p->change_seq == p->saved_seq ? 1 : 0);
+    /* Transactions queued now ride with the next save, which bumps the sequence. */
+    w->target = p->change_seq + (p->txns && p->change_seq == p->saved_seq ? 1 : 0);
     w->cb = cb;
     w->ud = ud;
     w->next = sv->waiters;

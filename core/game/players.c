@@ -4,6 +4,7 @@
  * another's is found by a scan: rare, still correct). */
 #include "core/game/players.h"
 
+#include "core/base/jsonvalid.h"
 #include "core/sim/space/space.h"
 
 #include <stdio.h>
@@ -41,22 +42,35 @@ cw_players *cw_players_new(void)
     return ps;
 }
 
-static void free_grants(cw_grant *g)
+static void txn_free(cw_txn *t)
 {
-    while (g) {
-        cw_grant *next = g->next;
-        free(g);
-        g = next;
+    for (int k = 0; k < t->nundo; k++)
+        free(t->undo[k].prev);
+    free(t->undo);
+    free(t);
+}
+
+static void free_txns(cw_txn *t)
+{
+    while (t) {
+        cw_txn *next = t->next;
+        txn_free(t);
+        t = next;
     }
 }
 
 static void player_free(cw_player *p)
 {
-    free_grants(p->grants);
-    free_grants(p->grants_inflight);
+    free_txns(p->txns);
+    free_txns(p->txns_inflight);
+    for (int i = 0; i < p->ndata; i++)
+        free(p->data[i].json);
+    free(p->data);
     free(p->doc);
     free(p);
 }
+
+static int load_data(cw_player *p, const cw_txn_data *d, int n);
 
 void cw_players_free(cw_players *ps)
 {
@@ -97,6 +111,13 @@ int cw_players_add(cw_players *ps, const cw_player_init *in, cw_player **out)
     p->x = in->x;
     p->y = in->y;
     p->gold = in->gold;
+    p->exp = in->exp;
+    int drc = in->ndata < 0 || (in->ndata > 0 && !in->data) ? CW_EINVAL
+                                                            : load_data(p, in->data, in->ndata);
+    if (drc != 0) {
+        player_free(p);
+        return drc;
+    }
     int64_t nk = name_key(p->name);
     int rc = cw_idmap_put(&ps->by_id, p->id, (int64_t)ps->n);
     if (rc == 0 && !cw_idmap_get(&ps->by_name, nk, NULL))
@@ -171,37 +192,324 @@ void cw_player_touch(cw_player *p)
 
 int cw_player_dirty(const cw_player *p)
 {
-    return p->change_seq != p->saved_seq || p->grants != NULL;
+    return p->change_seq != p->saved_seq || p->txns != NULL;
 }
 
-/* ---- value --------------------------------------------------------------- */
+/* ---- script data ------------------------------------------------------------ */
 
-static int64_t queued_total(const cw_grant *g)
+int cw_player_data_ns_valid(const char *ns)
 {
-    int64_t sum = 0;
-    for (; g; g = g->next)
-        sum += g->delta;
-    return sum;
+    size_t n = 0;
+    if (!ns) return 0;
+    for (; ns[n]; n++) {
+        char c = ns[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return 0;
+        if (n >= CW_DATA_NS_MAX) return 0;
+    }
+    return n > 0;
 }
 
-#define GOLD_MAX ((int64_t)1 << 53) /* stays exact in a JSON double */
+static cw_data_ns *data_find(const cw_player *p, const char *ns)
+{
+    for (int i = 0; i < p->ndata; i++)
+        if (strcmp(p->data[i].ns, ns) == 0) return &p->data[i];
+    return NULL;
+}
+
+static int data_reserve(cw_player *p, int more)
+{
+    if (p->ndata + more <= p->capdata) return 0;
+    int cap = p->capdata ? p->capdata : 4;
+    while (cap < p->ndata + more)
+        cap *= 2;
+    cw_data_ns *v = realloc(p->data, sizeof *v * (size_t)cap);
+    if (!v) return CW_ENOMEM;
+    p->data = v;
+    p->capdata = cap;
+    return 0;
+}
+
+/* A fresh entry at the end (room reserved). */
+static cw_data_ns *data_append(cw_player *p, const char *ns)
+{
+    cw_data_ns *e = &p->data[p->ndata++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->ns, sizeof e->ns, "%s", ns);
+    return e;
+}
+
+/* Removes e, keeping the order of the others. */
+static void data_remove(cw_player *p, cw_data_ns *e)
+{
+    p->data_bytes -= strlen(e->ns) + e->len;
+    free(e->json);
+    int i = (int)(e - p->data);
+    memmove(e, e + 1, sizeof *e * (size_t)(p->ndata - i - 1));
+    p->ndata--;
+}
+
+static char *copy_json(const char *json, size_t len)
+{
+    char *c = malloc(len + 1);
+    if (!c) return NULL;
+    memcpy(c, json, len);
+    c[len] = 0;
+    return c;
+}
+
+static int entry_valid(const cw_txn_data *d)
+{
+    return d->ns && cw_player_data_ns_valid(d->ns) && d->json && d->len < SIZE_MAX / 4 &&
+           cw_json_object_valid(d->json, d->len) == 0;
+}
+
+/* What the data size becomes with these entries (an entry superseded by a
+ * later one for the same namespace does not count). */
+static size_t size_after(const cw_player *p, const cw_txn_data *d, int n);
+
+/* Loading (cw_players_add): entries go in as they are, no cap, no touch. */
+static int load_data(cw_player *p, const cw_txn_data *d, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!entry_valid(&d[i])) return CW_EINVAL;
+    if (data_reserve(p, n)) return CW_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        char *json = copy_json(d[i].json, d[i].len);
+        if (!json) return CW_ENOMEM; /* the caller frees p */
+        cw_data_ns *e = data_find(p, d[i].ns);
+        if (e) {
+            p->data_bytes -= e->len;
+            free(e->json);
+        } else {
+            e = data_append(p, d[i].ns);
+            p->data_bytes += strlen(e->ns);
+        }
+        e->json = json;
+        e->len = d[i].len;
+        e->seq = ++p->data_seq;
+        p->data_bytes += e->len;
+    }
+    return 0;
+}
+
+const char *cw_player_data_get(const cw_player *p, const char *ns)
+{
+    const cw_data_ns *e = ns ? data_find(p, ns) : NULL;
+    return e ? e->json : NULL;
+}
+
+size_t cw_player_data_size(const cw_player *p)
+{
+    return p->data_bytes;
+}
+
+void cw_player_data_each(const cw_player *p, void (*fn)(const char *ns, const char *json, void *ud),
+                         void *ud)
+{
+    for (int i = 0; i < p->ndata; i++)
+        fn(p->data[i].ns, p->data[i].json, ud);
+}
+
+int cw_player_data_set(cw_player *p, const char *ns, const char *json, size_t len, size_t cap)
+{
+    cw_txn_data d = {ns, json, len};
+    if (!entry_valid(&d)) return CW_EINVAL;
+    size_t size = size_after(p, &d, 1);
+    if (size > cap && size > p->data_bytes) return CW_ELIMIT;
+    char *copy = copy_json(json, len);
+    cw_data_ns *e = data_find(p, ns);
+    if (!copy || (!e && data_reserve(p, 1))) {
+        free(copy);
+        return CW_ENOMEM;
+    }
+    if (!e) e = data_append(p, ns);
+    free(e->json);
+    e->json = copy;
+    e->len = len;
+    e->seq = ++p->data_seq;
+    p->data_bytes = size;
+    cw_player_touch(p);
+    return 0;
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+#define VALUE_MAX ((int64_t)1 << 53) /* stays exact in a JSON double */
+
+static int superseded(const cw_txn_data *d, int n, int i)
+{
+    for (int j = i + 1; j < n; j++)
+        if (strcmp(d[i].ns, d[j].ns) == 0) return 1;
+    return 0;
+}
+
+static size_t size_after(const cw_player *p, const cw_txn_data *d, int n)
+{
+    size_t size = p->data_bytes;
+    for (int i = 0; i < n; i++) {
+        if (superseded(d, n, i)) continue;
+        size_t nl = strlen(d[i].ns);
+        const cw_data_ns *e = data_find(p, d[i].ns);
+        if (e) size -= nl + e->len;
+        size += nl + d[i].len;
+    }
+    return size;
+}
+
+static void queued_totals(const cw_player *p, int64_t *gold, int64_t *exp)
+{
+    *gold = *exp = 0;
+    for (const cw_txn *t = p->txns_inflight; t; t = t->next) {
+        *gold += t->gold;
+        *exp += t->exp;
+    }
+    for (const cw_txn *t = p->txns; t; t = t->next) {
+        *gold += t->gold;
+        *exp += t->exp;
+    }
+}
+
+static int in_range(int64_t committed, int64_t queued, int64_t delta)
+{
+    if (delta < -VALUE_MAX || delta > VALUE_MAX) return 0;
+    int64_t total = committed + queued + delta; /* each term within ±2^53·few: no overflow */
+    return total >= 0 && total <= VALUE_MAX;
+}
+
+int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap)
+{
+    if (!t) return CW_EINVAL;
+    if (p->stale) return CW_ESTATE;
+    if (t->level < 0 || t->ndata < 0 || (t->ndata > 0 && !t->data)) return CW_EINVAL;
+    if (t->reason && strlen(t->reason) > CW_GRANT_REASON_MAX) return CW_EINVAL;
+    int64_t qgold, qexp;
+    queued_totals(p, &qgold, &qexp);
+    if (!in_range(p->gold, qgold, t->gold) || !in_range(p->exp, qexp, t->exp)) return CW_EINVAL;
+    const cw_txn_data *d = t->data;
+    int n = t->ndata, uniq = 0, fresh = 0;
+    for (int i = 0; i < n; i++)
+        if (!entry_valid(&d[i])) return CW_EINVAL;
+    size_t size = size_after(p, d, n);
+    if (n > 0 && size > cap && size > p->data_bytes) return CW_ELIMIT;
+    for (int i = 0; i < n; i++) {
+        if (superseded(d, n, i)) continue;
+        uniq++;
+        fresh += data_find(p, d[i].ns) == NULL;
+    }
+    /* Everything that can fail is allocated before anything changes. */
+    cw_txn *x = calloc(1, sizeof *x);
+    char **copies = calloc((size_t)(uniq ? uniq : 1), sizeof *copies);
+    int ok = x && copies && data_reserve(p, fresh) == 0;
+    if (ok && uniq) ok = (x->undo = calloc((size_t)uniq, sizeof *x->undo)) != NULL;
+    for (int i = 0, k = 0; ok && i < n; i++)
+        if (!superseded(d, n, i)) ok = (copies[k++] = copy_json(d[i].json, d[i].len)) != NULL;
+    if (!ok) {
+        for (int k = 0; copies && k < uniq; k++)
+            free(copies[k]);
+        free(copies);
+        if (x) free(x->undo);
+        free(x);
+        return CW_ENOMEM;
+    }
+    x->gold = t->gold;
+    x->exp = t->exp;
+    x->level = t->level;
+    x->token = token;
+    snprintf(x->reason, sizeof x->reason, "%s", t->reason ? t->reason : "");
+    for (int i = 0, k = 0; i < n; i++) {
+        if (superseded(d, n, i)) continue;
+        cw_txn_undo *u = &x->undo[k];
+        cw_data_ns *e = data_find(p, d[i].ns);
+        snprintf(u->ns, sizeof u->ns, "%s", d[i].ns);
+        if (e) {
+            u->prev = e->json;
+            u->prev_len = e->len;
+            u->prev_seq = e->seq;
+        } else {
+            e = data_append(p, d[i].ns);
+        }
+        e->json = copies[k++];
+        e->len = d[i].len;
+        e->seq = u->seq = ++p->data_seq;
+    }
+    x->nundo = uniq;
+    p->data_bytes = size;
+    free(copies);
+    /* Append: transactions commit in the order they were made. */
+    cw_txn **tail = &p->txns;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = x;
+    return 0;
+}
 
 int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *reason)
 {
-    if (delta <= -GOLD_MAX || delta >= GOLD_MAX) return CW_EINVAL;
-    int64_t total = p->gold + queued_total(p->grants) + queued_total(p->grants_inflight) + delta;
-    if (total < 0 || total >= GOLD_MAX) return CW_EINVAL;
-    cw_grant *g = calloc(1, sizeof *g);
-    if (!g) return CW_ENOMEM;
-    g->delta = delta;
-    g->token = token;
-    snprintf(g->reason, sizeof g->reason, "%s", reason ? reason : "");
-    /* Append: grants commit in the order they were made. */
-    cw_grant **tail = &p->grants;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = g;
-    return 0;
+    cw_txn_spec t = {.gold = delta, .reason = reason};
+    return cw_player_txn(p, &t, token, SIZE_MAX);
+}
+
+/* The undo record of a live (not rolled back) transaction other than skip
+ * that replaced the value written as seq in namespace ns. */
+static cw_txn_undo *successor(cw_txn *const *lists, int nlists, const cw_txn *skip, const char *ns,
+                              uint64_t seq)
+{
+    for (int l = 0; l < nlists; l++)
+        for (cw_txn *t = lists[l]; t; t = t->next) {
+            if (t == skip || t->done) continue;
+            for (int k = 0; k < t->nundo; k++)
+                if (t->undo[k].prev_seq == seq && strcmp(t->undo[k].ns, ns) == 0)
+                    return &t->undo[k];
+        }
+    return NULL;
+}
+
+/* Takes t's data writes back. A namespace still holding t's value gets its
+ * previous value; one rewritten since by another transaction hands t's
+ * previous value on to that transaction's undo (so its own rollback restores
+ * the right thing); one rewritten by cw_player_data_set keeps that value. */
+static void rollback(cw_player *p, cw_txn *t, cw_txn *const *lists, int nlists)
+{
+    for (int k = t->nundo - 1; k >= 0; k--) {
+        cw_txn_undo *u = &t->undo[k];
+        cw_data_ns *e = data_find(p, u->ns);
+        if (e && e->seq == u->seq) {
+            if (u->prev) {
+                p->data_bytes = p->data_bytes - e->len + u->prev_len;
+                free(e->json);
+                e->json = u->prev;
+                e->len = u->prev_len;
+                e->seq = u->prev_seq;
+            } else {
+                data_remove(p, e);
+            }
+            u->prev = NULL;
+        } else {
+            cw_txn_undo *v = successor(lists, nlists, t, u->ns, u->seq);
+            if (v) {
+                free(v->prev);
+                v->prev = u->prev;
+                v->prev_len = u->prev_len;
+                v->prev_seq = u->prev_seq;
+                u->prev = NULL;
+            }
+        }
+        free(u->prev);
+        u->prev = NULL;
+    }
+    t->done = 1;
+}
+
+static cw_txn *reverse(cw_txn *t)
+{
+    cw_txn *out = NULL;
+    while (t) {
+        cw_txn *next = t->next;
+        t->next = out;
+        out = t;
+        t = next;
+    }
+    return out;
 }
 
 /* ---- saving -------------------------------------------------------------- */
@@ -216,18 +524,27 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *s)
     memcpy(s->race, p->race, sizeof s->race);
     memcpy(s->job, p->job, sizeof s->job);
     memcpy(s->zone, p->zone, sizeof s->zone);
-    s->level = p->level;
     s->x = p->x;
     s->y = p->y;
-    /* The grants queued now ride with this save. */
-    p->grants_inflight = p->grants;
-    p->grants = NULL;
-    s->gold = p->gold + queued_total(p->grants_inflight);
-    s->grants = p->grants_inflight;
+    /* The transactions queued now ride with this save. */
+    p->txns_inflight = p->txns;
+    p->txns = NULL;
+    s->gold = p->gold;
+    s->exp = p->exp;
+    int top = 0;
+    for (const cw_txn *t = p->txns_inflight; t; t = t->next) {
+        s->gold += t->gold;
+        s->exp += t->exp;
+        if (t->level > top) top = t->level;
+    }
+    s->level = top ? top : p->level;
+    s->txns = p->txns_inflight;
     s->doc = p->doc;
-    /* A save with grants always advances the sequence, so it is never
+    s->data = p->data;
+    s->ndata = p->ndata;
+    /* A save with transactions always advances the sequence, so it is never
      * mistaken for "nothing to save". */
-    if (p->grants_inflight && p->change_seq == p->saved_seq) p->change_seq++;
+    if (p->txns_inflight && p->change_seq == p->saved_seq) p->change_seq++;
     s->seq = p->change_seq;
     p->saving_seq = p->change_seq;
     return 1;
@@ -238,42 +555,90 @@ int cw_players_collect(cw_players *ps, cw_player_snapshot *out, int max, int onl
     int n = 0;
     for (size_t i = 0; i < ps->n && n < max; i++) {
         cw_player *p = ps->v[i];
-        if (only_grants && !p->grants) continue;
+        if (only_grants && !p->txns) continue;
         n += cw_players_collect_one(p, &out[n]);
     }
     return n;
+}
+
+static void report(cw_player *p, cw_txn *list, int rc, cw_grant_cb cb, void *ud)
+{
+    while (list) {
+        cw_txn *t = list;
+        list = t->next;
+        if (cb) cb(t->token, rc, p, t->gold, t->exp, t->level, ud);
+        txn_free(t);
+    }
+}
+
+/* After a failure: the carried transactions are rolled back (newest first),
+ * then every queued one that no longer fits (or all of them, stale) too. */
+static void fail_txns(cw_player *p, cw_txn *carried, int rc, cw_grant_cb cb, void *ud)
+{
+    cw_txn *rev = reverse(carried);
+    for (cw_txn *t = rev; t; t = t->next) {
+        cw_txn *lists[2] = {rev, p->txns};
+        rollback(p, t, lists, 2);
+    }
+    carried = reverse(rev);
+    cw_txn **tail = &carried;
+    while (*tail)
+        tail = &(*tail)->next;
+    int64_t gold = p->gold, exp = p->exp;
+    for (cw_txn **q = &p->txns; *q;) {
+        cw_txn *t = *q;
+        if (rc != CW_ESTATE && in_range(gold, 0, t->gold) && in_range(exp, 0, t->exp)) {
+            gold += t->gold;
+            exp += t->exp;
+            q = &t->next;
+            continue;
+        }
+        cw_txn *lists[2] = {p->txns, carried};
+        rollback(p, t, lists, 2);
+        *q = t->next; /* unlinked after its rollback looked at the queue */
+        t->next = NULL;
+        *tail = t;
+        tail = &t->next;
+    }
+    report(p, carried, rc, cb, ud);
 }
 
 void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_grant_cb cb, void *ud)
 {
     cw_player *p = cw_players_get(ps, id);
     if (!p || !p->saving_seq) return;
-    cw_grant *carried = p->grants_inflight;
-    p->grants_inflight = NULL;
+    cw_txn *carried = p->txns_inflight;
+    p->txns_inflight = NULL;
     if (rc == 0) {
         p->version++;
         p->saved_seq = p->saving_seq;
-        p->gold += queued_total(carried);
     } else if (rc == CW_ESTATE) {
         p->stale = 1;
     }
     p->saving_seq = 0;
     if (rc != 0 && rc != CW_ESTATE && !fail_grants) {
-        /* Not saved: the carried grants go back to the front of the queue. */
-        cw_grant **tail = &carried;
+        /* Not saved: the carried transactions go back to the front of the queue. */
+        cw_txn **tail = &carried;
         while (*tail)
             tail = &(*tail)->next;
-        *tail = p->grants;
-        p->grants = carried;
+        *tail = p->txns;
+        p->txns = carried;
         return;
     }
-    /* Each committed grant reports the gold right after it. */
-    int64_t gold = rc == 0 ? p->gold - queued_total(carried) : p->gold;
+    if (rc != 0) {
+        fail_txns(p, carried, rc, cb, ud);
+        return;
+    }
+    /* Committed: each applies in order and is reported right after. */
+    int top = 0;
     while (carried) {
-        cw_grant *g = carried;
-        carried = g->next;
-        if (rc == 0) gold += g->delta;
-        if (cb) cb(g->token, rc, gold, g->delta, ud);
-        free(g);
+        cw_txn *t = carried;
+        carried = t->next;
+        p->gold += t->gold;
+        p->exp += t->exp;
+        if (t->level > top) top = t->level;
+        if (top) p->level = top;
+        if (cb) cb(t->token, 0, p, t->gold, t->exp, t->level, ud);
+        txn_free(t);
     }
 }

@@ -1,9 +1,10 @@
 /* players.h — the live characters of the shard and their write-behind state.
  *
  * A cw_player is one loaded character: who it is (ids, name, race, job), its
- * soft state (zone, position, level), its currency (gold) and the rest of
- * its document (opaque JSON text kept for the store). C owns it; sessions
- * and scripts refer to it by character id.
+ * soft state (zone, position), its value (gold, experience, level: changed
+ * only by transactions once committed), its script data, and the rest of its
+ * document (opaque JSON text kept for the store). C owns it; sessions and
+ * scripts refer to it by character id. Functions return 0 or a negative CW_E*.
  *
  * Dirty tracking: every change bumps p->change_seq (cw_player_touch). A save
  * takes a *snapshot* of the player (cw_players_collect) and records which
@@ -15,10 +16,20 @@
  * player is in flight, because each save must carry the version the previous
  * one produced.
  *
- * Value changes (gold) are two-phase: cw_player_grant queues a delta that is
- * NOT yet part of p->gold. The next snapshot includes the queued deltas; only
- * cw_players_saved with success applies them to p->gold and reports them as
- * committed, so nobody is told about value that is not in the database.
+ * Value changes are transactions (cw_player_txn): gold and experience
+ * deltas, a new level, and replaced script-data namespaces, all or nothing.
+ * A transaction's gold, exp and level are NOT yet part of the player: the
+ * next snapshot carries every queued transaction (and the store writes the
+ * ledger rows with it, in the same database transaction); only
+ * cw_players_saved with success applies them and reports them as committed,
+ * so nobody is told about value that is not in the database. Its data
+ * namespaces are replaced in the live data at once (scripts read their own
+ * writes) and put back if the transaction fails.
+ *
+ * Script data: named namespaces (1..CW_DATA_NS_MAX of [a-z0-9_.]), each a
+ * JSON object kept as text (checked by cw_json_object_valid), saved in the
+ * character's document under "data": {ns: {...}}. The size that counts
+ * against a cap is the sum over namespaces of strlen(ns) + the text length.
  *
  * A player stays in the table after its session ends (online = 0) until it
  * has been saved: a player who logs out while the database is down keeps
@@ -39,13 +50,35 @@
 #define CW_DEF_ID_MAX 63
 
 #define CW_GRANT_REASON_MAX 63
+#define CW_DATA_NS_MAX 32 /* namespace names: 1..32 of [a-z0-9_.] */
 
-typedef struct cw_grant {
-    int64_t delta;
-    uint64_t token; /* the caller's handle, handed back when committed/failed */
-    char reason[CW_GRANT_REASON_MAX + 1]; /* for the ledger row written with it */
-    struct cw_grant *next;
-} cw_grant;
+/* One namespace of a character's script data. */
+typedef struct cw_data_ns {
+    char ns[CW_DATA_NS_MAX + 1];
+    char *json; /* a JSON object, NUL-terminated, owned */
+    size_t len;
+    uint64_t seq; /* the write that produced this value (for rollbacks) */
+} cw_data_ns;
+
+/* A namespace a queued transaction replaced, and what was there before. */
+typedef struct cw_txn_undo {
+    char ns[CW_DATA_NS_MAX + 1];
+    char *prev; /* owned; NULL = the namespace did not exist */
+    size_t prev_len;
+    uint64_t prev_seq, seq; /* the value replaced, the value written */
+} cw_txn_undo;
+
+/* A queued transaction (see cw_player_txn). */
+typedef struct cw_txn {
+    int64_t gold, exp; /* deltas */
+    int level;         /* 0 = unchanged */
+    uint64_t token;    /* the caller's handle, handed back when committed/failed */
+    char reason[CW_GRANT_REASON_MAX + 1]; /* for the ledger rows written with it */
+    cw_txn_undo *undo;
+    int nundo;
+    int done; /* rolled back (internal) */
+    struct cw_txn *next;
+} cw_txn;
 
 typedef struct cw_player {
     int64_t id, account_id;
@@ -54,12 +87,19 @@ typedef struct cw_player {
     int level;
     double x, y;
     int64_t gold;    /* committed */
-    char *doc;       /* the stored document (JSON object text), owned */
+    int64_t exp;     /* committed experience */
+    char *doc;       /* the stored document (JSON object text), owned; its "gold", "exp"
+                        and "data" are overwritten from the fields here at every save */
     int64_t version; /* the stored row's version this state is based on */
+    /* script data (live: includes the data of queued transactions) */
+    cw_data_ns *data;
+    int ndata, capdata;
+    size_t data_bytes; /* cw_player_data_size */
+    uint64_t data_seq;
     /* write-behind */
     uint64_t change_seq, saved_seq, saving_seq; /* saving_seq 0 = no save in flight */
-    int stale; /* the store refused our version: never saved again */
-    cw_grant *grants, *grants_inflight;
+    int stale;                    /* the store refused our version: never saved again */
+    cw_txn *txns, *txns_inflight; /* queued, and carried by the save in flight */
     /* presence */
     int online;
     uint64_t conn_id;
@@ -72,9 +112,13 @@ typedef struct cw_player_snapshot {
     char race[CW_DEF_ID_MAX + 1], job[CW_DEF_ID_MAX + 1], zone[CW_DEF_ID_MAX + 1];
     int level;
     double x, y;
-    int64_t gold;           /* committed gold plus every grant this save carries */
-    const char *doc;        /* borrowed from the player: valid until the next cw_players_* call */
-    const cw_grant *grants; /* the grants this save carries (borrowed, same lifetime) */
+    int64_t gold;           /* committed gold plus every transaction this save carries */
+    int64_t exp;            /* likewise */
+    const char *doc;        /* borrowed from the player: valid until the next cw_players_* or
+                               cw_player_* call */
+    const cw_data_ns *data; /* the live script data (borrowed, same lifetime) */
+    int ndata;
+    const cw_txn *txns; /* the transactions this save carries (borrowed, same lifetime) */
     uint64_t seq;
 } cw_player_snapshot;
 
@@ -90,14 +134,18 @@ typedef struct cw_player_init {
     const char *name, *race, *job, *zone, *doc;
     int level;
     double x, y;
-    int64_t gold;
+    int64_t gold, exp;
+    /* script data as stored (copied; each entry must be valid: else CW_EINVAL) */
+    const struct cw_txn_data *data;
+    int ndata;
 } cw_player_init;
 int cw_players_add(cw_players *ps, const cw_player_init *init, cw_player **out);
 cw_player *cw_players_get(cw_players *ps, int64_t id);
 /* Case-insensitive name lookup. */
 cw_player *cw_players_find_name(cw_players *ps, const char *name);
 /* Drops a player (its unsaved changes are lost: call only when clean, or
- * when the character was deleted). Pending grants are discarded. */
+ * when the character was deleted). Queued transactions are discarded
+ * without a callback. */
 void cw_players_remove(cw_players *ps, int64_t id);
 size_t cw_players_count(const cw_players *ps);
 /* Players with changes not yet saved (in flight or not). */
@@ -107,27 +155,87 @@ void cw_players_each(cw_players *ps, void (*fn)(cw_player *p, void *ud), void *u
 
 /* Marks a change to be saved. */
 void cw_player_touch(cw_player *p);
-/* 1 when the player has changes (or grants) no save covers yet. */
+/* 1 when the player has changes (or transactions) no save covers yet. */
 int cw_player_dirty(const cw_player *p);
 
-/* Queues a gold change (not applied until committed). CW_EINVAL if committed
- * gold plus every queued change would go below zero or overflow. */
+/* ---- script data ---- */
+
+/* 1 when ns is a valid namespace name. */
+int cw_player_data_ns_valid(const char *ns);
+/* The namespace's JSON object text, or NULL when absent. Valid until the
+ * next change of p's data. */
+const char *cw_player_data_get(const cw_player *p, const char *ns);
+/* Replaces ns (json = a JSON object text of len bytes; "{}" allowed and
+ * kept as "{}"). Touches p (written behind). CW_EINVAL: bad ns name or not
+ * a JSON object; CW_ELIMIT: the character's data would grow beyond cap bytes
+ * (cw_player_data_size; a change that does not grow it is always allowed);
+ * CW_ENOMEM. Nothing changes on error. */
+int cw_player_data_set(cw_player *p, const char *ns, const char *json, size_t len, size_t cap);
+size_t cw_player_data_size(const cw_player *p);
+/* Calls fn for every namespace (ns, json), in the order they were created. */
+void cw_player_data_each(const cw_player *p, void (*fn)(const char *ns, const char *json, void *ud),
+                         void *ud);
+
+/* ---- transactions ---- */
+
+typedef struct cw_txn_data {
+    const char *ns;
+    const char *json;
+    size_t len;
+} cw_txn_data;
+
+typedef struct cw_txn_spec {
+    int64_t gold, exp;       /* deltas (may be negative); 0 = none */
+    int level;               /* the character's level once committed; 0 = unchanged */
+    const cw_txn_data *data; /* namespaces replaced by this transaction (a namespace named
+                                twice: the last entry wins) */
+    int ndata;
+    const char *reason; /* ledger reason, <= CW_GRANT_REASON_MAX bytes, NULL = "" */
+} cw_txn_spec;
+
+/* Queues one all-or-nothing value change. Checks first and changes nothing
+ * on error: CW_EINVAL when committed + every queued + this gold (or exp)
+ * would leave [0, 2^53], a negative level, a reason too long, or a bad data
+ * entry; CW_ELIMIT when the data would grow beyond cap (as
+ * cw_player_data_set); CW_ESTATE when p is stale; CW_ENOMEM.
+ * Data entries are applied to the live data AT ONCE and the previous values
+ * kept: if the transaction fails, those namespaces get their previous values
+ * back (a later write to the same namespace, by another transaction or
+ * cw_player_data_set, is kept). Gold, exp and level are applied to p only
+ * when the save carrying the transaction succeeds (level: the highest level
+ * among the transactions of that save). Transactions commit in the order
+ * they were queued. */
+int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap);
+/* A gold-only transaction (cw_player_txn with .gold = delta). */
 int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *reason);
 
 /* Fills up to max snapshots with players that need a save and have none in
  * flight, marking each in flight. only_grants: only players with queued
- * grants (the group-commit path). Stale players are skipped. Returns the
- * count. */
+ * transactions (the group-commit path). Stale players are skipped. Returns
+ * the count. A snapshot carries every transaction queued so far: gold = committed
+ * + their gold, exp likewise, level = the highest of their levels if any sets
+ * one (else p->level), and the live data. */
 int cw_players_collect(cw_players *ps, cw_player_snapshot *out, int max, int only_grants);
 /* Snapshot of one player if it needs a save and has none in flight
  * (returns 1), else 0. */
 int cw_players_collect_one(cw_player *p, cw_player_snapshot *out);
 
 /* The outcome of one player's save: rc 0, CW_ESTATE (stale), or anything
- * else (not saved: stays dirty, grants back in the queue unless
- * fail_grants). For every grant the save carried, grant_cb(token, rc, gold,
- * delta, ud) is called: rc 0 with the new committed gold, or the failure. */
-typedef void (*cw_grant_cb)(uint64_t token, int rc, int64_t gold, int64_t delta, void *ud);
+ * else (not saved: stays dirty; the carried transactions go back to the
+ * front of the queue unless fail_grants).
+ * For every transaction the save carried, cb(token, rc, p, gold, exp,
+ * level, ud) is called in queue order with the transaction's deltas and
+ * level (0 = unchanged):
+ *   - rc 0: the transaction was applied; p is the player right after it
+ *     (p->gold, p->exp, p->level include it and every earlier one);
+ *   - rc != 0 (CW_ESTATE, or failure with fail_grants): the transaction was
+ *     dropped and its data rolled back; p is the player as it stays.
+ * After a failure, a queued (not carried) transaction that would now take
+ * gold or exp out of [0, 2^53] is dropped and reported the same way with the
+ * same rc; on CW_ESTATE every queued transaction is (the copy is never saved
+ * again). cb may be NULL. */
+typedef void (*cw_grant_cb)(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
+                            int64_t exp_delta, int level, void *ud);
 void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_grant_cb cb,
                       void *ud);
 

@@ -389,3 +389,12 @@ def reenter(client, name, password="correct horse 1"):
     r = client.request("enter_world", character=chars[0]["id"])
     assert r.get("ok"), r
     return r["character"]
+
+
+def audit(store):
+    """Runs `chaosctl audit --store STORE` (from the source tree, which holds migrations/).
+    Returns (exit code, the JSON line it printed or None)."""
+    p = subprocess.run([os.path.join(BIN, "chaosctl"), "audit", "--store", store], cwd=SRC,
+                       capture_output=True, text=True, timeout=120)
+    out = p.stdout.strip().splitlines()
+    return p.returncode, (json.loads(out[-1]) if out else None)

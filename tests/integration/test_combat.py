@@ -2,6 +2,7 @@
 `attack` (hit events, death, exp, gold after the commit), the monster
 respawns, the server refuses casts on cooldown / out of range / at the dead,
 and an aggressive monster attacks an idle player nearby."""
+import json
 import os
 import re
 import socket
@@ -9,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, SRC, ServerTest, main, play  # noqa: E402
+from harness import FAST_AUTH, SRC, ServerTest, audit, main, play  # noqa: E402
 
 
 def read(rel):
@@ -163,12 +164,16 @@ class Combat(ServerTest):
         self.assertEqual((exp["exp"], exp["level"], exp["delta"]), (150, 2, 150))
         gold = wait_ev(c, lambda e: e["ev"] == "gold")
         self.assertEqual((gold["gold"], gold["delta"]), (5, 5))
-        # The loot is in the ledger, committed with the save that carried it.
+        # The exp and the loot are in the ledger, committed with the save that carried them
+        # (the events above came after that commit), and so is the exp in the document.
         import sqlite3
         db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
-        rows = db.execute("SELECT kind, amount, reason FROM ledger").fetchall()
+        rows = db.execute("SELECT kind, amount, reason FROM ledger ORDER BY id").fetchall()
+        doc = json.loads(db.execute("SELECT doc FROM characters WHERE name = 'Hunter'")
+                         .fetchone()[0])
         db.close()
-        self.assertEqual(rows, [("gold", 5, "loot")])
+        self.assertEqual(rows, [("exp", 150, "kill"), ("gold", 5, "loot")])
+        self.assertEqual((doc["exp"], doc["gold"]), (150, 5))
         # The corpse cannot be attacked.
         self.assertEqual(err(c.request("attack", target=rat)), "dead")
         # The corpse leaves, then a fresh rat enters at home.
@@ -182,6 +187,9 @@ class Combat(ServerTest):
         chars = c.request("login", name="hunter", password="correct horse 1")
         self.assertTrue(chars.get("ok"), chars)
         self.assertEqual(c.request("characters")["characters"][0]["level"], 2)
+        # And the stored exp and gold agree with the ledger.
+        rc, out = audit("sqlite:" + os.path.join(self.server.var, "chaos.db"))
+        self.assertEqual((rc, out), (0, {"ok": True, "characters": 1, "ledger_rows": 2}))
 
     def test_an_aggressive_monster_attacks_a_nearby_player(self):
         c, mons = self.enter("Idler")

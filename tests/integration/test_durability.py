@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, Server, main, play, reenter, wait_for  # noqa: E402
+from harness import FAST_AUTH, Server, audit, main, play, reenter, wait_for  # noqa: E402
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 
@@ -43,6 +43,19 @@ class Durability:
         self.assertNotIn("ERROR: AddressSanitizer", log)
         self.assertNotIn("ERROR: LeakSanitizer", log)
         self.assertNotIn("runtime error:", log)
+
+    def store_url(self):
+        return self.store_args[1] if self.store_args else "sqlite:" + os.path.join(
+            self.server.var, "chaos.db")
+
+    def assert_audit_ok(self):
+        """The stored gold and exp of every character agree with the ledger (chaosctl audit,
+        run against the live database)."""
+        rc, out = audit(self.store_url())
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(out["ok"], out)
+        self.assertGreaterEqual(out["characters"], 1, out)
+        return out
 
     def restart_after_kill9(self):
         for c in self.server.clients:
@@ -76,6 +89,8 @@ class Durability:
         # Each committed grant left one append-only ledger row, written in its save's
         # transaction; the refused one left none.
         self.assertEqual(self.ledger(name), [(125, "test reward"), (-25, "operator")])
+        out = self.assert_audit_ok()
+        self.assertGreaterEqual(out["ledger_rows"], 2, out)
 
     LEDGER_SQL = ("SELECT l.kind, l.amount, l.reason FROM ledger l JOIN characters c "
                   "ON c.id = l.to_character_id WHERE c.name = %s ORDER BY l.id")
@@ -113,6 +128,7 @@ class Durability:
         self.restart_after_kill9()
         ch = reenter(s.client(), name)
         self.assertEqual((ch["x"], ch["y"]), (x, 500))
+        self.assert_audit_ok()
 
 
 class SqliteDurability(Durability, unittest.TestCase):
@@ -233,6 +249,8 @@ class PostgresOutage(unittest.TestCase):
         self.assertNotIn("runtime error:", log)
         # The outage was seen and survived: saves failed, then one succeeded.
         self.assertIn("character save failed", log)
+        rc, out = audit(self.pg.url)
+        self.assertEqual((rc, out["ok"]), (0, True), out)
 
 
 class PostgresLate(unittest.TestCase):
@@ -320,10 +338,50 @@ class StaleCopy(unittest.TestCase):
         db = sqlite3.connect(os.path.join(s.var, "chaos.db"), timeout=10)
         self.assertEqual(db.execute("SELECT x FROM characters WHERE name = 'Staler'").fetchone()[0], 494)
         db.close()
+        rc, out = audit("sqlite:" + os.path.join(s.var, "chaos.db"))
+        self.assertEqual((rc, out["ok"]), (0, True), out)
         self.assertEqual(s.stop(signal.SIGTERM), 0)
         log = s.log()
         self.assertNotIn("ERROR: AddressSanitizer", log)
         self.assertNotIn("runtime error:", log)
+
+
+class ScriptDataKept(unittest.TestCase):
+    """Per-character script data lives in the document under "data": it is loaded with the
+    character (bad entries dropped and logged) and written back with every save, next to the
+    gold and exp the saver owns."""
+
+    def test_stored_data_survives_load_and_save(self):
+        import json
+        import sqlite3
+        s = Server(extra=FAST_AUTH + ["--set", "store.save_interval_ms=100"]).start()
+        self.addCleanup(s.cleanup)
+        c = s.client()
+        play(c, "Keeper")
+        self.assertTrue(c.request("logout").get("saved"))
+        path = os.path.join(s.var, "chaos.db")
+        db = sqlite3.connect(path, timeout=10)
+        with db:
+            db.execute("UPDATE characters SET doc = json_set(doc, '$.data', json(?), '$.note', 'kept') "
+                       "WHERE name = 'Keeper'",
+                       ('{"quest":{"step":3,"who":"\u00e9"},"Bad Name":{"x":1},"flags":[1]}',))
+        db.close()
+        reenter(c, "Keeper")  # loads the row afresh (the saved copy was forgotten)
+        admin = s.admin()
+        self.assertTrue(admin.cmd("grant Keeper 7")["ok"])  # a save, through the group commit
+        ev = c.recv()
+        while ev.get("ev") != "gold":
+            ev = c.recv()
+        db = sqlite3.connect(path, timeout=10)
+        doc = json.loads(db.execute("SELECT doc FROM characters WHERE name = 'Keeper'").fetchone()[0])
+        db.close()
+        self.assertEqual(doc, {"gold": 7, "exp": 0, "note": "kept",
+                               "data": {"quest": {"step": 3, "who": "\u00e9"}}})
+        self.assertIn("stored script data dropped", s.log())
+        rc, out = audit("sqlite:" + path)
+        self.assertEqual((rc, out["ok"]), (0, True), out)
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        self.assertNotIn("runtime error:", s.log())
 
 
 if __name__ == "__main__":

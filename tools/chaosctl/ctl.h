@@ -14,5 +14,7 @@ int ctl_admin_main(int argc, char **argv);
 void ctl_admin_usage(FILE *out); /* the admin part of `chaosctl --help` (ctl_admin.c) */
 /* `chaosctl migrate status|up …` — database schema migrations (ctl_migrate.c). */
 int ctl_migrate_main(int argc, char **argv);
+/* `chaosctl audit` — the characters' gold and exp against the ledger (ctl_audit.c). */
+int ctl_audit_main(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static void usage(FILE *out)
             "  script FILE.lua         run a Lua file in a full offline host (content loaded)\n"
             "  stats resolve …         resolve stat inputs (chaosctl stats --help)\n"
             "  migrate status|up       database schema migrations (chaosctl migrate --help)\n"
+            "  audit                   gold and exp of every character against the ledger\n"
+            "                          (chaosctl audit --help)\n"
             "\n");
     ctl_admin_usage(out);
     fprintf(out, "\nExit codes: 0 success, 1 failure, 2 bad usage or input.\n");
@@ -32,18 +34,15 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "stats"))
-        return ctl_stats_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "script"))
-        return ctl_script_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "migrate"))
-        return ctl_migrate_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stats")) return ctl_stats_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "script")) return ctl_script_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "migrate")) return ctl_migrate_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "audit")) return ctl_audit_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "status") || !strcmp(cmd, "reload") || !strcmp(cmd, "shutdown") ||
         !strcmp(cmd, "raw"))
         return ctl_admin_main(argc - 1, argv + 1);
     /* Options may come before the command: let the admin client sort it out. */
-    if (cmd[0] == '-')
-        return ctl_admin_main(argc - 1, argv + 1);
+    if (cmd[0] == '-') return ctl_admin_main(argc - 1, argv + 1);
     fprintf(stderr, "chaosctl: unknown command \"%s\" (see chaosctl --help)\n", cmd);
     return 2;
 }

@@ -79,7 +79,8 @@ void cw_store_account_get(cw_store *s, const char *name, cw_store_account_cb cb,
 /* ---- characters ----------------------------------------------------------- */
 
 /* A row of the append-only ledger that travels with a character save:
- * value that reached the character (kind "gold": amount in gold). */
+ * value that reached the character (kind "gold": amount in gold; kind
+ * "exp": amount in experience; negative amounts left it). */
 typedef struct cw_ledger_entry {
     const char *kind;
     int64_t amount;
@@ -138,6 +139,38 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
 typedef void (*cw_store_save_cb)(void *ud, int rc, const int *results, int n);
 void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
                               void *ud);
+
+/* ---- ledger audit (chaosctl audit) ------------------------------------------- */
+
+/* Checks, in one read-only snapshot, that every character's document agrees
+ * with the ledger: its "gold" (and "exp") equals the net sum of its ledger
+ * rows of kind "gold" ("exp") — rows to it minus rows from it; an absent
+ * member counts as 0 — and is a non-negative integer; and that every ledger
+ * row names a character that exists or existed (ids are never reused: a
+ * missing id up to the highest ever issued is a deleted character, and its
+ * rows are counted, not reported). */
+#define CW_AUDIT_LIST_MAX 1000
+
+typedef struct cw_audit_issue {
+    int64_t character_id;
+    const char *name;    /* "" for problem "unknown_character" */
+    const char *field;   /* "gold", "exp", or "ledger" */
+    const char *problem; /* "mismatch", "negative", "not_an_integer", "unknown_character" */
+    const char *stored;  /* the document's member as JSON text ("null": absent / not a field) */
+    int64_t ledger;      /* the net ledger sum (unknown_character: how many rows name it) */
+} cw_audit_issue;
+
+typedef struct cw_audit_report {
+    int64_t characters;   /* characters checked */
+    int64_t ledger_rows;  /* rows in the ledger */
+    int64_t deleted_rows; /* rows naming deleted characters (not a problem) */
+    int64_t issues;       /* problems found; the first CW_AUDIT_LIST_MAX are in list */
+    const cw_audit_issue *list;
+    int nlist;
+} cw_audit_report;
+
+typedef void (*cw_store_audit_cb)(void *ud, int rc, const cw_audit_report *r);
+void cw_store_audit(cw_store *s, cw_store_audit_cb cb, void *ud);
 
 /* Queue depth and health, for status and metrics. */
 typedef struct cw_store_stats {

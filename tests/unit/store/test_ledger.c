@@ -1,0 +1,337 @@
+/* test_ledger.c — the ledger rows a character save carries (kind "gold" and
+ * "exp", as the game's value transactions write them) are written in the
+ * same database transaction as the character row, and only with it: on
+ * SQLite (a temporary file) always, on PostgreSQL when CHAOS_TEST_PG is set
+ * (each test in a fresh schema, as test_contract.c does). */
+#include "core/io/store/store.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* ---- backends (a fresh database per test) ------------------------------------ */
+
+typedef struct backend {
+    int pg;
+    const char *pg_base; /* CHAOS_TEST_PG */
+    char dir[256], url[1024], schema[64], migrations[1024];
+    int seq;
+} backend;
+
+static void pg_exec(const char *conninfo, const char *sql)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "SET client_min_messages = warning"));
+    PGresult *r = PQexec(c, sql);
+    int st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int setup(void **state)
+{
+    backend *b = *state;
+    b->seq++;
+    const char *src = getenv("CHAOS_SRC");
+    snprintf(b->migrations, sizeof b->migrations, "%s/migrations", src ? src : ".");
+    struct stat sb;
+    if (stat(b->migrations, &sb) != 0) fail_msg("no %s: set CHAOS_SRC", b->migrations);
+    snprintf(b->dir, sizeof b->dir, "/tmp/cw-ledger-test-XXXXXX");
+    assert_non_null(mkdtemp(b->dir));
+    if (!b->pg) {
+        snprintf(b->url, sizeof b->url, "sqlite:%s/chaos.db", b->dir);
+        return 0;
+    }
+    snprintf(b->schema, sizeof b->schema, "cw_ledger_%d_%d", (int)getpid(), b->seq);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", b->schema,
+             b->schema);
+    pg_exec(b->pg_base, sql);
+    snprintf(b->url, sizeof b->url, "%s%coptions=-csearch_path%%3D%s", b->pg_base,
+             strchr(b->pg_base, '?') ? '&' : '?', b->schema);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    backend *b = *state;
+    if (b->pg) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", b->schema);
+        pg_exec(b->pg_base, sql);
+    }
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
+    assert_int_equal(system(cmd), 0);
+    return 0;
+}
+
+/* Runs sql outside the store: the first column of the first row as an
+ * integer (-1 when there is no row). */
+static long long raw(const backend *b, const char *sql)
+{
+    long long out = -1;
+    if (b->pg) {
+        PGconn *c = PQconnectdb(b->url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        int st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+            out = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        PQfinish(c);
+        return out;
+    }
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(b->url + 7, &db), SQLITE_OK);
+    char *msg = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        /* several statements (a trigger): run them as a script */
+        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
+        sqlite3_close(db);
+        return out;
+    }
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        out = sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+}
+
+static cw_store *open_sync(const backend *b)
+{
+    cw_store_config c = {b->url, b->migrations, 1, NULL, NULL, 2000};
+    cw_error err = {0};
+    cw_store *s = cw_store_open(&c, &err);
+    if (!s) fail_msg("open: %s", err.msg);
+    return s;
+}
+
+/* ---- helpers (the store runs inline: callbacks have run on return) ------------ */
+
+typedef struct answer {
+    int calls, rc, n;
+    int64_t id;
+    int results[8];
+} answer;
+
+static void on_account(void *ud, int rc, const cw_account *acc)
+{
+    answer *a = ud;
+    a->calls++;
+    a->rc = rc;
+    a->id = rc == 0 ? acc->id : 0;
+}
+
+static void on_char(void *ud, int rc, const cw_character *ch)
+{
+    answer *a = ud;
+    a->calls++;
+    a->rc = rc;
+    a->id = rc == 0 ? ch->id : 0;
+}
+
+static void on_save(void *ud, int rc, const int *results, int n)
+{
+    answer *a = ud;
+    a->calls++;
+    a->rc = rc;
+    a->n = n;
+    for (int i = 0; i < n && i < 8; i++)
+        a->results[i] = results[i];
+}
+
+static cw_character make_char(cw_store *s, int64_t account, const char *name)
+{
+    cw_character c = {0, account, name, "elf", "mage", 1, "forest", 1, 2, "{\"gold\":0,\"exp\":0}",
+                      0, NULL,    0};
+    answer a = {0};
+    cw_store_character_create(s, &c, on_char, &a);
+    assert_int_equal(a.rc, 0);
+    c.id = a.id;
+    c.version = 1;
+    return c;
+}
+
+static long long q(const backend *b, const char *fmt, long long arg)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, fmt, arg);
+    return raw(b, sql);
+}
+
+static long long count_rows(const backend *b, int64_t id)
+{
+    return q(b, "SELECT count(*) FROM ledger WHERE to_character_id = %lld", (long long)id);
+}
+
+/* ---- tests ------------------------------------------------------------------------ */
+
+static void test_gold_and_exp_rows_with_the_save(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    answer a = {0};
+    cw_store_account_create(s, "ledgers", "h", on_account, &a);
+    assert_int_equal(a.rc, 0);
+    cw_character c[2] = {make_char(s, a.id, "Kim"), make_char(s, a.id, "Lou")};
+    cw_ledger_entry k[3] = {{"gold", 10, "kill"}, {"exp", 50, "kill"}, {"exp", -5, "penalty"}};
+    cw_ledger_entry l[1] = {{"gold", 7, "loot"}};
+    c[0].doc = "{\"gold\":10,\"exp\":45}";
+    c[0].ledger = k;
+    c[0].nledger = 3;
+    c[1].doc = "{\"gold\":7,\"exp\":0}";
+    c[1].ledger = l;
+    c[1].nledger = 1;
+    answer sv = {0};
+    cw_store_characters_save(s, c, 2, on_save, &sv);
+    assert_int_equal(sv.calls, 1);
+    assert_int_equal(sv.rc, 0);
+    assert_int_equal(sv.results[0], 0);
+    assert_int_equal(sv.results[1], 0);
+    assert_int_equal(count_rows(b, c[0].id), 3);
+    assert_int_equal(count_rows(b, c[1].id), 1);
+    assert_int_equal(q(b,
+                       "SELECT sum(amount) FROM ledger WHERE to_character_id = %lld AND "
+                       "kind = 'gold' AND reason = 'kill'",
+                       c[0].id),
+                     10);
+    assert_int_equal(
+        q(b, "SELECT sum(amount) FROM ledger WHERE to_character_id = %lld AND kind = 'exp'",
+          c[0].id),
+        45);
+    assert_int_equal(q(b,
+                       "SELECT count(*) FROM ledger WHERE to_character_id = %lld AND kind = 'exp' "
+                       "AND amount = -5 AND reason = 'penalty'",
+                       c[0].id),
+                     1);
+    assert_int_equal(
+        q(b, "SELECT sum(amount) FROM ledger WHERE to_character_id = %lld AND kind = 'gold'",
+          c[1].id),
+        7);
+    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c[0].id), 2);
+
+    /* A stale row writes none of its rows; the fresh one in the same batch does. */
+    c[0].version = 1; /* stale: the row is at 2 */
+    c[1].version = 2;
+    answer sv2 = {0};
+    cw_store_characters_save(s, c, 2, on_save, &sv2);
+    assert_int_equal(sv2.rc, 0);
+    assert_int_equal(sv2.results[0], CW_ESTATE);
+    assert_int_equal(sv2.results[1], 0);
+    assert_int_equal(count_rows(b, c[0].id), 3);
+    assert_int_equal(count_rows(b, c[1].id), 2);
+
+    /* A batch refused as a whole (a bad document) writes no ledger row at all. */
+    c[0].version = 2;
+    c[1].version = 3;
+    c[1].doc = "{not json";
+    answer sv3 = {0};
+    cw_store_characters_save(s, c, 2, on_save, &sv3);
+    assert_int_not_equal(sv3.rc, 0);
+    assert_int_equal(count_rows(b, c[0].id), 3);
+    assert_int_equal(count_rows(b, c[1].id), 2);
+    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c[0].id), 2);
+    cw_store_close(s);
+}
+
+/* A ledger row that cannot be written takes the character row down with it:
+ * they are one transaction. (A trigger refuses one reason.) */
+static void test_failed_ledger_row_undoes_the_save(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    if (b->pg)
+        raw(b, "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+               "IF NEW.reason = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END; $$; "
+               "CREATE TRIGGER ledger_boom BEFORE INSERT ON ledger FOR EACH ROW "
+               "EXECUTE FUNCTION boom()");
+    else
+        raw(b, "CREATE TRIGGER ledger_boom BEFORE INSERT ON ledger WHEN NEW.reason = 'boom' "
+               "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+    answer a = {0};
+    cw_store_account_create(s, "atomic", "h", on_account, &a);
+    cw_character c = make_char(s, a.id, "Max");
+    cw_ledger_entry e[2] = {{"gold", 3, "fine"}, {"exp", 9, "boom"}};
+    c.doc = "{\"gold\":3,\"exp\":9}";
+    c.level = 7;
+    c.ledger = e;
+    c.nledger = 2;
+    answer sv = {0};
+    cw_store_characters_save(s, &c, 1, on_save, &sv);
+    assert_int_equal(sv.calls, 1);
+    assert_int_not_equal(sv.rc, 0);
+    assert_int_equal(count_rows(b, c.id), 0); /* not even the first row */
+    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c.id), 1);
+    assert_int_equal(q(b, "SELECT level FROM characters WHERE id = %lld", c.id), 1);
+    /* without the refused row the same save goes through, with both rows */
+    e[1].reason = "kill";
+    answer ok = {0};
+    cw_store_characters_save(s, &c, 1, on_save, &ok);
+    assert_int_equal(ok.rc, 0);
+    assert_int_equal(count_rows(b, c.id), 2);
+    assert_int_equal(q(b, "SELECT level FROM characters WHERE id = %lld", c.id), 7);
+    cw_store_close(s);
+}
+
+/* ---- runner ------------------------------------------------------------------------ */
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+static const struct CMUnitTest tests[] = {
+    T(test_gold_and_exp_rows_with_the_save),
+    T(test_failed_ledger_row_undoes_the_save),
+};
+
+static int group_sqlite(void **state)
+{
+    backend *b = calloc(1, sizeof *b);
+    *state = b;
+    return b ? 0 : -1;
+}
+
+static int group_pg(void **state)
+{
+    backend *b = calloc(1, sizeof *b);
+    if (!b) return -1;
+    b->pg = 1;
+    b->pg_base = getenv("CHAOS_TEST_PG");
+    *state = b;
+    return 0;
+}
+
+static int group_end(void **state)
+{
+    free(*state);
+    return 0;
+}
+
+int main(void)
+{
+    int failed = cmocka_run_group_tests_name("ledger: sqlite", tests, group_sqlite, group_end);
+    const char *pg = getenv("CHAOS_TEST_PG");
+    if (pg && *pg)
+        failed += cmocka_run_group_tests_name("ledger: postgres", tests, group_pg, group_end);
+    else
+        printf("SKIPPED postgres: CHAOS_TEST_PG is not set (tools/test.sh sets it)\n");
+    return failed;
+}
