@@ -193,5 +193,6 @@ int cw_bind_host(lua_State *L, int chaos, void *ctx)
     lua_pushcfunction(L, l_clock_advance);
     lua_setfield(L, -2, "advance");
     lua_setfield(L, chaos, "clock");
-    return 0;
+    int rc = cw_script_open_hooks(L, chaos);
+    return rc ? rc : cw_script_open_state(L, chaos);
 }

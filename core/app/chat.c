@@ -347,6 +347,10 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
         }
     }
     if (may_speak(s, c, req, me, channel) != 0) return;
+    if (channel != CW_CHAT_WHISPER && cw_fire_chat_command(s, me, chan, text)) {
+        cw_conn_reply_ok(c, req->id_json, "{\"command\":true}", 16);
+        return;
+    }
     if (channel == CW_CHAT_WHISPER) {
         whisper(s, c, req, me, to, text);
         return;

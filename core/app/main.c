@@ -2,6 +2,7 @@
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
+#include "core/app/script_app.h"
 #include "core/base/log.h"
 #include "core/script/host.h"
 
@@ -161,7 +162,9 @@ static int check_content(cw_server *s)
                          .budget_ms = s->cfg.lua_budget_ms,
                          .seed = 1,
                          .open = cw_bindings_open,
-                         .open_ctx = s};
+                         .open_ctx = NULL, /* no world: checks only load */
+                         .hook_names = cw_hook_names,
+                         .nhook_names = cw_hook_count};
     cw_error err;
     cw_host *h = cw_host_new(&hc, &err);
     if (!h) {

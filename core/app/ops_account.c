@@ -7,6 +7,7 @@
  * the same cost, so neither the answer nor its timing tells which. Account
  * names are case-insensitive: they are stored lower-cased. */
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -197,6 +198,7 @@ static void complete_login(auth_job *j, cw_session *se, cw_conn *c)
     cw_pending_ok(j->pend, b.data, b.len);
     cw_strbuf_free(&b);
     cw_log(CW_LOG_INFO, "login", CW_S("account", j->name), CW_S("peer", cw_conn_peer(c)), CW_END);
+    cw_fire_login(s, j->account_id, j->name);
     job_free(j);
 }
 

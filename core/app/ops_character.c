@@ -2,6 +2,7 @@
  * enter_world (move: ops_world.c). Races and jobs are content: create_character asks the
  * live generation whether the ids exist (cw_host_has_def). */
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
 #include "core/base/clock.h"
@@ -298,6 +299,7 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     cw_pending_ok(p, b.data, b.len);
     cw_strbuf_free(&b);
     cw_world_app_show(s, pl); /* enter events, after the answer */
+    cw_fire_enter_world(s, pl);
     cw_log(CW_LOG_INFO, "character entered the world", CW_I("character", pl->id),
            CW_S("name", pl->name), CW_I("version", pl->version), CW_END);
 }

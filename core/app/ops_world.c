@@ -7,6 +7,7 @@
 #include "core/app/accounts.h"
 #include "core/app/combat_app.h"
 #include "core/app/outbox.h"
+#include "core/app/script_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
 #include "core/game/world.h"
@@ -92,7 +93,10 @@ static void sync_player(cw_server *s, const cw_entity *e)
 static void ev_zone(void *ud, const cw_entity *e)
 {
     cw_server *s = ud;
+    const cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL;
+    if (pl) cw_fire_zone(s, e, "leave_zone", pl->zone); /* the zone it had until now */
     sync_player(s, e);
+    cw_fire_zone(s, e, "enter_zone", cw_world_zone_of(app_of(s)->w, e)->id);
     cw_entity *self = (cw_entity *)e;
     cw_strbuf *b = &app_of(s)->frame;
     cw_strbuf_reset(b);
@@ -276,6 +280,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t t1 = cw_now_ns();
     double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
+    cw_script_app_flush_events(s); /* the tick's kills, deaths, respawns, zone changes */
     cw_outbox_flush(a->outbox); /* I/O: measured apart from the simulation */
     cw_histogram_observe(a->m_flush, (double)(cw_now_ns() - t1) / 1e9);
     cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));

@@ -7,6 +7,7 @@
 #include "core/app/accounts.h"
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
+#include "core/app/script_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
@@ -89,6 +90,7 @@ static const struct {
     {"chat", NULL, cw_op_chat, LOGGED_IN},
     {"attack", NULL, cw_op_attack, LOGGED_IN},
     {"cast", NULL, cw_op_cast, LOGGED_IN},
+    {"interact", NULL, cw_op_interact, LOGGED_IN},
 };
 
 static op_stats *stats_for(cw_router *r, const char *op)
@@ -139,18 +141,6 @@ void cw_router_free(cw_router *r)
     free(r);
 }
 
-static void lua_op(cw_router *r, cw_conn *c, const cw_request *req)
-{
-    cw_op_result res;
-    memset(&res, 0, sizeof res);
-    cw_host_call_op(r->s->host, req->op, req->payload, req->len, cw_conn_id(c), &res);
-    if (res.ok)
-        cw_conn_reply_ok(c, req->id_json, res.body.data, res.body.len);
-    else
-        cw_conn_reply_error(c, req->id_json, res.code, res.message.data ? res.message.data : "");
-    cw_op_result_free(&res);
-}
-
 void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
 {
     uint64_t t0 = cw_now_ns();
@@ -182,7 +172,7 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
     if (!st) {
         if (cw_host_has_op(r->s->host, req->op)) {
             st = stats_for(r, req->op);
-            lua_op(r, c, req);
+            cw_script_app_call_op(r->s, c, req);
         } else {
             st = &r->unknown;
             char msg[160];
@@ -190,6 +180,7 @@ void cw_router_dispatch(cw_router *r, cw_conn *c, const cw_request *req)
             cw_conn_reply_error(c, req->id_json, "unknown_op", msg);
         }
     }
+    cw_script_app_flush_events(r->s); /* hooks of what the request caused */
     cw_world_app_flush_conn(r->s, c);
     cw_counter_add(st->count, 1);
     cw_histogram_observe(st->latency, (double)(cw_now_ns() - t0) / 1e9);

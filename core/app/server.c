@@ -5,6 +5,7 @@
 
 #include "bindings/bindings.h"
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 #include "core/app/world_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -261,8 +262,12 @@ int cw_server_start(cw_server *s, cw_error *err)
         .base = s->base,
         .metrics = s->metrics,
         .open = cw_bindings_open,
-        .open_ctx = s,
+        .open_ctx = NULL,
+        .hook_names = cw_hook_names,
+        .nhook_names = cw_hook_count,
     };
+    if ((rc = cw_script_app_new(s, err)) != 0) return rc;
+    hc.open_ctx = cw_script_app_bind(s);
     s->host = cw_host_new(&hc, err);
     if (!s->host) return CW_ESCRIPT;
     /* The router reserves its op names in the host. Scripts loaded before
@@ -272,6 +277,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     if (!s->router) return cw_error_set(err, CW_ENOMEM, "out of memory");
     if ((rc = start_store(s, err)) != 0) return rc;
     if ((rc = cw_world_app_start(s, err)) != 0) return rc;
+    if ((rc = cw_script_app_start(s, err)) != 0) return rc;
     if ((rc = cw_presence_start(s, err)) != 0) return rc;
     if ((rc = cw_chat_start(s, err)) != 0) return rc;
 
@@ -365,6 +371,7 @@ void cw_server_free(cw_server *s)
     cw_grants_free(s);
     cw_router_free(s->router);
     cw_host_free(s->host);
+    cw_script_app_free(s); /* after the states that point at its table */
     cw_metrics_free(s->metrics);
     if (s->base) event_base_free(s->base);
     cw_config_free(&s->cfg);

@@ -2,6 +2,7 @@
  * in on it and which character it plays. Also the name rules, request field
  * helpers and replies that arrive after the request returned. */
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
 #include "core/base/clock.h"
@@ -103,6 +104,7 @@ void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *u
         if (cb) cb(ud, 0);
         return;
     }
+    cw_fire_logout(s, p); /* while its handle still works */
     p->online = 0;
     p->conn_id = 0;
     cw_world_app_leave(s, p); /* observers get `leave` */

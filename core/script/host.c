@@ -23,6 +23,7 @@ static void set_gauges(cw_host *h)
 static void go_live(cw_host *h, cw_gen *g)
 {
     cw_gen *old = h->live;
+    if (old) cw_script_carry_state(old->L, g->L);
     h->live = g;
     g->live = 1;
     cw_timers_activate(g);
@@ -42,6 +43,12 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
         h->cfg.budget_ms = 50;
     if (h->cfg.load_budget_ms <= 0)
         h->cfg.load_budget_ms = h->cfg.budget_ms * 40 > 2000 ? h->cfg.budget_ms * 40 : 2000;
+    h->cfg.hook_names = NULL; /* copied below */
+    if (cw_host_set_hook_names(h, cfg->hook_names, cfg->nhook_names) != 0) {
+        cw_error_set(err, CW_ENOMEM, "out of memory");
+        free(h);
+        return NULL;
+    }
     h->scripts_dir = xstrdup(cfg->scripts_dir);
     h->content_dir = xstrdup(cfg->content_dir);
     h->start_ns = cw_now_ns();
@@ -75,6 +82,7 @@ void cw_host_free(cw_host *h)
     if (!h)
         return;
     cw_gen_free(h->live);
+    cw_host_free_hook_names(h);
     for (int i = 0; i < h->nreserved; i++)
         free(h->reserved[i]);
     free(h->reserved);
@@ -250,10 +258,17 @@ void cw_host_list_ops(const cw_host *h, cw_strbuf *out)
     }
 }
 
-/* Runs inside the protected call: (handler, payload, conn) → encoded body. */
+typedef struct dispatch_ctx {
+    cw_hook_push_fn ctx_fn;
+    void *ctx_ud;
+} dispatch_ctx;
+
+/* Runs inside the protected call: (handler, payload, conn, dispatch_ctx) → encoded body. */
 static int l_dispatch(lua_State *L)
 {
     cw_gen *g = cw_gen_of(L);
+    const dispatch_ctx *dc = lua_touserdata(L, 4);
+    lua_settop(L, 3);
     lua_rawgeti(L, LUA_REGISTRYINDEX, g->decode_ref);
     lua_pushvalue(L, 2);
     lua_call(L, 1, 1); /* 4: request table */
@@ -264,7 +279,9 @@ static int l_dispatch(lua_State *L)
     lua_setfield(L, -2, "conn");
     lua_pushinteger(L, (lua_Integer)g->number);
     lua_setfield(L, -2, "generation");
+    if (dc && dc->ctx_fn) dc->ctx_fn(L, dc->ctx_ud); /* more fields: ctx.player, … */
     lua_call(L, 2, 1); /* 5: result */
+    cw_script_call_end(L);
     if (lua_isnil(L, 5)) {
         lua_pop(L, 1);
         lua_newtable(L);
@@ -302,6 +319,13 @@ static int valid_code(const char *c)
 int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
                     uint64_t conn_id, cw_op_result *res)
 {
+    return cw_host_call_op_ctx(h, op, payload, len, conn_id, NULL, NULL, res);
+}
+
+int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t len,
+                        uint64_t conn_id, cw_hook_push_fn ctx_fn, void *ctx_ud, cw_op_result *res)
+{
+    dispatch_ctx dc = {ctx_fn, ctx_ud};
     cw_gen *g = h->live;
     cw_op_entry *e = find_op(g, op);
     if (!e)
@@ -311,7 +335,8 @@ int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref);
     lua_pushlstring(L, payload, len);
     lua_pushnumber(L, (lua_Number)conn_id);
-    if (cw_gen_pcall(g, 3, 1, h->cfg.budget_ms) == 0) {
+    lua_pushlightuserdata(L, &dc);
+    if (cw_gen_pcall(g, 4, 1, h->cfg.budget_ms) == 0) {
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
         res->ok = 1;
@@ -431,6 +456,11 @@ int cw_gen_seed(cw_gen *g, uint64_t seed)
         return CW_ESTATE;
     cw_rng_seed(&g->host->rng, seed);
     return 0;
+}
+
+int cw_gen_is_live(const cw_gen *g)
+{
+    return g && g->live && g->host->live == g;
 }
 
 unsigned cw_gen_number(cw_gen *g)

@@ -48,6 +48,8 @@ typedef struct cw_host_config {
     cw_metrics *metrics;      /* may be NULL */
     cw_host_open_fn open;
     void *open_ctx;
+    const char *const *hook_names; /* names chaos.on accepts (hooks.c); copied */
+    int nhook_names;
 } cw_host_config;
 
 /* Builds the first generation. On failure returns NULL and puts every load
@@ -76,6 +78,12 @@ int cw_host_has_op(const cw_host *h, const char *op);
 int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
                     uint64_t conn_id, cw_op_result *res);
 void cw_op_result_free(cw_op_result *res);
+/* As cw_host_call_op; ctx_fn (may be NULL) adds fields to the ctx table at
+ * the top of the stack before the handler runs (the app's ctx.player). */
+typedef void (*cw_hook_push_fn)(struct lua_State *L, void *ud);
+int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t len,
+                        uint64_t conn_id, cw_hook_push_fn ctx_fn, void *ctx_ud,
+                        cw_op_result *res);
 
 /* Content definitions: the runtime (scripts/content/defs.lua) keeps every
  * definition in a table stored in the Lua registry under CW_HOST_DEFS_KEY,
@@ -125,5 +133,48 @@ unsigned cw_gen_number(cw_gen *g);
 int cw_gen_advance(cw_gen *g, double seconds, cw_error *err);
 /* Op names C answers itself (hello, ping, …): scripts may not take them. */
 void cw_host_reserve_op(cw_host *h, const char *op);
+
+/* ---- hooks (hooks.c) ---------------------------------------------------------------
+ * Content registers hooks with chaos.on(name, fn, opts) (opts.priority: higher
+ * first, equal in registration order; opts.filter: a flat table every field of
+ * which must equal the event's) and removes them with chaos.off(id). Hooks
+ * belong to the generation that registered them: a reload replaces them all. */
+
+/* The names chaos.on accepts (copied). Set by the app before the first load;
+ * chaos.on with any other name is an error naming the file and line. */
+int cw_host_set_hook_names(cw_host *h, const char *const *names, int n);
+/* The event builder (cw_hook_push_fn above) pushes one table; it runs inside
+ * a protected call, so it may raise. */
+typedef struct cw_hook_result {
+    int ran;     /* hooks called */
+    int errors;  /* of which raised (each logged with file, line and traceback) */
+    int claimed; /* stop_on_true: a hook returned true */
+} cw_hook_result;
+/* Calls the live generation's hooks for name with the event table push builds
+ * (built once, shared by every hook). Each hook runs under its own budget,
+ * then the call-end step; one hook's error does not stop the next. With
+ * stop_on_true the first hook returning true ends the round (claimed).
+ * Returns 0, or CW_ESCRIPT when the event could not be built. Loop only. */
+int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, int stop_on_true,
+                 cw_hook_result *out);
+/* 1 when the live generation has at least one hook for name (cheap). */
+int cw_host_has_hooks(const cw_host *h, const char *name);
+/* For bindings: adds chaos.on and chaos.off to the module table at chaos. */
+int cw_script_open_hooks(struct lua_State *L, int chaos);
+/* The call-end step: a C function the bindings register per state, run at
+ * the end of every top-level call into content (op handler, hook, timer)
+ * inside its protected call, so its error is the call's error (bindings use
+ * it to write back per-character data). */
+void cw_script_set_call_end(struct lua_State *L, int (*fn)(struct lua_State *L));
+void cw_script_call_end(struct lua_State *L);
+
+/* ---- chaos.state (state.c) ---- */
+/* Adds chaos.state(name, init) to the module table at chaos. */
+int cw_script_open_state(struct lua_State *L, int chaos);
+/* At a swap: copies the old generation's chaos.state tables into the new
+ * one's tables of the same names (plain data and handles; see state.c). */
+void cw_script_carry_state(struct lua_State *from, struct lua_State *to);
+/* 1 only for the live generation (a generation still loading is not). */
+int cw_gen_is_live(const cw_gen *g);
 
 #endif

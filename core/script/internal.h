@@ -39,6 +39,7 @@ struct cw_gen {
     int budget_ms;        /* of the call in progress, for the message */
     int timed_out;
     int decode_ref, encode_ref;
+    int next_hook_id; /* hooks.c */
 };
 
 struct cw_host {
@@ -52,6 +53,8 @@ struct cw_host {
     char **reserved;
     int nreserved;
     uint64_t errors;
+    char **hook_names; /* hooks.c: names chaos.on accepts */
+    int nhook_names;
     cw_metric *m_errors, *m_timeouts, *m_reload_ok, *m_reload_failed, *m_generation, *m_memory;
 };
 
@@ -67,6 +70,9 @@ int cw_gen_pcall(cw_gen *g, int nargs, int nresults, int budget_ms);
 void cw_timers_activate(cw_gen *g);
 void cw_timers_free_all(cw_gen *g);
 int cw_timers_advance(cw_host *h, double seconds);
+
+/* hooks.c */
+void cw_host_free_hook_names(cw_host *h);
 
 /* Logs a Lua error value sitting at the top of the stack (and pops nothing). */
 void cw_gen_log_error(cw_gen *g, const char *what, const char *name);

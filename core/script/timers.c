@@ -25,13 +25,22 @@ static void timer_unlink_free(cw_gen *g, cw_timer *t)
     free(t);
 }
 
+/* Protected: the timer's function, then the call-end step. */
+static int l_call_timer(lua_State *L)
+{
+    lua_call(L, 0, 0);
+    cw_script_call_end(L);
+    return 0;
+}
+
 static void fire(cw_timer *t)
 {
     cw_gen *g = t->g;
     lua_State *L = g->L;
     t->firing = 1;
+    lua_pushcfunction(L, l_call_timer);
     lua_rawgeti(L, LUA_REGISTRYINDEX, t->ref);
-    if (cw_gen_pcall(g, 0, 0, g->host->cfg.budget_ms) != 0) {
+    if (cw_gen_pcall(g, 1, 0, g->host->cfg.budget_ms) != 0) {
         char name[32];
         snprintf(name, sizeof name, "timer %d", t->id);
         cw_gen_log_error(g, "timer", name);

@@ -1,0 +1,79 @@
+-- chaos.txn(player, reason, function(t) ... end): the only way content moves
+-- value. Inside the function:
+--   t:add_exp(n)   experience (n may be negative; never below 0)
+--   t:add_gold(n)  gold (n may be negative; never below 0)
+--   t:data(ns)     a copy of player:data(ns) to change along with the value
+-- All or nothing: if the function raises (or runs out of budget) nothing
+-- changes. Otherwise the change is queued for the next group commit: gold,
+-- exp and the level they give are applied, and the player is told, only once
+-- the database transaction (with its ledger rows) has committed; data is
+-- visible to scripts at once and rolled back if the commit fails. Returns the
+-- transaction's token.
+local chaos = require("chaos")
+local rules = require("rules")
+local private = debug.getregistry()["chaos.private"]
+
+local function copy(v, seen)
+  if type(v) ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return seen[v] end
+  local out = {}
+  seen[v] = out
+  for k, x in pairs(v) do
+    out[copy(k, seen)] = copy(x, seen)
+  end
+  return out
+end
+
+local function whole(n, what)
+  if type(n) ~= "number" or n ~= n or n % 1 ~= 0 or n > 2 ^ 53 or n < -(2 ^ 53) then
+    error("chaos.txn: " .. what .. " must be a whole number", 3)
+  end
+  return n
+end
+
+local Txn = {}
+Txn.__index = Txn
+
+function Txn:add_exp(n)
+  self._exp = self._exp + whole(n, "t:add_exp(n)")
+end
+
+function Txn:add_gold(n)
+  self._gold = self._gold + whole(n, "t:add_gold(n)")
+end
+
+function Txn:data(ns)
+  local d = self._data[ns]
+  if d == nil then
+    d = copy(self._player:data(ns))
+    self._data[ns] = d
+  end
+  return d
+end
+
+function chaos.txn(player, reason, fn)
+  if type(reason) ~= "string" or #reason == 0 or #reason > 63 then
+    error("chaos.txn: reason must be a string of 1 to 63 bytes", 2)
+  end
+  if type(fn) ~= "function" then
+    error("chaos.txn: argument #3 must be a function(t)", 2)
+  end
+  if not player or not player.exists then
+    error("chaos.txn: argument #1 must be a player who is online", 2)
+  end
+  local t = setmetatable({ _player = player, _exp = 0, _gold = 0, _data = {} }, Txn)
+  fn(t)
+  if t._exp == 0 and t._gold == 0 and next(t._data) == nil then
+    return nil -- nothing to commit
+  end
+  local level = 0
+  if t._exp ~= 0 then
+    local was = player.level
+    local now = rules.level_for(math.max(0, player.exp_pending + t._exp))
+    if now ~= was then level = now end
+  end
+  return private.commit(player, reason, t._gold, t._exp, level, t._data)
+end
+
+return {}
