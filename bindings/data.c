@@ -67,7 +67,8 @@ static void decode_ns(lua_State *L, const cw_player *p, const char *ns, int *mig
         cjson_fn(L, "decode");
         lua_pushstring(L, json);
         lua_call(L, 1, 1);
-        if (!lua_istable(L, -1)) luaL_error(L, "player:data(\"%s\"): stored data is not an object", ns);
+        if (!lua_istable(L, -1))
+            luaL_error(L, "player:data(\"%s\"): stored data is not an object", ns);
     }
     int t = lua_gettop(L);
     lua_getfield(L, t, "_v");
@@ -190,8 +191,7 @@ static const char *encode_ns(lua_State *L, int idx, const char *ns, size_t *len)
         lua_pushnil(L);
         lua_setfield(L, idx, "_v");
     }
-    if (rc != 0)
-        luaL_error(L, "player:data(\"%s\") cannot be saved: %s", ns, lua_tostring(L, -1));
+    if (rc != 0) luaL_error(L, "player:data(\"%s\") cannot be saved: %s", ns, lua_tostring(L, -1));
     const char *s = lua_tolstring(L, -1, len);
     if (!s || s[0] != '{')
         luaL_error(L, "player:data(\"%s\") cannot be saved: use string keys at its top level", ns);
@@ -287,8 +287,9 @@ static int l_data_version(lua_State *L)
 {
     const char *ns = luaL_checkstring(L, 1);
     if (!valid_ns(ns))
-        return luaL_error(L, "chaos.data_version: namespace must be 1 to %d characters of a-z, "
-                             "0-9, _ and .",
+        return luaL_error(L,
+                          "chaos.data_version: namespace must be 1 to %d characters of a-z, "
+                          "0-9, _ and .",
                           CW_DATA_NS_MAX);
     lua_Integer v = luaL_checkinteger(L, 2);
     if (v < 1 || v > 1000000) return luaL_error(L, "chaos.data_version: version must be >= 1");
@@ -365,6 +366,30 @@ static int l_commit(lua_State *L)
     return 1;
 }
 
+/* private.level_stats(player, {stat = n}): the character's `level` stat source */
+static int l_level_stats(lua_State *L)
+{
+    const char *f = "level_stats";
+    handle_t *h = cw_bind_check_handle(L, 1, f, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    const cw_bind_game *g = cw_bind_live(L, f);
+    cw_entity *e = cw_bind_entity(L, g, h);
+    cw_stat_list l;
+    memset(&l, 0, sizeof l);
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TNUMBER ||
+            cw_stat_list_add(&l, lua_tostring(L, -2), lua_tonumber(L, -1)) != 0)
+            return luaL_error(L, "rules.level_stats must return {stat = number} (at most %d)",
+                              CW_FIGHTER_MAX_STATS);
+        lua_pop(L, 1);
+    }
+    cw_error err = {0};
+    int rc = g->buff ? g->buff(g->ud, e->id, "level", &l, 0, &err) : CW_ESTATE;
+    if (rc && rc != CW_ENOTFOUND) return luaL_error(L, "%s: %s", f, err.msg);
+    return 0;
+}
+
 void cw_bind_data_methods(lua_State *L, int methods)
 {
     lua_pushcfunction(L, m_data);
@@ -378,6 +403,8 @@ int cw_bind_data_open(lua_State *L, int chaos)
     registry_table(L, PRIVATE_KEY);
     lua_pushcfunction(L, l_commit);
     lua_setfield(L, -2, "commit");
+    lua_pushcfunction(L, l_level_stats);
+    lua_setfield(L, -2, "level_stats");
     lua_pop(L, 1);
     cw_script_set_call_end(L, call_end);
     return 0;

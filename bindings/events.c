@@ -7,6 +7,11 @@
 #include <lauxlib.h>
 #include <string.h>
 
+const char *const cw_hook_names[] = {"login",      "logout",   "enter_world", "enter_zone",
+                                     "leave_zone", "kill",     "death",       "respawn",
+                                     "level_up",   "interact", "tick",        "chat_command"};
+const int cw_hook_count = (int)(sizeof cw_hook_names / sizeof cw_hook_names[0]);
+
 static void set_str(lua_State *L, const char *k, const char *v)
 {
     if (!v) return;
@@ -87,7 +92,7 @@ void cw_bind_push_event(lua_State *L, void *ud)
     } else if (strcmp(h, "level_up") == 0) {
         set_subject(L, e);
         set_num(L, "level", e->level);
-        set_num(L, "from", e->old_level);
+        if (e->old_level > 0) set_num(L, "from", e->old_level);
     } else if (strcmp(h, "tick") == 0) {
         set_num(L, "players", e->players);
     } else if (strcmp(h, "chat_command") == 0) {

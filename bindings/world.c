@@ -88,8 +88,7 @@ void cw_bind_push_entity(lua_State *L, int64_t id)
 cw_player *cw_bind_player(lua_State *L, const cw_bind_game *g, const handle_t *h)
 {
     cw_player *p = cw_players_get(g->players(g->ud), h->id);
-    if (!p || !p->online)
-        luaL_error(L, "player %d is gone (not online)", (int)h->id);
+    if (!p || !p->online) luaL_error(L, "player %d is gone (not online)", (int)h->id);
     return p;
 }
 
@@ -132,11 +131,21 @@ static int vitals_field(lua_State *L, const cw_bind_game *g, cw_entity *e, const
         return 1;
     }
     switch (which) {
-    case 0: lua_pushnumber(L, v.hp); break;
-    case 1: lua_pushnumber(L, v.hp_max); break;
-    case 2: lua_pushnumber(L, v.mp); break;
-    case 3: lua_pushnumber(L, v.mp_max); break;
-    case 4: lua_pushboolean(L, v.dead); break;
+    case 0:
+        lua_pushnumber(L, v.hp);
+        break;
+    case 1:
+        lua_pushnumber(L, v.hp_max);
+        break;
+    case 2:
+        lua_pushnumber(L, v.mp);
+        break;
+    case 3:
+        lua_pushnumber(L, v.mp_max);
+        break;
+    case 4:
+        lua_pushboolean(L, v.dead);
+        break;
     default:
         if (v.template_id[0])
             lua_pushstring(L, v.template_id);
@@ -198,6 +207,14 @@ static int player_index(lua_State *L)
         lua_pushnumber(L, (lua_Number)p->gold);
     } else if (strcmp(k, "exp") == 0) {
         lua_pushnumber(L, (lua_Number)p->exp);
+    } else if (strcmp(k, "exp_pending") == 0 || strcmp(k, "gold_pending") == 0) {
+        /* committed plus every transaction not yet committed */
+        int64_t v = k[0] == 'e' ? p->exp : p->gold;
+        for (const cw_txn *t = p->txns_inflight; t; t = t->next)
+            v += k[0] == 'e' ? t->exp : t->gold;
+        for (const cw_txn *t = p->txns; t; t = t->next)
+            v += k[0] == 'e' ? t->exp : t->gold;
+        lua_pushnumber(L, (lua_Number)v);
     } else if (strcmp(k, "kind") == 0) {
         lua_pushstring(L, "player");
     } else if (strcmp(k, "zone") == 0 || strcmp(k, "x") == 0 || strcmp(k, "y") == 0) {

@@ -60,8 +60,8 @@ typedef struct cw_bind_game {
     int (*stats)(void *ud, int64_t entity, void (*fn)(void *fud, const char *name, double v),
                  void *fud);
     /* A stat source on an entity: seconds > 0 expires it, <= 0 keeps it until removed. */
-    int (*buff)(void *ud, int64_t entity, const char *source, const cw_stat_list *l,
-                double seconds, cw_error *err);
+    int (*buff)(void *ud, int64_t entity, const char *source, const cw_stat_list *l, double seconds,
+                cw_error *err);
     int (*unbuff)(void *ud, int64_t entity, const char *source, cw_error *err);
     int (*spawn)(void *ud, const cw_bind_spawn *sp, int64_t *entity, cw_error *err);
     int (*despawn)(void *ud, int64_t entity, cw_error *err);
@@ -71,8 +71,7 @@ typedef struct cw_bind_game {
     void (*push)(void *ud, cw_bind_scope scope, int64_t target, const char *json, size_t len);
     /* Queues one value transaction for a loaded character (players.h
      * cw_player_txn) and schedules its commit; *token identifies it. */
-    int (*txn)(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token,
-               cw_error *err);
+    int (*txn)(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token, cw_error *err);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 
@@ -105,6 +104,10 @@ typedef struct cw_hook_event {
     int level, old_level;
     double players;
 } cw_hook_event;
+
+/* Every hook name (for cw_host_config.hook_names). */
+extern const char *const cw_hook_names[];
+extern const int cw_hook_count;
 
 /* A cw_hook_push_fn: pushes the event table of ev (a cw_hook_event *). */
 void cw_bind_push_event(struct lua_State *L, void *ev);

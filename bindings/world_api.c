@@ -79,8 +79,9 @@ static int l_player(lua_State *L)
     else if (lua_type(L, 1) == LUA_TNUMBER)
         p = cw_players_get(g->players(g->ud), (int64_t)lua_tonumber(L, 1));
     else
-        return luaL_error(L, "chaos.world.player: argument #1 must be a character id or name, "
-                             "not a %s",
+        return luaL_error(L,
+                          "chaos.world.player: argument #1 must be a character id or name, "
+                          "not a %s",
                           luaL_typename(L, 1));
     if (p && p->online)
         cw_bind_push_player(L, p->id);
@@ -200,9 +201,9 @@ static int l_exists(lua_State *L)
 
 void cw_bind_world_queries(lua_State *L, int world)
 {
-    static const luaL_Reg fns[] = {{"entity", l_entity}, {"player", l_player},
+    static const luaL_Reg fns[] = {{"entity", l_entity},   {"player", l_player},
                                    {"players", l_players}, {"within", l_within},
-                                   {"stats", l_stats}, {NULL, NULL}};
+                                   {"stats", l_stats},     {NULL, NULL}};
     for (const luaL_Reg *r = fns; r->name; r++) {
         lua_pushcfunction(L, r->func);
         lua_setfield(L, world, r->name);
@@ -258,8 +259,8 @@ static int l_spawn(lua_State *L)
     lua_pop(L, 1);
     const cw_zone *z = &cw_world_zones(g->world(g->ud))->v[sp.zone];
     if (!cw_zone_standable(z, sp.x, sp.y))
-        return luaL_error(L, "%s: (%f, %f) is not a standable point of zone \"%s\"", f, sp.x,
-                          sp.y, z->id);
+        return luaL_error(L, "%s: (%f, %f) is not a standable point of zone \"%s\"", f, sp.x, sp.y,
+                          z->id);
     cw_error err = {0};
     int64_t id = 0;
     fail_if(L, g->spawn ? g->spawn(g->ud, &sp, &id, &err) : CW_ESTATE, &err, f);
@@ -296,6 +297,9 @@ static int l_buff(lua_State *L)
     const char *source = opt_field_str(L, 2, "source", f);
     if (!source || !source[0] || strlen(source) > 60)
         return luaL_error(L, "%s: source must be a name of 1 to 60 bytes", f);
+    if (!strcmp(source, "race") || !strcmp(source, "job") || !strcmp(source, "level") ||
+        !strcmp(source, "monster"))
+        return luaL_error(L, "%s: source \"%s\" belongs to the engine", f, source);
     double seconds = field_num(L, 2, "seconds", f, 0, 0);
     cw_stat_list l;
     memset(&l, 0, sizeof l);
@@ -334,8 +338,7 @@ static int l_unbuff(lua_State *L)
 /* The event at idx as JSON text (a table with a string "ev"), on the stack top. */
 static const char *encode_event(lua_State *L, int idx, const char *f, size_t *len)
 {
-    if (!lua_istable(L, idx))
-        luaL_error(L, "%s: the event must be a table with ev = \"name\"", f);
+    if (!lua_istable(L, idx)) luaL_error(L, "%s: the event must be a table with ev = \"name\"", f);
     lua_getfield(L, idx, "ev");
     const char *ev = lua_tostring(L, -1);
     size_t n = ev && lua_type(L, -1) == LUA_TSTRING ? strlen(ev) : 0;
@@ -394,11 +397,11 @@ static int l_broadcast(lua_State *L)
 
 void cw_bind_world_actions(lua_State *L, int world)
 {
-    static const luaL_Reg fns[] = {
-        {"teleport", l_teleport},   {"spawn", l_spawn},         {"despawn", l_despawn},
-        {"buff", l_buff},           {"unbuff", l_unbuff},       {"send", l_send},
-        {"send_near", l_send_near}, {"send_zone", l_send_zone}, {"broadcast", l_broadcast},
-        {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"teleport", l_teleport},   {"spawn", l_spawn},
+                                   {"despawn", l_despawn},     {"buff", l_buff},
+                                   {"unbuff", l_unbuff},       {"send", l_send},
+                                   {"send_near", l_send_near}, {"send_zone", l_send_zone},
+                                   {"broadcast", l_broadcast}, {NULL, NULL}};
     for (const luaL_Reg *r = fns; r->name; r++) {
         lua_pushcfunction(L, r->func);
         lua_setfield(L, world, r->name);
@@ -407,11 +410,11 @@ void cw_bind_world_actions(lua_State *L, int world)
 
 void cw_bind_handle_methods(lua_State *L, int methods)
 {
-    static const luaL_Reg fns[] = {{"stats", l_stats},     {"near", m_near},
+    static const luaL_Reg fns[] = {{"stats", l_stats},       {"near", m_near},
                                    {"teleport", l_teleport}, {"despawn", l_despawn},
-                                   {"buff", l_buff},       {"unbuff", l_unbuff},
-                                   {"send", l_send},       {"send_near", l_send_near},
-                                   {"alive", l_exists},    {NULL, NULL}};
+                                   {"buff", l_buff},         {"unbuff", l_unbuff},
+                                   {"send", l_send},         {"send_near", l_send_near},
+                                   {"alive", l_exists},      {NULL, NULL}};
     for (const luaL_Reg *r = fns; r->name; r++) {
         lua_pushcfunction(L, r->func);
         lua_setfield(L, methods, r->name);

@@ -12,8 +12,8 @@
 #define CW_ENTITY_MT "chaos.entity"
 
 typedef struct handle_t {
-    int64_t id;  /* character id (player) or entity id */
-    int player;  /* 1: a player handle */
+    int64_t id; /* character id (player) or entity id */
+    int player; /* 1: a player handle */
 } handle_t;
 
 /* The game table, raising when there is none or the generation is loading. */

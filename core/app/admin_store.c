@@ -11,6 +11,7 @@
  * once and `grant-status N` reports "committed" (with the new gold) or
  * "failed" once the transaction has finished. */
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
 
@@ -52,14 +53,14 @@ static void tell(cw_server *s, const cw_player *p, int64_t gold_delta, int64_t e
 {
     if (!p || !p->online) return;
     char ev[160];
-    if (gold_delta) {
-        int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
-                         (long long)p->gold, (long long)gold_delta);
-        cw_world_app_tell(s, p, ev, (size_t)n);
-    }
     if (exp_delta || level) {
         int n = snprintf(ev, sizeof ev, "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
                          (long long)p->exp, p->level, (long long)exp_delta);
+        cw_world_app_tell(s, p, ev, (size_t)n);
+    }
+    if (gold_delta) {
+        int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
+                         (long long)p->gold, (long long)gold_delta);
         cw_world_app_tell(s, p, ev, (size_t)n);
     }
 }
@@ -79,6 +80,7 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
             g->state = G_FAILED;
             g->rc = rc;
         }
+        cw_script_app_txn_done(s, token, rc, p, level, 0);
         return;
     }
     if (gold_delta)
@@ -91,6 +93,7 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
         g->exp = p ? p->exp : 0;
     }
     tell(s, p, gold_delta, exp_delta, level);
+    cw_script_app_txn_done(s, token, 0, p, level, 0); /* level_up hook, held op replies */
 }
 
 static int parse_i64(const char *text, int64_t *out)

@@ -19,6 +19,7 @@
  * Errors go to the sender as error frames (bad_field, not_in_world, muted,
  * rate_limited, not_online, unavailable); the connection always stays. */
 #include "core/app/chat.h"
+#include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
 #include "core/base/clock.h"

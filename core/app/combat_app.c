@@ -4,6 +4,7 @@
 #include "core/app/combat_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/script_app.h"
 #include "core/app/outbox.h"
 #include "core/app/world_app.h"
 #include "core/base/clock.h"
@@ -18,12 +19,6 @@
 static cw_combat_app *app_of(cw_server *s)
 {
     return s->combat;
-}
-
-static double num(json_t *o, const char *k, double def)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_number(v) ? json_number_value(v) : def;
 }
 
 /* ---- content ------------------------------------------------------------------------------- */
@@ -138,6 +133,22 @@ static void on_death(void *ud, cw_entity *victim, cw_entity *killer)
     cw_strbuf_printf(b, "{\"ev\":\"death\",\"e\":%lld,\"by\":%lld}", (long long)victim->id,
                      (long long)(killer ? killer->id : 0));
     broadcast(s, victim, killer);
+    cw_fire_death(s, victim, killer); /* players: the `death` hook */
+}
+
+/* Numbers the rules keep in Lua (scripts/rules/init.lua, rules.settings). */
+static void apply_settings(cw_server *s)
+{
+    cw_strbuf b = CW_STRBUF_INIT;
+    cw_error err = {0};
+    json_t *o = NULL;
+    if (cw_host_defs_json(s->host, "settings", &b, &err) == 0)
+        o = json_loadb(b.data, b.len, 0, NULL);
+    cw_strbuf_free(&b);
+    json_t *v = json_object_get(json_object_get(o, "game"), "player_respawn");
+    if (json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) <= 3600)
+        cw_battle_set_player_respawn_s(app_of(s)->b, json_number_value(v));
+    json_decref(o);
 }
 
 static void on_cast_failed(void *ud, cw_entity *e, const char *skill, const char *why)
@@ -160,64 +171,23 @@ static void on_spawn_failed(void *ud, const char *zone, const char *monster, con
            CW_S("error", err->msg), CW_END);
 }
 
-/* ---- rewards ----------------------------------------------------------------------------------
- */
+/* ---- what content hears ---------------------------------------------------------------------
+ * Rewards are rules: the engine's `kill` hook (scripts/rules/kill.lua) pays
+ * them through transactions. The hooks fire after the call that caused them
+ * (script_fire.c queues them). */
 
-/* Level L needs 50·L·(L−1) total exp: 0, 100, 300, 600, 1000, … */
-static int level_for(int64_t exp)
-{
-    int l = 1;
-    while (l < 1000 && exp >= 50LL * (l + 1) * l)
-        l++;
-    return l;
-}
-
-/* The exp (and the level it brings) is a value transaction: queued now,
- * committed by the group commit with its ledger row, and the player is told
- * (event "exp") from the commit callback (cw_grant_done), never before. */
-static void give_exp(cw_server *s, cw_player *p, int64_t delta)
-{
-    int64_t pending = 0; /* exp of transactions not yet committed */
-    for (const cw_txn *t = p->txns_inflight; t; t = t->next)
-        pending += t->exp;
-    for (const cw_txn *t = p->txns; t; t = t->next)
-        pending += t->exp;
-    int level = level_for(p->exp + pending + delta);
-    cw_txn_spec t = {.exp = delta, .level = level > p->level ? level : 0, .reason = "kill"};
-    uint64_t token;
-    int rc = cw_txn_queue(s, p, &t, &token);
-    if (rc == 0)
-        cw_saver_commit_soon(s);
-    else
-        cw_log(CW_LOG_WARN, "exp not granted", CW_I("character", p->id), CW_I("exp", delta),
-               CW_S("error", cw_err_name(rc)), CW_END);
-}
-
-static void reward(cw_server *s, cw_monster *m, cw_entity *killer, uint64_t now)
-{
-    for (int i = 0; i < m->nkillers; i++) {
-        cw_player *p = cw_players_get(s->players, m->killers[i]);
-        if (p && p->online && m->def.exp > 0 && !s->stopping && s->store && !s->store_closing &&
-            !p->stale)
-            give_exp(s, p, m->def.exp);
-    }
-    cw_player *p =
-        killer && killer->kind == CW_ENT_PLAYER ? cw_players_get(s->players, killer->ref) : NULL;
-    if (!p || m->def.gold_max <= 0 || s->stopping || !s->store || s->store_closing || p->stale)
-        return;
-    uint64_t words[4] = {s->seed, now, (uint64_t)m->entity, (uint64_t)p->id};
-    cw_rng r;
-    cw_rng_seed_words(&r, words, 4);
-    int64_t gold = m->def.gold_min +
-                   (int64_t)cw_rng_below(&r, (uint64_t)(m->def.gold_max - m->def.gold_min + 1));
-    uint64_t token;
-    if (gold > 0 && cw_grant_queue(s, p, gold, "loot", &token) == 0) cw_saver_commit_soon(s);
-}
-
-/* A monster died: today's rewards (exp to every contributor, gold to the killer). */
 static void on_kill(void *ud, const cw_kill *k)
 {
-    reward(ud, k->monster, k->killer_entity, k->now_ns);
+    cw_fire_kill(ud, k);
+}
+
+static void on_respawn(void *ud, cw_entity *e)
+{
+    cw_server *s = ud;
+    cw_monster *m = e->kind == CW_ENT_MONSTER && app_of(s)
+                        ? cw_monsters_of(cw_battle_monsters(app_of(s)->b), e->id)
+                        : NULL;
+    cw_fire_respawn(s, e, m ? m->def.id : NULL);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------------------- */
@@ -235,6 +205,7 @@ int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
                .hit = on_hit,
                .death = on_death,
                .kill = on_kill,
+               .respawn = on_respawn,
                .cast_failed = on_cast_failed,
                .spawn_failed = on_spawn_failed},
     };
@@ -245,6 +216,7 @@ int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
     rc = cw_battle_reload(a->b, &d, cw_now_ns(), err);
     defs_free(&d);
     if (rc) return rc;
+    apply_settings(s);
     cw_log(CW_LOG_INFO, "monsters ready",
            CW_I("monsters", cw_monsters_count(cw_battle_monsters(a->b))), CW_END);
     return 0;
@@ -270,6 +242,7 @@ void cw_combat_app_reload(cw_server *s)
     if (cw_battle_reload(a->b, &a->next, cw_now_ns(), &err) != 0)
         cw_log(CW_LOG_ERROR, "combat tables not rebuilt", CW_S("error", err.msg), CW_END);
     defs_free(&a->next);
+    apply_settings(s);
 }
 
 void cw_combat_app_tick(cw_server *s, uint64_t now_ns)
@@ -297,6 +270,11 @@ int cw_combat_app_dead(cw_server *s, const cw_entity *e)
 cw_battle *cw_combat_app_battle(cw_server *s)
 {
     return app_of(s) ? app_of(s)->b : NULL;
+}
+
+cw_world *cw_combat_app_world(cw_server *s)
+{
+    return app_of(s) ? app_of(s)->w : NULL;
 }
 
 void cw_combat_app_free(cw_server *s)

@@ -2,8 +2,9 @@
  * the connections: the content definitions fetched from the script host and
  * handed to the battle, the battle's events turned into frames (`hit`,
  * `death`, `cast_failed`, once-encoded for everyone who sees them, through
- * the outbox), the rewards of a kill (exp as soft state; gold through the
- * group commit), and the `attack` and `cast` ops. Loop thread only.
+ * the outbox), kills, deaths and respawns handed to the script hooks
+ * (script_app.h: rewards are Lua rules paid through transactions), and the
+ * `attack` and `cast` ops. Loop thread only.
  *
  *   combat_app.c  lifecycle, content, events → frames, rewards
  *   ops_combat.c  the ops: parse, cw_battle_use_skill, reply
@@ -46,8 +47,9 @@ void cw_combat_app_join(cw_server *s, cw_entity *e, const cw_player *pl);
 void cw_combat_app_forget(cw_server *s, cw_entity *e);
 /* 1 when e is a dead fighter. */
 int cw_combat_app_dead(cw_server *s, const cw_entity *e);
-/* The battle (NULL before start). */
+/* The battle and the world (NULL before start). */
 cw_battle *cw_combat_app_battle(cw_server *s);
+cw_world *cw_combat_app_world(cw_server *s);
 /* Before the world is freed. */
 void cw_combat_app_free(cw_server *s);
 

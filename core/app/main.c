@@ -2,7 +2,7 @@
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
-#include "core/app/script_app.h"
+#include "bindings/world.h"
 #include "core/base/log.h"
 #include "core/script/host.h"
 

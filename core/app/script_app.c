@@ -19,11 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const cw_hook_names[] = {"login",    "logout",   "enter_world", "enter_zone",
-                                     "leave_zone", "kill",   "death",       "respawn",
-                                     "level_up", "interact", "tick",        "chat_command"};
-const int cw_hook_count = (int)(sizeof cw_hook_names / sizeof cw_hook_names[0]);
-
 /* An op reply waiting for the commit of the transactions its handler queued. */
 typedef struct held_reply {
     cw_pending *p;
@@ -118,13 +113,13 @@ static int g_spawn(void *ud, const cw_bind_spawn *sp, int64_t *id, cw_error *err
     cw_server *s = ud;
     if (sp->kind == CW_ENT_MONSTER) {
         cw_spawn_opts o = {sp->respawn};
-        return cw_battle_spawn(battle_of(ud), sp->template_id, sp->zone, sp->x, sp->y,
-                               cw_now_ns(), &o, id, err);
+        return cw_battle_spawn(battle_of(ud), sp->template_id, sp->zone, sp->x, sp->y, cw_now_ns(),
+                               &o, id, err);
     }
     cw_world *w = g_world(s);
     const cw_zone *z = &cw_world_zones(w)->v[sp->zone];
-    cw_entity_init in = {.kind = CW_ENT_NPC, .name = sp->name, .zone = z->id, .x = sp->x,
-                         .y = sp->y};
+    cw_entity_init in = {
+        .kind = CW_ENT_NPC, .name = sp->name, .zone = z->id, .x = sp->x, .y = sp->y};
     cw_entity *e = NULL;
     int rc = cw_world_add(w, &in, cw_now_ns(), &e);
     if (rc) return cw_error_set(err, rc, "the NPC could not be placed");
@@ -198,13 +193,13 @@ static void g_push(void *ud, cw_bind_scope scope, int64_t target, const char *js
     free(z.to);
 }
 
-static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token,
-                 cw_error *err)
+static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token, cw_error *err)
 {
     cw_server *s = ud;
     cw_script_app *a = app_of(s);
     cw_player *p = cw_players_get(s->players, char_id);
-    if (!p) return cw_error_set(err, CW_ENOTFOUND, "character %lld is not loaded", (long long)char_id);
+    if (!p)
+        return cw_error_set(err, CW_ENOTFOUND, "character %lld is not loaded", (long long)char_id);
     if (s->stopping || !s->store || s->store_closing)
         return cw_error_set(err, CW_EUNAVAIL, "the server is shutting down");
     int rc = cw_txn_queue(s, p, spec, token);
@@ -303,7 +298,8 @@ void cw_script_app_free(cw_server *s)
     s->script = NULL;
 }
 
-/* ---- Lua ops ------------------------------------------------------------------------------------ */
+/* ---- Lua ops ------------------------------------------------------------------------------------
+ */
 
 static void push_ctx(lua_State *L, void *ud)
 {
@@ -366,31 +362,13 @@ void cw_script_app_call_op(cw_server *s, cw_conn *c, const cw_request *req)
     cw_op_result_free(&res);
 }
 
-static void tell(cw_server *s, const cw_player *p, const char *json, size_t len)
-{
-    if (p->online) cw_world_app_tell(s, p, json, len);
-}
-
-void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_player *p,
-                            int64_t gold, int64_t exp, int level, int old_level)
+void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_player *p, int level,
+                            int old_level)
 {
     cw_script_app *a = app_of(s);
     if (!a) return;
-    if (rc == 0 && p) {
-        char ev[160];
-        if (exp != 0) {
-            int n = snprintf(ev, sizeof ev,
-                             "{\"ev\":\"exp\",\"exp\":%lld,\"level\":%d,\"delta\":%lld}",
-                             (long long)p->exp, p->level, (long long)exp);
-            tell(s, p, ev, (size_t)n);
-        }
-        if (gold != 0) {
-            int n = snprintf(ev, sizeof ev, "{\"ev\":\"gold\",\"gold\":%lld,\"delta\":%lld}",
-                             (long long)p->gold, (long long)gold);
-            tell(s, p, ev, (size_t)n);
-        }
-        if (level > 0 && p->level > old_level && p->online) cw_fire_level_up(s, p, old_level);
-    }
+    /* The player heard of the gold and exp from cw_grant_done already. */
+    if (rc == 0 && p && level > 0 && p->online) cw_fire_level_up(s, p, old_level);
     for (held_token **pt = &a->held; *pt;) {
         held_token *t = *pt;
         if (t->token != token) {

@@ -27,8 +27,6 @@ int cw_script_app_new(cw_server *s, cw_error *err);
 void cw_script_app_free(cw_server *s);
 /* The cw_bind_game for cw_host_config.open_ctx. */
 void *cw_script_app_bind(cw_server *s);
-extern const char *const cw_hook_names[];
-extern const int cw_hook_count;
 /* After the world started: the once-a-second `tick` hook. */
 int cw_script_app_start(cw_server *s, cw_error *err);
 
@@ -36,8 +34,10 @@ int cw_script_app_start(cw_server *s, cw_error *err);
  * transaction the handler queued (an error reply if one fails). */
 void cw_script_app_call_op(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* The group commit's outcome for token (admin_store.c's cw_grant_done). */
-void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_player *p,
-                            int64_t gold, int64_t exp, int level, int old_level);
+/* level: the level the transaction set (0 = none); old_level: the level
+ * before it (for the `level_up` hook). */
+void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_player *p, int level,
+                            int old_level);
 
 /* ---- hooks (script_fire.c) ---- */
 void cw_fire_login(cw_server *s, int64_t account_id, const char *account);

@@ -34,7 +34,8 @@ static void fire(cw_server *s, cw_hook_event *ev)
     if (listened(s, ev->hook)) cw_host_fire(s->host, ev->hook, cw_bind_push_event, ev, 0, NULL);
 }
 
-/* ---- the queue ---------------------------------------------------------------------------------- */
+/* ---- the queue ----------------------------------------------------------------------------------
+ */
 
 typedef struct cw_queued {
     cw_hook_event ev; /* its strings and shares point into this entry */
@@ -118,8 +119,8 @@ void cw_fire_kill(cw_server *s, const cw_kill *k)
     q->ev.killer_char = k->killer_char;
     if (k->nshares > 0 && (q->shares = calloc((size_t)k->nshares, sizeof *q->shares))) {
         for (int i = 0; i < k->nshares; i++)
-            q->shares[i] = (cw_hook_share){k->shares[i].char_id, k->shares[i].damage,
-                                           k->shares[i].share};
+            q->shares[i] =
+                (cw_hook_share){k->shares[i].char_id, k->shares[i].damage, k->shares[i].share};
         q->ev.shares = q->shares;
         q->ev.nshares = k->nshares;
     }
@@ -146,7 +147,8 @@ void cw_fire_respawn(cw_server *s, const cw_entity *e, const char *template_id)
     snprintf(q->template_id, sizeof q->template_id, "%s", template_id ? template_id : "");
 }
 
-/* ---- at once --------------------------------------------------------------------------------------- */
+/* ---- at once
+ * --------------------------------------------------------------------------------------- */
 
 void cw_fire_login(cw_server *s, int64_t account_id, const char *account)
 {
@@ -189,14 +191,14 @@ void cw_fire_tick(cw_server *s)
 int cw_fire_chat_command(cw_server *s, const cw_player *p, const char *channel, const char *text)
 {
     if (text[0] != '/' || !listened(s, "chat_command")) return 0;
-    cw_hook_event ev = {
-        .hook = "chat_command", .char_id = p->id, .channel = channel, .text = text};
+    cw_hook_event ev = {.hook = "chat_command", .char_id = p->id, .channel = channel, .text = text};
     cw_hook_result r = {0, 0, 0};
     cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 1, &r);
     return r.claimed;
 }
 
-/* ---- interact ---------------------------------------------------------------------------------------- */
+/* ---- interact
+ * ---------------------------------------------------------------------------------------- */
 
 void cw_op_interact(cw_server *s, cw_conn *c, const cw_request *req)
 {

@@ -5,6 +5,7 @@
 
 #include "bindings/bindings.h"
 #include "core/app/accounts.h"
+#include "bindings/world.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 #include "core/base/clock.h"

@@ -109,9 +109,15 @@ static int copy_value(copier *c, int idx, int depth)
     size_t len;
     const char *s;
     switch (lua_type(f, idx)) {
-    case LUA_TNIL: lua_pushnil(t); return 1;
-    case LUA_TBOOLEAN: lua_pushboolean(t, lua_toboolean(f, idx)); return 1;
-    case LUA_TNUMBER: lua_pushnumber(t, lua_tonumber(f, idx)); return 1;
+    case LUA_TNIL:
+        lua_pushnil(t);
+        return 1;
+    case LUA_TBOOLEAN:
+        lua_pushboolean(t, lua_toboolean(f, idx));
+        return 1;
+    case LUA_TNUMBER:
+        lua_pushnumber(t, lua_tonumber(f, idx));
+        return 1;
     case LUA_TSTRING:
         s = lua_tolstring(f, idx, &len);
         lua_pushlstring(t, s, len);
@@ -139,7 +145,8 @@ static int copy_value(copier *c, int idx, int depth)
         lua_setmetatable(t, -2);
         return 1;
     }
-    default: break;
+    default:
+        break;
     }
     c->dropped++;
     return 0;

@@ -46,9 +46,10 @@ function M.kill_gold(monster, kill)
   return require("chaos").random(lo, hi)
 end
 
--- Seconds a monster stays dead when its monster{} gives no `respawn`.
-M.monster_respawn = 30
--- Seconds a dead player waits before coming back at the zone's spawn.
-M.player_respawn = 3
+-- Numbers the C core reads after every load (plain data only):
+--   player_respawn  seconds a dead player waits before coming back at the
+--                   zone's spawn
+M.settings = { player_respawn = 3 }
+debug.getregistry()["chaos.defs"].settings = { game = M.settings }
 
 return M

@@ -172,7 +172,7 @@ class Combat(ServerTest):
         doc = json.loads(db.execute("SELECT doc FROM characters WHERE name = 'Hunter'")
                          .fetchone()[0])
         db.close()
-        self.assertEqual(rows, [("exp", 150, "kill"), ("gold", 5, "loot")])
+        self.assertEqual(sorted(rows), [("exp", 150, "kill:rat"), ("gold", 5, "kill:rat")])
         self.assertEqual((doc["exp"], doc["gold"]), (150, 5))
         # The corpse cannot be attacked.
         self.assertEqual(err(c.request("attack", target=rat)), "dead")

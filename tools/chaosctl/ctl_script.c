@@ -6,6 +6,7 @@
 #include "tools/chaosctl/ctl.h"
 
 #include "bindings/bindings.h"
+#include "bindings/world.h"
 #include "core/base/log.h"
 #include "core/script/host.h"
 
@@ -68,7 +69,9 @@ int ctl_script_main(int argc, char **argv)
                          .budget_ms = budget > 0 ? budget : 600000,
                          .load_budget_ms = budget > 0 ? budget : 600000,
                          .seed = seed,
-                         .open = cw_bindings_open};
+                         .open = cw_bindings_open,
+                         .hook_names = cw_hook_names,
+                         .nhook_names = cw_hook_count};
     cw_error err;
     cw_host *h = cw_host_new(&hc, &err);
     if (!h) {
