@@ -330,7 +330,7 @@ static const char RANDOM[] =
     "local function pattern()\n"
     "  local t = {}\n"
     "  if R(4) == 1 then t[#t + 1] = '^' end\n"
-    "  for i = 1, R(0, 6) do t[#t + 1] = item(0) end\n"
+    "  for i = 1, R(0, 5) do t[#t + 1] = item(0) end\n"
     "  if R(5) == 1 then t[#t + 1] = '$' end\n"
     "  return table.concat(t)\n"
     "end\n"
@@ -341,7 +341,7 @@ static const char RANDOM[] =
     "end\n"
     "local repls = {'<%0>', '%1', '%1%2', '%%', 'x', '%', {a = 'A', b = false, ['('] = 1},\n"
     "  function(...) return select('#', ...) .. table.concat({...}, ':') end}\n"
-    "for i = 1, 4000 do\n"
+    "for i = 1, 5000 do\n"
     "  local s, p = subject(), pattern()\n"
     "  local k = R(4)\n"
     "  if k == 1 then F(s, p, R(-14, 14), R(8) == 1 or nil)\n"
@@ -356,7 +356,7 @@ static void test_random_differential(void **state)
     lua_State *L = new_state();
     run_lua(L, DRIVER);
     run_lua(L, RANDOM);
-    report(L, 4000);
+    report(L, 5000);
     lua_close(L);
 }
 
