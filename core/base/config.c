@@ -33,6 +33,7 @@ const cw_config_key cw_config_keys[] = {
     {"lua.budget_ms", CW_CFG_INT, OFF(lua_budget_ms), 1, 60000, "50", "longest a single Lua call may run before it is interrupted"},
     {"lua.jit", CW_CFG_BOOL, OFF(lua_jit), 0, 1, "false", "enable the LuaJIT compiler (disables runaway-loop protection in compiled loops)"},
     {"lua.watch_ms", CW_CFG_INT, OFF(lua_watch_ms), 0, 3600000, "0", "poll scripts/content for changes and reload (0 = only on command)"},
+    {"lua.memory_mb", CW_CFG_INT, OFF(lua_memory_mb), 1, 65536, "256", "memory cap of one content generation's Lua state; an allocation past it is a Lua error"},
     {"store.url", CW_CFG_STR, OFF(store_url), 0, 0, "", "database: sqlite:PATH or postgres://user@host:port/db (empty = sqlite:<var_dir>/chaos.db)"},
     {"store.migrate", CW_CFG_BOOL, OFF(store_migrate), 0, 1, "false", "apply pending database migrations at start (otherwise refuse to start)"},
     {"store.save_interval_ms", CW_CFG_INT, OFF(store_save_interval_ms), 50, 3600000, "5000", "write-behind: how often changed characters are saved"},

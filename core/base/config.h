@@ -44,6 +44,7 @@ typedef struct cw_config {
     int lua_budget_ms;
     int lua_jit;
     int lua_watch_ms;
+    int lua_memory_mb;
     /* persistence */
     char *store_url;
     int store_migrate;
