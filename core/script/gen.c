@@ -152,6 +152,10 @@ int cw_gen_pcall(cw_gen *g, int nargs, int nresults, int budget_ms)
     g->deadline_ns = saved_deadline;
     g->budget_ms = saved_budget;
     lua_remove(L, base);
+    /* A refusal may have come from garbage the collector had not reached
+     * yet: collect now, outside the cap, so the next call has room. */
+    if (g->oom && !saved_deadline)
+        lua_gc(L, LUA_GCCOLLECT, 0);
     if (g->live && !saved_deadline)
         cw_host_sync_gen(g->host, g);
     return rc;

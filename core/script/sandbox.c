@@ -538,6 +538,8 @@ static int mark_ran(lua_State *L, const char *path)
 
 static void set_module(lua_State *L, const char *name, int value_idx)
 {
+    if (value_idx < 0)
+        value_idx = lua_gettop(L) + value_idx + 1;
     reg_push(L, &K_MODS);
     lua_pushvalue(L, value_idx);
     lua_setfield(L, -2, name);
