@@ -258,14 +258,16 @@ static void sort_is_bounded_by_the_budget(void **state)
     cw_host_config cfg = {.budget_ms = 1, .seed = 1};
     cw_error err;
     assert_non_null(fx_start(fx, &cfg, &err));
-    assert_string_equal(fx_call(fx->host, "small", "{}"), "{\"s\":\"1,2,3\",\"d\":\"3,2,1\"}");
+    assert_non_null(strstr(fx_call(fx->host, "small", "{}"), "\"s\":\"1,2,3\""));
+    assert_non_null(strstr(fx_call(fx->host, "small", "{}"), "\"d\":\"3,2,1\""));
     /* Filling may itself run out of its 1 ms now and then: what got in stays. */
     for (int i = 0; i < 40; i++)
         fx_call(fx->host, "fill", "{}");
     /* Up to 800,000 numbers: far more than 1 ms of sorting. */
     assert_non_null(strstr(fx_call(fx->host, "sort", "{}"), "ERR:script_timeout"));
     assert_non_null(strstr(fx_call(fx->host, "sort", "{\"cmp\":true}"), "ERR:script_timeout"));
-    assert_string_equal(fx_call(fx->host, "small", "{}"), "{\"s\":\"1,2,3\",\"d\":\"3,2,1\"}");
+    assert_non_null(strstr(fx_call(fx->host, "small", "{}"), "\"s\":\"1,2,3\""));
+    assert_non_null(strstr(fx_call(fx->host, "small", "{}"), "\"d\":\"3,2,1\""));
 }
 
 static void json_encoding_is_guarded(void **state)
