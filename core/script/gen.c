@@ -478,6 +478,15 @@ cw_gen *cw_gen_new(cw_host *h)
     return g;
 }
 
+/* An error outside any protected call: a bug of ours. Say what it was
+ * before LuaJIT ends the process. */
+static int gen_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    cw_log(CW_LOG_ERROR, "lua panic: unprotected error", CW_S("error", msg ? msg : "?"), CW_END);
+    return 0;
+}
+
 int cw_gen_build(cw_gen *g, cw_strbuf *errors)
 {
     g->L = lua_newstate(gen_alloc, g);
@@ -485,6 +494,7 @@ int cw_gen_build(cw_gen *g, cw_strbuf *errors)
         cw_strbuf_puts(errors, "cannot create a Lua state (out of memory)\n");
         return CW_ESCRIPT;
     }
+    lua_atpanic(g->L, gen_panic);
     size_t before = errors->len;
     if (setup_state(g, errors) == 0) {
         load_scripts(g, errors);

@@ -83,6 +83,12 @@ static void *build_main(void *arg)
     uint64_t t0 = cw_now_ns();
     r->rc = cw_gen_build(r->g, &r->errors);
     r->build_ns = cw_now_ns() - t0;
+    /* A refused state is closed here, off the loop (its timers were never
+     * armed; the loop frees the rest). */
+    if (r->rc != 0 && r->g->L) {
+        lua_close(r->g->L);
+        r->g->L = NULL;
+    }
     ssize_t n;
     do
         n = write(r->fds[1], "", 1);

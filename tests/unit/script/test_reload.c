@@ -49,8 +49,8 @@ static cw_host *start_online(fixture *fx, int load_budget_ms)
     g_loop.base = event_base_new();
     g_loop.ticks = 0;
     assert_non_null(g_loop.base);
-    cw_host_config cfg = {.budget_ms = 200, .load_budget_ms = load_budget_ms, .seed = 1,
-                          .base = g_loop.base};
+    cw_host_config cfg = {
+        .budget_ms = 200, .load_budget_ms = load_budget_ms, .seed = 1, .base = g_loop.base};
     cw_error err;
     g_loop.host = fx_start(fx, &cfg, &err);
     if (!g_loop.host)
@@ -86,11 +86,12 @@ static void run_until(answer **as, int n)
 
 static const char V1[] = "local chaos = require('chaos')\n"
                          "chaos.on_op('v', function() return { v = 1 } end)\n";
-static const char V2[] = "local chaos = require('chaos')\n"
-                         "chaos.seen.loading_is_live = chaos.is_live()\n"
-                         "chaos.on_op('v', function()\n"
-                         "  return { v = 2, live = chaos.is_live(), loaded_live = chaos.seen.loading_is_live }\n"
-                         "end)\n";
+static const char V2[] =
+    "local chaos = require('chaos')\n"
+    "chaos.seen.loading_is_live = chaos.is_live()\n"
+    "chaos.on_op('v', function()\n"
+    "  return { v = 2, live = chaos.is_live(), loaded_live = chaos.seen.loading_is_live }\n"
+    "end)\n";
 
 static void async_reload_swaps_and_refuses(void **state)
 {
@@ -241,7 +242,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(async_reload_swaps_and_refuses, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(the_loop_runs_while_a_build_runs, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(requests_during_a_build_are_coalesced, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(requests_during_a_build_are_coalesced, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(free_abandons_a_running_build, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(offline_hosts_cannot_reload_async, fx_setup, fx_teardown),
     };

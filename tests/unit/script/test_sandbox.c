@@ -128,7 +128,8 @@ static void bytecode_is_refused(void **state)
     }
     assert_non_null(strstr(fx_call(fx->host, "try", "{\"how\":\"header\"}"), "\"good\":false"));
     /* A loaded text chunk runs in the sandbox: strict, and no io. */
-    assert_string_equal(fx_call(fx->host, "text", "{}"), "ERR:internal:the handler for \"text\" failed");
+    assert_string_equal(fx_call(fx->host, "text", "{}"),
+                        "ERR:internal:the handler for \"text\" failed");
     const char *r = fx_call(fx->host, "env", "{}");
     assert_non_null(strstr(r, "\"good\":false"));
     assert_non_null(strstr(r, "undefined global 'io'"));
@@ -181,9 +182,10 @@ static void require_rules(void **state)
     assert_non_null(strstr(fx_call(fx->host, "req", "{\"name\":\"lib.deep\"}"), "\"v\":\"init\""));
     assert_non_null(strstr(fx_call(fx->host, "req", "{\"name\":\"util\"}"), "\"good\":true"));
     assert_non_null(strstr(fx_call(fx->host, "req", "{\"name\":\"cjson\"}"), "\"good\":true"));
-    const char *refused[] = {"ffi", "jit", "io", "os", "debug", "string", "package", "bit",
-                             "jit.util", "table.new", "../scripts/util", "lib..counter",
-                             "/etc/passwd", "lib/counter", "nosuch", ""};
+    const char *refused[] = {
+        "ffi",         "jit",         "io",       "os",        "debug",           "string",
+        "package",     "bit",         "jit.util", "table.new", "../scripts/util", "lib..counter",
+        "/etc/passwd", "lib/counter", "nosuch",   ""};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         char payload[128];
         snprintf(payload, sizeof payload, "{\"name\":\"%s\"}", refused[i]);
@@ -385,23 +387,29 @@ static void error_values_with_metamethods_are_read_raw(void **state)
                "end)\n");
     cw_error err;
     assert_non_null(fx_start(fx, NULL, &err));
-    assert_string_equal(fx_call(fx->host, "evil", "{}"), "ERR:internal:the handler for \"evil\" failed");
-    assert_string_equal(fx_call(fx->host, "evil2", "{}"), "ERR:internal:the handler for \"evil2\" failed");
+    assert_string_equal(fx_call(fx->host, "evil", "{}"),
+                        "ERR:internal:the handler for \"evil\" failed");
+    assert_string_equal(fx_call(fx->host, "evil2", "{}"),
+                        "ERR:internal:the handler for \"evil2\" failed");
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(environment_holds_only_the_allowed_names, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(environment_holds_only_the_allowed_names, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(library_copies_are_per_file, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(undeclared_globals_raise_with_file_and_line, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(undeclared_globals_raise_with_file_and_line, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(bytecode_is_refused, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(require_rules, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(collectgarbage_and_print, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(sort_is_bounded_by_the_budget, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(json_encoding_is_guarded, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(memory_cap_refuses_and_the_state_keeps_working, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(error_values_with_metamethods_are_read_raw, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(memory_cap_refuses_and_the_state_keeps_working, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(error_values_with_metamethods_are_read_raw, fx_setup,
+                                        fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
