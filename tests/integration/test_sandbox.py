@@ -237,6 +237,24 @@ class ReloadOffTheLoop(ServerTest):
         self.assertIn("swap_ms", rec)
 
 
+class ShutdownDuringBuild(ServerTest):
+    server_content = {"good.lua": GOOD}
+    # A 600 ms call budget gives each file 24 s to load: far longer than the test.
+    server_args = ["--set", "lua.budget_ms=600", "--set", "net.rate=0"]
+
+    def test_sigterm_abandons_the_build_and_exits_cleanly(self):
+        self.server.write_content("spin.lua", LOOPING)
+        adm = self.server.admin()
+        adm.sock.sendall(b"reload\n")
+        wait_for(lambda: any(x.get("msg") == "reload: building" for x in self.server.log_records()),
+                 what="the build to start")
+        self.assertTrue(self.server.client().request("ping")["ok"])
+        rc = self.server.stop()
+        self.assertEqual(rc, 0, self.server.log()[-3000:])
+        self.assertTrue(any(x.get("msg") == "reload: build abandoned"
+                            for x in self.server.log_records()))
+
+
 if __name__ == "__main__":
     try:
         main()
