@@ -10,6 +10,7 @@
 #include "core/io/net/net.h"
 #include "core/script/host.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
@@ -40,37 +41,76 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     return 0;
 }
 
+/* A reload the console waits for: built off the loop, answered when swapped
+ * in or refused. */
+typedef struct reload_answer {
+    cw_server *s;
+    cw_admin_pending *pending;
+    uint64_t t0;
+} reload_answer;
+
+static void reload_done(void *ud, int rc, const char *errors)
+{
+    reload_answer *ra = ud;
+    cw_strbuf out = CW_STRBUF_INIT;
+    if (rc == 0) {
+        cw_strbuf_printf(&out, "\"generation\":%u,\"ms\":%.3f", cw_host_generation(ra->s->host),
+                         (double)(cw_now_ns() - ra->t0) / 1e6);
+        cw_admin_answer(ra->pending, 0, out.data, NULL);
+    } else {
+        /* One array entry per error, "file:line: message", as the console expects. */
+        cw_strbuf_puts(&out, "\"errors\":[");
+        int n = 0;
+        const char *first = NULL;
+        for (const char *line = errors; line && *line;) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            if (len) {
+                if (n++) cw_strbuf_puts(&out, ",");
+                cw_strbuf line_copy = CW_STRBUF_INIT;
+                cw_strbuf_append(&line_copy, line, len);
+                cw_strbuf_json_str(&out, line_copy.data);
+                cw_strbuf_free(&line_copy);
+                if (!first) first = line;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        cw_strbuf_puts(&out, "]");
+        cw_error err;
+        if (rc == CW_ESCRIPT)
+            cw_error_set(&err, rc, "reload refused (%d error%s); generation %u keeps serving", n,
+                         n == 1 ? "" : "s", cw_host_generation(ra->s->host));
+        else
+            cw_error_set(&err, rc, "reload not done: %s", errors ? errors : cw_err_name(rc));
+        cw_admin_answer(ra->pending, rc, out.data, err.msg);
+    }
+    cw_strbuf_free(&out);
+    free(ra);
+}
+
 static int cmd_reload(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
 {
     (void)argc;
     (void)argv;
+    (void)out;
     cw_server *s = ud;
-    cw_strbuf errors = CW_STRBUF_INIT;
-    uint64_t t0 = cw_now_ns();
-    int rc = cw_server_reload(s, &errors);
-    if (rc != 0) {
-        /* One array entry per error, "file:line: message", as the console expects. */
-        cw_strbuf_puts(out, "\"errors\":[");
-        int n = 0;
-        for (char *line = errors.data; line && *line;) {
-            char *nl = strchr(line, '\n');
-            if (nl) *nl = '\0';
-            if (*line) {
-                if (n++) cw_strbuf_puts(out, ",");
-                cw_strbuf_json_str(out, line);
-            }
-            line = nl ? nl + 1 : NULL;
-        }
-        cw_strbuf_puts(out, "]");
-        cw_error_set(err, CW_ESCRIPT, "reload refused (%d error%s); generation %u keeps serving", n,
-                     n == 1 ? "" : "s", cw_host_generation(s->host));
-        cw_strbuf_free(&errors);
-        return CW_ESCRIPT;
+    reload_answer *ra = calloc(1, sizeof *ra);
+    if (!ra) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    ra->s = s;
+    ra->t0 = cw_now_ns();
+    ra->pending = cw_admin_defer(s->admin);
+    if (!ra->pending) {
+        free(ra);
+        return cw_error_set(err, CW_ENOMEM, "cannot wait for the reload (out of memory)");
     }
-    cw_strbuf_free(&errors);
-    cw_strbuf_printf(out, "\"generation\":%u,\"ms\":%.3f", cw_host_generation(s->host),
-                     (double)(cw_now_ns() - t0) / 1e6);
-    return 0;
+    /* The watcher need not reload what this reload reads. */
+    s->watch_sig = cw_server_tree_signature(s);
+    int rc = cw_host_reload_async(s->host, reload_done, ra);
+    if (rc != 0) {
+        free(ra);
+        return cw_error_set(err, rc, "the reload could not start");
+    }
+    return CW_ADMIN_DEFERRED;
 }
 
 static int cmd_shutdown(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)

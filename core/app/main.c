@@ -160,6 +160,7 @@ static int check_content(cw_server *s)
     cw_host_config hc = {.scripts_dir = s->cfg.lua_scripts_dir,
                          .content_dir = s->cfg.lua_content_dir,
                          .budget_ms = s->cfg.lua_budget_ms,
+                         .memory_mb = s->cfg.lua_memory_mb,
                          .seed = 1,
                          .open = cw_bindings_open,
                          .open_ctx = NULL, /* no world: checks only load */

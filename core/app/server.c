@@ -92,15 +92,28 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
     if (sig == s->watch_sig || s->stopping) return;
     s->watch_sig = sig;
     cw_log(CW_LOG_INFO, "content changed on disk, reloading", CW_END);
-    cw_strbuf errors = CW_STRBUF_INIT;
-    cw_server_reload(s, &errors); /* a refusal is logged by the host */
-    cw_strbuf_free(&errors);
+    /* Built off the loop; the outcome is logged by the host. A save while a
+     * build runs queues one more build. */
+    int rc = cw_host_reload_async(s->host, NULL, NULL);
+    if (rc != 0)
+        cw_log(CW_LOG_ERROR, "reload could not start", CW_S("error", cw_err_name(rc)), CW_END);
 }
 
+/* The host calls this on the loop right after every reload swap, before it
+ * answers whoever asked: the world's tables follow the new generation in the
+ * same loop iteration. */
+/* ctx is the host's open_ctx: the binding's game table, whose ud is the server. */
+static void after_swap(void *ctx, unsigned generation)
+{
+    (void)generation;
+    cw_world_app_reload(((cw_bind_game *)ctx)->ud);
+}
+
+/* Synchronous: blocks the loop for the whole build (tools and tests; the
+ * console, the watcher and SIGHUP use cw_host_reload_async). */
 int cw_server_reload(cw_server *s, cw_strbuf *errors)
 {
     int rc = cw_host_reload(s->host, errors);
-    if (rc == 0) cw_world_app_reload(s);
     s->watch_sig = cw_server_tree_signature(s);
     return rc;
 }
@@ -113,7 +126,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     cw_server *s = arg;
     if (sig == SIGHUP) {
         cw_log(CW_LOG_INFO, "SIGHUP: reloading content", CW_END);
-        cw_server_reload(s, NULL);
+        int rc = cw_host_reload_async(s->host, NULL, NULL);
+        if (rc != 0)
+            cw_log(CW_LOG_ERROR, "reload could not start", CW_S("error", cw_err_name(rc)), CW_END);
         return;
     }
     if (s->stopping) {
@@ -259,13 +274,15 @@ int cw_server_start(cw_server *s, cw_error *err)
         .content_dir = s->cfg.lua_content_dir,
         .budget_ms = s->cfg.lua_budget_ms,
         .jit = s->cfg.lua_jit,
+        .memory_mb = s->cfg.lua_memory_mb,
         .seed = s->seed,
         .base = s->base,
         .metrics = s->metrics,
         .open = cw_bindings_open,
-        .open_ctx = NULL,
+        .open_ctx = NULL, /* the binding's game table, set below */
         .hook_names = cw_hook_names,
         .nhook_names = cw_hook_count,
+        .on_swap = after_swap,
     };
     if ((rc = cw_script_app_new(s, err)) != 0) return rc;
     hc.open_ctx = cw_script_app_bind(s);

@@ -34,6 +34,7 @@ const cw_config_key cw_config_keys[] = {
     {"lua.jit", CW_CFG_BOOL, OFF(lua_jit), 0, 1, "false", "enable the LuaJIT compiler (disables runaway-loop protection in compiled loops)"},
     {"lua.watch_ms", CW_CFG_INT, OFF(lua_watch_ms), 0, 3600000, "0", "poll scripts/content for changes and reload (0 = only on command)"},
     {"lua.data_max_kib", CW_CFG_INT, OFF(lua_data_max_kib), 1, 1048576, "64", "script data a character may hold, in KiB (all namespaces together)"},
+    {"lua.memory_mb", CW_CFG_INT, OFF(lua_memory_mb), 1, 65536, "256", "memory cap of one content generation's Lua state; an allocation past it is a Lua error"},
     {"store.url", CW_CFG_STR, OFF(store_url), 0, 0, "", "database: sqlite:PATH or postgres://user@host:port/db (empty = sqlite:<var_dir>/chaos.db)"},
     {"store.migrate", CW_CFG_BOOL, OFF(store_migrate), 0, 1, "false", "apply pending database migrations at start (otherwise refuse to start)"},
     {"store.save_interval_ms", CW_CFG_INT, OFF(store_save_interval_ms), 50, 3600000, "5000", "write-behind: how often changed characters are saved"},

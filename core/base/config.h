@@ -45,6 +45,7 @@ typedef struct cw_config {
     int lua_jit;
     int lua_watch_ms;
     int lua_data_max_kib; /* per-character script data cap */
+    int lua_memory_mb;
     /* persistence */
     char *store_url;
     int store_migrate;

@@ -1,4 +1,5 @@
-/* host.c — the host's lifecycle: first load, reload and swap, op calls. */
+/* host.c — the host's lifecycle: first load, synchronous reload and swap,
+ * op calls, counters. The asynchronous reload is in reload.c. */
 #include "core/script/internal.h"
 
 #include "core/base/clock.h"
@@ -14,13 +15,17 @@ static char *xstrdup(const char *s)
     return strdup(s ? s : "");
 }
 
-static void set_gauges(cw_host *h)
+void cw_host_sync_gen(cw_host *h, cw_gen *g)
 {
-    cw_gauge_set(h->m_generation, h->live ? h->live->number : 0);
-    cw_gauge_set(h->m_memory, (double)cw_host_lua_memory(h));
+    if (g->mem_refused) {
+        cw_counter_add(h->m_mem_refused, g->mem_refused);
+        g->mem_refused = 0;
+    }
+    if (g == h->live)
+        cw_gauge_set(h->m_memory, (double)g->mem_used);
 }
 
-static void go_live(cw_host *h, cw_gen *g)
+void cw_host_go_live(cw_host *h, cw_gen *g)
 {
     cw_gen *old = h->live;
     if (old) cw_script_carry_state(old->L, g->L);
@@ -28,7 +33,14 @@ static void go_live(cw_host *h, cw_gen *g)
     g->live = 1;
     cw_timers_activate(g);
     cw_gen_free(old); /* cancels its timers, closes its state */
-    set_gauges(h);
+    cw_gauge_set(h->m_generation, g->number);
+    cw_host_sync_gen(h, g);
+}
+
+int cw_gen_is_live(const cw_gen *g)
+{
+    return g && g->live && g->host->live == g &&
+           pthread_equal(pthread_self(), g->host->loop_thread);
 }
 
 cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
@@ -53,6 +65,7 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
     h->content_dir = xstrdup(cfg->content_dir);
     h->start_ns = cw_now_ns();
     h->next_number = 1;
+    h->loop_thread = pthread_self();
     cw_rng_seed(&h->rng, cfg->seed);
     if (cfg->metrics) {
         cw_metrics *m = cfg->metrics;
@@ -62,6 +75,7 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
         h->m_reload_failed = cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "refused");
         h->m_generation = cw_metrics_gauge(m, "chaos_content_generation", "live content generation", NULL, NULL);
         h->m_memory = cw_metrics_gauge(m, "chaos_lua_memory_bytes", "memory in the live Lua state", NULL, NULL);
+        h->m_mem_refused = cw_metrics_counter(m, "chaos_lua_memory_refused_total", "Lua allocations refused by the memory cap (lua.memory_mb)", NULL, NULL);
     }
     cw_strbuf errors = CW_STRBUF_INIT;
     cw_gen *g = cw_gen_load(h, &errors);
@@ -73,7 +87,7 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
     }
     cw_strbuf_free(&errors);
     h->next_number++;
-    go_live(h, g);
+    cw_host_go_live(h, g);
     return h;
 }
 
@@ -81,6 +95,7 @@ void cw_host_free(cw_host *h)
 {
     if (!h)
         return;
+    cw_reload_free(h); /* abandons a build in progress, answers its callers */
     cw_gen_free(h->live);
     cw_host_free_hook_names(h);
     for (int i = 0; i < h->nreserved; i++)
@@ -91,25 +106,42 @@ void cw_host_free(cw_host *h)
     free(h);
 }
 
+void cw_host_reload_refused(cw_host *h, const char *errors)
+{
+    cw_counter_add(h->m_reload_failed, 1);
+    cw_log(CW_LOG_WARN, "reload refused", CW_S("errors", errors ? errors : ""),
+           CW_I("live_generation", h->live ? h->live->number : 0), CW_END);
+}
+
+void cw_host_reload_swap(cw_host *h, cw_gen *g, uint64_t build_ns)
+{
+    uint64_t t0 = cw_now_ns();
+    h->next_number++;
+    cw_host_go_live(h, g);
+    if (h->cfg.on_swap)
+        h->cfg.on_swap(h->cfg.open_ctx, g->number);
+    double swap_ms = (double)(cw_now_ns() - t0) / 1e6;
+    cw_counter_add(h->m_reload_ok, 1);
+    cw_log(CW_LOG_INFO, "reloaded", CW_I("generation", g->number),
+           CW_D("ms", (double)build_ns / 1e6 + swap_ms), CW_D("build_ms", (double)build_ns / 1e6),
+           CW_D("swap_ms", swap_ms), CW_END);
+}
+
 int cw_host_reload(cw_host *h, cw_strbuf *errors)
 {
+    if (cw_host_reload_busy(h))
+        return CW_ESTATE;
     uint64_t t0 = cw_now_ns();
     cw_strbuf local = CW_STRBUF_INIT;
     cw_strbuf *errs = errors ? errors : &local;
     size_t before = errs->len;
     cw_gen *g = cw_gen_load(h, errs);
     if (!g) {
-        cw_counter_add(h->m_reload_failed, 1);
-        cw_log(CW_LOG_WARN, "reload refused", CW_S("errors", errs->data ? errs->data + before : ""),
-               CW_I("live_generation", h->live ? h->live->number : 0), CW_END);
+        cw_host_reload_refused(h, errs->data ? errs->data + before : "");
         cw_strbuf_free(&local);
         return CW_ESCRIPT;
     }
-    h->next_number++;
-    go_live(h, g);
-    cw_counter_add(h->m_reload_ok, 1);
-    cw_log(CW_LOG_INFO, "reloaded", CW_I("generation", g->number),
-           CW_D("ms", (double)(cw_now_ns() - t0) / 1e6), CW_END);
+    cw_host_reload_swap(h, g, cw_now_ns() - t0);
     cw_strbuf_free(&local);
     return 0;
 }
@@ -142,7 +174,8 @@ int cw_gen_on_op(cw_gen *g, const char *op, int idx, cw_error *err)
         return cw_error_set(err, CW_EINVAL, "op name must be 1 to 48 characters");
     for (const char *c = op; *c; c++)
         if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '.'))
-            return cw_error_set(err, CW_EINVAL, "op name \"%s\" may use only a-z, 0-9, _ and .", op);
+            return cw_error_set(err, CW_EINVAL, "op name \"%s\" may use only a-z, 0-9, _ and .",
+                                op);
     for (int i = 0; i < g->host->nreserved; i++)
         if (strcmp(g->host->reserved[i], op) == 0)
             return cw_error_set(err, CW_EEXIST, "op \"%s\" is handled by the core", op);
@@ -316,8 +349,8 @@ static int valid_code(const char *c)
     return 1;
 }
 
-int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len,
-                    uint64_t conn_id, cw_op_result *res)
+int cw_host_call_op(cw_host *h, const char *op, const char *payload, size_t len, uint64_t conn_id,
+                    cw_op_result *res)
 {
     return cw_host_call_op_ctx(h, op, payload, len, conn_id, NULL, NULL, res);
 }
@@ -345,9 +378,11 @@ int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t 
         return 0;
     }
     res->ok = 0;
-    if (lua_istable(L, -1)) { /* structured error from chaos.fail / error{code=…} */
-        lua_getfield(L, -1, "code");
-        lua_getfield(L, -2, "message");
+    if (lua_istable(L, -1)) {      /* structured error from chaos.fail / error{code=…} */
+        lua_pushstring(L, "code"); /* raw: no metamethod of content runs out here */
+        lua_rawget(L, -2);
+        lua_pushstring(L, "message");
+        lua_rawget(L, -3);
         const char *code = lua_tostring(L, -2);
         const char *msg = lua_tostring(L, -1);
         if (code && valid_code(code)) {
@@ -363,6 +398,9 @@ int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t 
         snprintf(res->code, sizeof res->code, "script_timeout");
         cw_strbuf_printf(&res->message, "the handler for \"%s\" ran past its %d ms budget", op,
                          h->cfg.budget_ms);
+    } else if (g->oom) {
+        snprintf(res->code, sizeof res->code, "out_of_memory");
+        cw_strbuf_printf(&res->message, "the handler for \"%s\" ran out of script memory", op);
     } else {
         snprintf(res->code, sizeof res->code, "internal");
         cw_strbuf_printf(&res->message, "the handler for \"%s\" failed", op);
@@ -386,10 +424,7 @@ unsigned cw_host_generation(const cw_host *h)
 
 size_t cw_host_lua_memory(const cw_host *h)
 {
-    if (!h->live)
-        return 0;
-    lua_State *L = h->live->L;
-    return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+    return h->live ? h->live->mem_used : 0;
 }
 
 uint64_t cw_host_errors(const cw_host *h)
@@ -447,20 +482,15 @@ int cw_gen_set_clock(cw_gen *g, double t)
 
 uint64_t cw_gen_random(cw_gen *g)
 {
-    return cw_rng_next(&g->host->rng);
+    return cw_rng_next(&g->rng);
 }
 
 int cw_gen_seed(cw_gen *g, uint64_t seed)
 {
     if (g->host->cfg.base)
         return CW_ESTATE;
-    cw_rng_seed(&g->host->rng, seed);
+    cw_rng_seed(&g->rng, seed);
     return 0;
-}
-
-int cw_gen_is_live(const cw_gen *g)
-{
-    return g && g->live && g->host->live == g;
 }
 
 unsigned cw_gen_number(cw_gen *g)
@@ -470,5 +500,7 @@ unsigned cw_gen_number(cw_gen *g)
 
 int cw_gen_advance(cw_gen *g, double seconds, cw_error *err)
 {
+    if (g != g->host->live)
+        return cw_error_set(err, CW_ESTATE, "the clock advances only from the live generation");
     return cw_host_advance(g->host, seconds, err);
 }

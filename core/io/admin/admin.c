@@ -8,6 +8,7 @@
  * that unread input never turns our FIN into an RST that would destroy the
  * error line the peer has not read yet. */
 #include "core/io/admin/admin.h"
+#include "core/io/admin/internal.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -41,43 +42,6 @@
 /* Locked-out or busy connections still get a lingering close, up to this many
  * sessions in total; past it they get a plain send-and-close. */
 #define HARD_MAX_SESSIONS (2 * CW_ADMIN_MAX_SESSIONS)
-
-enum { S_OPEN, S_CLOSING, S_LINGER };
-
-typedef struct admin_cmd {
-    char *name;
-    char *help;
-    cw_admin_fn fn;
-    void *ud;
-} admin_cmd;
-
-typedef struct admin_session {
-    cw_admin *admin;
-    struct bufferevent *bev;
-    struct admin_session *prev, *next;
-    char peer[INET6_ADDRSTRLEN + 16];
-    int state;
-    int authed;
-    int peer_eof;
-} admin_session;
-
-struct cw_admin {
-    struct event_base *base;
-    struct evconnlistener *lis;
-    char *token;
-    size_t token_len;
-    int port;
-    int idle_ms;
-    admin_cmd *cmds;
-    int ncmds, capcmds;
-    admin_session *sessions;
-    int nsessions;
-    uint64_t failed_total;
-    /* Ring of the last CW_ADMIN_AUTH_FAILS failure times (monotonic ns). */
-    uint64_t fail_ns[CW_ADMIN_AUTH_FAILS];
-    int nfail, fail_head;
-    uint64_t locked_until_ns; /* 0 = not locked */
-};
 
 static const char *const builtin_names[] = {"help", "quit", "auth"};
 
@@ -172,62 +136,6 @@ static int loopback_addr(const char *host, int port, struct sockaddr_storage *ss
 }
 
 /* ---------------------------------------------------------------------------
- * Replies. Each is one line; building never fails half-way: on ENOMEM the
- * reply is replaced by a fixed line.
- * ------------------------------------------------------------------------- */
-
-static const char oom_line[] = "{\"ok\":false,\"error\":{\"code\":\"enomem\",\"message\":"
-                               "\"out of memory\"}}\n";
-
-static void reply_commit(cw_strbuf *reply, cw_strbuf *line, int rc)
-{
-    if (rc == 0) rc = cw_strbuf_append(line, "\n", 1);
-    if (rc == 0) rc = cw_strbuf_append(reply, line->data, line->len);
-    if (rc != 0) cw_strbuf_append(reply, oom_line, sizeof oom_line - 1);
-    cw_strbuf_free(line);
-}
-
-/* Appends `"error":{"code":…,"message":…}` to line. */
-static int error_member(cw_strbuf *line, const char *code, const char *msg)
-{
-    int rc = cw_strbuf_puts(line, "\"error\":{\"code\":");
-    rc = rc ? rc : cw_strbuf_json_str(line, code);
-    rc = rc ? rc : cw_strbuf_puts(line, ",\"message\":");
-    rc = rc ? rc : cw_strbuf_json_str(line, msg);
-    return rc ? rc : cw_strbuf_puts(line, "}");
-}
-
-static void reply_error(cw_strbuf *reply, const char *code, const char *msg)
-{
-    cw_strbuf line = CW_STRBUF_INIT;
-    int rc = cw_strbuf_puts(&line, "{\"ok\":false,");
-    rc = rc ? rc : error_member(&line, code, msg);
-    rc = rc ? rc : cw_strbuf_puts(&line, "}");
-    reply_commit(reply, &line, rc);
-}
-
-static void reply_ok(cw_strbuf *reply)
-{
-    cw_strbuf_puts(reply, "{\"ok\":true}\n");
-}
-
-/* Handler output is spliced into our object: keep it on one line and strip
- * stray separators at its ends. */
-static void tidy_fields(cw_strbuf *f, const char **start, size_t *len)
-{
-    for (size_t i = 0; i < f->len; i++)
-        if (f->data[i] == '\n' || f->data[i] == '\r') f->data[i] = ' ';
-    const char *p = f->data ? f->data : "";
-    size_t n = f->len;
-    while (n && (*p == ' ' || *p == ',' || *p == '\t'))
-        p++, n--;
-    while (n && (p[n - 1] == ' ' || p[n - 1] == ',' || p[n - 1] == '\t'))
-        n--;
-    *start = p;
-    *len = n;
-}
-
-/* ---------------------------------------------------------------------------
  * Sessions
  * ------------------------------------------------------------------------- */
 
@@ -240,6 +148,7 @@ static void session_free(admin_session *s)
         a->sessions = s->next;
     if (s->next) s->next->prev = s->prev;
     a->nsessions--;
+    if (s->pending) s->pending->s = NULL; /* its answer, when it comes, goes nowhere */
     /* We close the socket ourselves: bufferevent_free only schedules the
      * bufferevent's finalizer, which would close it on a later loop pass —
      * never, when the loop has already stopped. The events are removed at
@@ -252,7 +161,7 @@ static void session_free(admin_session *s)
 
 /* Writes straight to the socket when nothing is queued (so an answer is out
  * before the loop can be stopped), and queues whatever did not fit. */
-static void session_send(admin_session *s, const char *p, size_t n)
+void admin_session_send(admin_session *s, const char *p, size_t n)
 {
     struct evbuffer *out = bufferevent_get_output(s->bev);
     if (evbuffer_get_length(out) == 0) {
@@ -329,14 +238,15 @@ static void do_auth(admin_session *s, const char *p, cw_strbuf *reply)
         if (token_eq(a->token, a->token_len, tok, strlen(tok))) {
             s->authed = 1;
             cw_log(CW_LOG_INFO, "admin session authenticated", CW_S("peer", s->peer), CW_END);
-            reply_ok(reply);
+            admin_reply_ok(reply);
             return;
         }
         record_auth_failure(s, "bad_token");
-        reply_error(reply, "unauthorized", "invalid token");
+        admin_reply_error(reply, "unauthorized", "invalid token");
     } else {
         record_auth_failure(s, "no_auth");
-        reply_error(reply, "unauthorized", "authentication required: send `auth <token>` first");
+        admin_reply_error(reply, "unauthorized",
+                          "authentication required: send `auth <token>` first");
     }
     session_start_close(s);
 }
@@ -356,7 +266,7 @@ static void do_help(cw_admin *a, cw_strbuf *reply)
         rc = rc ? rc : cw_strbuf_puts(&line, "}");
     }
     rc = rc ? rc : cw_strbuf_puts(&line, "]}");
-    reply_commit(reply, &line, rc);
+    admin_reply_commit(reply, &line, rc);
 }
 
 static admin_cmd *find_cmd(cw_admin *a, const char *name)
@@ -373,7 +283,7 @@ static void do_command(admin_session *s, int argc, char **argv, cw_strbuf *reply
     if (!c) {
         cw_strbuf msg = CW_STRBUF_INIT;
         int rc = cw_strbuf_printf(&msg, "unknown command \"%s\" (try `help`)", argv[0]);
-        reply_error(reply, "unknown_command", rc ? "unknown command" : msg.data);
+        admin_reply_error(reply, "unknown_command", rc ? "unknown command" : msg.data);
         cw_strbuf_free(&msg);
         return;
     }
@@ -381,28 +291,25 @@ static void do_command(admin_session *s, int argc, char **argv, cw_strbuf *reply
     void *ud = c->ud;
     cw_strbuf fields = CW_STRBUF_INIT;
     cw_error e = {0, ""};
+    a->current = s;
     int hrc = fn(ud, argc, argv, &fields, &e);
+    a->current = NULL;
+    if (hrc == CW_ADMIN_DEFERRED && s->pending) {
+        snprintf(s->pending->command, sizeof s->pending->command, "%s", argv[0]);
+        cw_log(CW_LOG_INFO, "admin command", CW_S("peer", s->peer), CW_S("command", argv[0]),
+               CW_B("deferred", 1), CW_END);
+        cw_strbuf_free(&fields);
+        return;
+    }
+    if (s->pending) { /* deferred, then failed at once: the deferral is dropped */
+        free(s->pending);
+        s->pending = NULL;
+    }
+    if (hrc == CW_ADMIN_DEFERRED) hrc = cw_error_set(&e, CW_ESTATE, "the command gave no answer");
     cw_log(hrc < 0 ? CW_LOG_WARN : CW_LOG_INFO, "admin command", CW_S("peer", s->peer),
            CW_S("command", argv[0]), CW_B("ok", hrc >= 0), CW_END);
-
-    const char *f;
-    size_t flen;
-    tidy_fields(&fields, &f, &flen);
-    cw_strbuf line = CW_STRBUF_INIT;
-    int rc;
-    if (hrc >= 0) {
-        rc = cw_strbuf_puts(&line, "{\"ok\":true");
-    } else {
-        rc = cw_strbuf_puts(&line, "{\"ok\":false,");
-        rc = rc ? rc : error_member(&line, cw_err_name(hrc), e.msg[0] ? e.msg : cw_err_name(hrc));
-    }
-    if (rc == 0 && flen) {
-        rc = cw_strbuf_append(&line, ",", 1);
-        rc = rc ? rc : cw_strbuf_append(&line, f, flen);
-    }
-    rc = rc ? rc : cw_strbuf_puts(&line, "}");
+    admin_answer_line(reply, hrc, e.msg, fields.data, fields.len);
     cw_strbuf_free(&fields);
-    reply_commit(reply, &line, rc);
 }
 
 /* One complete line (without its terminator). */
@@ -411,10 +318,10 @@ static void handle_line(admin_session *s, char *line, size_t n, cw_strbuf *reply
     if (memchr(line, '\0', n)) {
         if (!s->authed) {
             record_auth_failure(s, "bad_line");
-            reply_error(reply, "unauthorized", "authentication required");
+            admin_reply_error(reply, "unauthorized", "authentication required");
             session_start_close(s);
         } else {
-            reply_error(reply, "bad_request", "line contains a NUL byte");
+            admin_reply_error(reply, "bad_request", "line contains a NUL byte");
         }
         return;
     }
@@ -432,7 +339,7 @@ static void handle_line(admin_session *s, char *line, size_t n, cw_strbuf *reply
     int argc = 0;
     for (char *save = NULL, *t = strtok_r(p, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
         if (argc == CW_ADMIN_MAX_ARGS) {
-            reply_error(reply, "bad_request", "too many arguments");
+            admin_reply_error(reply, "bad_request", "too many arguments");
             return;
         }
         argv[argc++] = t;
@@ -441,7 +348,7 @@ static void handle_line(admin_session *s, char *line, size_t n, cw_strbuf *reply
     if (strcmp(argv[0], "help") == 0) {
         do_help(s->admin, reply);
     } else if (strcmp(argv[0], "quit") == 0) {
-        reply_ok(reply);
+        admin_reply_ok(reply);
         session_start_close(s);
     } else {
         do_command(s, argc, argv, reply);
@@ -453,31 +360,41 @@ static void read_cb(struct bufferevent *bev, void *ud)
     admin_session *s = ud;
     struct evbuffer *in = bufferevent_get_input(bev);
     cw_strbuf reply = CW_STRBUF_INIT;
-    while (s->state == S_OPEN) {
+    while (s->state == S_OPEN && !s->pending) {
         size_t n;
         char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
         if (!line) {
             /* A partial line may still end in the '\r' of its CRLF. */
             if (evbuffer_get_length(in) > CW_ADMIN_MAX_LINE + 1) {
-                reply_error(&reply, "line_too_long", "line longer than 4096 bytes");
+                admin_reply_error(&reply, "line_too_long", "line longer than 4096 bytes");
                 session_start_close(s);
             }
             break;
         }
         if (n > CW_ADMIN_MAX_LINE) {
-            reply_error(&reply, "line_too_long", "line longer than 4096 bytes");
+            admin_reply_error(&reply, "line_too_long", "line longer than 4096 bytes");
             session_start_close(s);
         } else {
             handle_line(s, line, n, &reply);
         }
         free(line);
     }
-    if (reply.len) session_send(s, reply.data, reply.len);
+    if (reply.len) admin_session_send(s, reply.data, reply.len);
     cw_strbuf_free(&reply);
     if (s->state != S_OPEN) {
         evbuffer_drain(in, evbuffer_get_length(in));
         session_progress(s);
     }
+}
+
+void admin_session_resume(admin_session *s)
+{
+    if (s->peer_eof) {
+        session_start_close(s);
+        session_progress(s);
+        return;
+    }
+    read_cb(s->bev, s);
 }
 
 static void write_cb(struct bufferevent *bev, void *ud)
@@ -499,6 +416,10 @@ static void event_cb(struct bufferevent *bev, short what, void *ud)
             return;
         }
         s->peer_eof = 1;
+        if (s->pending) { /* the answer still goes out (admin_session_resume) */
+            bufferevent_disable(bev, EV_READ);
+            return;
+        }
         session_start_close(s);
         bufferevent_disable(bev, EV_READ);
         session_progress(s);
@@ -509,7 +430,7 @@ static void event_cb(struct bufferevent *bev, short what, void *ud)
             static const char idle[] = "{\"ok\":false,\"error\":{\"code\":\"idle_timeout\","
                                        "\"message\":\"session idle for too long\"}}\n";
             cw_log(CW_LOG_INFO, "admin session idle, closing", CW_S("peer", s->peer), CW_END);
-            session_send(s, idle, sizeof idle - 1);
+            admin_session_send(s, idle, sizeof idle - 1);
             session_start_close(s);
             session_progress(s);
             return;
@@ -523,7 +444,7 @@ static void refuse(cw_admin *a, evutil_socket_t fd, const char *peer, const char
                    const char *msg)
 {
     cw_strbuf line = CW_STRBUF_INIT;
-    reply_error(&line, code, msg);
+    admin_reply_error(&line, code, msg);
     cw_log(CW_LOG_WARN, "admin connection refused", CW_S("peer", peer), CW_S("reason", code),
            CW_END);
     if (a->nsessions < HARD_MAX_SESSIONS) {
@@ -539,7 +460,7 @@ static void refuse(cw_admin *a, evutil_socket_t fd, const char *peer, const char
             a->nsessions++;
             bufferevent_setcb(bev, read_cb, write_cb, event_cb, s);
             session_start_close(s);
-            if (line.len) session_send(s, line.data, line.len);
+            if (line.len) admin_session_send(s, line.data, line.len);
             session_progress(s);
             cw_strbuf_free(&line);
             return;

@@ -66,6 +66,24 @@ typedef struct cw_admin cw_admin;
  * argv[0] is the command name; argv is borrowed for the call only. */
 typedef int (*cw_admin_fn)(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err);
 
+/* Deferred answers: a handler that can only answer later (a reload built on
+ * a worker thread) calls cw_admin_defer during its call and returns
+ * CW_ADMIN_DEFERRED; the session reads no further line until the answer is
+ * given with cw_admin_answer(p, rc, fields, errmsg) — the same shape as a
+ * handler's (rc 0 or a negative CW_E* code, fields as JSON members, errmsg
+ * for a failure). Every deferral must be answered exactly once (that frees
+ * it), on the loop thread, even after the session or the console is gone:
+ * the answer then goes nowhere. A peer that closes its side while waiting
+ * still gets the answer before the session closes. A handler that deferred
+ * and then fails before returning may return its error instead: the
+ * deferral is then dropped (and p must not be used). */
+#define CW_ADMIN_DEFERRED 1
+typedef struct cw_admin_pending cw_admin_pending;
+/* NULL outside a command handler, when the session already waits, or out of
+ * memory: the handler should then answer at once. */
+cw_admin_pending *cw_admin_defer(cw_admin *a);
+void cw_admin_answer(cw_admin_pending *p, int rc, const char *fields, const char *errmsg);
+
 /* Binds host:port (port 0 picks a free one). token must be non-empty; it is
  * copied. Returns NULL and fills err on failure. */
 cw_admin *cw_admin_new(struct event_base *base, const char *host, int port, const char *token,

@@ -1,0 +1,114 @@
+/* admin_reply.c — answer lines of the console, and deferred answers
+ * (cw_admin_defer / cw_admin_answer). */
+#include "core/io/admin/internal.h"
+
+#include "core/base/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char oom_line[] = "{\"ok\":false,\"error\":{\"code\":\"enomem\",\"message\":"
+                               "\"out of memory\"}}\n";
+
+void admin_reply_commit(cw_strbuf *reply, cw_strbuf *line, int rc)
+{
+    if (rc == 0) rc = cw_strbuf_append(line, "\n", 1);
+    if (rc == 0) rc = cw_strbuf_append(reply, line->data, line->len);
+    if (rc != 0) cw_strbuf_append(reply, oom_line, sizeof oom_line - 1);
+    cw_strbuf_free(line);
+}
+
+int admin_error_member(cw_strbuf *line, const char *code, const char *msg)
+{
+    int rc = cw_strbuf_puts(line, "\"error\":{\"code\":");
+    rc = rc ? rc : cw_strbuf_json_str(line, code);
+    rc = rc ? rc : cw_strbuf_puts(line, ",\"message\":");
+    rc = rc ? rc : cw_strbuf_json_str(line, msg);
+    return rc ? rc : cw_strbuf_puts(line, "}");
+}
+
+void admin_reply_error(cw_strbuf *reply, const char *code, const char *msg)
+{
+    cw_strbuf line = CW_STRBUF_INIT;
+    int rc = cw_strbuf_puts(&line, "{\"ok\":false,");
+    rc = rc ? rc : admin_error_member(&line, code, msg);
+    rc = rc ? rc : cw_strbuf_puts(&line, "}");
+    admin_reply_commit(reply, &line, rc);
+}
+
+void admin_reply_ok(cw_strbuf *reply)
+{
+    cw_strbuf_puts(reply, "{\"ok\":true}\n");
+}
+
+/* Handler output is spliced into our object: keep it on one line and strip
+ * stray separators at its ends. */
+static void tidy_fields(char *f, size_t len, const char **start, size_t *out)
+{
+    for (size_t i = 0; i < len; i++)
+        if (f[i] == '\n' || f[i] == '\r') f[i] = ' ';
+    const char *p = f ? f : "";
+    size_t n = len;
+    while (n && (*p == ' ' || *p == ',' || *p == '\t'))
+        p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == ',' || p[n - 1] == '\t'))
+        n--;
+    *start = p;
+    *out = n;
+}
+
+void admin_answer_line(cw_strbuf *reply, int hrc, const char *errmsg, const char *fields,
+                       size_t flen)
+{
+    cw_strbuf copy = CW_STRBUF_INIT;
+    const char *f = "";
+    size_t n = 0;
+    if (flen && cw_strbuf_append(&copy, fields, flen) == 0)
+        tidy_fields(copy.data, copy.len, &f, &n);
+    cw_strbuf line = CW_STRBUF_INIT;
+    int rc;
+    if (hrc >= 0) {
+        rc = cw_strbuf_puts(&line, "{\"ok\":true");
+    } else {
+        rc = cw_strbuf_puts(&line, "{\"ok\":false,");
+        rc = rc ? rc
+                : admin_error_member(&line, cw_err_name(hrc),
+                                     errmsg && errmsg[0] ? errmsg : cw_err_name(hrc));
+    }
+    if (rc == 0 && n) {
+        rc = cw_strbuf_append(&line, ",", 1);
+        rc = rc ? rc : cw_strbuf_append(&line, f, n);
+    }
+    rc = rc ? rc : cw_strbuf_puts(&line, "}");
+    cw_strbuf_free(&copy);
+    admin_reply_commit(reply, &line, rc);
+}
+
+cw_admin_pending *cw_admin_defer(cw_admin *a)
+{
+    if (!a || !a->current || a->current->pending) return NULL;
+    cw_admin_pending *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->s = a->current;
+    a->current->pending = p;
+    return p;
+}
+
+void cw_admin_answer(cw_admin_pending *p, int rc, const char *fields, const char *errmsg)
+{
+    if (!p) return;
+    admin_session *s = p->s;
+    if (s) {
+        cw_log(rc < 0 ? CW_LOG_WARN : CW_LOG_INFO, "admin command answered", CW_S("peer", s->peer),
+               CW_S("command", p->command), CW_B("ok", rc >= 0), CW_END);
+        cw_strbuf reply = CW_STRBUF_INIT;
+        admin_answer_line(&reply, rc, errmsg, fields, fields ? strlen(fields) : 0);
+        s->pending = NULL;
+        if (reply.len) admin_session_send(s, reply.data, reply.len);
+        cw_strbuf_free(&reply);
+        free(p);
+        admin_session_resume(s);
+        return;
+    }
+    free(p);
+}
