@@ -175,6 +175,46 @@ end)
         self.assertLess(st["lua_memory_bytes"], 256 * 1024 * 1024)
 
 
+
+BACKTRACK = 'string.rep("a", 80):find(("a-"):rep(6) .. "b")'
+
+
+class PatternFreeze(ServerTest):
+    """A pattern with catastrophic backtracking (minutes of matching in C,
+    where the count hook never runs) is bounded by the call's budget: in a
+    handler it answers an error at once, at load time the reload is refused
+    with the file and line; other clients are answered throughout."""
+    server_content = {
+        "good.lua": GOOD,
+        "slow.lua": 'local chaos = require("chaos")\n'
+                    'chaos.on_op("backtrack", function() return { r = %s } end)\n' % BACKTRACK,
+    }
+    server_args = ["--set", "net.rate=0"]
+
+    def test_in_a_handler(self):
+        a, b = self.server.client(), self.server.client()
+        r = a.request("backtrack")
+        self.assertEqual(r["error"]["code"], "script_timeout", r)
+        errs = [x.get("error", "") for x in self.server.log_records() if x.get("msg") == "lua error"]
+        self.assertTrue(any("pattern too complex" in e and "slow.lua:2" in e for e in errs), errs)
+        self.assertTrue(b.request("ping")["ok"])
+        self.assertEqual(b.request("version")["v"], "good")
+
+    def test_at_load_over_a_reload_and_at_start(self):
+        self.server.write_content("top.lua", "local x = 1\nlocal y = %s\n" % BACKTRACK)
+        r = self.server.admin().cmd("reload")
+        self.assertFalse(r["ok"], r)
+        self.assertTrue(any("top.lua:2:" in e and "too complex" in e for e in r["errors"]), r)
+        c = self.server.client()
+        self.assertEqual(c.request("version")["v"], "good")
+        self.server.stop()
+        rc = subprocess.run([os.path.join(BIN, "chaosd"), "--check", "--scripts",
+                             self.server.scripts, "--content", self.server.content],
+                            capture_output=True, text=True, cwd=SRC, timeout=60)
+        self.assertNotEqual(rc.returncode, 0)
+        self.assertIn("top.lua:2:", rc.stdout + rc.stderr)
+
+
 LOOPING = 'local chaos = require("chaos")\n\nwhile true do end\n'
 
 
