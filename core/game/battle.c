@@ -319,7 +319,7 @@ void cw_battle_reload_prepare(cw_battle *b, const cw_battle_defs *d)
 {
     keys k = {0};
     cw_content_spawn_groups(d->zones, add_key, &k);
-    sweep s;
+    sweep s = {0};
     /* Replaced scripted monsters stay until the reload itself (it respawns them). */
     if (!k.oom && decide(b, d, &k, &s) == 0)
         for (int i = 0; i < s.ngone; i++)
@@ -378,7 +378,7 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
     if (rc) return rc;
     keys k = {0};
     cw_content_spawn_groups(d->zones, add_key, &k);
-    sweep s;
+    sweep s = {0};
     if (k.oom || decide(b, d, &k, &s) != 0) {
         sweep_free(&s);
         free(k.v);
