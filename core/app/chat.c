@@ -1,4 +1,4 @@
-/* chat.c — the `chat` op: say, zone, world and whisper (docs/protocol-chat.md).
+/* chat.c — the `chat` op: say, zone, world and whisper (docs/protocol.md).
  *
  * A message is checked (in the world, not muted, valid text, under the rate
  * limit), encoded ONCE as {"ev":"chat",…} and that same frame is queued to

@@ -48,7 +48,7 @@ end
 
 -- A `stats = { name = number, ... }` table (race, job, monster): FLAT
 -- contributions to the stat engine (names like hp_max, mp_max, power,
--- defense, accuracy, evasion, crit_rate, move_speed; see docs/content-combat.md).
+-- defense, accuracy, evasion, crit_rate, move_speed; see docs/content-guide.md).
 local function check_stats(kind, def, level)
   local st = def.stats
   if st == nil then return end

@@ -2,7 +2,7 @@
  * verifications (login) per second on one core, at the configured cost
  * (defaults auth.opslimit=2, auth.memlimit_kib=19456), and through the work
  * pool with N threads (what chaosd does). Figures go to
- * docs/performance-accounts.md.
+ * docs/performance.md.
  *
  *   bench_login [--ops N] [--mem-kib N] [--seconds S] [--threads N]
  */

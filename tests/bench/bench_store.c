@@ -1,6 +1,6 @@
 /* bench_store.c — one write-behind flush: 10,000 changed characters saved in
  * one cw_store_characters_save call (one transaction), on SQLite and on
- * PostgreSQL. Figures for docs/performance-store.md.
+ * PostgreSQL. Figures for docs/performance.md.
  *
  *   bench_store [--pg URL] [--runs N] [--n COUNT] [--migrations DIR]
  *

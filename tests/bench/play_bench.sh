@@ -27,7 +27,7 @@
 # BENCHMARK-ONLY SETTINGS: Argon2id at opslimit=1, memlimit 64 KiB and the
 # login rate limits lifted, only so that 10,000 registrations from one address
 # take seconds. Production keeps the defaults (opslimit 2, 19,456 KiB; see
-# docs/operations.md and docs/performance-accounts.md for their cost).
+# docs/operations.md and docs/performance.md for their cost).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-rel}

@@ -6,7 +6,7 @@
  * gets exactly one line back: a JSON object with "ok": true plus fields, or
  * "ok": false with an "error" object. `help` is built in.
  *
- * Protocol details (docs/operations-admin.md):
+ * Protocol details (docs/operations.md):
  *  - Lines end in LF or CRLF and hold at most CW_ADMIN_MAX_LINE bytes; a
  *    longer line gets a `line_too_long` error and the session is closed.
  *    Blank lines are ignored. A line with a NUL byte is a `bad_request`.
