@@ -380,6 +380,10 @@ void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_playe
         free(t);
         if (rc != 0) r->failed = rc;
         if (--r->waiting > 0) continue;
+        /* Like every reply: after the events the player already has waiting
+         * (the `exp` / `gold` of this very commit among them). */
+        cw_conn *conn = cw_pending_conn(r->p);
+        if (conn) cw_world_app_flush_conn(s, conn);
         if (r->failed)
             cw_pending_error(r->p, "txn_failed",
                              "the change could not be saved; nothing was changed");

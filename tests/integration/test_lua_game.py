@@ -11,6 +11,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, FAST_AUTH, SRC, ServerTest, main, play, reenter, wait_for  # noqa: E402
@@ -153,9 +155,36 @@ def ev_of(c, name, timeout=10):
     raise AssertionError("no %s event in %s" % (name, c.events))
 
 
+PG_URL = os.environ.get("CHAOS_TEST_PG", "")
+
+
 class LuaGame(ServerTest):
+    """On SQLite; PostgresLuaGame below runs the same tests on PostgreSQL."""
     server_args = FAST_AUTH
     server_content = BASE
+
+    def name(self, base):
+        return base
+
+    def store_url(self):
+        return "sqlite:" + os.path.join(self.server.var, "chaos.db")
+
+    def ledger(self, char_id, reason):
+        q = ("SELECT kind, amount, reason FROM ledger WHERE to_character_id = %d AND reason = '%s'"
+             % (char_id, reason))
+        if self.store_url().startswith("sqlite:"):
+            db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
+            rows = db.execute(q).fetchall()
+            db.close()
+            return sorted(rows)
+        out = subprocess.run(["psql", PG_URL, "-At", "-F", "|", "-c", q], capture_output=True,
+                             text=True, check=True).stdout
+        return sorted((k, int(a), r) for k, a, r in (l.split("|") for l in out.splitlines() if l))
+
+    def audit(self):
+        a = subprocess.run([os.path.join(BIN, "chaosctl"), "audit", "--store", self.store_url()],
+                           capture_output=True, text=True, cwd=SRC)
+        self.assertEqual(a.returncode, 0, a.stdout + a.stderr)
 
     def assertLogged(self, text):
         errors = [r.get("error", "") for r in self.server.log_records() if r.get("msg") == "lua error"]
@@ -171,16 +200,18 @@ class LuaGame(ServerTest):
 
     def test_ctx_player_and_world_queries(self):
         c = self.server.client()
-        self.assertTrue(c.request("register", name="ada", password="correct horse 1")["ok"])
-        self.assertTrue(c.request("login", name="ada", password="correct horse 1")["ok"])
+        ada = self.name("Ada")
+        self.assertTrue(c.request("register", name=ada, password="correct horse 1")["ok"])
+        self.assertTrue(c.request("login", name=ada, password="correct horse 1")["ok"])
         self.assertEqual(c.request("whoami")["in_world"], False)
-        ch = c.request("create_character", name="Ada", race="human", job="warrior")["character"]
+        ch = c.request("create_character", name=ada, race="human", job="warrior")["character"]
         r = c.request("enter_world", character=ch["id"])
         self.assertTrue(r["ok"], r)
         welcome = ev_of(c, "welcome")
-        self.assertEqual((welcome["name"], welcome["zone"]), ("Ada", "field"))
+        self.assertEqual((welcome["name"], welcome["zone"]), (ada, "field"))
         me = c.request("whoami")
-        self.assertEqual((me["character"], me["name"], me["level"], me["zone"]), (ch["id"], "Ada", 1, "field"))
+        self.assertEqual((me["character"], me["name"], me["level"], me["zone"]),
+                         (ch["id"], ada, 1, "field"))
         self.assertEqual((me["x"], me["y"], me["entity"]), (100, 100, r["entity"]))
         self.assertEqual(me["hp"], 500)
         self.assertEqual(me["logins"], 1)
@@ -206,7 +237,7 @@ class LuaGame(ServerTest):
 
     def test_hooks_isolated_and_chat_command_claimed(self):
         c = self.server.client()
-        play(c, "Cmd")
+        play(c, self.name("Cmd"))
         r = c.request("chat", channel="say", text="/roll 2d6")
         self.assertEqual(r.get("command"), True, r)
         self.assertEqual(ev_of(c, "rolled")["args"], "2d6")
@@ -220,7 +251,8 @@ class LuaGame(ServerTest):
 
     def test_kill_counter_reward_reload_restart(self):
         c = self.server.client()
-        me = play(c, "Hunter")
+        hunter = self.name("Hunter")
+        me = play(c, hunter)
         for i in range(4):
             self.kill_wolf(c)
         self.assertEqual(wait_for(lambda: c.request("bounty").get("wolves") == 4 and 4,
@@ -244,20 +276,18 @@ class LuaGame(ServerTest):
         self.server.stop()
         self.server.start()
         c = self.server.client()
-        reenter(c, "Hunter")
+        reenter(c, hunter)
         self.assertEqual(c.request("bounty")["wolves"], 6)
         w = c.request("whoami")
         self.assertEqual(w["gold"], 100)
         self.assertGreaterEqual(w["exp"], 560)
-        db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
-        rows = db.execute("SELECT kind, amount, reason FROM ledger WHERE to_character_id = ? "
-                          "AND reason = 'wolf bounty'", (me["id"],)).fetchall()
-        db.close()
-        self.assertEqual(sorted(rows), [("exp", 500, "wolf bounty"), ("gold", 100, "wolf bounty")])
+        self.assertEqual(self.ledger(me["id"], "wolf bounty"),
+                         [("exp", 500, "wolf bounty"), ("gold", 100, "wolf bounty")])
+        self.audit()
 
     def test_txn_all_or_nothing(self):
         c = self.server.client()
-        play(c, "Payer")
+        play(c, self.name("Payer"))
         # Spending more than there is: refused, a clear error, nothing changed.
         r = c.request("pay", amount=-5)
         self.assertEqual(r["error"]["code"], "txn_refused", r)
@@ -268,8 +298,11 @@ class LuaGame(ServerTest):
         self.assertEqual((w["gold"], w["exp"]), (0, 0))
         self.assertEqual(c.request("bounty")["wolves"], 0)
         # A payment: the answer comes after the commit, the gold is there.
+        c.events = []
         r = c.request("pay", amount=30)
         self.assertEqual(r.get("paid"), 30, r)
+        # The answer waited for the commit: the commit's gold event came before it.
+        self.assertIn({"ev": "gold", "gold": 30, "delta": 30}, c.events)
         self.assertEqual(c.request("whoami")["gold"], 30)
         # Oversized data: refused with a clear error, nothing of it saved.
         r = c.request("hoard", size=70000)
@@ -278,20 +311,50 @@ class LuaGame(ServerTest):
         r = c.request("hoard", size=100)
         self.assertTrue(r.get("ok"), r)
 
+    def test_bad_hooks_are_load_errors_with_file_and_line(self):
+        admin = self.server.admin()
+        self.server.write_content("typo.lua", 'local chaos = require("chaos")\n'
+                                  'chaos.on("kil", function() end)\n')
+        r = admin.cmd("reload")
+        self.assertFalse(r["ok"], r)
+        self.assertTrue(any("typo.lua:2:" in e and 'no hook named "kil"' in e for e in r["errors"]), r)
+        self.server.write_content("typo.lua", 'local chaos = require("chaos")\n'
+                                  'chaos.on("kill", function() end, { filter = { template = {} } })\n')
+        r = admin.cmd("reload")
+        self.assertTrue(any("typo.lua:2:" in e and "opts.filter.template" in e for e in r["errors"]), r)
+        # The world API is for hooks, ops and timers, not for a file's top level.
+        self.server.write_content("typo.lua", 'local chaos = require("chaos")\n'
+                                  'chaos.world.broadcast({ ev = "hi" })\n')
+        r = admin.cmd("reload")
+        self.assertTrue(any("typo.lua:2:" in e and "not available while content loads" in e
+                            for e in r["errors"]), r)
+        c = self.server.client()
+        self.assertTrue(c.request("ping")["ok"])
+
     def test_kill_9_after_ack_loses_nothing(self):
         c = self.server.client()
-        play(c, "Crash")
+        crash = self.name("Crash")
+        play(c, crash)
         r = c.request("pay", amount=77)
         self.assertEqual(r.get("paid"), 77, r)
         self.server.stop(sig=signal.SIGKILL)
         self.server.start()
         c = self.server.client()
-        reenter(c, "Crash")
+        reenter(c, crash)
         self.assertEqual(c.request("whoami")["gold"], 77)
-        audit = subprocess.run([os.path.join(BIN, "chaosctl"), "audit", "--store",
-                                "sqlite:" + os.path.join(self.server.var, "chaos.db")],
-                               capture_output=True, text=True, cwd=SRC)
-        self.assertEqual(audit.returncode, 0, audit.stdout + audit.stderr)
+        self.audit()
+
+
+@unittest.skipUnless(PG_URL, "CHAOS_TEST_PG not set")
+class PostgresLuaGame(LuaGame):
+    server_args = FAST_AUTH + ["--store", PG_URL]
+
+    def name(self, base):
+        """Names unique per test: the PostgreSQL database is shared by parallel tests."""
+        return (base + "_" + uuid.uuid4().hex[:8])[:24]
+
+    def store_url(self):
+        return PG_URL
 
 
 if __name__ == "__main__":
