@@ -375,15 +375,7 @@ static int l_level_stats(lua_State *L)
     const cw_bind_game *g = cw_bind_live(L, f);
     cw_entity *e = cw_bind_entity(L, g, h);
     cw_stat_list l;
-    memset(&l, 0, sizeof l);
-    lua_pushnil(L);
-    while (lua_next(L, 2)) {
-        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TNUMBER ||
-            cw_stat_list_add(&l, lua_tostring(L, -2), lua_tonumber(L, -1)) != 0)
-            return luaL_error(L, "rules.level_stats must return {stat = number} (at most %d)",
-                              CW_FIGHTER_MAX_STATS);
-        lua_pop(L, 1);
-    }
+    cw_bind_stat_list(L, 2, "rules.level_stats", &l);
     cw_error err = {0};
     int rc = g->buff ? g->buff(g->ud, e->id, "level", &l, 0, &err) : CW_ESTATE;
     if (rc && rc != CW_ENOTFOUND) return luaL_error(L, "%s: %s", f, err.msg);

@@ -286,6 +286,21 @@ static int l_despawn(lua_State *L)
     return 1;
 }
 
+void cw_bind_stat_list(lua_State *L, int idx, const char *fname, cw_stat_list *l)
+{
+    memset(l, 0, sizeof *l);
+    if (!lua_istable(L, idx)) luaL_error(L, "%s: stats must be a table of stat = number", fname);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "%s: stats must map stat names to numbers", fname);
+        if (cw_stat_list_add(l, lua_tostring(L, -2), lua_tonumber(L, -1)) != 0)
+            luaL_error(L, "%s: stat \"%s\" refused (bad name or value, or more than %d)", fname,
+                       lua_tostring(L, -2), CW_FIGHTER_MAX_STATS);
+        lua_pop(L, 1);
+    }
+}
+
 /* chaos.world.buff(handle, {source = name, stats = {stat = n}, seconds = n}) */
 static int l_buff(lua_State *L)
 {
@@ -302,18 +317,8 @@ static int l_buff(lua_State *L)
         return luaL_error(L, "%s: source \"%s\" belongs to the engine", f, source);
     double seconds = field_num(L, 2, "seconds", f, 0, 0);
     cw_stat_list l;
-    memset(&l, 0, sizeof l);
     lua_getfield(L, 2, "stats");
-    if (!lua_istable(L, -1)) return luaL_error(L, "%s: stats must be a table of stat = number", f);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TNUMBER)
-            return luaL_error(L, "%s: stats must map stat names to numbers", f);
-        if (cw_stat_list_add(&l, lua_tostring(L, -2), lua_tonumber(L, -1)) != 0)
-            return luaL_error(L, "%s: stat \"%s\" refused (bad name or value, or more than %d)", f,
-                              lua_tostring(L, -2), CW_FIGHTER_MAX_STATS);
-        lua_pop(L, 1);
-    }
+    cw_bind_stat_list(L, lua_gettop(L), f, &l);
     lua_pop(L, 1);
     cw_error err = {0};
     fail_if(L, g->buff ? g->buff(g->ud, e->id, source, &l, seconds, &err) : CW_ESTATE, &err, f);

@@ -23,6 +23,8 @@ handle_t *cw_bind_check_handle(lua_State *L, int idx, const char *fname, int wan
 /* The live player / entity of a handle, raising "… is gone" otherwise. */
 cw_player *cw_bind_player(lua_State *L, const cw_bind_game *g, const handle_t *h);
 cw_entity *cw_bind_entity(lua_State *L, const cw_bind_game *g, const handle_t *h);
+/* A {stat = number} table at idx as FLAT contributions, raising naming fname. */
+void cw_bind_stat_list(lua_State *L, int idx, const char *fname, cw_stat_list *l);
 /* The zone index of a zone id, raising naming fname when unknown. */
 int cw_bind_zone(lua_State *L, const cw_bind_game *g, int idx, const char *fname);
 
