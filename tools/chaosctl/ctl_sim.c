@@ -84,6 +84,24 @@ static cw_entity *entity_of(lua_State *L, ctl_world *w, int idx, const char *f, 
     return e;
 }
 
+static void check_table(lua_State *L, int idx, const char *f, const char *what)
+{
+    if (!lua_istable(L, idx))
+        luaL_error(L, "%s: %s (argument #%d) must be a table, not a %s", f, what, idx,
+                   luaL_typename(L, idx));
+}
+
+/* Argument idx: a string, or def when absent or nil. */
+static const char *opt_string(lua_State *L, int idx, const char *f, const char *what,
+                              const char *def)
+{
+    if (lua_isnoneornil(L, idx)) return def;
+    if (lua_type(L, idx) != LUA_TSTRING)
+        luaL_error(L, "%s: %s (argument #%d) must be a string, not a %s", f, what, idx,
+                   luaL_typename(L, idx));
+    return lua_tostring(L, idx);
+}
+
 /* t[k]: a string, or NULL when nil (required: raises). */
 static const char *field_str(lua_State *L, int t, const char *k, const char *f, int required)
 {
@@ -226,7 +244,7 @@ static int l_player(lua_State *L)
 {
     const char *f = "chaos.sim.player";
     ctl_world *w = ready(L, f);
-    luaL_checktype(L, 1, LUA_TTABLE);
+    check_table(L, 1, f, "the character");
     const char *name = field_str(L, 1, "name", f, 1);
     if (!valid_name(name))
         return luaL_error(L, "%s: name must be 3 to %d characters of A-Z, a-z, 0-9 and _", f,
@@ -298,7 +316,7 @@ static int l_monster(lua_State *L)
 {
     const char *f = "chaos.sim.monster";
     ctl_world *w = ready(L, f);
-    luaL_checktype(L, 1, LUA_TTABLE);
+    check_table(L, 1, f, "the monster");
     const char *tpl = field_str(L, 1, "template", f, 1);
     int zi = zone_index(L, w, field_str(L, 1, "zone", f, 1), f);
     int hx, hy;
@@ -421,7 +439,7 @@ static int fight(lua_State *L, const char *f, int until_dead)
     ctl_world *w = ready(L, f);
     cw_entity *ve = entity_of(L, w, 1, f, until_dead ? "victim" : "target");
     cw_entity *ke = entity_of(L, w, 2, f, until_dead ? "killer" : "attacker");
-    const char *skill = luaL_optstring(L, 3, "strike");
+    const char *skill = opt_string(L, 3, f, "skill", "strike");
     int64_t vid = ve->id, kid = ke->id;
     if (fallen(w, vid)) return luaL_error(L, "%s: the victim is already dead", f);
     cw_vitals before;
@@ -471,7 +489,8 @@ static int l_advance(lua_State *L)
     const char *f = "chaos.sim.advance";
     ctl_world *w = ready(L, f);
     if (lua_type(L, 1) != LUA_TNUMBER)
-        return luaL_error(L, "%s: seconds must be a number, not a %s", f, luaL_typename(L, 1));
+        return luaL_error(L, "%s: seconds (argument #1) must be a number, not a %s", f,
+                          luaL_typename(L, 1));
     double s = lua_tonumber(L, 1);
     if (!(s >= 0 && s <= ADVANCE_MAX_S))
         return luaL_error(L, "%s: seconds must be in [0, %d]", f, ADVANCE_MAX_S);
@@ -554,8 +573,9 @@ static int l_chat(lua_State *L)
     ctl_world *w = ready(L, f);
     cw_player *p = online_player(L, w, 1, f, "player");
     if (lua_type(L, 2) != LUA_TSTRING)
-        return luaL_error(L, "%s: text must be a string, not a %s", f, luaL_typename(L, 2));
-    const char *text = lua_tostring(L, 2), *channel = luaL_optstring(L, 3, "say");
+        return luaL_error(L, "%s: text (argument #2) must be a string, not a %s", f,
+                          luaL_typename(L, 2));
+    const char *text = lua_tostring(L, 2), *channel = opt_string(L, 3, f, "channel", "say");
     int claimed = 0;
     if (text[0] == '/') {
         cw_hook_event ev = {
@@ -582,7 +602,7 @@ static int l_interact(lua_State *L)
     ctl_world *w = ready(L, f);
     cw_player *p = online_player(L, w, 1, f, "player");
     cw_entity *t = entity_of(L, w, 2, f, "target");
-    const char *action = luaL_optstring(L, 3, NULL);
+    const char *action = opt_string(L, 3, f, "action", NULL);
     cw_entity *e = cw_world_find_player(w->w, p->id);
     if (!e || t == e || t->zone != e->zone || !cw_entity_sees(e, t->id))
         return refuse(L, "bad_target", "nothing like that here");
@@ -618,10 +638,12 @@ static int l_op(lua_State *L)
     ctl_world *w = ready(L, f);
     int64_t char_id = lua_isnil(L, 1) ? 0 : online_player(L, w, 1, f, "player")->id;
     if (lua_type(L, 2) != LUA_TSTRING)
-        return luaL_error(L, "%s: name must be a string, not a %s", f, luaL_typename(L, 2));
+        return luaL_error(L, "%s: name (argument #2) must be a string, not a %s", f,
+                          luaL_typename(L, 2));
     const char *op = lua_tostring(L, 2);
     if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3))
-        return luaL_error(L, "%s: req must be a table, not a %s", f, luaL_typename(L, 3));
+        return luaL_error(L, "%s: req (argument #3) must be a table, not a %s", f,
+                          luaL_typename(L, 3));
     if (!cw_host_has_op(w->host, op)) return refuse(L, "unknown_op", "no such op");
     cjson(L, "encode");
     if (lua_istable(L, 3))

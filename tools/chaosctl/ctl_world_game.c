@@ -126,7 +126,8 @@ static void g_push(void *ud, cw_bind_scope scope, int64_t target, const char *js
     ctl_world *w = ud;
     push_to t = {w, json, len, scope == CW_SCOPE_ZONE ? (int)target : -1};
     if (scope == CW_SCOPE_PLAYER) {
-        if (cw_players_get(w->ps, target)) ctl_box_add(w, target, json, len);
+        cw_player *p = cw_players_get(w->ps, target);
+        if (p && p->online) ctl_box_add(w, target, json, len);
     } else if (scope == CW_SCOPE_SEES) {
         cw_entity *e = cw_world_get(w->w, target);
         if (!e) return;
