@@ -12,7 +12,10 @@
  *   ctl_world_game.c   the cw_bind_game table, the world's and the battle's
  *                      events
  *   ctl_world_store.c  events sent to players, the in-memory store, commits
- *   ctl_sim.c          chaos.sim (Lua)
+ *   ctl_sim.c          chaos.sim (Lua): players, monsters, clock, store, chat,
+ *                      interact, ops
+ *   ctl_sim_fight.c    chaos.sim.kill and chaos.sim.hit
+ *   ctl_sim_args.c     argument checking shared by them
  *
  * The world is built on the first chaos.sim call (so a test file may declare
  * definitions first); until then chaos.world sees an empty world.

@@ -119,8 +119,46 @@ int ctl_store_put(ctl_world *w, const cw_player *p);
 int ctl_commit(ctl_world *w, int *failed, cw_error *err);
 void ctl_store_free(ctl_world *w);
 
-/* ---- ctl_sim.c ---- */
-/* Adds chaos.sim to the module table at index chaos. */
+/* ---- ctl_sim.c: chaos.sim ---- */
+/* Adds chaos.sim to the module table at index chaos (each function has the
+ * world as its upvalue 1). */
 void ctl_sim_open(struct lua_State *L, int chaos, ctl_world *w);
+
+/* ---- ctl_sim_fight.c ---- */
+int ctl_sim_kill(struct lua_State *L); /* chaos.sim.kill */
+int ctl_sim_hit(struct lua_State *L);  /* chaos.sim.hit */
+/* ctl_step, raising (naming f) on failure. */
+void ctl_sim_step(struct lua_State *L, ctl_world *w, double seconds, const char *f);
+
+/* ---- ctl_sim_args.c: every one raises a Lua error naming f (the function) ---- */
+typedef struct ctl_harg {
+    int player; /* 1: a player handle (id = character id); 0: an entity (id = entity id) */
+    int64_t id;
+} ctl_harg;
+/* The world of the running chaos.sim function, built; refused inside content. */
+ctl_world *ctl_sim_ready(struct lua_State *L, const char *f);
+/* The handle at idx (`what` names the argument); want_player: players only. */
+ctl_harg ctl_sim_handle(struct lua_State *L, int idx, const char *f, const char *what,
+                        int want_player);
+cw_player *ctl_sim_online(struct lua_State *L, ctl_world *w, int idx, const char *f,
+                          const char *what);
+cw_entity *ctl_sim_entity(struct lua_State *L, ctl_world *w, int idx, const char *f,
+                          const char *what);
+void ctl_sim_table(struct lua_State *L, int idx, const char *f, const char *what);
+const char *ctl_sim_opt_string(struct lua_State *L, int idx, const char *f, const char *what,
+                               const char *def);
+/* Fields of the table at t: a string (NULL when nil unless required), a finite
+ * number (*have 0 when nil), a whole number in [lo, hi]. */
+const char *ctl_sim_field_str(struct lua_State *L, int t, const char *k, const char *f,
+                              int required);
+double ctl_sim_field_num(struct lua_State *L, int t, const char *k, const char *f, int *have);
+int64_t ctl_sim_field_whole(struct lua_State *L, int t, const char *k, const char *f, double lo,
+                            double hi, int *have);
+int ctl_sim_zone(struct lua_State *L, ctl_world *w, const char *zone, const char *f);
+/* require("rules")[fn](arg) → its number. */
+double ctl_sim_rules_call(struct lua_State *L, const char *fn, double arg);
+/* Pushes cjson.<fn>; pushes the decoded value of a JSON text. */
+void ctl_sim_cjson(struct lua_State *L, const char *fn);
+void ctl_sim_push_decoded(struct lua_State *L, const char *json, size_t len);
 
 #endif
