@@ -78,6 +78,10 @@ assert(table.concat(moved, ",") == "leave meadow,enter caves")
 local zone_ev
 for _, e in ipairs(sim.events(fay)) do if e.ev == "zone" then zone_ev = e end end
 assert(zone_ev and zone_ev.zone == "caves", "the player was told of the new zone")
+fay:teleport("caves", 70, 60) -- within the zone: no zone hooks, but the new place is saved
+sim.commit()
+local st = sim.stored(fay)
+assert(st.zone == "caves" and st.x == 70 and st.y == 60, "the store has where she stands")
 
 -- ---- buffs through the live stat engine ----------------------------------------------
 local power = fay:stats().power

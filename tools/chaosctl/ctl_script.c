@@ -21,6 +21,8 @@ static void usage(FILE *out)
     fprintf(out, "usage: chaosctl script FILE.lua [--scripts DIR] [--content DIR] [--seed N]\n"
                  "                               [--budget-ms MS] [--log-level LEVEL]\n"
                  "Runs FILE.lua in an offline host with scripts/ and content/ loaded.\n"
+                 "chaos.sim drives an offline world (players, monsters, kills, the clock,\n"
+                 "commits) through the same hooks and transactions as the server.\n"
                  "Exits 0 when it finishes, 1 when it raises an error (printed with traceback),\n"
                  "2 on bad usage or content that fails to load.\n");
 }

@@ -222,7 +222,7 @@ static int l_fail_next_commit(lua_State *L)
     return 0;
 }
 
-/* sim.stored(player) → {gold, exp, level, data = {ns = table}} as the store holds it */
+/* sim.stored(player) → {gold, exp, level, zone, x, y, data = {ns = table}} as stored */
 static int l_stored(lua_State *L)
 {
     const char *f = "chaos.sim.stored";
@@ -240,6 +240,12 @@ static int l_stored(lua_State *L)
     lua_setfield(L, -2, "exp");
     lua_pushinteger(L, r->level);
     lua_setfield(L, -2, "level");
+    lua_pushstring(L, r->zone);
+    lua_setfield(L, -2, "zone");
+    lua_pushnumber(L, r->x);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, r->y);
+    lua_setfield(L, -2, "y");
     lua_createtable(L, 0, r->ndata);
     for (int i = 0; i < r->ndata; i++) {
         ctl_sim_push_decoded(L, r->data[i].json, strlen(r->data[i].json));

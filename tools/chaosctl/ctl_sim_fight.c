@@ -58,6 +58,7 @@ static void player_fights(lua_State *L, ctl_world *w, int64_t kid, int64_t vid, 
             if (moved) luaL_error(L, "%s: the attacker cannot reach the victim (%s)", f, u.code);
             /* walk up to it: stand where it stands */
             cw_world_relocate(w->w, ke, ve->x, ve->y);
+            ctl_sync_player(w, ke);
             moved = 1;
             break;
         case CW_USE_TARGET_DEAD:

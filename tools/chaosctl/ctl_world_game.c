@@ -103,8 +103,10 @@ static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_err
     ctl_world *w = ud;
     cw_entity *e = cw_world_get(w->w, id);
     if (!e) return cw_error_set(err, CW_ENOTFOUND, "entity %lld is gone", (long long)id);
-    if (e->zone == zone) return cw_world_relocate(w->w, e, x, y);
-    return cw_world_transfer(w->w, e, zone, x, y);
+    if (e->zone != zone) return cw_world_transfer(w->w, e, zone, x, y); /* zone hook: synced */
+    int rc = cw_world_relocate(w->w, e, x, y);
+    ctl_sync_player(w, e); /* the move hook runs only when someone sees it */
+    return rc;
 }
 
 typedef struct push_to {
@@ -197,8 +199,8 @@ static void queue_zone(ctl_world *w, const cw_entity *e, const char *hook, const
     snprintf(q->zone, sizeof q->zone, "%s", zone);
 }
 
-/* The player record keeps the canonical position (the store writes it). */
-static void sync_player(ctl_world *w, const cw_entity *e)
+/* The player record keeps the canonical position (the store saves it). */
+void ctl_sync_player(ctl_world *w, const cw_entity *e)
 {
     cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(w->ps, e->ref) : NULL;
     if (!pl) return;
@@ -216,7 +218,7 @@ static void ev_zone(void *ud, const cw_entity *e)
     ctl_world *w = ud;
     const cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(w->ps, e->ref) : NULL;
     if (pl) queue_zone(w, e, "leave_zone", pl->zone); /* the zone it had until now */
-    sync_player(w, e);
+    ctl_sync_player(w, e);
     const char *zid = cw_world_zone_of(w->w, e)->id;
     queue_zone(w, e, "enter_zone", zid);
     if (pl) {
@@ -233,7 +235,7 @@ static void ev_move(void *ud, const cw_entity *e, cw_entity *const *to, int n)
 {
     (void)to;
     (void)n;
-    sync_player(ud, e);
+    ctl_sync_player(ud, e);
 }
 
 cw_world_hooks ctl_world_hooks(ctl_world *w)
@@ -357,7 +359,7 @@ int ctl_enter(ctl_world *w, cw_player *p, cw_error *err)
     if (rc) return cw_error_set(err, rc, "the character could not be placed in the world");
     p->online = 1;
     p->conn_id = (uint64_t)p->id;
-    sync_player(w, e);
+    ctl_sync_player(w, e);
     if ((rc = cw_battle_join(w->b, e, p->race, p->job, err)) != 0) {
         cw_world_remove(w->w, e->id);
         p->online = 0;

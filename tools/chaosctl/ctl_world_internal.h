@@ -40,6 +40,8 @@ typedef struct ctl_row_ns {
 typedef struct ctl_row {
     int64_t id, gold, exp;
     int level;
+    char zone[CW_DEF_ID_MAX + 1];
+    double x, y;
     ctl_row_ns *data;
     int ndata;
 } ctl_row;
@@ -104,6 +106,9 @@ cw_battle_events ctl_battle_events(ctl_world *w);
 int ctl_enter(ctl_world *w, cw_player *p, cw_error *err);
 /* Fires leave_zone and logout; the character leaves the world (offline). */
 void ctl_leave(ctl_world *w, cw_player *p);
+/* A player entity's position and zone into its character record (which the
+ * store saves); nothing for other entities. */
+void ctl_sync_player(ctl_world *w, const cw_entity *e);
 
 /* ---- ctl_world_store.c ---- */
 /* The box of char_id (created when create; NULL otherwise or out of memory). */

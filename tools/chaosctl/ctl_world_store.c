@@ -115,7 +115,14 @@ static int copy_data(const cw_data_ns *d, int n, ctl_row_ns **out)
 
 int ctl_store_put(ctl_world *w, const cw_player *p)
 {
-    ctl_row r = {p->id, p->gold, p->exp, p->level, NULL, p->ndata};
+    ctl_row r = {.id = p->id,
+                 .gold = p->gold,
+                 .exp = p->exp,
+                 .level = p->level,
+                 .x = p->x,
+                 .y = p->y,
+                 .ndata = p->ndata};
+    snprintf(r.zone, sizeof r.zone, "%s", p->zone);
     int rc = copy_data(p->data, p->ndata, &r.data);
     return rc ? rc : store_set(w, &r);
 }
@@ -206,8 +213,14 @@ int ctl_commit(ctl_world *w, int *failed, cw_error *err)
         }
         for (int i = 0; i < k; i++) {
             ctl_row *r = &st[n++];
-            *r = (ctl_row){snap[i].id,    snap[i].gold, snap[i].exp,
-                           snap[i].level, NULL,         snap[i].ndata};
+            *r = (ctl_row){.id = snap[i].id,
+                           .gold = snap[i].gold,
+                           .exp = snap[i].exp,
+                           .level = snap[i].level,
+                           .x = snap[i].x,
+                           .y = snap[i].y,
+                           .ndata = snap[i].ndata};
+            snprintf(r->zone, sizeof r->zone, "%s", snap[i].zone);
             if (copy_data(snap[i].data, snap[i].ndata, &r->data) != 0) rc = CW_ENOMEM;
         }
     }
