@@ -10,6 +10,7 @@
 #include "core/app/script_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/game/content_load.h"
 #include "core/game/world.h"
 #include "core/io/net/net.h"
 #include "core/script/host.h"
@@ -112,67 +113,12 @@ static void ev_release(void *ud, cw_entity *e)
     cw_outbox_release(e);
 }
 
-/* ---- content → C tables ---------------------------------------------------------------- */
+/* ---- content → C tables (zones: core/game/content_zones.c) ------------------------------- */
 
 static double num(json_t *o, const char *k, double def)
 {
     json_t *v = json_object_get(o, k);
     return json_is_number(v) ? json_number_value(v) : def;
-}
-
-/* A list of {x,y,w,h} (cjson encodes an empty list as {}). */
-static int rects(json_t *list, cw_rect **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (!json_is_array(list) || json_array_size(list) == 0) return 0;
-    *out = calloc(json_array_size(list), sizeof **out);
-    if (!*out) return CW_ENOMEM;
-    size_t i;
-    json_t *r;
-    json_array_foreach(list, i, r)
-    {
-        (*out)[i] = (cw_rect){num(r, "x", 0), num(r, "y", 0), num(r, "w", 0), num(r, "h", 0)};
-    }
-    *n = (int)json_array_size(list);
-    return 0;
-}
-
-static int parse_zone(const char *id, json_t *d, cw_zone *z)
-{
-    snprintf(z->id, sizeof z->id, "%s", id);
-    json_t *name = json_object_get(d, "name");
-    snprintf(z->name, sizeof z->name, "%s", json_is_string(name) ? json_string_value(name) : id);
-    z->width = num(d, "width", 0);
-    z->height = num(d, "height", 0);
-    z->view = num(d, "view", 0);
-    json_t *sp = json_object_get(d, "spawn");
-    z->spawn_x = num(sp, "x", -1);
-    z->spawn_y = num(sp, "y", -1);
-    z->spawn_radius = num(sp, "radius", 0);
-    z->start = json_is_true(json_object_get(d, "start"));
-    int rc = rects(json_object_get(d, "safe"), &z->safe, &z->nsafe);
-    if (rc == 0) rc = rects(json_object_get(d, "blocked"), &z->blocked, &z->nblocked);
-    json_t *ps = json_object_get(d, "portals");
-    if (rc == 0 && json_is_array(ps) && json_array_size(ps) > 0) {
-        z->portals = calloc(json_array_size(ps), sizeof *z->portals);
-        if (!z->portals) return CW_ENOMEM;
-        size_t i;
-        json_t *p;
-        json_array_foreach(ps, i, p)
-        {
-            cw_portal *po = &z->portals[i];
-            po->x = num(p, "x", 0);
-            po->y = num(p, "y", 0);
-            po->radius = num(p, "radius", 0);
-            po->to_x = num(p, "to_x", 0);
-            po->to_y = num(p, "to_y", 0);
-            json_t *to = json_object_get(p, "to");
-            snprintf(po->to, sizeof po->to, "%s", json_is_string(to) ? json_string_value(to) : "");
-        }
-        z->nportals = (int)json_array_size(ps);
-    }
-    return rc;
 }
 
 static json_t *defs(cw_server *s, const char *kind, cw_error *err)
@@ -196,29 +142,12 @@ static int load_zones(cw_server *s, cw_zoneset *zs, cw_error *err)
 {
     json_t *o = defs(s, "zone", err);
     if (!o) return err->code ? err->code : CW_EINVAL;
-    memset(zs, 0, sizeof *zs);
-    zs->v = calloc(json_object_size(o) + 1, sizeof *zs->v);
-    int rc = zs->v ? 0 : cw_error_set(err, CW_ENOMEM, "out of memory");
-    const char *id;
-    json_t *d;
-    json_object_foreach(o, id, d)
-    {
-        if (rc) break;
-        rc = parse_zone(id, d, &zs->v[zs->n++]);
-    }
+    int defaulted = 0;
+    int rc = cw_content_zones(o, zs, &defaulted, err);
     json_decref(o);
-    if (rc == 0 && zs->n == 0) {
-        /* Content without zones (tests, a bare shard): the old open field. */
-        cw_zone *z = &zs->v[zs->n++];
-        snprintf(z->id, sizeof z->id, "start");
-        snprintf(z->name, sizeof z->name, "Start");
-        z->width = z->height = 1000;
-        z->view = 50;
-        z->spawn_x = z->spawn_y = 500;
+    /* Content without zones (tests, a bare shard): the old open field. */
+    if (rc == 0 && defaulted)
         cw_log(CW_LOG_WARN, "content defines no zone: using a default 1000x1000 \"start\"", CW_END);
-    }
-    if (rc == 0) rc = cw_zoneset_check(zs, err);
-    if (rc) cw_zoneset_free(zs);
     return rc;
 }
 

@@ -178,6 +178,11 @@ cw_use_result cw_battle_use_skill(cw_battle *b, cw_entity *e, int64_t target_id,
 const char *cw_battle_reach(const cw_battle *b, const cw_entity *from, const cw_entity *to,
                             const cw_skill_def *sk);
 
+/* Monster entity `monster` turns on player entity `target` (taunts, scripted
+ * fights, chaosctl's offline world): cw_monster_provoke. CW_ENOTFOUND when
+ * monster is not a monster; else as cw_monster_provoke. */
+int cw_battle_provoke(cw_battle *b, int64_t monster, int64_t target);
+
 /* Monsters, casts in progress, expired buffs, player respawns. */
 void cw_battle_tick(cw_battle *b, uint64_t now_ns);
 

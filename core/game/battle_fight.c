@@ -176,6 +176,13 @@ cw_use_result cw_battle_use_skill(cw_battle *b, cw_entity *e, int64_t target_id,
     return CW_USE_OK;
 }
 
+int cw_battle_provoke(cw_battle *b, int64_t monster, int64_t target)
+{
+    cw_monster *m = cw_monsters_of(b->mons, monster);
+    if (!m) return CW_ENOTFOUND;
+    return cw_monster_provoke(b->mons, m, target);
+}
+
 /* ---- the tick -------------------------------------------------------------------------------- */
 
 static void collect(cw_entity *e, void *ud)

@@ -8,6 +8,7 @@
  *   skill{}    → cw_skill_def, sorted by id, num = index + 1
  *   monster{}  → cw_monster_def (its first skill resolved in a skill table)
  *   stats = {} → cw_stat_list (FLAT contributions of one stat source)
+ *   zone{}     → a checked cw_zoneset (content_zones.c)
  *   zone{}.spawns → spawn groups, each with a key that names it across
  *              reloads: the zone id, a hash of the group's definition and its
  *              occurrence among identical groups of that zone, so a group whose
@@ -22,6 +23,7 @@
 
 #include "core/game/fighter.h"
 #include "core/game/monsters.h"
+#include "core/game/zone.h"
 
 #include <jansson.h>
 
@@ -41,6 +43,12 @@ const cw_skill_def *cw_content_skill_find(const cw_skill_def *v, int n, const ch
 /* Monster `id` of def d; its skill points into skills[0..nskills). */
 void cw_content_monster(const char *id, json_t *d, const cw_skill_def *skills, int nskills,
                         cw_monster_def *out);
+
+/* Every zone of zones (NULL or empty: one default 1000x1000 zone "start"
+ * with its spawn in the middle, for content without zones; *defaulted, when
+ * given, says so), checked with cw_zoneset_check. On error zs is empty and
+ * the problem is in err (CW_EINVAL, CW_ENOMEM). The caller frees zs. */
+int cw_content_zones(json_t *zones, cw_zoneset *zs, int *defaulted, cw_error *err);
 
 typedef struct cw_spawn_group {
     const char *zone;    /* the zone's id */

@@ -323,6 +323,15 @@ static void tick_one(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
     step_toward(ms, m, e, t->x, t->y, range * 0.8, dt);
 }
 
+int cw_monster_provoke(cw_monsters *ms, cw_monster *m, int64_t target)
+{
+    if (m->state == CW_MON_DEAD || !m->entity) return CW_ESTATE;
+    if (!targetable(ms, m, cw_world_get(ms->w, target))) return CW_EINVAL;
+    m->state = CW_MON_CHASE;
+    m->target = target;
+    return 0;
+}
+
 void cw_monsters_tick(cw_monsters *ms, uint64_t now_ns)
 {
     ms->ticking++;

@@ -105,6 +105,11 @@ int cw_monsters_spawn(cw_monsters *ms, const cw_monster_def *def, int zi, double
  * and it is freed (at the end of the tick when called from a hook). */
 void cw_monsters_remove(cw_monsters *ms, cw_monster *m);
 void cw_monsters_tick(cw_monsters *ms, uint64_t now_ns);
+/* m turns on player entity `target` now, as if it had aggroed on it: it
+ * chases and attacks it from the next tick. CW_ESTATE when m is dead;
+ * CW_EINVAL when target could not be chased (not a player in m's zone, in a
+ * safe area, beyond m's leash from home, or not targetable). */
+int cw_monster_provoke(cw_monsters *ms, cw_monster *m, int64_t target);
 /* The monster whose (live or corpse) entity is id, or NULL. */
 cw_monster *cw_monsters_of(cw_monsters *ms, int64_t entity);
 /* Remembers a character that hit m and the hp it took off (for rewards). */

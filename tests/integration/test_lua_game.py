@@ -152,6 +152,7 @@ def ev_of(c, name, timeout=10):
                 del c.events[:i + 1]
                 return e
         c.request("ping")
+        time.sleep(0.05)  # below net.rate (50/s): a ping flood gets the connection closed
     raise AssertionError("no %s event in %s" % (name, c.events))
 
 

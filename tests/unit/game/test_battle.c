@@ -304,6 +304,48 @@ static void test_scripted_spawn_respawns_only_when_asked(void **st)
     fx_free(f);
 }
 
+/* A calm monster (aggro 0) never attacks; provoked, it fights the player it was turned on. */
+static void test_provoke_turns_a_calm_monster(void **st)
+{
+    (void)st;
+    fx *f = fx_new();
+    int64_t rat = 0, far = 0;
+    assert_int_equal(cw_battle_spawn(f->b, "rat", 1, 300, 300, f->now, NULL, &rat, NULL), 0);
+    /* zone index 1 is "field" (zones sort by id) */
+    cw_entity *p = fx_player(f, 7, "weak", "field", 301, 300);
+    cw_entity *q = fx_player(f, 8, "weak", "cave", 301, 300);
+    cw_entity *r = fx_player(f, 9, "weak", "field", 340, 300); /* beyond the rat's leash (30) */
+    for (int i = 0; i < 40; i++)
+        fx_tick(f, 50 * MS);
+    assert_int_equal(f->hits, 0);
+    /* refusals */
+    assert_int_equal(cw_battle_provoke(f->b, p->id, q->id), CW_ENOTFOUND); /* not a monster */
+    assert_int_equal(cw_battle_provoke(f->b, 987654, p->id), CW_ENOTFOUND);
+    assert_int_equal(cw_battle_provoke(f->b, rat, q->id), CW_EINVAL); /* another zone */
+    assert_int_equal(cw_battle_provoke(f->b, rat, r->id), CW_EINVAL); /* too far from home */
+    assert_int_equal(cw_battle_provoke(f->b, rat, 987654), CW_EINVAL);
+    for (int i = 0; i < 20; i++)
+        fx_tick(f, 50 * MS);
+    assert_int_equal(f->hits, 0);
+    /* provoked: it bites p until p dies */
+    assert_int_equal(cw_battle_provoke(f->b, rat, p->id), 0);
+    for (int i = 0; i < 400 && !f->player_deaths; i++)
+        fx_tick(f, 50 * MS);
+    assert_true(f->hits > 0);
+    assert_int_equal(f->hit_from, rat);
+    assert_int_equal(f->player_deaths, 1);
+    assert_int_equal(f->death_victim, p->id);
+    assert_true(cw_battle_is_dead(f->b, p));
+    assert_false(cw_battle_is_dead(f->b, r));
+    /* a dead monster cannot be provoked */
+    assert_int_equal(cw_battle_spawn(f->b, "rat", 1, 320, 300, f->now, NULL, &far, NULL), 0);
+    cw_monster *m = cw_monsters_of(cw_battle_monsters(f->b), far);
+    assert_non_null(m);
+    cw_monsters_killed(cw_battle_monsters(f->b), m, f->now);
+    assert_int_equal(cw_battle_provoke(f->b, far, r->id), CW_ESTATE);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_player_death_and_respawn_delay),
         cmocka_unit_test(test_spawn_and_despawn),
         cmocka_unit_test(test_scripted_spawn_respawns_only_when_asked),
+        cmocka_unit_test(test_provoke_turns_a_calm_monster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
