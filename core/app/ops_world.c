@@ -407,6 +407,11 @@ void cw_world_app_tell(cw_server *s, const cw_player *pl, const char *json, size
     if (c) cw_conn_send(c, json, len);
 }
 
+void cw_world_app_sync(cw_server *s, const struct cw_entity *e)
+{
+    if (app_of(s) && e) sync_player(s, e);
+}
+
 cw_outbox *cw_world_app_outbox(cw_server *s)
 {
     return app_of(s) ? app_of(s)->outbox : NULL;

@@ -29,6 +29,14 @@ typedef struct held_reply {
     struct held_reply *next;
 } held_reply;
 
+/* The level a character had when a transaction that changes it was queued
+ * (the `from` of its `level_up`). */
+typedef struct level_note {
+    uint64_t token;
+    int from;
+    struct level_note *next;
+} level_note;
+
 typedef struct held_token {
     uint64_t token;
     held_reply *r;
@@ -41,6 +49,7 @@ typedef struct cw_script_app {
     uint64_t *op_tokens;
     int nop_tokens, capop_tokens, in_op;
     held_token *held;
+    level_note *levels;
     struct event *tick_ev;
     cw_hook_queue queue;
 } cw_script_app;
@@ -143,8 +152,9 @@ static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_err
     cw_world *w = g_world(ud);
     cw_entity *e = cw_world_get(w, id);
     if (!e) return cw_error_set(err, CW_ENOTFOUND, "entity %lld is gone", (long long)id);
-    if (e->zone == zone) return cw_world_relocate(w, e, x, y);
-    return cw_world_transfer(w, e, zone, x, y);
+    int rc = e->zone == zone ? cw_world_relocate(w, e, x, y) : cw_world_transfer(w, e, zone, x, y);
+    if (rc == 0) cw_world_app_sync(ud, e); /* the character record follows (saved behind) */
+    return rc;
 }
 
 typedef struct zone_push {
@@ -212,6 +222,13 @@ static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *t
     if (rc == CW_ESTATE) return cw_error_set(err, rc, "the character's copy is stale");
     if (rc) return cw_error_set(err, rc, "%s", cw_err_name(rc));
     cw_saver_commit_soon(s);
+    level_note *ln = spec->level > 0 ? calloc(1, sizeof *ln) : NULL;
+    if (ln) {
+        ln->token = *token;
+        ln->from = p->level;
+        ln->next = a->levels;
+        a->levels = ln;
+    }
     if (a->in_op) {
         if (a->nop_tokens == a->capop_tokens) {
             int cap = a->capop_tokens ? a->capop_tokens * 2 : 8;
@@ -283,6 +300,11 @@ void cw_script_app_free(cw_server *s)
     if (!a) return;
     if (a->tick_ev) event_free(a->tick_ev);
     cw_hook_queue_drain(&a->queue);
+    while (a->levels) {
+        level_note *ln = a->levels;
+        a->levels = ln->next;
+        free(ln);
+    }
     while (a->held) {
         held_token *t = a->held;
         a->held = t->next;
@@ -367,8 +389,17 @@ void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_playe
 {
     cw_script_app *a = app_of(s);
     if (!a) return;
+    for (level_note **pl = &a->levels; *pl; pl = &(*pl)->next)
+        if ((*pl)->token == token) {
+            level_note *ln = *pl;
+            if (!old_level) old_level = ln->from;
+            *pl = ln->next;
+            free(ln);
+            break;
+        }
     /* The player heard of the gold and exp from cw_grant_done already. */
-    if (rc == 0 && p && level > 0 && p->online) cw_fire_level_up(s, p, old_level);
+    if (rc == 0 && p && level > 0 && p->level > old_level && p->online)
+        cw_fire_level_up(s, p, old_level);
     for (held_token **pt = &a->held; *pt;) {
         held_token *t = *pt;
         if (t->token != token) {

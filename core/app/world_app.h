@@ -11,6 +11,7 @@
 #include "core/game/players.h"
 
 struct cw_conn;
+struct cw_entity;
 struct cw_request;
 
 /* Builds the world from the live generation (a content without zones is an
@@ -47,6 +48,9 @@ void cw_world_app_flush_conn(cw_server *s, struct cw_conn *c);
 /* An event for pl alone (gold, exp…): queued behind its world events when
  * pl is in the world, else sent at once if it is online. */
 void cw_world_app_tell(cw_server *s, const cw_player *pl, const char *json, size_t len);
+/* A player entity's position and zone into its character record (saved
+ * behind), after anything but a move changed them (a teleport). */
+void cw_world_app_sync(cw_server *s, const struct cw_entity *e);
 /* The per-player event queues (outbox.h); NULL before start. */
 struct cw_outbox *cw_world_app_outbox(cw_server *s);
 /* Appends "world":{…} (with a leading comma) to a status object. */

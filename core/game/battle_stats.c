@@ -139,8 +139,19 @@ int cw_battle_set_source(cw_battle *b, int64_t entity_id, const char *source, co
         take_off(b, cb, source); /* not set: nothing to do */
         return 0;
     }
+    /* A pool that was full stays full: a character entering the world (the
+     * level source comes after its combatant is built) or levelling up is
+     * not left below its new maximum. Others keep their current value. */
+    int full[CW_COMBAT_MAX_RESOURCES] = {0};
+    for (int i = 0; i < CW_COMBAT_MAX_RESOURCES; i++)
+        full[i] = cb->pools.pool[i].max > 0 && cb->pools.pool[i].current >= cb->pools.pool[i].max;
     rc = cw_fighter_set_source(cb->actor, source, l, err);
     if (rc == 0) rc = cw_combatant_refresh(cb, &b->content, err);
+    if (rc == 0 && !cb->dead) {
+        for (int i = 0; i < CW_COMBAT_MAX_RESOURCES; i++)
+            if (full[i]) cb->pools.pool[i].current = cb->pools.pool[i].max;
+        cw_combat_pools_settle(&cb->pools, &b->content);
+    }
     return rc;
 }
 

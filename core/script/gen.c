@@ -302,7 +302,8 @@ static void load_scripts(cw_gen *g, cw_strbuf *errors)
     lua_State *L = g->L;
     pathlist pl = {0};
     collect_lua(g->host->scripts_dir, &pl);
-    qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
+    if (pl.n > 1)
+        qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
     for (int i = 0; i < pl.n; i++) {
         char mod[512];
         cw_gen_module_name(g->host->scripts_dir, pl.v[i], mod, sizeof mod);
@@ -327,7 +328,8 @@ static void load_content(cw_gen *g, cw_strbuf *errors)
 {
     pathlist pl = {0};
     collect_lua(g->host->content_dir, &pl);
-    qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
+    if (pl.n > 1)
+        qsort(pl.v, (size_t)pl.n, sizeof(char *), cmp_str);
     for (int i = 0; i < pl.n && !atomic_load(&g->abandon); i++)
         cw_sandbox_run_file(g, pl.v[i], errors);
     pathlist_free(&pl);

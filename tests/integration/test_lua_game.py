@@ -137,6 +137,16 @@ chaos.on_op("hoard", function(req, ctx)
   return { ok = true }
 end)
 
+chaos.on_op("train", function(req, ctx)
+  chaos.txn(ctx.player, "training", function(t) t:add_exp(req.exp) end)
+  return {}
+end)
+
+chaos.on("level_up", function(ev)
+  ev.player:send{ ev = "lvl", level = ev.level, from = ev.from, hp = ev.player.hp,
+                  hp_max = ev.player.hp_max }
+end)
+
 chaos.on_op("bad_arg", function(req, ctx)
   chaos.world.teleport(ctx.player, 42, 1, 1)
 end)
@@ -331,6 +341,23 @@ class LuaGame(ServerTest):
                             for e in r["errors"]), r)
         c = self.server.client()
         self.assertTrue(c.request("ping")["ok"])
+
+    def test_level_up_and_a_teleport_are_kept(self):
+        c = self.server.client()
+        name = self.name("Climber")
+        play(c, name)
+        self.assertTrue(c.request("train", exp=150).get("ok"))
+        lvl = ev_of(c, "lvl")
+        # Level 2 from the rules' curve; the level source (hp_max +10) keeps a full pool full.
+        self.assertEqual((lvl["level"], lvl["from"]), (2, 1), lvl)
+        self.assertEqual(lvl["hp"], lvl["hp_max"])
+        hop = c.request("hop", zone="field", x=140, y=120)
+        self.assertEqual(hop["x"], 140, hop)
+        r = c.request("logout")
+        self.assertTrue(r.get("ok") and r.get("saved"), r)
+        ch = reenter(c, name)
+        self.assertEqual((ch["level"], ch["exp"], ch["x"], ch["y"]), (2, 150, 140, 120), ch)
+        self.assertEqual(c.request("whoami")["hp"], 510)
 
     def test_kill_9_after_ack_loses_nothing(self):
         c = self.server.client()

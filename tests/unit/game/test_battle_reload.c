@@ -286,6 +286,31 @@ static void test_level_source(void **st)
     fx_free(f);
 }
 
+/* A full pool stays full when the level raises its maximum; a damaged one keeps its value. */
+static void test_level_source_keeps_full_pools_full(void **st)
+{
+    (void)st;
+    fx *f = fx_new();
+    cw_entity *p = fx_player(f, 1, "human", "field", 500, 500);
+    cw_entity *q = fx_player(f, 2, "human", "field", 520, 500);
+    cw_vitals v;
+    assert_int_equal(cw_battle_vitals(f->b, p->id, &v), 0);
+    double max0 = v.hp_max;
+    cw_combatant *cq = cw_battle_combatant(f->b, q);
+    int hp = cw_battle_content(f->b)->hp;
+    cq->pools.pool[hp].current -= 10; /* q took a hit */
+    double q_hp = cq->pools.pool[hp].current;
+    cw_stat_list l = {0};
+    cw_stat_list_add(&l, "hp_max", 20);
+    assert_int_equal(cw_battle_set_source(f->b, p->id, "level", &l, NULL), 0);
+    assert_int_equal(cw_battle_set_source(f->b, q->id, "level", &l, NULL), 0);
+    assert_int_equal(cw_battle_vitals(f->b, p->id, &v), 0);
+    assert_true(v.hp_max == max0 + 20 && v.hp == v.hp_max);
+    assert_int_equal(cw_battle_vitals(f->b, q->id, &v), 0);
+    assert_true(v.hp_max == max0 + 20 && v.hp == q_hp);
+    fx_free(f);
+}
+
 /* ---- the tables -------------------------------------------------------------------------------
  */
 
@@ -371,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_buffs_change_the_snapshot),
         cmocka_unit_test(test_buff_refusals_and_monsters),
         cmocka_unit_test(test_level_source),
+        cmocka_unit_test(test_level_source_keeps_full_pools_full),
         cmocka_unit_test(test_content_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
