@@ -232,7 +232,6 @@ static void sweep(lua_State *L, const cw_bind_game *g)
 /* The call-end step: writes back every namespace touched during the call. */
 static int call_end(lua_State *L)
 {
-    static unsigned calls;
     const cw_bind_game *g = cw_bind_game_of(L);
     lua_getfield(L, LUA_REGISTRYINDEX, TOUCHED_KEY);
     if (!g || !lua_istable(L, -1) || lua_objlen(L, -1) == 0) {
@@ -277,7 +276,14 @@ static int call_end(lua_State *L)
         }
         lua_settop(L, top - 3);
     }
-    if (++calls % SWEEP_EVERY == 0) sweep(L, g);
+    /* Every SWEEP_EVERY calls that wrote data back, drop cache entries of
+     * characters no longer online (the count lives in this state). */
+    lua_getfield(L, LUA_REGISTRYINDEX, "chaos.data.calls");
+    lua_Integer calls = lua_tointeger(L, -1) + 1;
+    lua_pop(L, 1);
+    lua_pushinteger(L, calls);
+    lua_setfield(L, LUA_REGISTRYINDEX, "chaos.data.calls");
+    if (calls % SWEEP_EVERY == 0) sweep(L, g);
     lua_pop(L, 1);
     return 0;
 }

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#define QUERY_MAX 4096
+#define QUERY_MAX 1024 /* handles one query returns at most */
 #define EVENT_MAX (32 * 1024)
 
 int cw_bind_zone(lua_State *L, const cw_bind_game *g, int idx, const char *fname)
@@ -129,7 +129,7 @@ static int kind_filter(lua_State *L, int idx, const char *fname)
 static int push_within(lua_State *L, const cw_bind_game *g, int zi, double x, double y, double r,
                        int kind, int64_t except)
 {
-    static int64_t ids[QUERY_MAX];
+    int64_t ids[QUERY_MAX];
     cw_world *w = g->world(g->ud);
     int n = cw_world_query(w, zi, x, y, r, ids, QUERY_MAX);
     if (n > QUERY_MAX) n = QUERY_MAX;
