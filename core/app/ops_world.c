@@ -24,7 +24,8 @@
 
 typedef struct cw_world_app {
     cw_world *w;
-    json_t *races; /* {id: def} of the live generation */
+    json_t *races;     /* {id: def} of the live generation */
+    json_t *zone_defs; /* the zone definitions the world was last given */
     struct event *tick_ev;
     cw_metric *m_tick, *m_flush, *m_entities;
     double tick_last_ms, tick_max_ms;
@@ -138,13 +139,28 @@ static json_t *defs(cw_server *s, const char *kind, cw_error *err)
     return o;
 }
 
-static int load_zones(cw_server *s, cw_zoneset *zs, cw_error *err)
+/* Parses the zones of the live generation into zs; *unchanged (and zs left
+ * empty) when they equal the ones the world has, so a reload of other content
+ * does not make the world recompute every entity's view. */
+static int load_zones(cw_server *s, cw_zoneset *zs, int *unchanged, cw_error *err)
 {
+    cw_world_app *a = app_of(s);
     json_t *o = defs(s, "zone", err);
     if (!o) return err->code ? err->code : CW_EINVAL;
+    *unchanged = a->zone_defs && json_equal(o, a->zone_defs);
+    if (*unchanged) {
+        json_decref(o);
+        memset(zs, 0, sizeof *zs);
+        return 0;
+    }
     int defaulted = 0;
     int rc = cw_content_zones(o, zs, &defaulted, err);
-    json_decref(o);
+    if (rc == 0) {
+        json_decref(a->zone_defs);
+        a->zone_defs = o;
+    } else {
+        json_decref(o);
+    }
     /* Content without zones (tests, a bare shard): the old open field. */
     if (rc == 0 && defaulted)
         cw_log(CW_LOG_WARN, "content defines no zone: using a default 1000x1000 \"start\"", CW_END);
@@ -174,7 +190,8 @@ static int load_content(cw_server *s, cw_error *err)
 {
     cw_world_app *a = app_of(s);
     cw_zoneset zs;
-    int rc = load_zones(s, &zs, err);
+    int unchanged = 0;
+    int rc = load_zones(s, &zs, &unchanged, err);
     if (rc) return rc;
     cw_error rerr = {0};
     json_t *races = defs(s, "race", &rerr);
@@ -183,9 +200,11 @@ static int load_content(cw_server *s, cw_error *err)
                CW_S("error", rerr.msg), CW_END);
         races = json_object();
     }
-    if ((rc = cw_world_set_zones(a->w, &zs, err)) != 0) {
+    if (!unchanged && (rc = cw_world_set_zones(a->w, &zs, err)) != 0) {
         cw_zoneset_free(&zs);
         json_decref(races);
+        json_decref(a->zone_defs); /* not applied: the next load tries again */
+        a->zone_defs = NULL;
         return rc;
     }
     json_decref(a->races);
@@ -210,7 +229,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
     cw_script_app_flush_events(s); /* the tick's kills, deaths, respawns, zone changes */
-    cw_outbox_flush(a->outbox); /* I/O: measured apart from the simulation */
+    cw_outbox_flush(a->outbox);    /* I/O: measured apart from the simulation */
     cw_histogram_observe(a->m_flush, (double)(cw_now_ns() - t1) / 1e9);
     cw_gauge_set(a->m_entities, (double)cw_world_count(a->w));
     a->tick_last_ms = sec * 1e3;
@@ -273,6 +292,7 @@ void cw_world_app_free(cw_server *s)
     cw_outbox_free(a->outbox);
     cw_world_free(a->w);
     json_decref(a->races);
+    json_decref(a->zone_defs);
     cw_strbuf_free(&a->frame);
     free(a);
     s->world = NULL;

@@ -174,12 +174,24 @@ void cw_battle_forget(cw_battle *b, cw_entity *e)
     e->data = NULL;
 }
 
+typedef struct refresh_ctx {
+    cw_battle *b;
+    json_t *old_races, *old_jobs; /* the definitions before the reload */
+} refresh_ctx;
+
+/* A player's race and job sources are rebuilt only when its race's or job's
+ * definition changed: a reload of unrelated content costs the players
+ * nothing (no re-resolve of every actor on the loop). */
 static void refresh_player(cw_entity *e, void *ud)
 {
-    cw_battle *b = ud;
+    refresh_ctx *r = ud;
     if (e->kind != CW_ENT_PLAYER || !e->data) return;
+    battle_player *p = e->data;
+    if (json_equal(json_object_get(r->old_races, p->race), json_object_get(r->b->races, p->race)) &&
+        json_equal(json_object_get(r->old_jobs, p->job), json_object_get(r->b->jobs, p->job)))
+        return;
     cw_error err = {0};
-    (void)set_player_sources(b, e->data, &err); /* only fails out of memory: keeps the old */
+    (void)set_player_sources(r->b, p, &err); /* only fails out of memory: keeps the old */
 }
 
 /* ---- scripted spawns ------------------------------------------------------------------------- */
@@ -404,9 +416,10 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
     b->jobs = own(d->jobs);
     b->monster_defs = own(d->monsters);
     b->zone_defs = own(d->zones);
+    refresh_ctx rc_ = {b, olds[0], olds[1]};
+    cw_world_each(b->w, refresh_player, &rc_);
     for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++)
         json_decref(olds[i]);
-    cw_world_each(b->w, refresh_player, b);
     for (int i = 0; i < s.nback; i++) {
         again *a = &s.back[i];
         cw_error e2 = {0};

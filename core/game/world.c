@@ -377,8 +377,36 @@ int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int6
 
 /* ---- zones ------------------------------------------------------------------------ */
 
+/* 1 when b has the zones of a, in the same order, with the same bounds, view
+ * distance and blocked areas: where entities may stand and what they see do
+ * not change (names, spawns, safe areas and portals may). */
+static int same_layout(const cw_zoneset *a, const cw_zoneset *b)
+{
+    if (a->n == 0 || a->n != b->n) return 0;
+    for (int i = 0; i < a->n; i++) {
+        const cw_zone *x = &a->v[i], *y = &b->v[i];
+        if (strcmp(x->id, y->id) != 0 || x->width != y->width || x->height != y->height ||
+            x->view != y->view || x->nblocked != y->nblocked)
+            return 0;
+        for (int k = 0; k < x->nblocked; k++)
+            if (x->blocked[k].x != y->blocked[k].x || x->blocked[k].y != y->blocked[k].y ||
+                x->blocked[k].w != y->blocked[k].w || x->blocked[k].h != y->blocked[k].h)
+                return 0;
+    }
+    return 1;
+}
+
 int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
 {
+    if (same_layout(&w->zones, zs)) {
+        /* Nothing any entity stands on or sees changed: swap the tables, keep
+         * the grids and every view (a reload with a thousand players stays
+         * cheap). */
+        cw_zoneset_free(&w->zones);
+        w->zones = *zs;
+        memset(zs, 0, sizeof *zs);
+        return 0;
+    }
     cw_grid **grids = calloc((size_t)zs->n, sizeof *grids);
     if (!grids) return cw_error_set(err, CW_ENOMEM, "out of memory");
     for (int i = 0; i < zs->n; i++) {

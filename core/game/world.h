@@ -75,7 +75,9 @@ cw_world *cw_world_new(const cw_world_hooks *hooks); /* NULL when out of memory 
 void cw_world_free(cw_world *w);
 
 /* Installs a new zone set (takes ownership of zs's arrays; zs is emptied).
- * The set must have passed cw_zoneset_check. Entities whose zone no longer
+ * The set must have passed cw_zoneset_check. When only what nobody stands on
+ * or sees changed (same zones in the same order, same bounds, view and
+ * blocked areas), the tables are swapped and no entity is touched. Entities whose zone no longer
  * exists, or whose place is no longer standable, go to the start zone's
  * spawn (zone hook); visibility is recomputed with enter/leave events.
  * CW_ENOMEM leaves the world as it was and zs untouched. */

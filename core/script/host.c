@@ -21,8 +21,7 @@ void cw_host_sync_gen(cw_host *h, cw_gen *g)
         cw_counter_add(h->m_mem_refused, g->mem_refused);
         g->mem_refused = 0;
     }
-    if (g == h->live)
-        cw_gauge_set(h->m_memory, (double)g->mem_used);
+    if (g == h->live) cw_gauge_set(h->m_memory, (double)g->mem_used);
 }
 
 void cw_host_go_live(cw_host *h, cw_gen *g)
@@ -51,8 +50,7 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
         return NULL;
     }
     h->cfg = *cfg;
-    if (h->cfg.budget_ms <= 0)
-        h->cfg.budget_ms = 50;
+    if (h->cfg.budget_ms <= 0) h->cfg.budget_ms = 50;
     if (h->cfg.load_budget_ms <= 0)
         h->cfg.load_budget_ms = h->cfg.budget_ms * 40 > 2000 ? h->cfg.budget_ms * 40 : 2000;
     h->cfg.hook_names = NULL; /* copied below */
@@ -69,13 +67,21 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
     cw_rng_seed(&h->rng, cfg->seed);
     if (cfg->metrics) {
         cw_metrics *m = cfg->metrics;
-        h->m_errors = cw_metrics_counter(m, "chaos_lua_errors_total", "Lua errors in handlers, timers and loads", NULL, NULL);
-        h->m_timeouts = cw_metrics_counter(m, "chaos_lua_timeouts_total", "Lua calls interrupted by the time budget", NULL, NULL);
-        h->m_reload_ok = cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "ok");
-        h->m_reload_failed = cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "refused");
-        h->m_generation = cw_metrics_gauge(m, "chaos_content_generation", "live content generation", NULL, NULL);
-        h->m_memory = cw_metrics_gauge(m, "chaos_lua_memory_bytes", "memory in the live Lua state", NULL, NULL);
-        h->m_mem_refused = cw_metrics_counter(m, "chaos_lua_memory_refused_total", "Lua allocations refused by the memory cap (lua.memory_mb)", NULL, NULL);
+        h->m_errors = cw_metrics_counter(m, "chaos_lua_errors_total",
+                                         "Lua errors in handlers, timers and loads", NULL, NULL);
+        h->m_timeouts = cw_metrics_counter(m, "chaos_lua_timeouts_total",
+                                           "Lua calls interrupted by the time budget", NULL, NULL);
+        h->m_reload_ok =
+            cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "ok");
+        h->m_reload_failed =
+            cw_metrics_counter(m, "chaos_reloads_total", "content reloads", "result", "refused");
+        h->m_generation =
+            cw_metrics_gauge(m, "chaos_content_generation", "live content generation", NULL, NULL);
+        h->m_memory = cw_metrics_gauge(m, "chaos_lua_memory_bytes", "memory in the live Lua state",
+                                       NULL, NULL);
+        h->m_mem_refused = cw_metrics_counter(
+            m, "chaos_lua_memory_refused_total",
+            "Lua allocations refused by the memory cap (lua.memory_mb)", NULL, NULL);
     }
     cw_strbuf errors = CW_STRBUF_INIT;
     cw_gen *g = cw_gen_load(h, &errors);
@@ -93,8 +99,7 @@ cw_host *cw_host_new(const cw_host_config *cfg, cw_error *err)
 
 void cw_host_free(cw_host *h)
 {
-    if (!h)
-        return;
+    if (!h) return;
     cw_reload_free(h); /* abandons a build in progress, answers its callers */
     cw_gen_free(h->live);
     cw_host_free_hook_names(h);
@@ -118,19 +123,19 @@ void cw_host_reload_swap(cw_host *h, cw_gen *g, uint64_t build_ns)
     uint64_t t0 = cw_now_ns();
     h->next_number++;
     cw_host_go_live(h, g);
-    if (h->cfg.on_swap)
-        h->cfg.on_swap(h->cfg.open_ctx, g->number);
+    uint64_t t1 = cw_now_ns();
+    if (h->cfg.on_swap) h->cfg.on_swap(h->cfg.open_ctx, g->number);
     double swap_ms = (double)(cw_now_ns() - t0) / 1e6;
     cw_counter_add(h->m_reload_ok, 1);
     cw_log(CW_LOG_INFO, "reloaded", CW_I("generation", g->number),
            CW_D("ms", (double)build_ns / 1e6 + swap_ms), CW_D("build_ms", (double)build_ns / 1e6),
-           CW_D("swap_ms", swap_ms), CW_END);
+           CW_D("swap_ms", swap_ms), CW_D("state_ms", (double)(t1 - t0) / 1e6),
+           CW_D("tables_ms", (double)(cw_now_ns() - t1) / 1e6), CW_END);
 }
 
 int cw_host_reload(cw_host *h, cw_strbuf *errors)
 {
-    if (cw_host_reload_busy(h))
-        return CW_ESTATE;
+    if (cw_host_reload_busy(h)) return CW_ESTATE;
     uint64_t t0 = cw_now_ns();
     cw_strbuf local = CW_STRBUF_INIT;
     cw_strbuf *errs = errors ? errors : &local;
@@ -151,27 +156,23 @@ int cw_host_reload(cw_host *h, cw_strbuf *errors)
 void cw_host_reserve_op(cw_host *h, const char *op)
 {
     char **v = realloc(h->reserved, sizeof(char *) * (size_t)(h->nreserved + 1));
-    if (!v)
-        return;
+    if (!v) return;
     h->reserved = v;
     h->reserved[h->nreserved] = strdup(op);
-    if (h->reserved[h->nreserved])
-        h->nreserved++;
+    if (h->reserved[h->nreserved]) h->nreserved++;
 }
 
 static cw_op_entry *find_op(const cw_gen *g, const char *op)
 {
     for (int i = 0; g && i < g->nops; i++)
-        if (strcmp(g->ops[i].name, op) == 0)
-            return &g->ops[i];
+        if (strcmp(g->ops[i].name, op) == 0) return &g->ops[i];
     return NULL;
 }
 
 int cw_gen_on_op(cw_gen *g, const char *op, int idx, cw_error *err)
 {
     size_t n = strlen(op);
-    if (n == 0 || n > 48)
-        return cw_error_set(err, CW_EINVAL, "op name must be 1 to 48 characters");
+    if (n == 0 || n > 48) return cw_error_set(err, CW_EINVAL, "op name must be 1 to 48 characters");
     for (const char *c = op; *c; c++)
         if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' || *c == '.'))
             return cw_error_set(err, CW_EINVAL, "op name \"%s\" may use only a-z, 0-9, _ and .",
@@ -213,8 +214,7 @@ int cw_host_has_op(const cw_host *h, const char *op)
 
 int cw_host_has_def(const cw_host *h, const char *kind, const char *id)
 {
-    if (!h || !h->live || !kind || !id)
-        return 0;
+    if (!h || !h->live || !kind || !id) return 0;
     /* Raw reads only: no metamethod of content code runs from here. */
     lua_State *L = h->live->L;
     int top = lua_gettop(L);
@@ -246,8 +246,7 @@ static int l_encode_defs(lua_State *L)
 
 int cw_host_defs_json(cw_host *h, const char *kind, cw_strbuf *out, cw_error *err)
 {
-    if (!h || !h->live)
-        return cw_error_set(err, CW_ESTATE, "no live content generation");
+    if (!h || !h->live) return cw_error_set(err, CW_ESTATE, "no live content generation");
     cw_gen *g = h->live;
     lua_State *L = g->L;
     int top = lua_gettop(L);
@@ -285,8 +284,7 @@ int cw_host_defs_json(cw_host *h, const char *kind, cw_strbuf *out, cw_error *er
 void cw_host_list_ops(const cw_host *h, cw_strbuf *out)
 {
     for (int i = 0; h->live && i < h->live->nops; i++) {
-        if (i)
-            cw_strbuf_puts(out, ",");
+        if (i) cw_strbuf_puts(out, ",");
         cw_strbuf_puts(out, h->live->ops[i].name);
     }
 }
@@ -313,7 +311,7 @@ static int l_dispatch(lua_State *L)
     lua_pushinteger(L, (lua_Integer)g->number);
     lua_setfield(L, -2, "generation");
     if (dc && dc->ctx_fn) dc->ctx_fn(L, dc->ctx_ud); /* more fields: ctx.player, … */
-    lua_call(L, 2, 1); /* 5: result */
+    lua_call(L, 2, 1);                               /* 5: result */
     cw_script_call_end(L);
     if (lua_isnil(L, 5)) {
         lua_pop(L, 1);
@@ -341,11 +339,9 @@ static int l_dispatch(lua_State *L)
 static int valid_code(const char *c)
 {
     size_t n = strlen(c);
-    if (n == 0 || n >= 48)
-        return 0;
+    if (n == 0 || n >= 48) return 0;
     for (; *c; c++)
-        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_'))
-            return 0;
+        if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_')) return 0;
     return 1;
 }
 
@@ -361,8 +357,7 @@ int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t 
     dispatch_ctx dc = {ctx_fn, ctx_ud};
     cw_gen *g = h->live;
     cw_op_entry *e = find_op(g, op);
-    if (!e)
-        return CW_ENOTFOUND;
+    if (!e) return CW_ENOTFOUND;
     lua_State *L = g->L;
     lua_pushcfunction(L, l_dispatch);
     lua_rawgeti(L, LUA_REGISTRYINDEX, e->ref);
@@ -434,8 +429,7 @@ uint64_t cw_host_errors(const cw_host *h)
 
 int cw_host_advance(cw_host *h, double seconds, cw_error *err)
 {
-    if (h->cfg.base)
-        return cw_error_set(err, CW_ESTATE, "the clock only advances by hand offline");
+    if (h->cfg.base) return cw_error_set(err, CW_ESTATE, "the clock only advances by hand offline");
     if (!(seconds >= 0))
         return cw_error_set(err, CW_EINVAL, "cannot advance the clock by %g s", seconds);
     return cw_timers_advance(h, seconds);
@@ -467,15 +461,13 @@ int cw_host_run_file(cw_host *h, const char *path, cw_error *err)
 double cw_gen_now(cw_gen *g)
 {
     cw_host *h = g->host;
-    if (!h->cfg.base)
-        return h->offline_clock;
+    if (!h->cfg.base) return h->offline_clock;
     return (double)(cw_now_ns() - h->start_ns) / 1e9;
 }
 
 int cw_gen_set_clock(cw_gen *g, double t)
 {
-    if (g->host->cfg.base)
-        return CW_ESTATE;
+    if (g->host->cfg.base) return CW_ESTATE;
     g->host->offline_clock = t;
     return 0;
 }
@@ -487,8 +479,7 @@ uint64_t cw_gen_random(cw_gen *g)
 
 int cw_gen_seed(cw_gen *g, uint64_t seed)
 {
-    if (g->host->cfg.base)
-        return CW_ESTATE;
+    if (g->host->cfg.base) return CW_ESTATE;
     cw_rng_seed(&g->rng, seed);
     return 0;
 }

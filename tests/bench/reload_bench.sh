@@ -10,10 +10,15 @@
 # RELOAD_BENCH_ROUNDS times), each round on a fresh server, so the noisy
 # machine affects both alike. Environment: RELOAD_BENCH_N (players, 1000),
 # RELOAD_BENCH_K (reloads per round, 10), RELOAD_BENCH_GAP (s between reloads,
-# 2), RELOAD_BENCH_WARMUP (s of walking first, 15), RELOAD_BENCH_ROUNDS (2).
+# 2), RELOAD_BENCH_WARMUP (s of walking first, 15), RELOAD_BENCH_ROUNDS (2),
+# RELOAD_BENCH_EDIT (greeting: each reload changes the demo greeting, content
+# the world does not depend on; zone: each reload renames the meadow, so the
+# world applies a new zone set and recomputes every entity's view).
 #
 # Per round it prints one JSON line: the build, the reloads' loop time
 # (`swap_ms`; for builds that reload synchronously, the whole reload `ms`),
+# split where the build reports it into the Lua state swap (`state_ms`) and
+# the app's table rebuild (`tables_ms`),
 # `build_ms` where the build reports it, players connected at the end (the
 # disconnects), chaos-load's move-ack p99 and max over the window (what the
 # players felt), and the server's loop-lag maximum (admin status).
@@ -29,6 +34,7 @@ K=${RELOAD_BENCH_K:-10}
 GAP=${RELOAD_BENCH_GAP:-2}
 WARMUP=${RELOAD_BENCH_WARMUP:-15}
 ROUNDS=${RELOAD_BENCH_ROUNDS:-2}
+EDIT=${RELOAD_BENCH_EDIT:-greeting}
 DUR=$(( K * GAP + 4 ))
 TOKEN=reload-bench-token-0123456789
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -74,9 +80,13 @@ run() { # build_dir label
   until grep -q "measuring" "$TMP/load.err" || ! kill -0 $LOADER 2>/dev/null; do sleep 0.1; done
   sleep 1
   for i in $(seq "$K"); do
-    # A real change: the greeting text differs in every generation.
-    sed -i "s/^local greeting = .*/local greeting = \"Welcome, edit $i\"/" \
-      "$TMP/content/world/greeting.lua"
+    # A real change in every generation: the greeting text, or the meadow's name.
+    if [ "$EDIT" = zone ]; then
+      sed -i "s/^  name = \"Green Meadow.*\",/  name = \"Green Meadow $i\",/" "$TMP/content/zones/meadow.lua"
+    else
+      sed -i "s/^local greeting = .*/local greeting = \"Welcome, edit $i\"/" \
+        "$TMP/content/world/greeting.lua"
+    fi
     admin "$A" reload >>"$TMP/reloads" 2>&1 || echo '{"ok":false}' >>"$TMP/reloads"
     sleep "$GAP"
   done
@@ -91,11 +101,15 @@ l = json.loads(open(load).read() or "{}")
 rel = [json.loads(x) for x in open(log) if '"msg":"reloaded"' in x]
 swap = [r.get("swap_ms", r.get("ms")) for r in rel]
 build = [r["build_ms"] for r in rel if "build_ms" in r]
+state = [r["state_ms"] for r in rel if "state_ms" in r]
+tables = [r["tables_ms"] for r in rel if "tables_ms" in r]
 s = json.loads(st or "{}")
-out = {"build": label, "reloads_ok": len(rel), "reloads_asked": k,
+out = {"build": label, "edit": __import__("os").environ.get("RELOAD_BENCH_EDIT", "greeting"), "reloads_ok": len(rel), "reloads_asked": k,
        "swap_ms_max": round(max(swap), 2) if swap else None,
        "swap_ms_mean": round(sum(swap) / len(swap), 2) if swap else None,
        "build_ms_mean": round(sum(build) / len(build), 1) if build else None,
+       "state_ms_mean": round(sum(state) / len(state), 2) if state else None,
+       "tables_ms_mean": round(sum(tables) / len(tables), 2) if tables else None,
        "players": l.get("connections"), "connected_at_end": l.get("connected"),
        "errors": l.get("errors"), "move_ack_p99_ms": l.get("p99_us", 0) / 1e3,
        "move_ack_max_ms": l.get("max_us", 0) / 1e3,

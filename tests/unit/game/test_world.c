@@ -237,6 +237,48 @@ static void test_reload_zones(void **state)
     cw_world_free(w);
 }
 
+/* A reload that changes only names, safe areas or portals keeps every view as
+ * it is: no event, same seen sets. */
+static void test_reload_same_layout_touches_nobody(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 500, 500);
+    cw_entity *b = player(w, 2, "meadow", 520, 500);
+    uint32_t moves = a->moves;
+    l.buf[0] = 0;
+    cw_zoneset zs = {0};
+    zs.n = 2;
+    zs.v = calloc(2, sizeof *zs.v);
+    zone(&zs.v[0], "meadow", 50);
+    snprintf(zs.v[0].name, sizeof zs.v[0].name, "Renamed Meadow");
+    zs.v[0].start = 1;
+    zs.v[0].nblocked = 1;
+    zs.v[0].blocked = calloc(1, sizeof(cw_rect));
+    zs.v[0].blocked[0] = (cw_rect){600, 400, 10, 200};
+    zone(&zs.v[1], "caves", 30);
+    cw_error err = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    assert_string_equal(l.buf, "");
+    assert_int_equal(a->moves, moves);
+    assert_int_equal(a->nseen, 1);
+    assert_int_equal(b->nseen, 1);
+    assert_string_equal(cw_world_zone_of(w, a)->name, "Renamed Meadow");
+    /* The meadow lost its portal: walking onto it no longer leaves the zone. */
+    assert_int_equal(cw_world_zone_of(w, a)->nportals, 0);
+    /* A changed view distance is a new layout: views are recomputed. */
+    zs.n = 2;
+    zs.v = calloc(2, sizeof *zs.v);
+    zone(&zs.v[0], "meadow", 10);
+    zone(&zs.v[1], "caves", 30);
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    assert_int_equal(count(&l, "leave 1>2") + count(&l, "leave 2>1"), 2);
+    cw_world_free(w);
+}
+
 static void test_zone_checks(void **state)
 {
     (void)state;
@@ -270,7 +312,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enter_both_ways),   cmocka_unit_test(test_crossing_view_edges_once),
         cmocka_unit_test(test_speed_and_blocked), cmocka_unit_test(test_portal),
-        cmocka_unit_test(test_reload_zones),      cmocka_unit_test(test_zone_checks),
+        cmocka_unit_test(test_reload_zones),
+        cmocka_unit_test(test_reload_same_layout_touches_nobody),      cmocka_unit_test(test_zone_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
