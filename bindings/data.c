@@ -349,8 +349,12 @@ static int l_commit(lua_State *L)
         lua_createtable(L, 0, 2);
         lua_pushstring(L, rc == CW_ELIMIT ? "data_too_large" : "txn_refused");
         lua_setfield(L, -2, "code");
-        lua_pushfstring(L, "transaction \"%s\" refused: %s", reason,
-                        err.msg[0] ? err.msg : cw_err_name(rc));
+        /* A reason the text policy refuses is not repeated (err.msg says what is wrong). */
+        if (cw_txn_reason_problem(reason))
+            lua_pushfstring(L, "transaction refused: %s", err.msg[0] ? err.msg : cw_err_name(rc));
+        else
+            lua_pushfstring(L, "transaction \"%s\" refused: %s", reason,
+                            err.msg[0] ? err.msg : cw_err_name(rc));
         lua_setfield(L, -2, "message");
         return lua_error(L);
     }

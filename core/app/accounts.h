@@ -172,8 +172,13 @@ void cw_grants_free(cw_server *s);
  * lua.data_max_kib) under a new grant number (*token, may be NULL), to be
  * committed by the next group commit: call cw_saver_commit_soon after. The
  * player is told of its gold and exp after the commit (cw_grant_done).
- * Returns cw_player_txn's codes, or CW_ESTATE when the server has no grant
- * table (not started) or p is stale. */
+ * Grant numbers never repeat, also across restarts (reserved from the
+ * database in blocks). t->reason is required and must pass
+ * cw_txn_reason_problem (the text policy, at most CW_GRANT_REASON_MAX bytes).
+ * Returns cw_player_txn's codes (CW_EINVAL also for a NULL t or a refused
+ * reason), CW_EUNAVAIL when no grant number could be reserved (the database
+ * is unavailable; a block is asked for again), or CW_ESTATE when the server
+ * has no grant table (not started) or p is stale. */
 int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *token);
 
 #endif

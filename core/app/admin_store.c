@@ -6,10 +6,22 @@
  * commit (cw_grant_done); the ledger rows written with the save are the
  * audit trail (chaosctl audit checks them), the log lines a second one.
  *
- * The console answers each line synchronously (core/io/admin has no deferred
- * answers yet), so `grant` answers "state":"pending" with a grant number at
- * once and `grant-status N` reports "committed" (with the new gold) or
- * "failed" once the transaction has finished. */
+ * Grant numbers (the token of every value transaction, admin's and
+ * content's) never repeat, also across restarts and crashes: they come from
+ * the database's counter "value_txn" (cw_store_ids_reserve), reserved in
+ * blocks of TOKEN_BLOCK — the first at start, the next one fetched ahead
+ * when fewer than TOKEN_LOW are left. Without a block (the database was
+ * unavailable when one was needed) a transaction is refused with
+ * CW_EUNAVAIL and a block is asked for again.
+ *
+ * A transaction's reason is checked here, at the edge, with the project's
+ * text policy (cw_txn_reason_problem): what reaches the ledger and the log
+ * is printable UTF-8.
+ *
+ * The console answers each line synchronously, so `grant` answers
+ * "state":"pending" with a grant number at once and `grant-status N` reports
+ * "committed" (with the new gold) or "failed" once the transaction has
+ * finished. */
 #include "core/app/accounts.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
@@ -18,6 +30,7 @@
 #include "core/base/log.h"
 #include "core/io/admin/admin.h"
 #include "core/io/net/net.h"
+#include "core/io/store/store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +38,9 @@
 
 #define GRANTS_KEPT 1024
 #define REASON_MAX 128
+#define TOKEN_COUNTER "value_txn"
+#define TOKEN_BLOCK 1000
+#define TOKEN_LOW 250
 
 enum { G_PENDING, G_COMMITTED, G_FAILED };
 
@@ -39,8 +55,55 @@ typedef struct grant_rec {
 
 struct cw_grants {
     grant_rec ring[GRANTS_KEPT];
-    uint64_t next;
+    uint64_t next, end;        /* the numbers next .. end-1 are ours to hand out */
+    uint64_t spare, spare_end; /* the block fetched ahead (spare == spare_end: none) */
+    int fetching;              /* a reservation is in flight */
 };
+
+static void fetch_block(cw_server *s);
+
+static void on_block(void *ud, int rc, int64_t first, int64_t count)
+{
+    cw_server *s = ud;
+    struct cw_grants *g = s->grants;
+    if (!g) return;
+    g->fetching = 0;
+    if (rc != 0) {
+        if (!s->store_closing)
+            cw_log(CW_LOG_WARN, "could not reserve grant numbers; asked again when needed",
+                   CW_S("error", cw_err_name(rc)), CW_END);
+        return;
+    }
+    if (g->next == g->end) {
+        g->next = (uint64_t)first;
+        g->end = (uint64_t)(first + count);
+    } else {
+        g->spare = (uint64_t)first;
+        g->spare_end = (uint64_t)(first + count);
+    }
+}
+
+static void fetch_block(cw_server *s)
+{
+    struct cw_grants *g = s->grants;
+    if (!g || g->fetching || !s->store || s->store_closing) return;
+    g->fetching = 1;
+    cw_store_ids_reserve(s->store, TOKEN_COUNTER, TOKEN_BLOCK, on_block, s);
+}
+
+/* The next grant number (not used up until cw_txn_queue succeeds), or 0
+ * when there is none to hand out now. Fetches the next block ahead. */
+static uint64_t peek_token(cw_server *s)
+{
+    struct cw_grants *g = s->grants;
+    if (g->next == g->end && g->spare != g->spare_end) {
+        g->next = g->spare;
+        g->end = g->spare_end;
+        g->spare = g->spare_end = 0;
+    }
+    if (g->end - g->next < TOKEN_LOW && g->spare == g->spare_end) fetch_block(s);
+    return g->next < g->end ? g->next : 0;
+}
 
 static grant_rec *find(cw_server *s, uint64_t token)
 {
@@ -140,15 +203,29 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
     if (p->stale)
         return cw_error_set(err, CW_ESTATE, "character \"%s\" has a stale copy in memory", p->name);
     /* The reason is the rest of the line (words re-joined with spaces). */
-    char reason[CW_GRANT_REASON_MAX + 1] = "";
-    for (int i = 3; i < argc; i++) {
-        size_t len = strlen(reason);
-        snprintf(reason + len, sizeof reason - len, "%s%s", i > 3 ? " " : "", argv[i]);
+    cw_strbuf reason = CW_STRBUF_INIT;
+    int brc = cw_strbuf_puts(&reason, argc > 3 ? "" : "operator");
+    for (int i = 3; i < argc; i++)
+        brc |= cw_strbuf_printf(&reason, "%s%s", i > 3 ? " " : "", argv[i]);
+    if (brc) {
+        cw_strbuf_free(&reason);
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
     }
-    if (!reason[0]) snprintf(reason, sizeof reason, "operator");
+    const char *why = cw_txn_reason_problem(reason.data);
+    if (why) {
+        cw_strbuf_free(&reason);
+        return cw_error_set(err, CW_EINVAL,
+                            "the reason %s (a grant's reason: printable UTF-8 text, at most %d "
+                            "bytes)",
+                            why, CW_GRANT_REASON_MAX);
+    }
     uint64_t token;
-    cw_txn_spec t = {.gold = delta, .reason = reason};
+    cw_txn_spec t = {.gold = delta, .reason = reason.data};
     int rc = cw_txn_queue(s, p, &t, &token);
+    cw_strbuf_free(&reason);
+    if (rc == CW_EUNAVAIL)
+        return cw_error_set(err, rc,
+                            "no grant number available (the database is unavailable); try again");
     if (rc != 0)
         return cw_error_set(err, rc, "gold would leave 0..2^53 (gold %lld, change %lld)",
                             (long long)p->gold, (long long)delta);
@@ -161,11 +238,13 @@ static int cmd_grant(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
 int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *token)
 {
     if (!s->grants || p->stale) return CW_ESTATE;
-    uint64_t tok = s->grants->next + 1;
+    if (!t || cw_txn_reason_problem(t->reason)) return CW_EINVAL;
+    uint64_t tok = peek_token(s);
+    if (!tok) return CW_EUNAVAIL;
     size_t cap = (size_t)s->cfg.lua_data_max_kib * 1024;
     int rc = cw_player_txn(p, t, tok, cap);
     if (rc != 0) return rc;
-    s->grants->next = tok;
+    s->grants->next = tok + 1;
     grant_rec *g = &s->grants->ring[tok % GRANTS_KEPT];
     memset(g, 0, sizeof *g);
     g->token = tok;
@@ -175,7 +254,7 @@ int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *tok
     g->exp_delta = t->exp;
     g->level = t->level;
     snprintf(g->name, sizeof g->name, "%s", p->name);
-    snprintf(g->reason, sizeof g->reason, "%s", t->reason ? t->reason : "");
+    snprintf(g->reason, sizeof g->reason, "%s", t->reason);
     if (token) *token = tok;
     return 0;
 }
@@ -204,10 +283,12 @@ int cw_admin_store_commands(cw_server *s)
 {
     s->grants = calloc(1, sizeof *s->grants);
     if (!s->grants) return CW_ENOMEM;
+    fetch_block(s); /* the first block: its answer comes before any character is loaded */
     int rc = 0;
     rc |= cw_admin_register(s->admin, "grant",
-                            "<character> <amount> [reason]: change gold through the group commit; "
-                            "answers a grant number (see grant-status)",
+                            "<character> <amount> [reason]: change gold through the group commit "
+                            "(reason: printable UTF-8, at most 63 bytes); answers a grant number "
+                            "(see grant-status)",
                             cmd_grant, s);
     rc |= cw_admin_register(s->admin, "grant-status",
                             "<grant-number>: pending, committed (with the gold) or failed",

@@ -10,7 +10,10 @@
  * group-commit path: every transaction queued during one loop iteration goes
  * into one database transaction at the end of that iteration, together with
  * its ledger rows, and the player and the operator hear about it only after
- * that transaction committed (players.h: applied on success only). */
+ * that transaction committed (players.h: applied on success only). A row
+ * the database refuses fails alone (the store retries the batch without it,
+ * store.h): its transactions fail and roll back, nobody is told of them, and
+ * the character stays dirty; every other row of the batch commits. */
 #include "core/app/accounts.h"
 
 #include "core/base/clock.h"

@@ -212,7 +212,16 @@ static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *t
         return cw_error_set(err, CW_ENOTFOUND, "character %lld is not loaded", (long long)char_id);
     if (s->stopping || !s->store || s->store_closing)
         return cw_error_set(err, CW_EUNAVAIL, "the server is shutting down");
+    const char *why = cw_txn_reason_problem(spec->reason);
+    if (why)
+        return cw_error_set(err, CW_EINVAL,
+                            "the reason %s (printable UTF-8 text of at most %d bytes)", why,
+                            CW_GRANT_REASON_MAX);
     int rc = cw_txn_queue(s, p, spec, token);
+    if (rc == CW_EUNAVAIL)
+        return cw_error_set(err, rc,
+                            "no transaction number available (the database is "
+                            "unavailable); try again");
     if (rc == CW_ELIMIT)
         return cw_error_set(err, rc, "the character's data would pass %zu KiB",
                             a->game.data_cap / 1024);

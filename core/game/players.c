@@ -5,6 +5,7 @@
 #include "core/game/players.h"
 
 #include "core/base/jsonvalid.h"
+#include "core/base/text.h"
 #include "core/sim/space/space.h"
 
 #include <stdio.h>
@@ -376,12 +377,19 @@ static int in_range(int64_t committed, int64_t queued, int64_t delta)
     return total >= 0 && total <= VALUE_MAX;
 }
 
+const char *cw_txn_reason_problem(const char *reason)
+{
+    if (!reason) return "is missing";
+    cw_text_verdict v = cw_text_check(reason, strlen(reason), CW_GRANT_REASON_MAX);
+    return v == CW_TEXT_OK ? NULL : cw_text_verdict_message(v);
+}
+
 int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap)
 {
     if (!t) return CW_EINVAL;
     if (p->stale) return CW_ESTATE;
     if (t->level < 0 || t->ndata < 0 || (t->ndata > 0 && !t->data)) return CW_EINVAL;
-    if (t->reason && strlen(t->reason) > CW_GRANT_REASON_MAX) return CW_EINVAL;
+    if (t->reason && cw_txn_reason_problem(t->reason)) return CW_EINVAL;
     int64_t qgold, qexp;
     queued_totals(p, &qgold, &qexp);
     if (!in_range(p->gold, qgold, t->gold) || !in_range(p->exp, qexp, t->exp)) return CW_EINVAL;

@@ -190,14 +190,22 @@ typedef struct cw_txn_spec {
     const cw_txn_data *data; /* namespaces replaced by this transaction (a namespace named
                                 twice: the last entry wins) */
     int ndata;
-    const char *reason; /* ledger reason, <= CW_GRANT_REASON_MAX bytes, NULL = "" */
+    const char *reason; /* ledger reason (cw_txn_reason_problem), NULL = "" */
 } cw_txn_spec;
+
+/* NULL when reason may be a ledger reason: the text policy of
+ * core/base/text.h (valid UTF-8, printable, no bidi controls, not blank) and
+ * at most CW_GRANT_REASON_MAX bytes. Otherwise a short sentence for an error
+ * message ("is not valid UTF-8", …; it never quotes the text). NULL reason:
+ * "is missing". */
+const char *cw_txn_reason_problem(const char *reason);
 
 /* Queues one all-or-nothing value change. Checks first and changes nothing
  * on error: CW_EINVAL when committed + every queued + this gold (or exp)
- * would leave [0, 2^53], a negative level, a reason too long, or a bad data
- * entry; CW_ELIMIT when the data would grow beyond cap (as
- * cw_player_data_set); CW_ESTATE when p is stale; CW_ENOMEM.
+ * would leave [0, 2^53] (both ends allowed), a negative level, a reason
+ * cw_txn_reason_problem refuses (NULL is allowed: ""), or a bad data entry;
+ * CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
+ * CW_ESTATE when p is stale; CW_ENOMEM.
  * Data entries are applied to the live data AT ONCE and the previous values
  * kept: if the transaction fails, those namespaces get their previous values
  * back (a later write to the same namespace, by another transaction or

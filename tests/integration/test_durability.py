@@ -4,6 +4,7 @@ CHAOS_TEST_PG) PostgreSQL; and the game keeps running while PostgreSQL is away.
 The PostgreSQL outage test starts its own private PostgreSQL (initdb in a
 temporary directory, as tools/test.sh does) so stopping it disturbs nobody."""
 import glob
+import json
 import os
 import shutil
 import signal
@@ -19,6 +20,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import FAST_AUTH, Server, audit, main, play, reenter, wait_for  # noqa: E402
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
+
+
+def gold_event(c):
+    """The next "gold" event (other world events may come first)."""
+    ev = c.recv()
+    while ev is not None and ev.get("ev") != "gold":
+        ev = c.recv()
+    return ev
 
 
 def unique(prefix):
@@ -110,6 +119,149 @@ class Durability:
             db.close()
         self.assertTrue(all(r[0] == "gold" for r in rows), rows)
         return [(int(r[1]), r[2]) for r in rows]
+
+    def test_grant_numbers_never_repeat_across_restarts(self):
+        s = self.start_server()
+        first_name, second_name = unique("First"), unique("Second")
+        c = s.client()
+        play(c, first_name)
+        admin = s.admin()
+        first = admin.cmd("grant %s 11 before the crash" % first_name)
+        self.assertTrue(first["ok"], first)
+        self.assertEqual(gold_event(c), {"ev": "gold", "gold": 11, "delta": 11})
+        self.restart_after_kill9()
+        c = s.client()
+        play(c, second_name)
+        admin = s.admin()
+        second = admin.cmd("grant %s 22 after the crash" % second_name)
+        self.assertTrue(second["ok"], second)
+        self.assertEqual(gold_event(c), {"ev": "gold", "gold": 22, "delta": 22})
+        self.assertNotEqual(second["grant"], first["grant"])
+        self.assertGreater(second["grant"], first["grant"])
+        # The first number does not report the second grant (nor anything: it was before).
+        st = admin.cmd("grant-status %d" % first["grant"])
+        self.assertFalse(st["ok"], st)
+        self.assertEqual(st["error"]["code"], "enotfound", st)
+        st = admin.cmd("grant-status %d" % second["grant"])
+        self.assertEqual((st["state"], st["character"], st["gold"]),
+                         ("committed", second_name, 22), st)
+        # And a clean restart too.
+        for cl in s.clients:
+            cl.close()
+        s.clients = []
+        self.assertEqual(s.stop(signal.SIGTERM), 0)
+        s.start()
+        c = s.client()
+        reenter(c, second_name)
+        third = s.admin().cmd("grant %s 1" % second_name)
+        self.assertTrue(third["ok"], third)
+        self.assertGreater(third["grant"], second["grant"])
+
+    def test_gold_reaches_exactly_two_to_the_53(self):
+        s = self.start_server()
+        name = unique("Topper")
+        c = s.client()
+        play(c, name)
+        admin = s.admin()
+        top = 2 ** 53
+        r = admin.cmd("grant %s %d treasure" % (name, top))
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(gold_event(c), {"ev": "gold", "gold": top, "delta": top})
+        r = admin.cmd("grant %s 1" % name)
+        self.assertEqual(r["error"]["code"], "einval", r)
+        self.restart_after_kill9()
+        self.assertEqual(reenter(s.client(), name)["gold"], top)
+        self.assert_audit_ok()
+
+    def test_bad_reason_refused_at_the_console(self):
+        s = self.start_server()
+        name = unique("Texty")
+        c = s.client()
+        play(c, name)
+        admin = s.admin()
+
+        def raw_cmd(line):
+            admin.sock.sendall(line + b"\n")
+            return json.loads(admin.f.readline())  # the answer itself is valid UTF-8 JSON
+
+        for reason, why in ((b"bad\xffr", "not valid UTF-8"),
+                            (b"esc\x1b[31mred", "control characters"),
+                            (b"\xe2\x80\xaeevil", "direction-changing"),
+                            (b"x" * 64, "too long")):
+            r = raw_cmd(b"grant " + name.encode() + b" 7 " + reason)
+            self.assertFalse(r["ok"], r)
+            self.assertEqual(r["error"]["code"], "einval", r)
+            self.assertIn("reason", r["error"]["message"])
+            self.assertIn(why, r["error"]["message"])
+        # A reason of printable UTF-8 goes through, as it is.
+        r = raw_cmd(b"grant " + name.encode() + b" 7 prix \xc3\xa9t\xc3\xa9")
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(gold_event(c), {"ev": "gold", "gold": 7, "delta": 7})
+        self.assertEqual(self.ledger(name), [(7, "prix \u00e9t\u00e9")])
+        with open(s.log_path, "rb") as f:
+            log = f.read()
+        self.assertNotIn(b"bad\xffr", log)
+        self.assertNotIn(b"\x1b[31m", log)
+        self.assertNotIn(b"\xe2\x80\xae", log)
+        self.assert_audit_ok()
+
+    def test_bad_entry_fails_alone_in_the_group_commit(self):
+        """A grant the database refuses (a trigger stands in for any row-level failure) shares
+        one group commit with another player's grant: the other grant commits (ledger row,
+        player told), the bad one fails alone and its player is told nothing."""
+        s = self.start_server()
+        bad_name, good_name = unique("Unlucky"), unique("Lucky")
+        bad_c, good_c = s.client(), s.client()
+        play(bad_c, bad_name)
+        play(good_c, good_name)
+        boom = "boom_" + uuid.uuid4().hex[:8]
+        self.refuse_reason(boom)
+        admin = s.admin()
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=10,
+                 what="both characters saved")
+        # Both lines in one write: the console runs them in one loop iteration, so both grants
+        # ride in one group commit.
+        admin.sock.sendall(("grant %s 7 %s\ngrant %s 5 loot reward\n"
+                            % (bad_name, boom, good_name)).encode())
+        bad = json.loads(admin.f.readline())
+        good = json.loads(admin.f.readline())
+        self.assertEqual((bad["state"], good["state"]), ("pending", "pending"), (bad, good))
+        self.assertEqual(gold_event(good_c), {"ev": "gold", "gold": 5, "delta": 5})
+        self.assertEqual(admin.cmd("grant-status %d" % good["grant"])["state"], "committed")
+        st = wait_for(lambda: (lambda r: r if r["state"] != "pending" else None)(
+            admin.cmd("grant-status %d" % bad["grant"])), timeout=10, what="the bad grant")
+        self.assertEqual(st["state"], "failed", st)
+        # The unlucky player heard nothing: a gold event would have come before this answer.
+        self.assertTrue(bad_c.request("ping")["ok"])
+        self.assertEqual([e for e in bad_c.events if e.get("ev") == "gold"], [])
+        self.assertEqual(self.ledger(good_name), [(5, "loot reward")])
+        self.assertEqual(self.ledger(bad_name), [])
+        self.assertIn("character save refused by the database", s.log())
+        # The failed grant's character is saved again later, without it.
+        wait_for(lambda: admin.cmd("status")["store"]["dirty_characters"] == 0, timeout=10,
+                 what="the unlucky character saved without the grant")
+        self.assert_audit_ok()
+
+    def refuse_reason(self, reason):
+        """Makes the database refuse ledger rows with this reason (a trigger), until cleanup."""
+        if self.store_args:
+            fn = "refuse_" + reason
+            self.psql("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                      "RAISE EXCEPTION 'refused'; END; $$; "
+                      "CREATE TRIGGER %s BEFORE INSERT ON ledger FOR EACH ROW "
+                      "WHEN (NEW.reason = '%s') EXECUTE FUNCTION %s()" % (fn, fn, reason, fn))
+            self.addCleanup(self.psql, "DROP TRIGGER %s ON ledger; DROP FUNCTION %s()" % (fn, fn))
+        else:
+            import sqlite3
+            db = sqlite3.connect(os.path.join(self.server.var, "chaos.db"), timeout=10)
+            with db:
+                db.execute("CREATE TRIGGER refuse_%s BEFORE INSERT ON ledger WHEN NEW.reason = '%s' "
+                           "BEGIN SELECT RAISE(ABORT, 'refused'); END" % (reason, reason))
+            db.close()
+
+    def psql(self, sql):
+        subprocess.run(["psql", self.store_args[1], "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       capture_output=True, text=True, check=True)
 
     def test_moves_saved_within_an_interval_survive_kill9(self):
         s = self.start_server()

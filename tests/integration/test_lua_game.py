@@ -137,6 +137,11 @@ chaos.on_op("hoard", function(req, ctx)
   return { ok = true }
 end)
 
+chaos.on_op("tip", function(req, ctx)
+  chaos.txn(ctx.player, req.reason, function(t) t:add_gold(1) end)
+  return { tipped = true }
+end)
+
 chaos.on_op("train", function(req, ctx)
   chaos.txn(ctx.player, "training", function(t) t:add_exp(req.exp) end)
   return {}
@@ -294,6 +299,26 @@ class LuaGame(ServerTest):
         self.assertGreaterEqual(w["exp"], 560)
         self.assertEqual(self.ledger(me["id"], "wolf bounty"),
                          [("exp", 500, "wolf bounty"), ("gold", 100, "wolf bounty")])
+        self.audit()
+
+    def test_txn_reason_is_checked_text(self):
+        c = self.server.client()
+        me = play(c, self.name("Tipper"))
+        for reason, why in (("line\nbreak", "control characters"),
+                            ("\u202eevil", "direction-changing"),
+                            ("   ", "blank")):
+            r = c.request("tip", reason=reason)
+            self.assertEqual(r["error"]["code"], "txn_refused", r)
+            self.assertIn("reason", r["error"]["message"])
+            self.assertIn(why, r["error"]["message"])
+            self.assertNotIn(reason, r["error"]["message"])  # never repeated
+        self.assertEqual(c.request("whoami")["gold"], 0)
+        c.events = []
+        r = c.request("tip", reason="pourboire \u00e9t\u00e9")
+        self.assertTrue(r.get("tipped"), r)
+        ev_of(c, "gold")
+        self.assertEqual(self.ledger(me["id"], "pourboire \u00e9t\u00e9"),
+                         [("gold", 1, "pourboire \u00e9t\u00e9")])
         self.audit()
 
     def test_txn_all_or_nothing(self):

@@ -150,6 +150,11 @@ static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *t
     if (!p)
         return cw_error_set(err, CW_ENOTFOUND, "character %lld is not loaded", (long long)char_id);
     if (p->stale) return cw_error_set(err, CW_ESTATE, "the character's copy is stale");
+    const char *why = cw_txn_reason_problem(spec->reason);
+    if (why)
+        return cw_error_set(err, CW_EINVAL,
+                            "the reason %s (printable UTF-8 text of at most %d bytes)", why,
+                            CW_GRANT_REASON_MAX);
     uint64_t tok = w->next_token + 1;
     int rc = cw_player_txn(p, spec, tok, w->game.data_cap);
     if (rc == CW_ELIMIT)

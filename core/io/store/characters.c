@@ -4,9 +4,17 @@
  * prepared UPDATE per row inside one transaction (in-process, no round
  * trips); PostgreSQL sends the whole batch as one UPDATE … FROM unnest(array
  * parameters) … RETURNING id — still fully parameterized, one round trip for
- * 10,000 rows. Both apply a row only when its stored version matches. */
+ * 10,000 rows. Both apply a row only when its stored version matches.
+ *
+ * One bad row does not cost the others their save: when the batch's
+ * transaction fails for a reason a row can cause (a constraint, data the
+ * database refuses — anything but "unavailable"), it is rolled back and the
+ * batch runs again in a new transaction, bisected under savepoints: a part
+ * that fails is split in two until the rows that fail on their own are
+ * found; they get the error as their result, every other row is written. */
 #include "core/io/store/store_internal.h"
 
+#include "core/base/log.h"
 #include "core/base/strbuf.h"
 
 #include <math.h>
@@ -31,6 +39,7 @@ typedef struct char_job {
     cw_character *out; /* result rows (one allocation) */
     int n_out;
     int *results; /* save: one per input row */
+    int *pre;     /* save: the precheck's verdict per row (0 or CW_EINVAL) */
 } char_job;
 
 static void free_job(char_job *c)
@@ -38,6 +47,7 @@ static void free_job(char_job *c)
     free(c->in);
     free(c->out);
     free(c->results);
+    free(c->pre);
     free(c);
 }
 
@@ -229,9 +239,12 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
 
 /* ---- versioned batch save -------------------------------------------------- */
 
-/* Rows still to write have results[i] == 1 when the job starts; prechecked
- * rows (duplicates, bad fields) already hold CW_EINVAL. */
-#define PENDING 1
+/* Row states while the job runs (results[i]); a settled row holds 0 or a
+ * negative CW_E* code. Prechecked rows (duplicates, bad fields) hold
+ * CW_EINVAL from the start. */
+#define PENDING 1 /* to be written by the statements being run now */
+#define HELD 2    /* to be written later (by another part of the batch) */
+#define WROTE 3   /* written by the statements being run now; 0 once they are kept */
 
 static int save_sqlite(cw_db *db, char_job *c, cw_error *err)
 {
@@ -253,7 +266,7 @@ static int save_sqlite(cw_db *db, char_job *c, cw_error *err)
         cw_db_res_free(db, r);
         if (rc != 0) break;
         if (hit) {
-            c->results[i] = 0;
+            c->results[i] = WROTE;
             continue;
         }
         r = NULL;
@@ -351,7 +364,7 @@ static int save_postgres(cw_db *db, char_job *c, cw_error *err)
     for (int i = 0; rc == 0 && i < c->n_in; i++) {
         if (c->results[i] != PENDING) continue;
         if (bsearch(&c->in[i].id, hit, (size_t)nhit, sizeof *hit, cmp_i64)) {
-            c->results[i] = 0;
+            c->results[i] = WROTE;
             continue;
         }
         c->results[i] = CW_ENOTFOUND;
@@ -378,12 +391,12 @@ static int save_postgres(cw_db *db, char_job *c, cw_error *err)
     return rc;
 }
 
-/* The ledger rows of every row this transaction wrote. */
+/* The ledger rows of every row the statements being run now wrote. */
 static int write_ledger(cw_db *db, const char_job *c, cw_error *err)
 {
     for (int i = 0; i < c->n_in; i++) {
         const cw_character *ch = &c->in[i];
-        if (c->results[i] != 0) continue;
+        if (c->results[i] != WROTE) continue;
         for (int k = 0; k < ch->nledger; k++) {
             const cw_ledger_entry *l = &ch->ledger[k];
             cw_db_param p[4] = {CW_DBP_INT(ch->id), CW_DBP_TEXT(l->kind), CW_DBP_INT(l->amount),
@@ -398,18 +411,85 @@ static int write_ledger(cw_db *db, const char_job *c, cw_error *err)
     return 0;
 }
 
+/* Writes every PENDING row with its ledger rows (inside the caller's
+ * transaction); on success the written rows are settled (0). */
+static int write_pending(cw_db *db, char_job *c, cw_error *err)
+{
+    int rc =
+        db->ops->dialect == CW_DB_POSTGRES ? save_postgres(db, c, err) : save_sqlite(db, c, err);
+    if (rc == 0) rc = write_ledger(db, c, err);
+    for (int i = 0; rc == 0 && i < c->n_in; i++)
+        if (c->results[i] == WROTE) c->results[i] = 0;
+    return rc;
+}
+
+/* A failure that one row can cause (a constraint, bad data, an encoding the
+ * database refuses, …), as opposed to the database being unavailable. */
+static int row_failure(int rc)
+{
+    return rc != 0 && rc != CW_EUNAVAIL && rc != CW_ENOMEM;
+}
+
+/* Writes the rows idx[0..k) (all HELD) under a savepoint: kept when they
+ * all go through, else taken back (and the rows HELD again). */
+static int write_part(cw_db *db, char_job *c, const int *idx, int k, cw_error *err)
+{
+    for (int j = 0; j < k; j++)
+        c->results[idx[j]] = PENDING;
+    int rc = db->ops->exec(db, "SAVEPOINT cw_part", err);
+    if (rc != 0) return rc;
+    rc = write_pending(db, c, err);
+    if (rc == 0) return db->ops->exec(db, "RELEASE SAVEPOINT cw_part", err);
+    for (int j = 0; j < k; j++)
+        c->results[idx[j]] = HELD;
+    int undo = db->ops->exec(db, "ROLLBACK TO SAVEPOINT cw_part", NULL);
+    if (undo == 0) undo = db->ops->exec(db, "RELEASE SAVEPOINT cw_part", NULL);
+    return undo == CW_EUNAVAIL ? CW_EUNAVAIL : rc;
+}
+
+/* Bisects rows idx[0..k) until every row that fails on its own is found:
+ * those get the failure as their result, all the others are written. Only
+ * a failure that is not a row's (database unavailable) stops it. */
+static int isolate(cw_db *db, char_job *c, const int *idx, int k, cw_error *err)
+{
+    int rc = write_part(db, c, idx, k, err);
+    if (!row_failure(rc)) return rc;
+    if (k == 1) {
+        c->results[idx[0]] = rc;
+        cw_log(CW_LOG_WARN,
+               "character save refused by the database; the rest of its batch is saved",
+               CW_I("character", c->in[idx[0]].id), CW_S("error", err ? err->msg : ""), CW_END);
+        return 0;
+    }
+    rc = isolate(db, c, idx, k / 2, err);
+    return rc ? rc : isolate(db, c, idx + k / 2, k - k / 2, err);
+}
+
 static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
 {
     char_job *c = (char_job *)j;
-    /* A retry starts over: restore the rows this attempt may have marked. */
-    for (int i = 0; i < c->n_in; i++)
-        if (c->results[i] != CW_EINVAL) c->results[i] = PENDING;
+    /* A retry starts over: every attempt either committed or left nothing. */
+    int *idx = malloc(sizeof *idx * (size_t)(c->n_in ? c->n_in : 1));
+    if (!idx) return cw_error_set(err, CW_ENOMEM, "store: out of memory");
+    int k = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        c->results[i] = c->pre[i] ? c->pre[i] : PENDING;
+        if (!c->pre[i]) idx[k++] = i;
+    }
+    /* The whole batch in one go; when a row fails it, again without the rows that fail. */
     int rc = cw_db_begin(db, err);
-    if (rc != 0) return rc;
-    rc = db->ops->dialect == CW_DB_POSTGRES ? save_postgres(db, c, err) : save_sqlite(db, c, err);
-    if (rc == 0) rc = write_ledger(db, c, err);
+    if (rc == 0) rc = write_pending(db, c, err);
     if (rc == 0) rc = cw_db_commit(db, err);
     if (rc != 0) cw_db_rollback(db);
+    if (row_failure(rc) && k > 0) {
+        for (int i = 0; i < k; i++)
+            c->results[idx[i]] = HELD;
+        rc = cw_db_begin(db, err);
+        if (rc == 0) rc = isolate(db, c, idx, k, err);
+        if (rc == 0) rc = cw_db_commit(db, err);
+        if (rc != 0) cw_db_rollback(db);
+    }
+    free(idx);
     return rc;
 }
 
@@ -435,18 +515,22 @@ static int cmp_id_ix(const void *a, const void *b)
     return (x->ix > y->ix) - (x->ix < y->ix);
 }
 
-/* Marks bad rows and later duplicates of an id CW_EINVAL, the rest PENDING. */
+/* Marks bad rows and later duplicates of an id CW_EINVAL in c->pre. */
 static int precheck(char_job *c)
 {
     id_ix *v = malloc(sizeof *v * (size_t)(c->n_in ? c->n_in : 1));
-    if (!v) return CW_ENOMEM;
+    c->pre = calloc((size_t)(c->n_in ? c->n_in : 1), sizeof *c->pre);
+    if (!v || !c->pre) {
+        free(v);
+        return CW_ENOMEM;
+    }
     for (int i = 0; i < c->n_in; i++) {
         v[i] = (id_ix){c->in[i].id, i};
-        c->results[i] = valid_fields(&c->in[i]) ? PENDING : CW_EINVAL;
+        c->pre[i] = valid_fields(&c->in[i]) ? 0 : CW_EINVAL;
     }
     qsort(v, (size_t)c->n_in, sizeof *v, cmp_id_ix);
     for (int i = 1; i < c->n_in; i++)
-        if (v[i].id == v[i - 1].id) c->results[v[i].ix] = CW_EINVAL;
+        if (v[i].id == v[i - 1].id) c->pre[v[i].ix] = CW_EINVAL;
     free(v);
     return 0;
 }

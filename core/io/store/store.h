@@ -124,21 +124,48 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
 
 /* Saves many characters in ONE transaction. Each row is written only if its
  * stored version equals ch[i].version (the version the caller last read);
- * then the stored version becomes ch[i].version + 1. Stale rows are skipped,
- * not written: results[i] is 0 or CW_ESTATE (or CW_ENOTFOUND). rc is the
- * transaction's outcome (CW_EUNAVAIL after the retry deadline). Written
- * fields: race, job, level, zone, x, y, doc (name and account_id are not: a
- * save never renames). results[i] is CW_EINVAL, without touching the row,
- * for a row with a NULL race/job/zone, a non-finite position, or an id that
- * already appeared earlier in the same batch. When rc != 0 nothing of the
- * batch was applied and every results[i] == rc (e.g. CW_EINVAL when a doc is
- * not a JSON object: the whole batch is refused). A row that is written
- * also appends its ledger entries (ch[i].ledger, to_character_id = the id)
- * in the same transaction: a grant is in the ledger exactly when the gold
- * it carried was saved. */
+ * then the stored version becomes ch[i].version + 1. Written fields: race,
+ * job, level, zone, x, y, doc (name and account_id are not: a save never
+ * renames). A row that is written also appends its ledger entries
+ * (ch[i].ledger, to_character_id = the id) in the same transaction: a grant
+ * is in the ledger exactly when the gold it carried was saved.
+ *
+ * Per-row results: results[i] is 0 (written, with its ledger rows), or the
+ * row was not written and nothing of it (row or ledger rows) is stored:
+ *   CW_ESTATE     stale: the stored version differs;
+ *   CW_ENOTFOUND  no such character;
+ *   CW_EINVAL     refused before the database: a NULL race/job/zone, a
+ *                 non-finite position, or an id that already appeared
+ *                 earlier in the same batch;
+ *   any other code (CW_EINVAL, CW_EIO, CW_EEXIST, …) the database refused
+ *                 this row or one of its ledger rows (a doc that is not a
+ *                 JSON object, a constraint, text it cannot store): logged.
+ * One failing row never costs another row its save: when the transaction
+ * fails for a reason a row can cause, the batch is retried without the rows
+ * that fail (bisected under savepoints, still one transaction), so every
+ * good row is written.
+ * rc is the batch's outcome: 0 (the per-row results say what happened), or
+ * CW_EUNAVAIL (the database stayed unavailable until the retry deadline),
+ * CW_ENOMEM, or the error of the commit itself — then nothing of the batch
+ * was applied and every results[i] == rc. */
 typedef void (*cw_store_save_cb)(void *ud, int rc, const int *results, int n);
 void cw_store_characters_save(cw_store *s, const cw_character *chs, int n, cw_store_save_cb cb,
                               void *ud);
+
+/* ---- ids that never repeat ------------------------------------------------------ */
+
+/* Reserves count ids from the named counter (1..CW_IDS_NAME_MAX bytes; a
+ * counter not seen before starts at 1): cb(ud, 0, first, count) hands out
+ * first .. first + count - 1. The reservation has committed when cb runs, so
+ * those ids are never handed out again — not after a restart, not after a
+ * crash (a block cut short leaves a gap, never a repeat). Ids are > 0.
+ * CW_EINVAL for a bad name or count (1..CW_IDS_BLOCK_MAX), else the store's
+ * codes (CW_EUNAVAIL after the retry deadline). */
+#define CW_IDS_NAME_MAX 64
+#define CW_IDS_BLOCK_MAX 1000000
+typedef void (*cw_store_ids_cb)(void *ud, int rc, int64_t first, int64_t count);
+void cw_store_ids_reserve(cw_store *s, const char *counter, int64_t count, cw_store_ids_cb cb,
+                          void *ud);
 
 /* ---- ledger audit (chaosctl audit) ------------------------------------------- */
 

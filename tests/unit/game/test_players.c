@@ -614,6 +614,83 @@ static void test_txn_on_stale_refused(void **state)
     cw_players_free(ps);
 }
 
+/* A ledger reason follows the text policy: what is refused changes nothing,
+ * and the message never quotes the text. */
+static void test_txn_reason_is_checked_text(void **state)
+{
+    (void)state;
+    cw_players *ps = cw_players_new();
+    cw_player *a = add(ps, 1, "Ann", 1);
+    const char *bad[] = {
+        "bad\xffr",     /* not UTF-8 */
+        "\xc0\xafover", /* overlong */
+        "line\nbreak",  /* a control character */
+        "esc\x1b[31m",  /* ESC */
+        "\xe2\x80\xae"
+        "evil",         /* U+202E: right-to-left override */
+        "",             /* blank */
+        "   ",          /* blank */
+        "\xe3\x80\x80", /* U+3000 only: blank */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cw_txn_spec t = {.gold = 1, .reason = bad[i]};
+        assert_non_null(cw_txn_reason_problem(bad[i]));
+        assert_int_equal(cw_player_txn(a, &t, 1, NOCAP), CW_EINVAL);
+    }
+    assert_string_equal(cw_txn_reason_problem("bad\xffr"), "is not valid UTF-8");
+    assert_non_null(cw_txn_reason_problem(NULL));
+    /* the limit counts bytes: 21 three-byte characters fit in 63, 22 do not */
+    char fits[3 * 22 + 1] = "";
+    for (int i = 0; i < 21; i++)
+        strcat(fits, "\xe2\x82\xac"); /* € */
+    assert_null(cw_txn_reason_problem(fits));
+    strcat(fits, "\xe2\x82\xac");
+    assert_non_null(cw_txn_reason_problem(fits));
+    assert_null(a->txns);
+    assert_false(cw_player_dirty(a));
+    /* what passes: printable UTF-8, and no reason at all (internal callers) */
+    cw_txn_spec ok = {.gold = 1,
+                      .reason = "kill:wolf \xc3\xa9p\xc3\xa9"
+                                "e"};
+    cw_txn_spec none = {.gold = 1};
+    assert_int_equal(cw_player_txn(a, &ok, 1, NOCAP), 0);
+    assert_int_equal(cw_player_txn(a, &none, 2, NOCAP), 0);
+    cw_players_free(ps);
+}
+
+/* 0..2^53 includes both ends, for gold and for experience, and a commit
+ * lands exactly on the top. */
+static void test_value_bounds_are_inclusive(void **state)
+{
+    (void)state;
+    const int64_t max = (int64_t)1 << 53;
+    cw_players *ps = cw_players_new();
+    cw_player *a = add(ps, 1, "Ann", 1); /* gold 5, exp 0 */
+    cw_txn_spec to_top = {.gold = max - 5, .exp = max, .reason = "top"};
+    assert_int_equal(cw_player_txn(a, &to_top, 1, NOCAP), 0);
+    cw_player_snapshot snap;
+    assert_int_equal(cw_players_collect(ps, &snap, 1, 1), 1);
+    assert_int_equal(snap.gold, max);
+    assert_int_equal(snap.exp, max);
+    seen s = {0};
+    cw_players_saved(ps, 1, 0, 1, on_grant, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.rc[0], 0);
+    assert_int_equal(a->gold, max);
+    assert_int_equal(a->exp, max);
+    /* one past the top is refused, for either */
+    cw_txn_spec gold_over = {.gold = 1, .reason = "over"};
+    cw_txn_spec exp_over = {.exp = 1, .reason = "over"};
+    assert_int_equal(cw_player_txn(a, &gold_over, 2, NOCAP), CW_EINVAL);
+    assert_int_equal(cw_player_txn(a, &exp_over, 2, NOCAP), CW_EINVAL);
+    /* and down to exactly 0 is allowed */
+    cw_txn_spec to_zero = {.gold = -max, .exp = -max, .reason = "spent"};
+    assert_int_equal(cw_player_txn(a, &to_zero, 3, NOCAP), 0);
+    cw_txn_spec below = {.gold = -1, .reason = "below"};
+    assert_int_equal(cw_player_txn(a, &below, 4, NOCAP), CW_EINVAL);
+    cw_players_free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +709,8 @@ int main(void)
         cmocka_unit_test(test_txn_refused_changes_nothing),
         cmocka_unit_test(test_txn_depending_on_a_failed_one_is_dropped),
         cmocka_unit_test(test_txn_on_stale_refused),
+        cmocka_unit_test(test_txn_reason_is_checked_text),
+        cmocka_unit_test(test_value_bounds_are_inclusive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -627,30 +627,103 @@ static void test_versioned_save(void **state)
     cw_store_close(s);
 }
 
-static void test_save_is_one_transaction(void **state)
+/* A row the database refuses (here a document that is not a JSON object)
+ * costs only itself: the other rows of the batch are written, that row is
+ * not, and its result says why. */
+static void test_save_isolates_a_bad_row(void **state)
 {
     backend *b = *state;
     cw_store *s = open_sync(b);
     int64_t acc = make_account(s, "tx");
-    cw_character c[3] = {make_char(s, acc, "Ta"), make_char(s, acc, "Tb"), make_char(s, acc, "Tc")};
-    cw_character w[3];
-    for (int i = 0; i < 3; i++) {
+    enum { N = 7 };
+    const char *names[N] = {"Ta", "Tb", "Tc", "Td", "Te", "Tf", "Tg"};
+    cw_character c[N], w[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = make_char(s, acc, names[i]);
         w[i] = c[i];
         w[i].level = 77;
-        w[i].doc = i == 1 ? "{not json" : "{\"ok\": true}";
+        w[i].doc = i == 1 || i == 5 ? "{not json" : "{\"ok\": true}";
     }
     answer a = {0};
-    cw_store_characters_save(s, w, 3, on_save, &a);
+    cw_store_characters_save(s, w, N, on_save, &a);
     assert_int_equal(a.calls, 1);
-    assert_int_equal(a.rc, CW_EINVAL);
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(a.results[i], CW_EINVAL);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(a.n, N);
+    for (int i = 0; i < N; i++) {
         answer l = load(s, acc, c[i].id);
-        assert_int_equal(l.ch.version, 1); /* nothing of the batch applied */
-        assert_int_equal(l.ch.level, 3);
-        assert_string_equal(l.doc, "{\"hp\": 10}");
+        if (i == 1 || i == 5) {
+            assert_int_equal(a.results[i], CW_EINVAL);
+            assert_int_equal(l.ch.version, 1); /* not applied */
+            assert_int_equal(l.ch.level, 3);
+            assert_string_equal(l.doc, "{\"hp\": 10}");
+        } else {
+            assert_int_equal(a.results[i], 0);
+            assert_int_equal(l.ch.version, 2); /* written */
+            assert_int_equal(l.ch.level, 77);
+        }
     }
+    /* a batch of one bad row: that row's result, nothing written */
+    w[0].version = 2;
+    w[0].doc = "[1]";
+    answer one = {0};
+    cw_store_characters_save(s, w, 1, on_save, &one);
+    assert_int_equal(one.rc, 0);
+    assert_int_equal(one.results[0], CW_EINVAL);
+    assert_int_equal(load(s, acc, c[0].id).ch.version, 2);
     cw_store_close(s);
+}
+
+/* ---- ids that never repeat ------------------------------------------------------ */
+
+typedef struct ids_answer {
+    int calls, rc;
+    int64_t first, count;
+} ids_answer;
+
+static void on_ids(void *ud, int rc, int64_t first, int64_t count)
+{
+    ids_answer *a = ud;
+    a->calls++;
+    a->rc = rc;
+    a->first = first;
+    a->count = count;
+}
+
+static ids_answer reserve(cw_store *s, const char *name, int64_t count)
+{
+    ids_answer a = {0};
+    cw_store_ids_reserve(s, name, count, on_ids, &a);
+    assert_int_equal(a.calls, 1);
+    return a;
+}
+
+static void test_ids_never_repeat(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    ids_answer x = reserve(s, "value_txn", 10);
+    assert_int_equal(x.rc, 0);
+    assert_int_equal(x.first, 1);
+    assert_int_equal(x.count, 10);
+    ids_answer y = reserve(s, "value_txn", 5);
+    assert_int_equal(y.rc, 0);
+    assert_int_equal(y.first, 11);
+    /* another counter counts on its own */
+    ids_answer o = reserve(s, "other", 3);
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(o.first, 1);
+    assert_int_equal(reserve(s, "", 1).rc, CW_EINVAL);
+    assert_int_equal(reserve(s, "value_txn", 0).rc, CW_EINVAL);
+    assert_int_equal(reserve(s, "value_txn", -4).rc, CW_EINVAL);
+    assert_int_equal(reserve(s, "value_txn", CW_IDS_BLOCK_MAX + 1).rc, CW_EINVAL);
+    cw_store_close(s);
+    /* a new process (a restart) goes on after the last block handed out */
+    s = open_sync(b);
+    ids_answer z = reserve(s, "value_txn", 1);
+    assert_int_equal(z.rc, 0);
+    assert_int_equal(z.first, 16);
+    cw_store_close(s);
+    assert_int_equal(raw(b, "SELECT last FROM id_counters WHERE name = 'value_txn'"), 16);
 }
 
 /* ---- asynchronous mode --------------------------------------------------------- */
@@ -746,7 +819,8 @@ static const struct CMUnitTest tests[] = {
     T(test_metacharacters),
     T(test_characters),
     T(test_versioned_save),
-    T(test_save_is_one_transaction),
+    T(test_save_isolates_a_bad_row),
+    T(test_ids_never_repeat),
     T(test_async),
 };
 

@@ -241,25 +241,25 @@ static void test_gold_and_exp_rows_with_the_save(void **state)
     assert_int_equal(count_rows(b, c[0].id), 3);
     assert_int_equal(count_rows(b, c[1].id), 2);
 
-    /* A batch refused as a whole (a bad document) writes no ledger row at all. */
+    /* A row the database refuses (a bad document) writes none of its ledger
+     * rows; the good row beside it writes its row and its ledger rows. */
     c[0].version = 2;
     c[1].version = 3;
     c[1].doc = "{not json";
     answer sv3 = {0};
     cw_store_characters_save(s, c, 2, on_save, &sv3);
-    assert_int_not_equal(sv3.rc, 0);
-    assert_int_equal(count_rows(b, c[0].id), 3);
+    assert_int_equal(sv3.rc, 0);
+    assert_int_equal(sv3.results[0], 0);
+    assert_int_equal(sv3.results[1], CW_EINVAL);
+    assert_int_equal(count_rows(b, c[0].id), 6);
     assert_int_equal(count_rows(b, c[1].id), 2);
-    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c[0].id), 2);
+    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c[0].id), 3);
+    assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c[1].id), 3);
     cw_store_close(s);
 }
 
-/* A ledger row that cannot be written takes the character row down with it:
- * they are one transaction. (A trigger refuses one reason.) */
-static void test_failed_ledger_row_undoes_the_save(void **state)
+static void boom_trigger(const backend *b)
 {
-    backend *b = *state;
-    cw_store *s = open_sync(b);
     if (b->pg)
         raw(b, "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                "IF NEW.reason = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END; $$; "
@@ -268,6 +268,15 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     else
         raw(b, "CREATE TRIGGER ledger_boom BEFORE INSERT ON ledger WHEN NEW.reason = 'boom' "
                "BEGIN SELECT RAISE(ABORT, 'boom'); END");
+}
+
+/* A ledger row that cannot be written takes the character row down with it:
+ * they are one transaction. (A trigger refuses one reason.) */
+static void test_failed_ledger_row_undoes_the_save(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    boom_trigger(b);
     answer a = {0};
     cw_store_account_create(s, "atomic", "h", on_account, &a);
     cw_character c = make_char(s, a.id, "Max");
@@ -279,7 +288,8 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     answer sv = {0};
     cw_store_characters_save(s, &c, 1, on_save, &sv);
     assert_int_equal(sv.calls, 1);
-    assert_int_not_equal(sv.rc, 0);
+    assert_int_equal(sv.rc, 0);
+    assert_int_not_equal(sv.results[0], 0);   /* the row was not written */
     assert_int_equal(count_rows(b, c.id), 0); /* not even the first row */
     assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c.id), 1);
     assert_int_equal(q(b, "SELECT level FROM characters WHERE id = %lld", c.id), 1);
@@ -293,6 +303,96 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     cw_store_close(s);
 }
 
+/* The group commit of one loop iteration: one character's grant the
+ * database refuses and other characters' loot and grants, in one batch. The
+ * bad one is reported failed and leaves nothing; every other row is written
+ * with its ledger rows. */
+static void test_bad_entry_costs_only_itself(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    boom_trigger(b);
+    answer a = {0};
+    cw_store_account_create(s, "batch", "h", on_account, &a);
+    enum { N = 5 };
+    const char *names[N] = {"Ann", "Bob", "Cid", "Dee", "Eve"};
+    cw_character c[N];
+    cw_ledger_entry good[N][2], bad[1] = {{"gold", 7, "boom"}};
+    for (int i = 0; i < N; i++) {
+        c[i] = make_char(s, a.id, names[i]);
+        good[i][0] = (cw_ledger_entry){"gold", 10 + i, "loot"};
+        good[i][1] = (cw_ledger_entry){"exp", 5, "kill"};
+        c[i].ledger = good[i];
+        c[i].nledger = 2;
+        c[i].level = 2;
+    }
+    c[3].ledger = bad;
+    c[3].nledger = 1;
+    answer sv = {0};
+    cw_store_characters_save(s, c, N, on_save, &sv);
+    assert_int_equal(sv.calls, 1);
+    assert_int_equal(sv.rc, 0);
+    for (int i = 0; i < N; i++) {
+        long long version = q(b, "SELECT version FROM characters WHERE id = %lld", c[i].id);
+        if (i == 3) {
+            assert_int_not_equal(sv.results[i], 0);
+            assert_int_equal(count_rows(b, c[i].id), 0);
+            assert_int_equal(version, 1);
+        } else {
+            assert_int_equal(sv.results[i], 0);
+            assert_int_equal(count_rows(b, c[i].id), 2);
+            assert_int_equal(version, 2);
+            assert_int_equal(q(b,
+                               "SELECT amount FROM ledger WHERE to_character_id = %lld AND "
+                               "kind = 'gold' AND reason = 'loot'",
+                               c[i].id),
+                             10 + i);
+        }
+    }
+    /* two bad rows among good ones, at the ends of the batch */
+    for (int i = 0; i < N; i++) {
+        c[i].version = i == 3 ? 1 : 2;
+        c[i].ledger = i == 0 || i == N - 1 ? bad : good[i];
+        c[i].nledger = i == 0 || i == N - 1 ? 1 : 2;
+    }
+    answer sv2 = {0};
+    cw_store_characters_save(s, c, N, on_save, &sv2);
+    assert_int_equal(sv2.rc, 0);
+    assert_int_not_equal(sv2.results[0], 0);
+    assert_int_not_equal(sv2.results[N - 1], 0);
+    for (int i = 1; i < N - 1; i++)
+        assert_int_equal(sv2.results[i], 0);
+    assert_int_equal(count_rows(b, c[0].id), 2);
+    assert_int_equal(count_rows(b, c[3].id), 2);
+    assert_int_equal(count_rows(b, c[N - 1].id), 2);
+    cw_store_close(s);
+}
+
+/* PostgreSQL refuses text that is not UTF-8 (SQLite would store it: the app
+ * checks reasons before they get here). Such a row fails alone. */
+static void test_undecodable_reason_fails_alone(void **state)
+{
+    backend *b = *state;
+    if (!b->pg) skip();
+    cw_store *s = open_sync(b);
+    answer a = {0};
+    cw_store_account_create(s, "utf8", "h", on_account, &a);
+    cw_character c[2] = {make_char(s, a.id, "Raw"), make_char(s, a.id, "Fine")};
+    cw_ledger_entry bad[1] = {{"gold", 7, "bad\xffr"}}, ok[1] = {{"gold", 5, "loot"}};
+    c[0].ledger = bad;
+    c[0].nledger = 1;
+    c[1].ledger = ok;
+    c[1].nledger = 1;
+    answer sv = {0};
+    cw_store_characters_save(s, c, 2, on_save, &sv);
+    assert_int_equal(sv.rc, 0);
+    assert_int_not_equal(sv.results[0], 0);
+    assert_int_equal(sv.results[1], 0);
+    assert_int_equal(count_rows(b, c[0].id), 0);
+    assert_int_equal(count_rows(b, c[1].id), 1);
+    cw_store_close(s);
+}
+
 /* ---- runner ------------------------------------------------------------------------ */
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -300,6 +400,8 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
 static const struct CMUnitTest tests[] = {
     T(test_gold_and_exp_rows_with_the_save),
     T(test_failed_ledger_row_undoes_the_save),
+    T(test_bad_entry_costs_only_itself),
+    T(test_undecodable_reason_fails_alone),
 };
 
 static int group_sqlite(void **state)
