@@ -28,6 +28,14 @@
  *    stops the loop (e.g. `shutdown`) still gets its answer out, and
  *    cw_admin_free flushes whatever is left (bounded, best effort) before it
  *    closes the open sessions.
+ *  - Audit: every command that reaches a handler is logged once, when its
+ *    outcome is known (a deferred one when it is answered, even if its
+ *    session is gone): "msg":"admin command" with "peer", "session" (the
+ *    session's number, from 1, also in "admin session authenticated"),
+ *    "command", "args" (the words after the command, joined by spaces) and
+ *    "ok"; a failure adds "error" (the code) and "message", at warn.
+ *    Unknown commands, `help`, `quit` and auth lines are not audited (failed
+ *    auths have their own warn line; the token is never logged).
  *  - The console binds only to loopback: host must be an IPv4 literal in
  *    127.0.0.0/8, "::1" (or "[::1]"), or "localhost" (taken as 127.0.0.1).
  *    Anything else is refused with CW_EINVAL.

@@ -4,6 +4,7 @@
 
 #include "core/base/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,25 +91,47 @@ cw_admin_pending *cw_admin_defer(cw_admin *a)
     cw_admin_pending *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->s = a->current;
+    snprintf(p->peer, sizeof p->peer, "%s", a->current->peer);
+    p->session = a->current->id;
     a->current->pending = p;
     return p;
+}
+
+void admin_audit(const char *peer, uint64_t session, const char *command, const char *args, int rc,
+                 const char *errmsg)
+{
+    if (rc >= 0)
+        cw_log(CW_LOG_INFO, "admin command", CW_S("peer", peer), CW_I("session", (int64_t)session),
+               CW_S("command", command), CW_S("args", args ? args : ""), CW_B("ok", 1), CW_END);
+    else
+        cw_log(CW_LOG_WARN, "admin command", CW_S("peer", peer), CW_I("session", (int64_t)session),
+               CW_S("command", command), CW_S("args", args ? args : ""), CW_B("ok", 0),
+               CW_S("error", cw_err_name(rc)),
+               CW_S("message", errmsg && errmsg[0] ? errmsg : cw_err_name(rc)), CW_END);
+}
+
+void admin_pending_free(cw_admin_pending *p)
+{
+    if (!p) return;
+    free(p->args);
+    free(p);
 }
 
 void cw_admin_answer(cw_admin_pending *p, int rc, const char *fields, const char *errmsg)
 {
     if (!p) return;
+    /* The command ran whether or not its session is still there to hear. */
+    admin_audit(p->peer, p->session, p->command, p->args, rc, errmsg);
     admin_session *s = p->s;
     if (s) {
-        cw_log(rc < 0 ? CW_LOG_WARN : CW_LOG_INFO, "admin command answered", CW_S("peer", s->peer),
-               CW_S("command", p->command), CW_B("ok", rc >= 0), CW_END);
         cw_strbuf reply = CW_STRBUF_INIT;
         admin_answer_line(&reply, rc, errmsg, fields, fields ? strlen(fields) : 0);
         s->pending = NULL;
         if (reply.len) admin_session_send(s, reply.data, reply.len);
         cw_strbuf_free(&reply);
-        free(p);
+        admin_pending_free(p);
         admin_session_resume(s);
         return;
     }
-    free(p);
+    admin_pending_free(p);
 }
