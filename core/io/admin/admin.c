@@ -309,6 +309,17 @@ static void do_command(admin_session *s, int argc, char **argv, cw_strbuf *reply
     a->current = s;
     int hrc = fn(ud, argc, argv, &fields, &e);
     a->current = NULL;
+    if (hrc == CW_ADMIN_DEFERRED && s->pending && s->pending->answered) {
+        /* Answered before the handler returned: an ordinary answer. */
+        cw_admin_pending *p = s->pending;
+        s->pending = NULL;
+        admin_audit(s->peer, s->id, argv[0], args, p->rc, p->errmsg);
+        admin_answer_line(reply, p->rc, p->errmsg, p->fields, p->fields ? strlen(p->fields) : 0);
+        admin_pending_free(p);
+        free(args);
+        cw_strbuf_free(&fields);
+        return;
+    }
     if (hrc == CW_ADMIN_DEFERRED && s->pending) {
         cw_admin_pending *p = s->pending;
         snprintf(p->command, sizeof p->command, "%s", argv[0]);

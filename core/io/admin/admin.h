@@ -79,7 +79,10 @@ typedef int (*cw_admin_fn)(void *ud, int argc, char **argv, cw_strbuf *out, cw_e
  * CW_ADMIN_DEFERRED; the session reads no further line until the answer is
  * given with cw_admin_answer(p, rc, fields, errmsg) — the same shape as a
  * handler's (rc 0 or a negative CW_E* code, fields as JSON members, errmsg
- * for a failure). Every deferral must be answered exactly once (that frees
+ * for a failure). The answer may also come while the handler still runs (a
+ * callback that fired at once): it is then written when the handler
+ * returns CW_ADMIN_DEFERRED, as an ordinary answer. Every deferral must be
+ * answered exactly once (that frees
  * it), on the loop thread, even after the session or the console is gone:
  * the answer then goes nowhere. A peer that closes its side while waiting
  * still gets the answer before the session closes. A handler that deferred

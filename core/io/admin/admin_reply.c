@@ -114,12 +114,40 @@ void admin_pending_free(cw_admin_pending *p)
 {
     if (!p) return;
     free(p->args);
+    free(p->fields);
+    free(p->errmsg);
     free(p);
+}
+
+static char *copy_or_null(const char *s, int *oom)
+{
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    else
+        *oom = 1;
+    return d;
 }
 
 void cw_admin_answer(cw_admin_pending *p, int rc, const char *fields, const char *errmsg)
 {
     if (!p) return;
+    if (p->s && p->s->admin->current == p->s && !p->answered) {
+        /* Inside the deferring handler: do_command writes it on return. */
+        int oom = 0;
+        p->answered = 1;
+        p->rc = rc;
+        p->fields = copy_or_null(fields, &oom);
+        p->errmsg = copy_or_null(errmsg, &oom);
+        if (oom) {
+            p->rc = CW_ENOMEM;
+            free(p->fields);
+            p->fields = NULL;
+        }
+        return;
+    }
     /* The command ran whether or not its session is still there to hear. */
     admin_audit(p->peer, p->session, p->command, p->args, rc, errmsg);
     admin_session *s = p->s;

@@ -59,6 +59,10 @@ struct cw_admin_pending {
     char peer[INET6_ADDRSTRLEN + 16];
     uint64_t session;
     char *args; /* owned; NULL = none */
+    /* Answered while its own handler still ran (e.g. a callback that came
+     * at once): kept here and written when the handler returns. */
+    int answered, rc;
+    char *fields, *errmsg; /* owned; NULL = none */
 };
 
 /* admin_reply.c — each answer is one line; building never fails half-way:

@@ -90,6 +90,21 @@ static int h_later(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *er
     return CW_ADMIN_DEFERRED;
 }
 
+/* Defers, then answers before returning (a callback that came at once). */
+static int h_at_once(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)argv;
+    (void)out;
+    fixture *f = ud;
+    cw_admin_pending *p = cw_admin_defer(f->admin);
+    if (!p) return cw_error_set(err, CW_ENOMEM, "cannot defer");
+    if (argc > 1)
+        cw_admin_answer(p, CW_EINVAL, "\"why\":1", "refused at once");
+    else
+        cw_admin_answer(p, 0, "\"done\":true", NULL);
+    return CW_ADMIN_DEFERRED;
+}
+
 /* ---- client side ------------------------------------------------------- */
 
 static int client_connect(fixture *f)
@@ -185,6 +200,8 @@ static int setup(void **state)
     assert_int_equal(
         cw_admin_register(f->admin, "nl", "handler output with newlines", h_newline, f), 0);
     assert_int_equal(cw_admin_register(f->admin, "later", "answers later", h_later, f), 0);
+    assert_int_equal(cw_admin_register(f->admin, "atonce", "answers in the handler", h_at_once, f),
+                     0);
     *state = f;
     return 0;
 }
@@ -317,6 +334,22 @@ static void test_commands_audited(void **state)
     assert_true(at - text >= before_answer);
     assert_int_equal(count_lines_with(text, "\"msg\":\"admin command\""), 3);
     assert_null(strstr(text, TOKEN)); /* auth lines are never logged */
+}
+
+/* A deferral answered inside its own handler is an ordinary answer, in
+ * order, and the next command gets its own. */
+static void test_deferred_answer_inside_the_handler(void **state)
+{
+    fixture *f = *state;
+    client_buf cb = {.len = 0};
+    int fd = authed_client(f, &cb);
+    client_send(fd, "atonce\natonce no\necho next\n");
+    expect_line(f, fd, &cb, "{\"ok\":true,\"done\":true}");
+    expect_line(f, fd, &cb,
+                "{\"ok\":false,\"error\":{\"code\":\"einval\",\"message\":\"refused at "
+                "once\"},\"why\":1}");
+    expect_line(f, fd, &cb, "{\"ok\":true,\"argc\":2,\"first\":\"next\"}");
+    close(fd);
 }
 
 static void test_right_token_then_command_fields(void **state)
@@ -588,6 +621,7 @@ int main(void)
         T(test_wrong_tokens_are_unauthorized),
         T(test_failed_auth_logged_with_peer),
         T(test_commands_audited),
+        T(test_deferred_answer_inside_the_handler),
         T(test_right_token_then_command_fields),
         T(test_pipelined_lines_each_get_one_answer),
         T(test_handler_error),
