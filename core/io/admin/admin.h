@@ -33,7 +33,9 @@
  *    session is gone): "msg":"admin command" with "peer", "session" (the
  *    session's number, from 1, also in "admin session authenticated"),
  *    "command", "args" (the words after the command, joined by spaces) and
- *    "ok"; a failure adds "error" (the code) and "message", at warn.
+ *    "ok"; a failure adds "error" (the code) and "message", at warn. Bytes
+ *    that are not UTF-8 appear as the text \xNN and bidi controls or line
+ *    separators as \uXXXX, in the log and in error messages alike.
  *    Unknown commands, `help`, `quit` and auth lines are not audited (failed
  *    auths have their own warn line; the token is never logged).
  *  - The console binds only to loopback: host must be an IPv4 literal in

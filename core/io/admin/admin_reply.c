@@ -4,6 +4,7 @@
 
 #include "core/base/log.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,68 @@ void admin_reply_commit(cw_strbuf *reply, cw_strbuf *line, int rc)
     cw_strbuf_free(line);
 }
 
+/* Length of the valid UTF-8 sequence at p (shortest form, no surrogates,
+ * at most U+10FFFF), or 0. */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+               : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4
+                                        : 0;
+    if (!n) return 0;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+/* Code points that reorder or break a line when a log or a terminal shows
+ * them: bidi marks, embeddings, overrides and isolates, line separators. */
+static int misleading(uint32_t cp)
+{
+    return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x2028 && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int admin_readable(cw_strbuf *out, const char *s)
+{
+    int rc = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p && rc == 0) {
+        size_t n = utf8_seq(p);
+        uint32_t cp = 0;
+        if (n == 3)
+            cp = ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+        if (n == 0) {
+            rc = cw_strbuf_printf(out, "\\x%02x", p[0]);
+            p++;
+        } else if (misleading(cp)) {
+            rc = cw_strbuf_printf(out, "\\u%04x", (unsigned)cp);
+            p += n;
+        } else {
+            rc = cw_strbuf_append(out, (const char *)p, n);
+            p += n;
+        }
+    }
+    return rc;
+}
+
 int admin_error_member(cw_strbuf *line, const char *code, const char *msg)
 {
-    int rc = cw_strbuf_puts(line, "\"error\":{\"code\":");
+    cw_strbuf m = CW_STRBUF_INIT;
+    int rc = admin_readable(&m, msg);
+    rc = rc ? rc : cw_strbuf_puts(line, "\"error\":{\"code\":");
     rc = rc ? rc : cw_strbuf_json_str(line, code);
     rc = rc ? rc : cw_strbuf_puts(line, ",\"message\":");
-    rc = rc ? rc : cw_strbuf_json_str(line, msg);
+    rc = rc ? rc : cw_strbuf_json_str(line, m.data ? m.data : "");
+    cw_strbuf_free(&m);
     return rc ? rc : cw_strbuf_puts(line, "}");
 }
 
@@ -100,14 +157,23 @@ cw_admin_pending *cw_admin_defer(cw_admin *a)
 void admin_audit(const char *peer, uint64_t session, const char *command, const char *args, int rc,
                  const char *errmsg)
 {
+    /* Words as the operator typed them, but never bytes that would make the
+     * log line invalid UTF-8 or reorder what a reader sees. */
+    cw_strbuf a = CW_STRBUF_INIT, c = CW_STRBUF_INIT, m = CW_STRBUF_INIT;
+    admin_readable(&a, args);
+    admin_readable(&c, command);
+    admin_readable(&m, errmsg && errmsg[0] ? errmsg : cw_err_name(rc));
+    const char *as = a.data ? a.data : "", *cs = c.data ? c.data : "", *ms = m.data ? m.data : "";
     if (rc >= 0)
         cw_log(CW_LOG_INFO, "admin command", CW_S("peer", peer), CW_I("session", (int64_t)session),
-               CW_S("command", command), CW_S("args", args ? args : ""), CW_B("ok", 1), CW_END);
+               CW_S("command", cs), CW_S("args", as), CW_B("ok", 1), CW_END);
     else
         cw_log(CW_LOG_WARN, "admin command", CW_S("peer", peer), CW_I("session", (int64_t)session),
-               CW_S("command", command), CW_S("args", args ? args : ""), CW_B("ok", 0),
-               CW_S("error", cw_err_name(rc)),
-               CW_S("message", errmsg && errmsg[0] ? errmsg : cw_err_name(rc)), CW_END);
+               CW_S("command", cs), CW_S("args", as), CW_B("ok", 0), CW_S("error", cw_err_name(rc)),
+               CW_S("message", ms), CW_END);
+    cw_strbuf_free(&a);
+    cw_strbuf_free(&c);
+    cw_strbuf_free(&m);
 }
 
 void admin_pending_free(cw_admin_pending *p)

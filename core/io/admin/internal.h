@@ -68,7 +68,13 @@ struct cw_admin_pending {
 /* admin_reply.c — each answer is one line; building never fails half-way:
  * on ENOMEM the line is replaced by a fixed one. */
 void admin_reply_commit(cw_strbuf *reply, cw_strbuf *line, int rc);
-/* Appends `"error":{"code":…,"message":…}` to line. */
+/* Appends s to out as a person should read it in a log or an answer:
+ * valid UTF-8 is kept, except bidi controls and line separators, written
+ * as the text \uXXXX; a byte that is not valid UTF-8 becomes the text \xNN.
+ * 0 or CW_ENOMEM. */
+int admin_readable(cw_strbuf *out, const char *s);
+/* Appends `"error":{"code":…,"message":…}` to line (the message made
+ * readable: it may quote what the operator typed). */
 int admin_error_member(cw_strbuf *line, const char *code, const char *msg);
 void admin_reply_error(cw_strbuf *reply, const char *code, const char *msg);
 void admin_reply_ok(cw_strbuf *reply);

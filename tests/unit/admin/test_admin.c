@@ -303,6 +303,10 @@ static void test_commands_audited(void **state)
     client_send(fd, "reload now\n");
     char line[512];
     assert_int_equal(client_line(f, fd, &cb, line, sizeof line), 0);
+    /* Bytes that are not UTF-8, and a direction override, never reach the log as such. */
+    client_send(fd, "echo bad\xffr \xe2\x80\xae"
+                    "evil \xe2\x82\n");
+    assert_int_equal(client_line(f, fd, &cb, line, sizeof line), 0);
     /* A deferred command is audited once, with its answer. */
     client_send(fd, "later x\x1b[2J\n");
     f->pending = NULL;
@@ -332,7 +336,10 @@ static void test_commands_audited(void **state)
     char *at = strstr(text, later);
     assert_non_null(at);
     assert_true(at - text >= before_answer);
-    assert_int_equal(count_lines_with(text, "\"msg\":\"admin command\""), 3);
+    assert_non_null(strstr(text, "\"args\":\"bad\\\\xffr \\\\u202eevil \\\\xe2\\\\x82\""));
+    assert_null(strstr(text, "\xff"));
+    assert_null(strstr(text, "\xe2\x80\xae"));
+    assert_int_equal(count_lines_with(text, "\"msg\":\"admin command\""), 4);
     assert_null(strstr(text, TOKEN)); /* auth lines are never logged */
 }
 
