@@ -12,6 +12,9 @@
  *                    group commit of value changes, the final flush
  *   admin_store.c    admin `grant`, `grant-status`; value transactions
  *                    (cw_txn_queue) and their outcome (cw_grant_done)
+ *   admin_players.c  admin `kick`, `who`, `inspect`, `teleport`; the text
+ *                    rule of operator-written text (cw_admin_text_arg)
+ *   admin_bans.c     admin `ban`, `unban` (bans in the store, checked at login)
  *
  * Everything runs on the loop thread. Async work holds a connection's id,
  * never its pointer: a reply to a connection that has gone is dropped. */
@@ -47,7 +50,7 @@ typedef struct cw_accounts {
     size_t nsessions, logged_in;
     cw_ratelimit *rl_account, *rl_addr;
     char dummy_hash[128]; /* verified against for unknown accounts (same cost) */
-    cw_metric *m_login_ok, *m_login_invalid, *m_login_limited, *m_login_unavail;
+    cw_metric *m_login_ok, *m_login_invalid, *m_login_limited, *m_login_unavail, *m_login_banned;
     cw_metric *m_sessions;
 } cw_accounts;
 
@@ -59,11 +62,20 @@ cw_session *cw_session_of(struct cw_conn *c);
 /* Sends {"ev":"kicked","reason":reason} and closes c after it (reason: a
  * short stable word, also the close reason). */
 void cw_session_kick(struct cw_conn *c, const char *reason);
+/* The same with "text" (a person's words: an operator's reason) when text
+ * is not NULL or empty. */
+void cw_session_kick_text(struct cw_conn *c, const char *reason, const char *text);
 cw_session *cw_session_find_account(cw_server *s, int64_t account_id, const cw_session *except);
 /* Leaves the world: the active character goes offline and is saved now
  * (cb(ud, rc) once saved or failed; cb may be NULL). */
 typedef void (*cw_done_fn)(void *ud, int rc);
 void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *ud);
+/* Ends se on the server's initiative (operator kick, ban): the session is
+ * logged out, its character leaves the world and is saved as on logout
+ * (cb(ud, rc) once saved; may be NULL), and the connection gets
+ * {"ev":"kicked","reason":reason[,"text":text]} and is closed after it. */
+void cw_session_kick_out(cw_server *s, cw_session *se, const char *reason, const char *text,
+                         cw_done_fn cb, void *ud);
 
 /* Rules: 3..24 of [A-Za-z0-9_]. Passwords: CW_PASSWORD_MIN..MAX bytes, no NUL. */
 #define CW_PASSWORD_MIN 8
@@ -83,6 +95,10 @@ void cw_pending_free(cw_pending *p);
 struct cw_conn *cw_pending_conn(const cw_pending *p);
 void cw_pending_ok(cw_pending *p, const char *body, size_t len);
 void cw_pending_error(cw_pending *p, const char *code, const char *message);
+/* An error with more members in the error object: fields is JSON object
+ * members without braces (`"seconds":12`), spliced after "message". */
+void cw_pending_error_fields(cw_pending *p, const char *code, const char *message,
+                             const char *fields);
 
 /* A string field of the request: 0 and out, len; or replies bad_field. */
 int cw_req_string(struct cw_conn *c, const struct cw_request *req, const char *field,
@@ -163,6 +179,27 @@ void cw_chat_free(cw_server *s);
 void cw_op_chat(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* Registers `mute`, `unmute` and `mutes` on the console. */
 int cw_chat_admin_commands(cw_server *s);
+
+/* ---- operator commands (admin_players.c, admin_bans.c) ---------------------- */
+
+/* The longest operator-written reason (kick, ban, mute), in bytes. */
+#define CW_OPERATOR_TEXT_MAX 127
+/* The longest announcement, in bytes. */
+#define CW_ANNOUNCE_MAX 512
+/* Joins the console words argv[from..argc) with single spaces into out and
+ * holds them to the text policy (core/base/text.h, at most max bytes).
+ * 0 (out left empty when there are no words), CW_EINVAL with err naming
+ * `what` and the problem, or CW_ENOMEM. */
+int cw_admin_text_arg(int argc, char **argv, int from, size_t max, const char *what, cw_strbuf *out,
+                      cw_error *err);
+/* Registers `kick`, `who`, `inspect`, `teleport`. */
+int cw_players_admin_commands(cw_server *s);
+/* Registers `ban`, `unban`. */
+int cw_bans_admin_commands(cw_server *s);
+/* A ban's DURATION: "30s", "30m", "12h", "7d" (a whole number > 0 and one
+ * unit, at most 3650 days) → seconds; "none" or "permanent" → 0.
+ * CW_EINVAL for anything else. */
+int cw_ban_duration_parse(const char *text, int64_t *seconds);
 
 /* ---- admin (admin_store.c) -------------------------------------------------- */
 

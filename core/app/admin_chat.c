@@ -63,16 +63,11 @@ static int cmd_mute(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *e
     if (errno || *end || end == argv[2] || minutes < 1 || minutes > MUTE_MINUTES_MAX)
         return cw_error_set(err, CW_EINVAL, "MINUTES must be a whole number from 1 to %d",
                             MUTE_MINUTES_MAX);
+    /* The player reads it in the `muted` error: the text policy applies. */
     cw_strbuf reason = CW_STRBUF_INIT;
-    for (int i = 3; i < argc; i++) {
-        if (i > 3) cw_strbuf_puts(&reason, " ");
-        cw_strbuf_puts(&reason, argv[i]);
-    }
-    if (reason.len > CW_CHAT_REASON_MAX ||
-        (reason.len && cw_chat_utf8_problem(reason.data, reason.len))) {
+    if (cw_admin_text_arg(argc, argv, 3, CW_CHAT_REASON_MAX, "REASON", &reason, err) != 0) {
         cw_strbuf_free(&reason);
-        return cw_error_set(err, CW_EINVAL, "REASON must be printable UTF-8 of at most %d bytes",
-                            CW_CHAT_REASON_MAX);
+        return err->code;
     }
     uint64_t now = cw_now_ns();
     cw_chat_mute *m = (cw_chat_mute *)cw_chat_mute_find(ch, p->id, now);

@@ -1,4 +1,6 @@
-/* admin_cmds.c — the console commands: status, reload, shutdown. */
+/* admin_cmds.c — the console commands: status, reload, shutdown, announce;
+ * and the registration of the operator commands of admin_players.c and
+ * admin_bans.c. */
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
@@ -126,12 +128,14 @@ static int cmd_announce(void *ud, int argc, char **argv, cw_strbuf *out, cw_erro
 {
     cw_server *s = ud;
     if (argc < 2) return cw_error_set(err, CW_EINVAL, "usage: announce TEXT…");
+    /* Every client shows it: the text policy (no ESC, controls, bidi tricks). */
     cw_strbuf text = CW_STRBUF_INIT;
-    for (int i = 1; i < argc; i++) {
-        if (i > 1) cw_strbuf_puts(&text, " ");
-        cw_strbuf_puts(&text, argv[i]);
+    int rc = cw_admin_text_arg(argc, argv, 1, CW_ANNOUNCE_MAX, "TEXT", &text, err);
+    if (rc) {
+        cw_strbuf_free(&text);
+        return rc;
     }
-    int rc = cw_presence_announce(s, text.data);
+    rc = cw_presence_announce(s, text.data);
     cw_strbuf_free(&text);
     if (rc)
         return cw_error_set(err, CW_EUNAVAIL,
@@ -151,10 +155,12 @@ int cw_server_admin_commands(cw_server *s)
                             "rebuild content from disk; refused with every error if any file fails",
                             cmd_reload, s);
     rc |= cw_admin_register(s->admin, "announce",
-                            "send {\"ev\":\"announce\"} to every player of every server",
+                            "TEXT…: send {\"ev\":\"announce\"} to every player of every server",
                             cmd_announce, s);
     rc |=
         cw_admin_register(s->admin, "shutdown",
                           "stop accepting, tell clients, flush and exit [reason]", cmd_shutdown, s);
-    return rc ? CW_ENOMEM : 0;
+    if (rc) return CW_ENOMEM;
+    rc = cw_players_admin_commands(s);
+    return rc ? rc : cw_bans_admin_commands(s);
 }

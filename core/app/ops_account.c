@@ -5,7 +5,9 @@
  * Login answers `invalid_credentials` both for an unknown account and for a
  * wrong password, and an unknown account is verified against a dummy hash of
  * the same cost, so neither the answer nor its timing tells which. Account
- * names are case-insensitive: they are stored lower-cased. */
+ * names are case-insensitive: they are stored lower-cased. A banned account
+ * (operator `ban`, admin_bans.c) with the right password gets `banned` with
+ * the time left and the reason; the ban is read with the account. */
 #include "core/app/accounts.h"
 #include "core/app/script_app.h"
 
@@ -27,6 +29,9 @@ typedef struct auth_job {
     char hash[crypto_pwhash_STRBYTES];
     int64_t account_id;
     int exists;
+    int banned;          /* login: a ban in force (store.h cw_account) */
+    int64_t ban_seconds; /* 0 = permanent */
+    char ban_reason[256];
     int rc; /* of the hashing/verification */
     unsigned long long opslimit;
     size_t memlimit;
@@ -257,6 +262,34 @@ static void takeover_step(auth_job *j)
     cw_session_leave_world(s, old, takeover_saved, t);
 }
 
+/* A banned account with the right password: `banned`, with the time left
+ * and the operator's reason (only the password's owner learns of the ban). */
+static void refuse_banned(auth_job *j)
+{
+    cw_server *s = j->pend->s;
+    cw_strbuf msg = CW_STRBUF_INIT, fields = CW_STRBUF_INIT;
+    if (j->ban_seconds > 0) {
+        cw_strbuf_printf(&msg, "this account is banned for %lld more second%s",
+                         (long long)j->ban_seconds, j->ban_seconds == 1 ? "" : "s");
+        cw_strbuf_printf(&fields, "\"seconds\":%lld,\"reason\":", (long long)j->ban_seconds);
+    } else {
+        cw_strbuf_puts(&msg, "this account is banned permanently");
+        cw_strbuf_puts(&fields, "\"permanent\":true,\"reason\":");
+    }
+    if (j->ban_reason[0]) {
+        cw_strbuf_puts(&msg, ": ");
+        cw_strbuf_puts(&msg, j->ban_reason);
+    }
+    cw_strbuf_json_str(&fields, j->ban_reason);
+    cw_counter_add(s->accounts->m_login_banned, 1);
+    cw_pending_error_fields(j->pend, "banned", msg.data ? msg.data : "this account is banned",
+                            fields.data);
+    cw_log(CW_LOG_INFO, "login refused: banned", CW_S("account", j->name),
+           CW_I("seconds", j->ban_seconds), CW_END);
+    cw_strbuf_free(&msg);
+    cw_strbuf_free(&fields);
+}
+
 static void verify_done(void *arg)
 {
     auth_job *j = arg;
@@ -266,6 +299,12 @@ static void verify_done(void *arg)
         cw_counter_add(s->accounts->m_login_invalid, 1);
         cw_pending_error(j->pend, "invalid_credentials", "wrong account name or password");
         cw_log(CW_LOG_INFO, "login refused", CW_S("account", j->name), CW_END);
+        job_free(j);
+        return;
+    }
+    if (j->banned) {
+        unbusy(j);
+        refuse_banned(j);
         job_free(j);
         return;
     }
@@ -280,6 +319,9 @@ static void account_got(void *ud, int rc, const cw_account *acc)
         j->exists = 1;
         j->account_id = acc->id;
         snprintf(j->hash, sizeof j->hash, "%s", acc->pwhash);
+        j->banned = acc->banned;
+        j->ban_seconds = acc->ban_seconds;
+        snprintf(j->ban_reason, sizeof j->ban_reason, "%s", acc->ban_reason ? acc->ban_reason : "");
     } else if (rc == 0 || rc == CW_ENOTFOUND) {
         /* Same work as a real account: verify against the dummy hash. */
         j->exists = 0;

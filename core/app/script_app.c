@@ -147,14 +147,27 @@ static int g_despawn(void *ud, int64_t id, cw_error *err)
     return cw_battle_despawn(battle_of(ud), id);
 }
 
-static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_error *err)
+int cw_script_app_teleport(cw_server *s, int64_t id, int zone, double x, double y, int portal,
+                           cw_error *err)
 {
-    cw_world *w = g_world(ud);
+    cw_world *w = g_world(s);
+    if (!w) return cw_error_set(err, CW_ESTATE, "the world is not running");
     cw_entity *e = cw_world_get(w, id);
     if (!e) return cw_error_set(err, CW_ENOTFOUND, "entity %lld is gone", (long long)id);
-    int rc = e->zone == zone ? cw_world_relocate(w, e, x, y) : cw_world_transfer(w, e, zone, x, y);
-    if (rc == 0) cw_world_app_sync(ud, e); /* the character record follows (saved behind) */
-    return rc;
+    const cw_zoneset *zs = cw_world_zones(w);
+    if (zone < 0 || zone >= zs->n) return cw_error_set(err, CW_EINVAL, "no zone number %d", zone);
+    if (!cw_zone_standable(&zs->v[zone], x, y))
+        return cw_error_set(err, CW_EINVAL, "(%g, %g) is not a standable point of zone \"%s\"", x,
+                            y, zs->v[zone].id);
+    int rc = e->zone == zone && !portal ? cw_world_relocate(w, e, x, y)
+                                        : cw_world_transfer(w, e, zone, x, y);
+    if (rc == 0) cw_world_app_sync(s, e); /* the character record follows (saved behind) */
+    return rc ? cw_error_set(err, rc, "the move failed: %s", cw_err_name(rc)) : 0;
+}
+
+static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_error *err)
+{
+    return cw_script_app_teleport(ud, id, zone, x, y, 0, err);
 }
 
 typedef struct zone_push {

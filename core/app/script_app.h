@@ -39,6 +39,17 @@ void cw_script_app_call_op(cw_server *s, struct cw_conn *c, const struct cw_requ
 void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_player *p, int level,
                             int old_level);
 
+/* Moves entity id to (x, y) of zone index zone, checked: CW_EINVAL for a
+ * zone index out of range or a point that is not standable there,
+ * CW_ENOTFOUND for an entity not in the world. A change of zone — or any
+ * teleport when portal is 1 — goes as through a portal: zone hooks, and a
+ * player gets leave / `zone` / enter; within the zone with portal 0,
+ * observers see a move. A player's character record follows (saved
+ * behind). The `chaos.world.teleport` binding (portal 0) and the operator's
+ * `teleport` (portal 1) share it. */
+int cw_script_app_teleport(cw_server *s, int64_t id, int zone, double x, double y, int portal,
+                           cw_error *err);
+
 /* ---- hooks (script_fire.c) ---- */
 void cw_fire_login(cw_server *s, int64_t account_id, const char *account);
 /* a character leaves the world (logout, disconnect, takeover): its handle still works */

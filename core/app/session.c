@@ -35,10 +35,10 @@ int cw_accounts_new(cw_server *s, cw_error *err)
                             "cannot hash a password at auth.opslimit=%d auth.memlimit_kib=%d",
                             s->cfg.auth_opslimit, s->cfg.auth_memlimit_kib);
     sodium_memzero(pw, sizeof pw);
-    const char *res[] = {"ok", "invalid_credentials", "rate_limited", "unavailable"};
+    const char *res[] = {"ok", "invalid_credentials", "rate_limited", "unavailable", "banned"};
     cw_metric **m[] = {&a->m_login_ok, &a->m_login_invalid, &a->m_login_limited,
-                       &a->m_login_unavail};
-    for (int i = 0; i < 4; i++)
+                       &a->m_login_unavail, &a->m_login_banned};
+    for (int i = 0; i < 5; i++)
         *m[i] = cw_metrics_counter(s->metrics, "chaos_logins_total", "login attempts by result",
                                    "result", res[i]);
     a->m_sessions =
@@ -217,10 +217,60 @@ int cw_req_int(cw_conn *c, const cw_request *req, const char *field, int64_t *ou
     return 0;
 }
 
+void cw_session_kick_text(cw_conn *c, const char *reason, const char *text)
+{
+    cw_strbuf ev = CW_STRBUF_INIT;
+    int rc = cw_strbuf_puts(&ev, "{\"ev\":\"kicked\",\"reason\":");
+    rc = rc ? rc : cw_strbuf_json_str(&ev, reason);
+    if (text && text[0]) {
+        rc = rc ? rc : cw_strbuf_puts(&ev, ",\"text\":");
+        rc = rc ? rc : cw_strbuf_json_str(&ev, text);
+    }
+    rc = rc ? rc : cw_strbuf_puts(&ev, "}");
+    if (rc == 0) cw_conn_send(c, ev.data, ev.len);
+    cw_strbuf_free(&ev);
+    cw_conn_close(c, reason);
+}
+
 void cw_session_kick(cw_conn *c, const char *reason)
 {
-    char ev[96];
-    int n = snprintf(ev, sizeof ev, "{\"ev\":\"kicked\",\"reason\":\"%s\"}", reason);
-    if (n > 0 && (size_t)n < sizeof ev) cw_conn_send(c, ev, (size_t)n);
-    cw_conn_close(c, reason);
+    cw_session_kick_text(c, reason, NULL);
+}
+
+void cw_session_kick_out(cw_server *s, cw_session *se, const char *reason, const char *text,
+                         cw_done_fn cb, void *ud)
+{
+    cw_conn *c = s->net ? cw_net_find(s->net, se->conn_id) : NULL;
+    if (se->account_id) {
+        cw_log(CW_LOG_INFO, "session ended by the server", CW_S("account", se->account),
+               CW_S("reason", reason), CW_END);
+        se->account_id = 0;
+        s->accounts->logged_in--;
+        cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);
+    }
+    /* Saved as on logout; the connection is told and closed at once. */
+    cw_session_leave_world(s, se, cb, ud);
+    if (c) cw_session_kick_text(c, reason, text);
+}
+
+void cw_pending_error_fields(cw_pending *p, const char *code, const char *message,
+                             const char *fields)
+{
+    cw_conn *c = cw_pending_conn(p);
+    if (!c) return;
+    cw_strbuf b = CW_STRBUF_INIT;
+    int rc = cw_strbuf_printf(&b, "{\"id\":%s,\"error\":{\"code\":", p->id_json);
+    rc = rc ? rc : cw_strbuf_json_str(&b, code);
+    rc = rc ? rc : cw_strbuf_puts(&b, ",\"message\":");
+    rc = rc ? rc : cw_strbuf_json_str(&b, message);
+    if (fields && fields[0]) {
+        rc = rc ? rc : cw_strbuf_puts(&b, ",");
+        rc = rc ? rc : cw_strbuf_puts(&b, fields);
+    }
+    rc = rc ? rc : cw_strbuf_puts(&b, "}}");
+    if (rc == 0)
+        cw_conn_send(c, b.data, b.len);
+    else
+        cw_conn_reply_error(c, p->id_json, code, message);
+    cw_strbuf_free(&b);
 }

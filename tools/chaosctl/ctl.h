@@ -9,12 +9,26 @@
 int ctl_stats_main(int argc, char **argv);
 /* `chaosctl script FILE.lua` — runs a Lua file in the offline host (ctl_script.c). */
 int ctl_script_main(int argc, char **argv);
-/* `chaosctl status|reload|shutdown|raw …` — talks to the admin console (ctl_admin.c). */
+/* `chaosctl COMMAND …` for a console command (ctl_commands.c) or `raw …` —
+ * talks to the admin console (ctl_admin.c). */
 int ctl_admin_main(int argc, char **argv);
 void ctl_admin_usage(FILE *out); /* the admin part of `chaosctl --help` (ctl_admin.c) */
 /* `chaosctl migrate status|up …` — database schema migrations (ctl_migrate.c). */
 int ctl_migrate_main(int argc, char **argv);
 /* `chaosctl audit` — the characters' gold and exp against the ledger (ctl_audit.c). */
 int ctl_audit_main(int argc, char **argv);
+
+/* The console commands chaosctl knows by name (ctl_commands.c). */
+typedef struct ctl_command {
+    const char *name;
+    int min_args, max_args; /* words after the name; max -1 = any number */
+    const char *args;       /* usage of the arguments, "" for none */
+    const char *help;
+} ctl_command;
+const ctl_command *ctl_command_find(const char *name); /* NULL when not one of them */
+void ctl_command_usage(FILE *out, const ctl_command *c);
+void ctl_commands_usage(FILE *out); /* one line per command */
+/* 0, or 2 after printing the command's usage when nargs does not fit. */
+int ctl_command_check(const ctl_command *c, int nargs);
 
 #endif

@@ -1,6 +1,7 @@
-/* ctl_admin.c — `chaosctl status|reload|shutdown|raw …`: one request to the
- * admin console of a running chaosd (core/io/admin/admin.h), over a plain
- * blocking-style socket with one overall deadline. No libevent here.
+/* ctl_admin.c — `chaosctl COMMAND …` (the console commands of
+ * ctl_commands.c) and `chaosctl raw …`: one request to the admin console of
+ * a running chaosd (core/io/admin/admin.h), over a plain blocking-style
+ * socket with one overall deadline. No libevent here.
  *
  * Exit codes (ctl.h): 0 the answer says "ok":true; 1 it says false, or the
  * server is unreachable, times out or answers garbage; 2 bad usage or input. */
@@ -51,11 +52,10 @@ typedef struct ctl_conn {
 
 void ctl_admin_usage(FILE *out)
 {
-    fputs("Admin console (a running chaosd):\n"
-          "  chaosctl status                   server status\n"
-          "  chaosctl reload                   reload scripts and content; prints each error\n"
-          "  chaosctl shutdown                 graceful shutdown\n"
-          "  chaosctl raw COMMAND [ARGS...]    send one console line, e.g. `chaosctl raw help`\n"
+    fputs("Admin console (a running chaosd):\n", out);
+    ctl_commands_usage(out);
+    fputs("  chaosctl raw COMMAND [ARGS...]              one console line, e.g. `chaosctl raw "
+          "help`\n"
           "Admin options (before or after the command):\n"
           "  --admin HOST:PORT   console address (env CHAOS_ADMIN_ADDR; default " DEFAULT_ADDR ")\n"
           "  --token TOKEN       console token (visible to ps: prefer the env or a file)\n"
@@ -107,14 +107,15 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 
 /* argv[0] is normally the command, but options may come first too, so every
  * word is scanned; the first non-option word is the command. `--` ends the
- * options (for raw lines whose words start with dashes). */
+ * options (for words that start with dashes); "-5" is a word. */
 static int parse_opts(int argc, char **argv, ctl_opts *o, char **pos)
 {
     int npos = 0, only_pos = 0;
     const char *v;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        if (only_pos || a[0] != '-' || a[1] == '\0') {
+        /* A negative number (a coordinate) is a word, not an option. */
+        if (only_pos || a[0] != '-' || a[1] == '\0' || (a[1] >= '0' && a[1] <= '9')) {
             pos[npos++] = argv[i];
         } else if (strcmp(a, "--") == 0) {
             only_pos = 1;
@@ -505,8 +506,9 @@ static int report(const ctl_opts *o, const char *line)
 static int build_line(const ctl_opts *o, char *out, size_t cap)
 {
     int raw = strcmp(o->cmd, "raw") == 0;
-    if (!raw && strcmp(o->cmd, "status") && strcmp(o->cmd, "reload") && strcmp(o->cmd, "shutdown"))
-        return usage_error("unknown admin command \"%s\"", o->cmd);
+    const ctl_command *known = raw ? NULL : ctl_command_find(o->cmd);
+    if (!raw && !known) return usage_error("unknown admin command \"%s\"", o->cmd);
+    if (known && ctl_command_check(known, o->nargs) != 0) return 2;
     if (raw && o->nargs == 0)
         return usage_error("%s needs a console line, e.g. `chaosctl raw help`", "raw");
     size_t n = 0;
@@ -560,12 +562,15 @@ int ctl_admin_main(int argc, char **argv)
     }
     int rc = parse_opts(argc, argv, &o, pos);
     if (rc == 0 && o.help) {
-        ctl_admin_usage(stdout);
+        const ctl_command *known = o.cmd ? ctl_command_find(o.cmd) : NULL;
+        if (known)
+            ctl_command_usage(stdout, known);
+        else
+            ctl_admin_usage(stdout);
         free(pos);
         return 0;
     }
-    if (rc == 0 && !o.cmd)
-        rc = usage_error("%s", "missing admin command (status, reload, shutdown or raw)");
+    if (rc == 0 && !o.cmd) rc = usage_error("%s", "missing admin command (see chaosctl --help)");
     char line[MAX_LINE + 2];
     if (rc == 0) rc = build_line(&o, line, sizeof line);
     if (!o.addr) {

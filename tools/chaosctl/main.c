@@ -9,12 +9,6 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: chaosctl COMMAND [options]\n"
             "\n"
-            "Server commands (through the admin console):\n"
-            "  status                  uptime, connections, generation, Lua memory, loop lag\n"
-            "  reload                  rebuild content from disk (refused with every error)\n"
-            "  shutdown [REASON]       graceful shutdown\n"
-            "  raw LINE…               send one console line, print the answer\n"
-            "\n"
             "Offline commands (no server needed):\n"
             "  script FILE.lua         run a Lua file in a full offline host (content loaded)\n"
             "  stats resolve …         resolve stat inputs (chaosctl stats --help)\n"
@@ -38,9 +32,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "script")) return ctl_script_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "migrate")) return ctl_migrate_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit")) return ctl_audit_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "status") || !strcmp(cmd, "reload") || !strcmp(cmd, "shutdown") ||
-        !strcmp(cmd, "raw"))
-        return ctl_admin_main(argc - 1, argv + 1);
+    if (ctl_command_find(cmd) || !strcmp(cmd, "raw")) return ctl_admin_main(argc - 1, argv + 1);
     /* Options may come before the command: let the admin client sort it out. */
     if (cmd[0] == '-') return ctl_admin_main(argc - 1, argv + 1);
     fprintf(stderr, "chaosctl: unknown command \"%s\" (see chaosctl --help)\n", cmd);

@@ -237,7 +237,8 @@ static void do_auth(admin_session *s, const char *p, cw_strbuf *reply)
             tok++;
         if (token_eq(a->token, a->token_len, tok, strlen(tok))) {
             s->authed = 1;
-            cw_log(CW_LOG_INFO, "admin session authenticated", CW_S("peer", s->peer), CW_END);
+            cw_log(CW_LOG_INFO, "admin session authenticated", CW_S("peer", s->peer),
+                   CW_I("session", (int64_t)s->id), CW_END);
             admin_reply_ok(reply);
             return;
         }
@@ -276,6 +277,18 @@ static admin_cmd *find_cmd(cw_admin *a, const char *name)
     return NULL;
 }
 
+/* The words after the command, joined by single spaces (the audit's "args"). */
+static char *join_args(int argc, char **argv)
+{
+    cw_strbuf b = CW_STRBUF_INIT;
+    for (int i = 1; i < argc; i++)
+        if ((i > 1 && cw_strbuf_puts(&b, " ")) || cw_strbuf_puts(&b, argv[i])) {
+            cw_strbuf_free(&b);
+            return NULL;
+        }
+    return b.data; /* NULL when there are no arguments */
+}
+
 static void do_command(admin_session *s, int argc, char **argv, cw_strbuf *reply)
 {
     cw_admin *a = s->admin;
@@ -289,25 +302,40 @@ static void do_command(admin_session *s, int argc, char **argv, cw_strbuf *reply
     }
     cw_admin_fn fn = c->fn; /* the handler may register commands (realloc) */
     void *ud = c->ud;
+    /* Joined before the call: a handler may change its argv in place. */
+    char *args = join_args(argc, argv);
     cw_strbuf fields = CW_STRBUF_INIT;
     cw_error e = {0, ""};
     a->current = s;
     int hrc = fn(ud, argc, argv, &fields, &e);
     a->current = NULL;
+    if (hrc == CW_ADMIN_DEFERRED && s->pending && s->pending->answered) {
+        /* Answered before the handler returned: an ordinary answer. */
+        cw_admin_pending *p = s->pending;
+        s->pending = NULL;
+        admin_audit(s->peer, s->id, argv[0], args, p->rc, p->errmsg);
+        admin_answer_line(reply, p->rc, p->errmsg, p->fields, p->fields ? strlen(p->fields) : 0);
+        admin_pending_free(p);
+        free(args);
+        cw_strbuf_free(&fields);
+        return;
+    }
     if (hrc == CW_ADMIN_DEFERRED && s->pending) {
-        snprintf(s->pending->command, sizeof s->pending->command, "%s", argv[0]);
-        cw_log(CW_LOG_INFO, "admin command", CW_S("peer", s->peer), CW_S("command", argv[0]),
-               CW_B("deferred", 1), CW_END);
+        cw_admin_pending *p = s->pending;
+        snprintf(p->command, sizeof p->command, "%s", argv[0]);
+        p->args = args; /* audited with the answer */
+        cw_log(CW_LOG_DEBUG, "admin command deferred", CW_S("peer", s->peer),
+               CW_I("session", (int64_t)s->id), CW_S("command", argv[0]), CW_END);
         cw_strbuf_free(&fields);
         return;
     }
     if (s->pending) { /* deferred, then failed at once: the deferral is dropped */
-        free(s->pending);
+        admin_pending_free(s->pending);
         s->pending = NULL;
     }
     if (hrc == CW_ADMIN_DEFERRED) hrc = cw_error_set(&e, CW_ESTATE, "the command gave no answer");
-    cw_log(hrc < 0 ? CW_LOG_WARN : CW_LOG_INFO, "admin command", CW_S("peer", s->peer),
-           CW_S("command", argv[0]), CW_B("ok", hrc >= 0), CW_END);
+    admin_audit(s->peer, s->id, argv[0], args, hrc, e.msg);
+    free(args);
     admin_answer_line(reply, hrc, e.msg, fields.data, fields.len);
     cw_strbuf_free(&fields);
 }
@@ -505,6 +533,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     }
     s->admin = a;
     s->bev = bev;
+    s->id = ++a->sessions_opened;
     memcpy(s->peer, peer, sizeof s->peer);
     s->next = a->sessions;
     if (a->sessions) a->sessions->prev = s;
@@ -516,7 +545,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     struct timeval wtv = {WRITE_TIMEOUT_S, 0};
     bufferevent_set_timeouts(bev, &rtv, &wtv);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
-    cw_log(CW_LOG_DEBUG, "admin connection", CW_S("peer", peer), CW_END);
+    cw_log(CW_LOG_DEBUG, "admin connection", CW_S("peer", peer), CW_I("session", (int64_t)s->id),
+           CW_END);
 }
 
 static void accept_error_cb(struct evconnlistener *lis, void *ud)

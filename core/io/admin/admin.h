@@ -28,6 +28,16 @@
  *    stops the loop (e.g. `shutdown`) still gets its answer out, and
  *    cw_admin_free flushes whatever is left (bounded, best effort) before it
  *    closes the open sessions.
+ *  - Audit: every command that reaches a handler is logged once, when its
+ *    outcome is known (a deferred one when it is answered, even if its
+ *    session is gone): "msg":"admin command" with "peer", "session" (the
+ *    session's number, from 1, also in "admin session authenticated"),
+ *    "command", "args" (the words after the command, joined by spaces) and
+ *    "ok"; a failure adds "error" (the code) and "message", at warn. Bytes
+ *    that are not UTF-8 appear as the text \xNN and bidi controls or line
+ *    separators as \uXXXX, in the log and in error messages alike.
+ *    Unknown commands, `help`, `quit` and auth lines are not audited (failed
+ *    auths have their own warn line; the token is never logged).
  *  - The console binds only to loopback: host must be an IPv4 literal in
  *    127.0.0.0/8, "::1" (or "[::1]"), or "localhost" (taken as 127.0.0.1).
  *    Anything else is refused with CW_EINVAL.
@@ -71,7 +81,10 @@ typedef int (*cw_admin_fn)(void *ud, int argc, char **argv, cw_strbuf *out, cw_e
  * CW_ADMIN_DEFERRED; the session reads no further line until the answer is
  * given with cw_admin_answer(p, rc, fields, errmsg) — the same shape as a
  * handler's (rc 0 or a negative CW_E* code, fields as JSON members, errmsg
- * for a failure). Every deferral must be answered exactly once (that frees
+ * for a failure). The answer may also come while the handler still runs (a
+ * callback that fired at once): it is then written when the handler
+ * returns CW_ADMIN_DEFERRED, as an ordinary answer. Every deferral must be
+ * answered exactly once (that frees
  * it), on the loop thread, even after the session or the console is gone:
  * the answer then goes nowhere. A peer that closes its side while waiting
  * still gets the answer before the session closes. A handler that deferred

@@ -23,6 +23,7 @@ typedef struct admin_session {
     struct bufferevent *bev;
     struct admin_session *prev, *next;
     char peer[INET6_ADDRSTRLEN + 16];
+    uint64_t id; /* the console session number (audit lines), from 1 */
     int state;
     int authed;
     int peer_eof;
@@ -44,6 +45,7 @@ struct cw_admin {
     int nsessions;
     admin_session *current; /* the session whose command handler is running */
     uint64_t failed_total;
+    uint64_t sessions_opened; /* numbers the sessions */
     /* Ring of the last CW_ADMIN_AUTH_FAILS failure times (monotonic ns). */
     uint64_t fail_ns[CW_ADMIN_AUTH_FAILS];
     int nfail, fail_head;
@@ -52,13 +54,27 @@ struct cw_admin {
 
 struct cw_admin_pending {
     admin_session *s; /* NULL once the session is gone */
+    /* For the audit line written with the answer, even when the session is gone. */
     char command[64];
+    char peer[INET6_ADDRSTRLEN + 16];
+    uint64_t session;
+    char *args; /* owned; NULL = none */
+    /* Answered while its own handler still ran (e.g. a callback that came
+     * at once): kept here and written when the handler returns. */
+    int answered, rc;
+    char *fields, *errmsg; /* owned; NULL = none */
 };
 
 /* admin_reply.c — each answer is one line; building never fails half-way:
  * on ENOMEM the line is replaced by a fixed one. */
 void admin_reply_commit(cw_strbuf *reply, cw_strbuf *line, int rc);
-/* Appends `"error":{"code":…,"message":…}` to line. */
+/* Appends s to out as a person should read it in a log or an answer:
+ * valid UTF-8 is kept, except bidi controls and line separators, written
+ * as the text \uXXXX; a byte that is not valid UTF-8 becomes the text \xNN.
+ * 0 or CW_ENOMEM. */
+int admin_readable(cw_strbuf *out, const char *s);
+/* Appends `"error":{"code":…,"message":…}` to line (the message made
+ * readable: it may quote what the operator typed). */
 int admin_error_member(cw_strbuf *line, const char *code, const char *msg);
 void admin_reply_error(cw_strbuf *reply, const char *code, const char *msg);
 void admin_reply_ok(cw_strbuf *reply);
@@ -66,6 +82,14 @@ void admin_reply_ok(cw_strbuf *reply);
  * {"ok":false,"error":{cw_err_name(hrc), errmsg},fields}. */
 void admin_answer_line(cw_strbuf *reply, int hrc, const char *errmsg, const char *fields,
                        size_t flen);
+
+/* The audit line of one command (admin_reply.c): peer, session, the
+ * command and its arguments (words joined by spaces), and the outcome. */
+void admin_audit(const char *peer, uint64_t session, const char *command, const char *args, int rc,
+                 const char *errmsg);
+/* Frees a pending answer that was never given (a handler that failed after
+ * deferring). */
+void admin_pending_free(cw_admin_pending *p);
 
 /* admin.c */
 void admin_session_send(admin_session *s, const char *p, size_t n);

@@ -67,6 +67,11 @@ typedef struct cw_account {
     int64_t id;
     const char *name;
     const char *pwhash; /* libsodium crypto_pwhash_str output */
+    /* cw_store_account_get only: the account's ban in force when it was
+     * read (the database's clock decides whether it has expired). */
+    int banned;             /* 1 when banned */
+    int64_t ban_seconds;    /* seconds left, rounded up; 0 (with banned) = permanent */
+    const char *ban_reason; /* "" when none */
 } cw_account;
 
 typedef void (*cw_store_account_cb)(void *ud, int rc, const cw_account *acc);
@@ -75,6 +80,26 @@ void cw_store_account_create(cw_store *s, const char *name, const char *pwhash,
                              cw_store_account_cb cb, void *ud);
 /* CW_ENOTFOUND when no such account. */
 void cw_store_account_get(cw_store *s, const char *name, cw_store_account_cb cb, void *ud);
+
+/* ---- bans (table account_bans, migration 0004) ---------------------------------- */
+
+typedef struct cw_ban {
+    int64_t account_id;  /* 0 when no account has that name */
+    const char *account; /* the stored name ("" when no account) */
+    int was_banned;      /* a ban in force before this call (an expired row does not count) */
+} cw_ban;
+
+/* ban is never NULL, also on failure (its fields then say what was found). */
+typedef void (*cw_store_ban_cb)(void *ud, int rc, const cw_ban *ban);
+/* Bans the account named name (case-insensitively) for seconds (> 0) or for
+ * good (0), with reason (NULL = ""), replacing any ban it has.
+ * CW_ENOTFOUND: no such account; CW_EINVAL: seconds < 0 or no name. */
+void cw_store_ban_set(cw_store *s, const char *name, int64_t seconds, const char *reason,
+                      cw_store_ban_cb cb, void *ud);
+/* Lifts the ban of the account named name. CW_ENOTFOUND when there is no
+ * such account (ban->account_id 0) or it has no ban in force (an expired
+ * row is deleted all the same). */
+void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void *ud);
 
 /* ---- characters ----------------------------------------------------------- */
 

@@ -35,6 +35,7 @@ typedef struct fixture {
     cw_admin *admin;
     int last_argc;
     char last_arg1[64];
+    cw_admin_pending *pending; /* h_later's deferral */
 } fixture;
 
 /* ---- handlers ---------------------------------------------------------- */
@@ -75,6 +76,33 @@ static int h_newline(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
     (void)argv;
     (void)err;
     return cw_strbuf_puts(out, "\n\"a\":1,\r\n\"b\":2,\n");
+}
+
+/* Answers later: the test gives the answer with cw_admin_answer. */
+static int h_later(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)argc;
+    (void)argv;
+    (void)out;
+    fixture *f = ud;
+    f->pending = cw_admin_defer(f->admin);
+    if (!f->pending) return cw_error_set(err, CW_ENOMEM, "cannot defer");
+    return CW_ADMIN_DEFERRED;
+}
+
+/* Defers, then answers before returning (a callback that came at once). */
+static int h_at_once(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *err)
+{
+    (void)argv;
+    (void)out;
+    fixture *f = ud;
+    cw_admin_pending *p = cw_admin_defer(f->admin);
+    if (!p) return cw_error_set(err, CW_ENOMEM, "cannot defer");
+    if (argc > 1)
+        cw_admin_answer(p, CW_EINVAL, "\"why\":1", "refused at once");
+    else
+        cw_admin_answer(p, 0, "\"done\":true", NULL);
+    return CW_ADMIN_DEFERRED;
 }
 
 /* ---- client side ------------------------------------------------------- */
@@ -171,6 +199,9 @@ static int setup(void **state)
     assert_int_equal(cw_admin_register(f->admin, "shutdown", "stop the server", h_stop, f), 0);
     assert_int_equal(
         cw_admin_register(f->admin, "nl", "handler output with newlines", h_newline, f), 0);
+    assert_int_equal(cw_admin_register(f->admin, "later", "answers later", h_later, f), 0);
+    assert_int_equal(cw_admin_register(f->admin, "atonce", "answers in the handler", h_at_once, f),
+                     0);
     *state = f;
     return 0;
 }
@@ -248,6 +279,84 @@ static void test_failed_auth_logged_with_peer(void **state)
     assert_non_null(strstr(text, "admin auth failed"));
     assert_non_null(strstr(text, "\"peer\":\"127.0.0.1:"));
     assert_null(strstr(text, "nope")); /* the attempted token is never logged */
+}
+
+/* The lines of text holding needle. */
+static int count_lines_with(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_commands_audited(void **state)
+{
+    fixture *f = *state;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    cw_log_setup(CW_LOG_INFO, log);
+    client_buf cb = {.len = 0};
+    int fd = authed_client(f, &cb);
+    client_send(fd, "echo  Ada \t spam  spam\n");
+    expect_line(f, fd, &cb, "{\"ok\":true,\"argc\":4,\"first\":\"Ada\"}");
+    client_send(fd, "reload now\n");
+    char line[512];
+    assert_int_equal(client_line(f, fd, &cb, line, sizeof line), 0);
+    /* Bytes that are not UTF-8, and a direction override, never reach the log as such. */
+    client_send(fd, "echo bad\xffr \xe2\x80\xae"
+                    "evil \xe2\x82\n");
+    assert_int_equal(client_line(f, fd, &cb, line, sizeof line), 0);
+    /* A deferred command is audited once, with its answer. */
+    client_send(fd, "later x\x1b[2J\n");
+    f->pending = NULL;
+    for (int i = 0; i < 50 && !f->pending; i++)
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+    assert_non_null(f->pending);
+    fflush(log);
+    long before_answer = ftell(log);
+    cw_admin_answer(f->pending, CW_ENOTFOUND, NULL, "no such thing");
+    assert_int_equal(client_line(f, fd, &cb, line, sizeof line), 0);
+    assert_non_null(strstr(line, "\"code\":\"enotfound\""));
+    close(fd);
+    cw_log_setup(CW_LOG_OFF, NULL);
+    char text[8192] = "";
+    rewind(log);
+    size_t n = fread(text, 1, sizeof text - 1, log);
+    text[n] = '\0';
+    fclose(log);
+    assert_non_null(strstr(text, "\"msg\":\"admin command\",\"peer\":\"127.0.0.1:"));
+    assert_non_null(strstr(text, "\"session\":1,\"command\":\"echo\",\"args\":\"Ada spam "
+                                 "spam\",\"ok\":true"));
+    assert_non_null(strstr(text, "\"command\":\"reload\",\"args\":\"now\",\"ok\":false,"
+                                 "\"error\":\"escript\",\"message\":\"reload failed: 2 errors\""));
+    /* The deferred one: written at the answer, control bytes escaped. */
+    const char *later = "\"command\":\"later\",\"args\":\"x\\u001b[2J\",\"ok\":false,"
+                        "\"error\":\"enotfound\",\"message\":\"no such thing\"";
+    char *at = strstr(text, later);
+    assert_non_null(at);
+    assert_true(at - text >= before_answer);
+    assert_non_null(strstr(text, "\"args\":\"bad\\\\xffr \\\\u202eevil \\\\xe2\\\\x82\""));
+    assert_null(strstr(text, "\xff"));
+    assert_null(strstr(text, "\xe2\x80\xae"));
+    assert_int_equal(count_lines_with(text, "\"msg\":\"admin command\""), 4);
+    assert_null(strstr(text, TOKEN)); /* auth lines are never logged */
+}
+
+/* A deferral answered inside its own handler is an ordinary answer, in
+ * order, and the next command gets its own. */
+static void test_deferred_answer_inside_the_handler(void **state)
+{
+    fixture *f = *state;
+    client_buf cb = {.len = 0};
+    int fd = authed_client(f, &cb);
+    client_send(fd, "atonce\natonce no\necho next\n");
+    expect_line(f, fd, &cb, "{\"ok\":true,\"done\":true}");
+    expect_line(f, fd, &cb,
+                "{\"ok\":false,\"error\":{\"code\":\"einval\",\"message\":\"refused at "
+                "once\"},\"why\":1}");
+    expect_line(f, fd, &cb, "{\"ok\":true,\"argc\":2,\"first\":\"next\"}");
+    close(fd);
 }
 
 static void test_right_token_then_command_fields(void **state)
@@ -518,6 +627,8 @@ int main(void)
         T(test_no_auth_is_unauthorized_and_closed),
         T(test_wrong_tokens_are_unauthorized),
         T(test_failed_auth_logged_with_peer),
+        T(test_commands_audited),
+        T(test_deferred_answer_inside_the_handler),
         T(test_right_token_then_command_fields),
         T(test_pipelined_lines_each_get_one_answer),
         T(test_handler_error),

@@ -302,8 +302,9 @@ static void test_migrations(void **state)
     assert_int_equal(cw_store_migrate_up(&c, &st, &err), 0);
     assert_int_equal(st.current, st.latest);
     assert_int_equal(st.pending, 0);
-    const char *tables[] = {"accounts", "characters",    "item_instances", "quest_progress",
-                            "guilds",   "guild_members", "ledger",         "schema_migrations"};
+    const char *tables[] = {"accounts",    "characters",    "item_instances", "quest_progress",
+                            "guilds",      "guild_members", "ledger",         "schema_migrations",
+                            "account_bans"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
         assert_int_equal(table_exists(b, tables[i]), 1);
     long long recorded = raw(b, "SELECT count(*) FROM schema_migrations");
