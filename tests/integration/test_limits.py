@@ -170,6 +170,20 @@ class SmallNofile(ServerTest):
         late_admin.close()
 
 
+class LibraryLogs(ServerTest):
+    """libevent's own messages are JSON log lines too."""
+
+    def setUp(self):
+        # Makes libevent report its backend through its logger at start.
+        self.server = Server(env={"EVENT_SHOW_METHOD": "1"}).start()
+
+    def test_libevent_messages_are_json(self):
+        said = [r for r in self.server.log_records() if r.get("msg") == "libevent"]
+        self.assertTrue(any(r.get("message", "").startswith("libevent using:") for r in said),
+                        self.server.log()[-3000:])
+        self.assertEqual(bad_json_lines(self.server.log()), [])
+
+
 @unittest.skipUnless(shutil.which("prlimit"), "prlimit (util-linux) is not installed")
 class TooSmallNofile(unittest.TestCase):
     def test_no_room_for_any_connection_stops_the_start(self):
