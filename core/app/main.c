@@ -1,16 +1,22 @@
-/* main.c — chaosd: parse settings, start the server, run it. */
+/* main.c — chaosd: parse settings, start the server, run it.
+ *
+ * Also the process-wide setup no module may do for itself: every log line is
+ * JSON, so libevent's own messages (and its fatal errors) go through cw_log;
+ * and the open-file limit is raised and net.max_connections fitted to it. */
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
 #include "bindings/world.h"
+#include "core/base/fdlimit.h"
 #include "core/base/log.h"
 #include "core/script/host.h"
+
+#include <event2/event.h>
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 extern char **environ;
 
@@ -54,13 +60,58 @@ static void usage(FILE *out)
     fprintf(out, "\nsignals: SIGTERM/SIGINT shut down gracefully, SIGHUP reloads content.\n");
 }
 
-static void raise_fd_limit(void)
+/* libevent prints its warnings to stderr as plain text unless told
+ * otherwise. It must not be called back into from here; cw_log does not. */
+static void libevent_log(int severity, const char *msg)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    cw_log_level lvl = severity == EVENT_LOG_DEBUG  ? CW_LOG_DEBUG
+                       : severity == EVENT_LOG_MSG  ? CW_LOG_INFO
+                       : severity == EVENT_LOG_WARN ? CW_LOG_WARN
+                                                    : CW_LOG_ERROR;
+    cw_log(lvl, "libevent", CW_S("message", msg), CW_I("severity", severity), CW_END);
+}
+
+/* libevent's fatal errors (a broken invariant: it would exit(1)): say so in
+ * the log, then abort so that the core dump shows where. */
+static void libevent_fatal(int code)
+{
+    cw_log(CW_LOG_ERROR, "libevent fatal error: aborting", CW_I("code", code), CW_END);
+    abort();
+}
+
+/* Raises the open-file limit and fits net.max_connections under it, keeping
+ * net.fd_reserve descriptors for everything else. Returns 0 to go on. */
+static int fit_fd_limit(cw_server *s)
+{
+    cw_fdlimit fl;
+    int want = s->cfg.net_max_connections, reserve = s->cfg.net_fd_reserve;
+    int rc = cw_fdlimit_apply(want, reserve, &fl);
+    if (rc == CW_EIO) {
+        cw_log(CW_LOG_WARN, "cannot read the open-file limit (RLIMIT_NOFILE); not checked", CW_END);
+        return 0;
     }
+    if (rc != 0) {
+        cw_log(CW_LOG_ERROR,
+               "the open-file limit leaves no descriptor for game connections: raise the "
+               "nofile limit or lower net.fd_reserve",
+               CW_I("nofile", fl.soft), CW_I("nofile_hard", fl.hard), CW_I("fd_reserve", reserve),
+               CW_END);
+        return -1;
+    }
+    if (fl.lowered) {
+        cw_log(CW_LOG_WARN,
+               "net.max_connections lowered to fit the open-file limit (raise the hard nofile "
+               "limit to allow more)",
+               CW_I("max_connections", fl.max_connections), CW_I("configured", want),
+               CW_I("nofile", fl.soft), CW_I("nofile_hard", fl.hard), CW_I("fd_reserve", reserve),
+               CW_END);
+        s->cfg.net_max_connections = fl.max_connections;
+    } else {
+        cw_log(CW_LOG_INFO, "open-file limit", CW_I("nofile", fl.soft),
+               CW_I("nofile_before", fl.soft_before), CW_I("nofile_hard", fl.hard),
+               CW_I("max_connections", want), CW_I("fd_reserve", reserve), CW_END);
+    }
+    return 0;
 }
 
 /* Returns 0 to run, 1 to exit successfully, 2 on a usage error. */
@@ -182,6 +233,8 @@ static int check_content(cw_server *s)
 
 int main(int argc, char **argv)
 {
+    event_set_log_callback(libevent_log);
+    event_set_fatal_callback(libevent_fatal);
     cw_server s;
     memset(&s, 0, sizeof s);
     if (cw_config_init(&s.cfg) != 0) {
@@ -210,7 +263,10 @@ int main(int argc, char **argv)
         return rc;
     }
     signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
+    if (fit_fd_limit(&s) != 0) {
+        cw_config_free(&s.cfg);
+        return 1;
+    }
     cw_error err;
     if (cw_server_start(&s, &err) != 0) {
         cw_log(CW_LOG_ERROR, "chaosd failed to start", CW_S("error", err.msg), CW_END);

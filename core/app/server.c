@@ -310,6 +310,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     nc.abuse_strikes = s->cfg.net_abuse_strikes;
     nc.idle_timeout_ms = s->cfg.net_idle_timeout_s * 1000;
     nc.max_output = (size_t)s->cfg.net_max_output;
+    nc.fd_reserve = s->cfg.net_fd_reserve;
     cw_net_handler nh = {
         .ud = s, .on_open = on_open, .on_request = on_request, .on_close = on_close};
     s->net = cw_net_new(s->base, &nc, &nh, s->metrics, err);
@@ -318,12 +319,14 @@ int cw_server_start(cw_server *s, cw_error *err)
     if ((rc = cw_server_admin_token(s, err)) != 0) return rc;
     s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
     if (!s->admin) return CW_EIO;
+    cw_admin_set_metrics(s->admin, s->metrics);
     if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0 ||
         (rc = cw_chat_admin_commands(s)) != 0)
         return cw_error_set(err, rc, "cannot register admin commands");
 
     s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);
     if (!s->http) return CW_EIO;
+    cw_http_set_metrics(s->http, s->metrics);
     cw_http_route(s->http, "/healthz", http_healthz, s);
     cw_http_route(s->http, "/metrics", http_metrics, s);
 

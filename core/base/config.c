@@ -23,6 +23,7 @@ const cw_config_key cw_config_keys[] = {
     {"net.abuse_strikes", CW_CFG_INT, OFF(net_abuse_strikes), 1, 1000000, "20", "rate_limited answers within 10 s before disconnect"},
     {"net.idle_timeout_s", CW_CFG_INT, OFF(net_idle_timeout_s), 0, 86400, "300", "close a connection silent for this long (0 = never)"},
     {"net.max_output", CW_CFG_INT, OFF(net_max_output), 1024, 1073741824, "1048576", "unsent bytes per connection before it is dropped"},
+    {"net.fd_reserve", CW_CFG_INT, OFF(net_fd_reserve), 0, 1000000, "64", "descriptors kept free for the database, admin and HTTP: the game refuses connections (server_busy) rather than use them"},
     {"admin.host", CW_CFG_STR, OFF(admin_host), 0, 0, "127.0.0.1", "admin console address (loopback only)"},
     {"admin.port", CW_CFG_INT, OFF(admin_port), 0, 65535, "7778", "admin console port (loopback)"},
     {"admin.token", CW_CFG_STR, OFF(admin_token), 0, 0, "", "admin token (empty = generate into <var_dir>/admin.token)"},

@@ -31,6 +31,7 @@ typedef struct cw_config {
     int net_abuse_strikes;
     int net_idle_timeout_s;
     int net_max_output;
+    int net_fd_reserve;
     /* admin console */
     char *admin_host;
     int admin_port;

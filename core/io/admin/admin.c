@@ -12,6 +12,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/io/listen/listen.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -549,15 +550,6 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
            CW_END);
 }
 
-static void accept_error_cb(struct evconnlistener *lis, void *ud)
-{
-    (void)lis;
-    (void)ud;
-    int e = EVUTIL_SOCKET_ERROR();
-    cw_log(CW_LOG_WARN, "admin accept failed", CW_S("error", evutil_socket_error_to_string(e)),
-           CW_END);
-}
-
 /* ---------------------------------------------------------------------------
  * Public API
  * ------------------------------------------------------------------------- */
@@ -591,7 +583,12 @@ cw_admin *cw_admin_new(struct event_base *base, const char *host, int port, cons
         cw_admin_free(a);
         return NULL;
     }
-    evconnlistener_set_error_cb(a->lis, accept_error_cb);
+    /* A failed accept (EMFILE, …) pauses the listener instead of spinning. */
+    a->guard = cw_listen_guard_new(a->lis, "admin", NULL, err);
+    if (!a->guard) {
+        cw_admin_free(a);
+        return NULL;
+    }
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
     if (getsockname(evconnlistener_get_fd(a->lis), (struct sockaddr *)&bound, &blen) != 0) {
@@ -635,6 +632,7 @@ static void flush_now(admin_session *s, uint64_t deadline_ns)
 void cw_admin_free(cw_admin *a)
 {
     if (!a) return;
+    cw_listen_guard_free(a->guard);
     if (a->lis) evconnlistener_free(a->lis);
     uint64_t deadline = cw_now_ns() + FREE_FLUSH_MS * NS_PER_MS;
     while (a->sessions) {
@@ -708,4 +706,14 @@ uint64_t cw_admin_failed_auths(const cw_admin *a)
 int cw_admin_sessions(const cw_admin *a)
 {
     return a ? a->nsessions : 0;
+}
+
+void cw_admin_set_metrics(cw_admin *a, cw_metrics *m)
+{
+    if (a) cw_listen_guard_set_metrics(a->guard, m);
+}
+
+uint64_t cw_admin_accept_pauses(const cw_admin *a)
+{
+    return a ? cw_listen_guard_pauses(a->guard) : 0;
 }

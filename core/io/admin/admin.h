@@ -21,6 +21,8 @@
  *    connection gets a `busy` error and is closed.
  *  - Built-ins: `help` (lists commands), `quit` (closes). The names `help`,
  *    `quit` and `auth` cannot be registered.
+ *  - A failed accept (EMFILE: out of descriptors, …) pauses the listener
+ *    and retries 100 ms later, logging once per episode (core/io/listen).
  *  - A session with no input for the idle timeout (10 minutes by default) gets
  *    an `idle_timeout` error and is closed.
  *  - Closing is flush-then-close: the last answer is written before the
@@ -52,6 +54,7 @@
 #define CW_IO_ADMIN_H
 
 #include "core/base/err.h"
+#include "core/base/metrics.h"
 #include "core/base/strbuf.h"
 
 #include <stdint.h>
@@ -114,5 +117,10 @@ void cw_admin_set_idle_timeout(cw_admin *a, int ms);
 uint64_t cw_admin_failed_auths(const cw_admin *a);
 /* Open sessions (authenticated or not). */
 int cw_admin_sessions(const cw_admin *a);
+/* Counts the listener's accept pauses in m (borrowed; it must outlive a) as
+ * chaos_accept_paused_total{listener="admin"}. */
+void cw_admin_set_metrics(cw_admin *a, cw_metrics *m);
+/* Failed accepts (each paused the listener) since start. */
+uint64_t cw_admin_accept_pauses(const cw_admin *a);
 
 #endif

@@ -35,6 +35,7 @@ typedef struct admin_session {
 struct cw_admin {
     struct event_base *base;
     struct evconnlistener *lis;
+    struct cw_listen_guard *guard; /* accept back-off (core/io/listen) */
     char *token;
     size_t token_len;
     int port;

@@ -5,6 +5,7 @@
 #include "core/io/http/http.h"
 
 #include "core/base/log.h"
+#include "core/io/listen/listen.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -30,6 +31,7 @@ typedef struct http_route {
 
 struct cw_http {
     struct evhttp *http;
+    cw_listen_guard *guard; /* accept back-off on evhttp's listener */
     int port;
     http_route *routes;
     int nroutes, caproutes;
@@ -135,6 +137,14 @@ cw_http *cw_http_new(struct event_base *base, const char *host, int port, cw_err
         cw_http_free(h);
         return NULL;
     }
+    /* evhttp's listener has no error callback of its own: a failed accept
+     * (EMFILE, …) would be retried at once, forever, with a libevent warning
+     * each time. The guard pauses it instead. */
+    h->guard = cw_listen_guard_new(evhttp_bound_socket_get_listener(sock), "http", NULL, err);
+    if (!h->guard) {
+        cw_http_free(h);
+        return NULL;
+    }
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&ss, &len) != 0) {
@@ -151,6 +161,7 @@ cw_http *cw_http_new(struct event_base *base, const char *host, int port, cw_err
 void cw_http_free(cw_http *h)
 {
     if (!h) return;
+    cw_listen_guard_free(h->guard);
     if (h->http) evhttp_free(h->http);
     for (int i = 0; i < h->nroutes; i++)
         free(h->routes[i].path);
@@ -161,6 +172,16 @@ void cw_http_free(cw_http *h)
 int cw_http_port(const cw_http *h)
 {
     return h ? h->port : 0;
+}
+
+void cw_http_set_metrics(cw_http *h, cw_metrics *m)
+{
+    if (h) cw_listen_guard_set_metrics(h->guard, m);
+}
+
+uint64_t cw_http_accept_pauses(const cw_http *h)
+{
+    return h ? cw_listen_guard_pauses(h->guard) : 0;
 }
 
 int cw_http_route(cw_http *h, const char *path, cw_http_fn fn, void *ud)

@@ -6,7 +6,10 @@
  * method but GET answers 405 (code "method_not_allowed", header Allow: GET).
  * Routes match the path exactly; the query string is ignored. Every answer
  * carries Cache-Control: no-store. Requests are limited to 8 KiB of headers
- * and 64 KiB of body, and time out after 30 s.
+ * and 64 KiB of body, and time out after 30 s. A failed accept (EMFILE: out
+ * of descriptors, …) pauses the listener and retries 100 ms later, logging
+ * once per episode (core/io/listen). There is no cap on open HTTP
+ * connections (libevent 2.1's evhttp has none); idle ones time out.
  *
  * cw_http binds wherever it is told (metrics may need to be scraped from
  * another host): do not route anything that changes state here unless the
@@ -15,7 +18,10 @@
 #define CW_IO_HTTP_H
 
 #include "core/base/err.h"
+#include "core/base/metrics.h"
 #include "core/base/strbuf.h"
+
+#include <stdint.h>
 
 struct event_base;
 typedef struct cw_http cw_http;
@@ -30,6 +36,11 @@ typedef int (*cw_http_fn)(void *ud, cw_strbuf *body, const char **content_type);
 cw_http *cw_http_new(struct event_base *base, const char *host, int port, cw_error *err);
 void cw_http_free(cw_http *h);
 int cw_http_port(const cw_http *h);
+/* Counts the listener's accept pauses in m (borrowed; it must outlive h) as
+ * chaos_accept_paused_total{listener="http"}. */
+void cw_http_set_metrics(cw_http *h, cw_metrics *m);
+/* Failed accepts (each paused the listener) since start. */
+uint64_t cw_http_accept_pauses(const cw_http *h);
 /* Exact-path GET route; path is copied and must start with '/' (CW_EINVAL
  * otherwise). Routing a path twice replaces the handler. */
 int cw_http_route(cw_http *h, const char *path, cw_http_fn fn, void *ud);

@@ -24,7 +24,27 @@
  * Idle detection is a coarse periodic sweep (one timer per cw_net, period
  * idle_timeout/4 clamped to 25 ms..1 s), not a timer per connection: a sweep
  * over 10,000 connections costs tens of microseconds and frames cost no timer
- * updates. "Idle" means no complete frame received. */
+ * updates. "Idle" means no complete frame received.
+ *
+ * Descriptors: a game connection is refused with `server_busy` (one error
+ * frame, then closed) when max_connections are open, and also when accepting
+ * it used up the descriptor reserve: when the accepted socket's descriptor
+ * number is >= RLIMIT_NOFILE (soft, read at cw_net_new) - fd_reserve. The
+ * kernel always hands out the lowest free descriptor, so an accepted
+ * descriptor numbered d means descriptors 0..d-1 are all open: the check is
+ * O(1), needs no counting, and game connections never hold a descriptor at
+ * or above the ceiling — at least fd_reserve descriptors are always left for
+ * the database, Redis, the admin console, HTTP and content files. (Without
+ * a limit, RLIM_INFINITY, there is no ceiling.) Refusals come in episodes:
+ * the first refusal after an accepted connection logs one warning
+ * ("conn_refused", with the reason "max_connections" or "fd_reserve"); the
+ * next accepted connection ends the episode with one info line
+ * ("conn_refused_end", with how many were refused). Every refusal is counted
+ * in chaos_protocol_errors_total{code="server_busy"}.
+ *
+ * When accept itself fails (EMFILE, ENFILE, ...), the listener pauses and
+ * retries (core/io/listen: one warning per episode, counted in
+ * chaos_accept_paused_total{listener="game"}). */
 #ifndef CW_IO_NET_H
 #define CW_IO_NET_H
 
@@ -49,6 +69,7 @@ typedef struct cw_net_config {
     int idle_timeout_ms; /* no frame received for this long → closed (0 = never) */
     size_t max_output;   /* unsent bytes allowed per connection before it is dropped */
     int close_linger_ms; /* cw_conn_close waits this long for the flush (default 5000) */
+    int fd_reserve;      /* descriptors kept free for everything else (default 64; 0 = none) */
 } cw_net_config;
 
 /* A decoded request. Everything is borrowed for the duration of the callback. */
@@ -75,11 +96,12 @@ typedef struct cw_net_handler {
 
 /* Fills cfg with the documented defaults (host 127.0.0.1, port 7777, 64 KiB
  * frames, 20000 connections, 50 req/s burst 100, 20 strikes, 300 s idle,
- * 1 MiB output). */
+ * 1 MiB output, a reserve of 64 descriptors). */
 void cw_net_config_defaults(cw_net_config *cfg);
 
-/* The process should also raise RLIMIT_NOFILE to its hard limit before
- * accepting thousands of connections (chaosd's job, not the library's). */
+/* The process should also raise RLIMIT_NOFILE before accepting thousands of
+ * connections, and fit max_connections to it (chaosd's job, see
+ * core/base/fdlimit.h, not the library's). */
 
 /* Creates the listener bound to cfg->host:cfg->port. metrics may be NULL.
  * Returns NULL and fills err on failure (address in use, …). */

@@ -88,13 +88,15 @@ struct cw_net {
     char *host; /* cfg.host points here */
     cw_net_handler h;
     struct evconnlistener *listener;
-    struct event *sweep;        /* idle / linger sweep */
-    struct event *reaper;       /* runs on_close + frees dead connections */
-    struct event *accept_retry; /* re-enables accepting after EMFILE */
-    struct event *flusher;      /* writes queued output once per loop iteration */
-    struct event *flush_more;   /* zero timer: the rest of the bulk queue, next iteration */
-    cw_idq urgent, bulk;        /* ids of connections with output to write (see conn.c) */
+    struct event *sweep;           /* idle / linger sweep */
+    struct event *reaper;          /* runs on_close + frees dead connections */
+    struct cw_listen_guard *guard; /* pauses accepting after EMFILE (core/io/listen) */
+    struct event *flusher;         /* writes queued output once per loop iteration */
+    struct event *flush_more;      /* zero timer: the rest of the bulk queue, next iteration */
+    cw_idq urgent, bulk;           /* ids of connections with output to write (see conn.c) */
     int port;
+    long fd_ceiling;       /* an accepted descriptor >= this is refused (LONG_MAX: none) */
+    uint64_t busy_refused; /* refusals in the current busy episode (0 = none) */
 
     cw_conn **slots;      /* slot table; NULL = free */
     uint32_t nslots;      /* allocated */

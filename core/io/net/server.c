@@ -3,6 +3,7 @@
  * Per-connection work (framing, replies, limits) lives in conn.c. */
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/io/listen/listen.h"
 #include "core/io/net/frame.h"
 #include "core/io/net/net_internal.h"
 #include "core/io/net/request.h"
@@ -13,6 +14,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,6 +46,7 @@ void cw_net_config_defaults(cw_net_config *cfg)
     cfg->idle_timeout_ms = 300000;
     cfg->max_output = 1 << 20;
     cfg->close_linger_ms = 5000;
+    cfg->fd_reserve = 64;
 }
 
 /* ---- metrics ---------------------------------------------------------- */
@@ -261,9 +265,10 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
-/* Over max_connections: one best-effort error frame straight on the socket
- * (no bufferevent, no allocation), then close. */
-static void refuse_busy(cw_net *n, evutil_socket_t fd, const char *peer)
+/* Over max_connections or the descriptor ceiling: one best-effort error
+ * frame straight on the socket (no bufferevent, no allocation), then close.
+ * Logged once per episode (net.h). */
+static void refuse_busy(cw_net *n, evutil_socket_t fd, const char *peer, const char *why)
 {
     static const char body[] = "{\"id\":null,\"error\":{\"code\":\"server_busy\","
                                "\"message\":\"server is at its connection limit\"}}";
@@ -275,8 +280,20 @@ static void refuse_busy(cw_net *n, evutil_socket_t fd, const char *peer)
     evutil_closesocket(fd);
     cw_net_count_perr_(n, CW_PROTO_SERVER_BUSY);
     cw_counter_add(n->m_disc[DISC_SERVER_BUSY], 1);
-    cw_log(CW_LOG_WARN, "conn_refused", CW_S("peer", peer), CW_S("reason", "server_busy"),
-           CW_I("max_connections", n->cfg.max_connections), CW_END);
+    if (n->busy_refused++ == 0)
+        cw_log(CW_LOG_WARN, "conn_refused", CW_S("peer", peer), CW_S("reason", why),
+               CW_I("max_connections", n->cfg.max_connections), CW_I("connections", n->count),
+               CW_I("fd", fd), CW_I("fd_reserve", n->cfg.fd_reserve), CW_END);
+}
+
+/* The soft descriptor limit minus the reserve (net.h), LONG_MAX if none. */
+static long fd_ceiling(int reserve)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (rlim_t)LONG_MAX)
+        return LONG_MAX;
+    return (long)rl.rlim_cur - reserve;
 }
 
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -288,8 +305,17 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     char peer[56];
     format_peer(sa, peer, sizeof peer);
     if (n->count >= (size_t)n->cfg.max_connections) {
-        refuse_busy(n, fd, peer);
+        refuse_busy(n, fd, peer, "max_connections");
         return;
+    }
+    if ((long)fd >= n->fd_ceiling) {
+        refuse_busy(n, fd, peer, "fd_reserve");
+        return;
+    }
+    if (n->busy_refused) {
+        cw_log(CW_LOG_INFO, "conn_refused_end", CW_I("refused", n->busy_refused),
+               CW_I("connections", n->count), CW_END);
+        n->busy_refused = 0;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -317,28 +343,6 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     if (n->h.on_open) n->h.on_open(n->h.ud, c);
 }
 
-static void accept_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    cw_net *n = arg;
-    if (n->listener) evconnlistener_enable(n->listener);
-}
-
-static void accept_error_cb(struct evconnlistener *l, void *arg)
-{
-    cw_net *n = arg;
-    int e = EVUTIL_SOCKET_ERROR();
-    cw_log(CW_LOG_WARN, "accept_failed", CW_S("error", evutil_socket_error_to_string(e)), CW_END);
-    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-        /* The pending connection stays in the backlog and would wake us in a
-         * busy loop: pause accepting briefly. */
-        evconnlistener_disable(l);
-        struct timeval tv = {0, 100000};
-        evtimer_add(n->accept_retry, &tv);
-    }
-}
-
 static int listen_on(cw_net *n, cw_error *err)
 {
     char port[16];
@@ -359,7 +363,9 @@ static int listen_on(cw_net *n, cw_error *err)
     if (!n->listener)
         return cw_error_set(err, CW_EIO, "cannot listen on %s:%d: %s", host ? host : "*",
                             n->cfg.port, strerror(errno));
-    evconnlistener_set_error_cb(n->listener, accept_error_cb);
+    /* A failed accept (EMFILE, …) pauses the listener instead of spinning. */
+    n->guard = cw_listen_guard_new(n->listener, "game", n->metrics, err);
+    if (!n->guard) return err ? err->code : CW_ENOMEM;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     if (getsockname(evconnlistener_get_fd(n->listener), (struct sockaddr *)&ss, &sl) == 0)
@@ -385,10 +391,10 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
         return NULL;
     }
     if (cfg->max_frame == 0 || cfg->max_frame > UINT32_MAX || cfg->max_connections <= 0 ||
-        cfg->max_output == 0) {
-        cw_error_set(
-            err, CW_EINVAL,
-            "cw_net_new: max_frame (1..4 GiB), max_connections and max_output must be > 0");
+        cfg->max_output == 0 || cfg->fd_reserve < 0) {
+        cw_error_set(err, CW_EINVAL,
+                     "cw_net_new: max_frame (1..4 GiB), max_connections and max_output must be > "
+                     "0, fd_reserve >= 0");
         return NULL;
     }
     cw_net *n = calloc(1, sizeof *n);
@@ -405,12 +411,12 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     n->cfg.host = n->host;
     n->h = *h;
     n->metrics = metrics;
+    n->fd_ceiling = fd_ceiling(n->cfg.fd_reserve);
     n->reaper = event_new(base, -1, 0, reap_cb, n);
     n->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, n);
-    n->accept_retry = evtimer_new(base, accept_retry_cb, n);
     n->flusher = event_new(base, -1, 0, flush_cb, n);
     n->flush_more = evtimer_new(base, flush_cb, n);
-    if (!n->host || !n->reaper || !n->sweep || !n->accept_retry || !n->flusher || !n->flush_more) {
+    if (!n->host || !n->reaper || !n->sweep || !n->flusher || !n->flush_more) {
         cw_error_set(err, CW_ENOMEM, "out of memory");
         cw_net_free(n);
         return NULL;
@@ -423,12 +429,15 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     event_add(n->sweep, &tv);
     ignore_sigpipe();
     metrics_init(n);
-    cw_log(CW_LOG_INFO, "net_listening", CW_S("host", n->host), CW_I("port", n->port), CW_END);
+    cw_log(CW_LOG_INFO, "net_listening", CW_S("host", n->host), CW_I("port", n->port),
+           CW_I("fd_ceiling", n->fd_ceiling == LONG_MAX ? -1 : n->fd_ceiling), CW_END);
     return n;
 }
 
 void cw_net_stop_accepting(cw_net *n)
 {
+    cw_listen_guard_free(n->guard);
+    n->guard = NULL;
     if (n->listener) {
         evconnlistener_free(n->listener);
         n->listener = NULL;
@@ -445,7 +454,6 @@ void cw_net_free(cw_net *n)
     cw_net_linger_free_all_(n);
     if (n->reaper) event_free(n->reaper);
     if (n->sweep) event_free(n->sweep);
-    if (n->accept_retry) event_free(n->accept_retry);
     if (n->flusher) event_free(n->flusher);
     if (n->flush_more) event_free(n->flush_more);
     free(n->urgent.v);
