@@ -45,7 +45,8 @@ const cw_config_key cw_config_keys[] = {
     {"auth.workers", CW_CFG_INT, OFF(auth_workers), 1, 64, "2", "threads hashing passwords"},
     {"auth.login_rate_account", CW_CFG_DBL, OFF(auth_login_rate_account), 0, 1e6, "0.2", "login attempts per second per account (burst 5)"},
     {"auth.login_rate_addr", CW_CFG_DBL, OFF(auth_login_rate_addr), 0, 1e6, "1", "login attempts per second per client address (burst 10)"},
-    {"account.max_characters", CW_CFG_INT, OFF(account_max_characters), 1, 1000, "8", "characters one account may have (create_character answers too_many_characters past it)"},
+    /* At most 256: a `characters` answer of 256 rows of the longest names and ids stays inside a 64 KiB frame. */
+    {"account.max_characters", CW_CFG_INT, OFF(account_max_characters), 1, 256, "8", "characters one account may have (create_character answers too_many_characters past it)"},
     {"server.shutdown_grace_ms", CW_CFG_INT, OFF(shutdown_grace_ms), 0, 600000, "2000", "how long shutdown waits to flush clients"},
     {"world.tick_hz", CW_CFG_INT, OFF(world_tick_hz), 1, 1000, "20", "world ticks per second (monsters, timed effects, event batches)"},
     {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "0", "queued world events may wait this long for a player's next move reply to ride on, instead of a write of their own at the tick (0: written every tick)"},

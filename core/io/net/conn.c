@@ -271,13 +271,13 @@ void cw_conn_close(cw_conn *c, const char *reason)
     c->deadline_ns = cw_now_ns() + (uint64_t)c->net->cfg.close_linger_ms * 1000000ull;
     /* Reading goes on (input is discarded, see conn_read_ev): closing with
      * unread input would reset the connection and lose the last frames.
-     * Frames that waited behind a hold are dropped like any later input. */
+     * Frames that waited behind a hold are never handled (they are freed
+     * with the connection; not here: the frame being handled may live in
+     * that buffer). */
     if (c->paused) {
         c->paused = 0;
         event_add(c->rev, NULL);
     }
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    evbuffer_drain(in, evbuffer_get_length(in));
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
         bufferevent_enable(c->bev, EV_WRITE); /* libevent drains it; writecb finishes */
     finish_if_flushed(c);
