@@ -82,7 +82,11 @@ void cw_session_kick_out(cw_server *s, cw_session *se, const char *reason, const
 #define CW_PASSWORD_MAX 1024
 int cw_name_valid(const char *name, size_t len);
 
-/* A request answered later: the connection id and a copy of the request id. */
+/* A request answered later: the connection id and a copy of the request id.
+ * It keeps the request's place in line (docs/protocol.md, request order):
+ * cw_pending_new holds the connection (cw_conn_hold: its later requests
+ * wait) and cw_pending_free releases it, so answer before freeing — every
+ * pending is freed exactly once, answered or not. */
 typedef struct cw_pending {
     cw_server *s;
     uint64_t conn_id;
@@ -90,6 +94,7 @@ typedef struct cw_pending {
 } cw_pending;
 /* Returns NULL when out of memory (the caller answers `internal`). */
 cw_pending *cw_pending_new(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* Releases the connection's hold (if it is still there); NULL is a no-op. */
 void cw_pending_free(cw_pending *p);
 /* The connection if still there (and not closing), else NULL. */
 struct cw_conn *cw_pending_conn(const cw_pending *p);

@@ -1,8 +1,9 @@
 /* chat.c — the `chat` op: say, zone, world and whisper (docs/protocol.md).
  *
- * A message is checked (in the world, not muted, valid text, under the rate
- * limit), encoded ONCE as {"ev":"chat",…} and that same frame is queued to
- * every recipient's connection. The sender is a recipient of its own
+ * A message is checked (in the world, not muted, text passing the project's
+ * text policy of core/base/text.h, under the rate limit), encoded ONCE as
+ * {"ev":"chat",…} and that same frame is queued to every recipient's
+ * connection. The sender is a recipient of its own
  * say/zone/world message (it is within its own view) and gets the echo of a
  * whisper; "delivered" in the reply counts the other players reached.
  *
@@ -24,6 +25,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/text.h"
 #include "core/io/cache/cache.h"
 #include "core/io/net/net.h"
 
@@ -154,13 +156,15 @@ const char *cw_chat_utf8_problem(const char *text, size_t len)
     return visible ? NULL : "must not be empty or only spaces";
 }
 
-/* 0 when text[0..len) is acceptable chat text; else refuses with bad_field
- * and returns CW_EINVAL. */
+/* 0 when text[0..len) is acceptable chat text (the project's text policy,
+ * core/base/text.h, at CHAT_TEXT_MAX bytes); else refuses with bad_field and
+ * returns CW_EINVAL. */
 static int check_text(cw_server *s, cw_conn *c, const cw_request *req, const char *text, size_t len)
 {
-    const char *problem = len > CHAT_TEXT_MAX ? "is longer than the limit of 256 bytes of UTF-8"
-                                              : cw_chat_utf8_problem(text, len);
-    if (!problem) return 0;
+    cw_text_verdict v = cw_text_check(text, len, CHAT_TEXT_MAX);
+    if (v == CW_TEXT_OK) return 0;
+    const char *problem = v == CW_TEXT_TOO_LONG ? "is longer than the limit of 256 bytes of UTF-8"
+                                                : cw_text_verdict_message(v);
     char msg[128];
     snprintf(msg, sizeof msg, "chat \"text\" %s", problem);
     refuse(s, c, req->id_json, CW_CHAT_R_BAD_FIELD, msg);

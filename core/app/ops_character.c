@@ -190,6 +190,59 @@ static int def_field(cw_server *s, cw_conn *c, const cw_request *req, const char
     return 0;
 }
 
+/* A create waiting for the count of the account's characters (the cap,
+ * account.max_characters). The strings are copies: the request is gone. */
+typedef struct create_req {
+    cw_pending *p;
+    int64_t account_id;
+    char name[CW_NAME_MAX + 1];
+    char race[CW_DEF_ID_MAX + 1];
+    char job[CW_DEF_ID_MAX + 1];
+} create_req;
+
+/* The account's characters are counted: create the new one if there is room.
+ * The count and the insert are two jobs of the store's one worker, so
+ * nothing of this server comes between them (and this connection's next
+ * request waits for the answer); servers sharing a database could each
+ * pass the check at the same moment and leave an account one over. */
+static void counted(void *ud, int rc, const cw_character *chs, int n)
+{
+    (void)chs;
+    create_req *cr = ud;
+    cw_server *s = cr->p->s;
+    int cap = s->cfg.account_max_characters;
+    if (rc != 0) {
+        unavailable(cr->p);
+    } else if (n >= cap) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "an account may have at most %d character%s", cap,
+                 cap == 1 ? "" : "s");
+        cw_pending_error(cr->p, "too_many_characters", msg);
+    } else if (!s->store || s->store_closing) {
+        unavailable(cr->p);
+    } else {
+        const char *zone;
+        double x, y;
+        cw_world_app_start_point(s, &zone, &x, &y);
+        cw_character ch = {
+            .account_id = cr->account_id,
+            .name = cr->name,
+            .race = cr->race,
+            .job = cr->job,
+            .level = 1,
+            .zone = zone,
+            .x = x,
+            .y = y,
+            .doc = "{\"gold\":0,\"exp\":0}", /* starting value: 0, so no ledger row */
+        };
+        cw_store_character_create(s->store, &ch, created, cr->p); /* created frees p */
+        free(cr);
+        return;
+    }
+    cw_pending_free(cr->p);
+    free(cr);
+}
+
 void cw_op_create_character(cw_server *s, cw_conn *c, const cw_request *req)
 {
     const char *name, *race, *job;
@@ -202,26 +255,18 @@ void cw_op_create_character(cw_server *s, cw_conn *c, const cw_request *req)
     }
     if (def_field(s, c, req, "race", &race) || def_field(s, c, req, "job", &job)) return;
     if (!store_ready(s, c, req)) return;
-    cw_pending *p = cw_pending_new(s, c, req);
-    if (!p) {
+    create_req *cr = calloc(1, sizeof *cr);
+    if (cr) cr->p = cw_pending_new(s, c, req);
+    if (!cr || !cr->p) {
+        free(cr);
         cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
         return;
     }
-    const char *zone;
-    double x, y;
-    cw_world_app_start_point(s, &zone, &x, &y);
-    cw_character ch = {
-        .account_id = cw_session_of(c)->account_id,
-        .name = name,
-        .race = race,
-        .job = job,
-        .level = 1,
-        .zone = zone,
-        .x = x,
-        .y = y,
-        .doc = "{\"gold\":0,\"exp\":0}", /* starting value: 0, so no ledger row */
-    };
-    cw_store_character_create(s->store, &ch, created, p);
+    cr->account_id = cw_session_of(c)->account_id;
+    snprintf(cr->name, sizeof cr->name, "%s", name);
+    snprintf(cr->race, sizeof cr->race, "%s", race);
+    snprintf(cr->job, sizeof cr->job, "%s", job);
+    cw_store_characters_list(s->store, cr->account_id, counted, cr);
 }
 
 /* ---- delete_character ----------------------------------------------------------------- */
@@ -255,8 +300,11 @@ void cw_op_delete_character(cw_server *s, cw_conn *c, const cw_request *req)
     int64_t id;
     cw_session *se = cw_session_of(c);
     if (cw_req_int(c, req, "character", &id)) return;
+    /* in_world only for this account's own character: whether someone
+     * else's is online is not told (theirs go to the store, which answers
+     * not_found for another account's id like for a missing one). */
     cw_player *pl = cw_players_get(s->players, id);
-    if (id == se->char_id || (pl && pl->online)) {
+    if (id == se->char_id || (pl && pl->online && pl->account_id == se->account_id)) {
         cw_conn_reply_error(c, req->id_json, "in_world", "that character is in the world");
         return;
     }

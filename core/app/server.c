@@ -385,6 +385,7 @@ void cw_server_free(cw_server *s)
     if (s->http) cw_http_free(s->http);
     if (s->admin) cw_admin_free(s->admin);
     if (s->net) cw_net_free(s->net);
+    s->net = NULL; /* pendings freed below find no connection */
     cw_saver_free(s);
     cw_accounts_free(s);
     cw_world_app_free(s);

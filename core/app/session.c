@@ -159,15 +159,17 @@ cw_pending *cw_pending_new(cw_server *s, cw_conn *c, const cw_request *req)
         free(p);
         return NULL;
     }
+    cw_conn_hold(c); /* the connection's next requests wait for this answer */
     return p;
 }
 
 void cw_pending_free(cw_pending *p)
 {
-    if (p) {
-        free(p->id_json);
-        free(p);
-    }
+    if (!p) return;
+    cw_conn *c = cw_pending_conn(p);
+    if (c) cw_conn_release(c);
+    free(p->id_json);
+    free(p);
 }
 
 cw_conn *cw_pending_conn(const cw_pending *p)

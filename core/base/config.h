@@ -59,6 +59,7 @@ typedef struct cw_config {
     int auth_workers;
     double auth_login_rate_account;
     double auth_login_rate_addr;
+    int account_max_characters; /* characters one account may have */
     /* lifecycle */
     int shutdown_grace_ms;
 

@@ -294,7 +294,30 @@ typedef struct dispatch_ctx {
     void *ctx_ud;
 } dispatch_ctx;
 
-/* Runs inside the protected call: (handler, payload, conn, dispatch_ctx) → encoded body. */
+/* Appends lua-cjson's text with every `\/` written as `/`: cjson escapes
+ * each slash (legal JSON, but it doubles an answer of slashes past the frame
+ * limit) and this cjson has no switch for it. A backslash in cjson's output
+ * always starts a two-character escape, so walking escape by escape tells a
+ * slash escape from the slash after an escaped backslash (`\\/` stays). */
+static void append_unescaping_slashes(cw_strbuf *out, const char *s, size_t n)
+{
+    size_t from = 0, i = 0;
+    while (i < n) {
+        const char *bs = memchr(s + i, '\\', n - i);
+        if (!bs)
+            break;
+        i = (size_t)(bs - s);
+        if (i + 1 < n && s[i + 1] == '/') {
+            cw_strbuf_append(out, s + from, i - from); /* up to the backslash */
+            from = i + 1;                              /* the slash goes on with the rest */
+        }
+        i += 2; /* the whole escape (\uXXXX's digits are not backslashes) */
+    }
+    cw_strbuf_append(out, s + from, n - from);
+}
+
+/* Runs inside the protected call: (handler, payload, conn, dispatch_ctx) → encoded body
+ * (lua-cjson's text; the caller drops its slash escapes, append_unescaping_slashes). */
 static int l_dispatch(lua_State *L)
 {
     cw_gen *g = cw_gen_of(L);
@@ -368,7 +391,7 @@ int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t 
         size_t n;
         const char *s = lua_tolstring(L, -1, &n);
         res->ok = 1;
-        cw_strbuf_append(&res->body, s, n);
+        append_unescaping_slashes(&res->body, s, n);
         lua_pop(L, 1);
         return 0;
     }

@@ -4,12 +4,13 @@ local chaos = require("chaos")
 
 local M = {}
 
--- echo: returns the client's "text" unchanged (a connectivity and framing check).
+-- echo: returns the client's "text" (required, a string) unchanged: a connectivity and
+-- framing check.
 chaos.on_op("echo", function(req)
-  if req.text ~= nil and type(req.text) ~= "string" then
-    chaos.fail("bad_field", "echo: \"text\" must be a string")
+  if type(req.text) ~= "string" then
+    chaos.fail("bad_field", "echo needs \"text\": a string")
   end
-  return { text = req.text or "" }
+  return { text = req.text }
 end)
 
 -- time: the server's wall clock and content generation.

@@ -122,6 +122,43 @@ class Accounts(ServerTest):
         self.assertEqual(c.request("characters")["characters"], [])
         self.assertEqual(err(c.request("delete_character", character=cid)), "not_found")
 
+    def test_delete_tells_nothing_about_other_accounts_characters(self):
+        a = self.server.client()
+        online = play(a, "Grace")["id"]
+        b = self.server.client()
+        offline = play(b, "Heidi")["id"]
+        self.assertTrue(b.request("logout")["ok"])  # Heidi is offline now
+        m = self.server.client()
+        self.assertTrue(m.request("register", name="Mallet", password=PW)["ok"])
+        self.assertTrue(m.request("login", name="Mallet", password=PW)["ok"])
+        # Online or offline, someone else's character is not_found, same message.
+        r_on = m.request("delete_character", character=online)
+        r_off = m.request("delete_character", character=offline)
+        r_none = m.request("delete_character", character=999999)
+        self.assertEqual(err(r_on), "not_found")
+        self.assertEqual(r_on["error"], r_off["error"])
+        self.assertEqual(r_on["error"], r_none["error"])
+        # Nothing was deleted, and the owner still gets in_world for its own.
+        self.assertEqual(err(a.request("delete_character", character=online)), "in_world")
+        self.assertTrue(b.request("login", name="Heidi", password=PW)["ok"])
+        self.assertEqual([x["id"] for x in b.request("characters")["characters"]], [offline])
+
+    def test_characters_per_account_cap(self):
+        c = self.server.client()
+        self.assertTrue(c.request("register", name="Ivan", password=PW)["ok"])
+        self.assertTrue(c.request("login", name="Ivan", password=PW)["ok"])
+        for i in range(8):  # account.max_characters defaults to 8
+            r = c.request("create_character", name="Ivan%d" % i, race="elf", job="mage")
+            self.assertTrue(r.get("ok"), r)
+        r = c.request("create_character", name="Ivan8", race="elf", job="mage")
+        self.assertEqual(err(r), "too_many_characters")
+        self.assertIn("8", r["error"]["message"])
+        chars = c.request("characters")["characters"]
+        self.assertEqual(len(chars), 8)
+        # Deleting one makes room again; the refused name was not taken.
+        self.assertTrue(c.request("delete_character", character=chars[0]["id"])["ok"])
+        self.assertTrue(c.request("create_character", name="Ivan8", race="elf", job="mage")["ok"])
+
     def test_bad_moves_are_refused_with_the_position(self):
         c = self.server.client()
         play(c, "Runner")
@@ -160,6 +197,24 @@ def reenter_on(c):
     r = c.request("enter_world", character=chars[0]["id"])
     assert r.get("ok"), r
     return r["character"]
+
+
+class CharacterCap(ServerTest):
+    server_args = FAST_AUTH + ["--set", "account.max_characters=2"]
+
+    def test_configured_cap(self):
+        c = self.server.client()
+        self.assertTrue(c.request("register", name="Judy", password=PW)["ok"])
+        self.assertTrue(c.request("login", name="Judy", password=PW)["ok"])
+        for name in ("Judy1", "Judy2"):
+            self.assertTrue(c.request("create_character", name=name, race="elf", job="mage")["ok"])
+        r = c.request("create_character", name="Judy3", race="elf", job="mage")
+        self.assertEqual(err(r), "too_many_characters")
+        # The cap is per account: another account still creates.
+        d = self.server.client()
+        self.assertTrue(d.request("register", name="Ken", password=PW)["ok"])
+        self.assertTrue(d.request("login", name="Ken", password=PW)["ok"])
+        self.assertTrue(d.request("create_character", name="Judy3", race="elf", job="mage")["ok"])
 
 
 class LoginRateLimit(ServerTest):

@@ -152,6 +152,28 @@ class Chat(ServerTest):
         d = self.server.client()
         self.assertEqual(err(chat(d, "say", "hi")), "not_logged_in")
 
+    def test_text_policy_invisible_and_direction_changing(self):
+        a = self.server.client()
+        play(a, "alice")
+        b = self.server.client()
+        play(b, "bob")
+        # The project's text policy (core/base/text.h) on every channel:
+        # nothing visible, or characters that reorder what follows, are refused.
+        cases = {"\u200b\u200b": "blank", "\u00a0 \u00a0": "blank", "\u3164": "blank",
+                 "evil\u202etxt.exe": "direction", "a\u2066b": "direction",
+                 "x\u2028y": "control"}
+        for channel in ("say", "zone", "world"):
+            for text, word in cases.items():
+                r = chat(a, channel, text)
+                self.assertEqual(err(r), "bad_field", (channel, text, r))
+                self.assertIn(word, r["error"]["message"], (channel, text, r))
+        for text in cases:
+            r = chat(a, "whisper", text, to="bob")
+            self.assertEqual(err(r), "bad_field", (text, r))
+        # Visible text with invisible characters inside is fine.
+        self.assertTrue(chat(a, "say", "zero\u200bwidth")["ok"])
+        self.assertEqual(next_chat(b)["text"], "zero\u200bwidth")
+
     def test_rate_limits_then_recovery(self):
         a = self.server.client()
         play(a, "alice")

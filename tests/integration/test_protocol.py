@@ -11,6 +11,21 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import ServerTest, frame, main  # noqa: E402
 
 
+def recv_raw(c):
+    """The next frame's payload bytes, undecoded (None once closed)."""
+    while True:
+        if len(c.buf) >= 4:
+            (n,) = struct.unpack(">I", c.buf[:4])
+            if len(c.buf) >= 4 + n:
+                payload = c.buf[4:4 + n]
+                c.buf = c.buf[4 + n:]
+                return payload
+        chunk = c.sock.recv(65536)
+        if not chunk:
+            return None
+        c.buf += chunk
+
+
 class Protocol(ServerTest):
     server_args = ["--set", "net.rate=1000", "--set", "net.burst=1000"]
 
@@ -106,6 +121,40 @@ class Protocol(ServerTest):
         m = c.recv()
         self.assertTrue(m["ok"], m)
         self.assertEqual(len(m["text"]), 65536 - overhead)
+
+    def test_echo_without_text_is_bad_field(self):
+        c = self.server.client()
+        r = c.request("echo")
+        self.assertEqual(r["error"]["code"], "bad_field")
+        self.assertEqual(c.request("echo", text="")["text"], "")
+
+    def test_lua_answers_do_not_escape_slashes(self):
+        c = self.server.client()
+        max_frame = c.request("hello", version=1)["limits"]["max_frame"]
+        c.send({"op": "echo", "id": 1, "text": "/" * 65000})
+        raw = recv_raw(c)
+        self.assertLessEqual(len(raw), max_frame)
+        self.assertNotIn(b"\\/", raw)
+        self.assertEqual(json.loads(raw)["text"], "/" * 65000)
+        # An escaped backslash before a slash stays escaped: the text survives.
+        for text in ("a\\/b", "\\\\/", "\\", "/\\", "x\\\\\\/y", "\"/\""):
+            self.assertEqual(c.request("echo", text=text)["text"], text, text)
+
+    def test_answer_over_the_frame_limit_is_refused_not_sent(self):
+        c = self.server.client()
+        max_frame = c.request("hello", version=1)["limits"]["max_frame"]
+        # lua-cjson writes each DEL as \u007f: 6 bytes for 1, so the answer
+        # would be about 79 KB for a 13 KB request (DEL sent raw: JSON allows it).
+        c.send_raw(frame('{"op":"echo","id":2,"text":"%s"}' % ("\x7f" * 13200)))
+        raw = recv_raw(c)
+        self.assertLessEqual(len(raw), max_frame)
+        m = json.loads(raw)
+        self.assertEqual(m["id"], 2)
+        self.assertEqual(m["error"]["code"], "answer_too_large")
+        self.assertTrue(c.request("ping")["ok"])  # the connection stays
+        status, body = self.server.http_get("/metrics")
+        self.assertRegex(body, r'chaos_protocol_errors_total\{code="answer_too_large"\} 1\b')
+        self.assertIn("conn_answer_too_large", self.server.log())
 
     def test_wrong_field_type_from_lua_handler(self):
         c = self.server.client()

@@ -88,7 +88,7 @@ struct load {
     uint64_t interval_ns;
     uint64_t window_outstanding; /* sent in the window, not yet answered */
     uint64_t errors, requests;
-    int hello_warned;
+    int hello_warned, rate_warned;
     struct event *ramp_ev, *tick_ev;
     cw_rng rng;
     cw_hist hist;

@@ -237,6 +237,13 @@ static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
         return;
     }
     int is_error = memmem(p, n, "\"error\":", 8) != NULL;
+    if (is_error && !L->rate_warned && memmem(p, n, "\"rate_limited\"", 14)) {
+        L->rate_warned = 1;
+        fprintf(stderr, "chaos-load: the server answered rate_limited: it allows net.rate requests "
+                        "per second per connection (hello reports it). Use --mode open with --rate "
+                        "below that, or start the server with --set net.rate=0 to measure "
+                        "throughput.\n");
+    }
     uint64_t seq = response_id(p, n);
     if (seq == 0) {
         if (memmem(p, n, "\"id\":\"hello\"", 12)) {

@@ -13,6 +13,11 @@
  * CW_NET_FLUSH_CHUNK connections per run, so that a tick's thousands of
  * batches do not hold up the answers to requests read meanwhile.
  *
+ * Answer order (cw_conn_hold): while a request of the connection waits for
+ * its answer, the read loops stop taking frames; what arrives is appended to
+ * the input buffer (a frame's worth, then reading pauses) and handled by
+ * cw_conn_resume_, which the net's resumer runs after the last release.
+ *
  * A connection is never freed synchronously: cw_conn_kill_ marks it DEAD,
  * stops its I/O and puts it on the net's reap list; the reaper event calls
  * on_close and frees on the next loop iteration. So a handler can close or
@@ -139,7 +144,12 @@ static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, in
 int cw_conn_send(cw_conn *c, const char *json, size_t len)
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
-    if (len > UINT32_MAX) return CW_EINVAL;
+    if (len > c->net->cfg.max_frame) {
+        cw_log(CW_LOG_WARN, "conn_send_too_large", CW_I("conn", (int64_t)c->id),
+               CW_I("bytes", (int64_t)len), CW_I("max_frame", (int64_t)c->net->cfg.max_frame),
+               CW_END);
+        return CW_EINVAL;
+    }
     cw_strbuf *b = &c->net->scratch;
     cw_strbuf_reset(b);
     uint8_t hdr[4];
@@ -159,12 +169,43 @@ static int reply_begin(cw_strbuf *b, const char *id_json)
     return rc;
 }
 
-static int reply_finish(cw_conn *c, cw_strbuf *b, int rc)
+/* An error reply into b (header placeholder included). 0 or nonzero. */
+static int error_into(cw_strbuf *b, const char *id_json, const char *code, const char *message)
+{
+    int rc = reply_begin(b, id_json);
+    rc |= cw_strbuf_puts(b, ",\"error\":{\"code\":");
+    rc |= cw_strbuf_json_str(b, code ? code : CW_PROTO_INTERNAL);
+    rc |= cw_strbuf_puts(b, ",\"message\":");
+    rc |= cw_strbuf_json_str(b, message ? message : "");
+    rc |= cw_strbuf_append(b, "}}", 2);
+    return rc;
+}
+
+/* Frames and queues the reply in b — or, when its payload is over the frame
+ * limit the client was told, an answer_too_large error in its place. */
+static int reply_finish(cw_conn *c, cw_strbuf *b, const char *id_json, int rc)
 {
     if (rc) return CW_ENOMEM;
-    if (b->len - 4 > UINT32_MAX) return CW_EINVAL;
-    cw_frame_header((uint8_t *)b->data, (uint32_t)(b->len - 4));
-    return cw_conn_queue_(c, b->data, b->len);
+    size_t max = c->net->cfg.max_frame, len = b->len - CW_FRAME_HEADER;
+    int ret = 0;
+    if (len > max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the answer of %zu bytes exceeds the %zu-byte frame limit", len,
+                 max);
+        cw_log(CW_LOG_WARN, "conn_answer_too_large", CW_I("conn", (int64_t)c->id),
+               CW_S("peer", c->peer), CW_I("bytes", (int64_t)len), CW_I("max_frame", (int64_t)max),
+               CW_END);
+        cw_net_count_perr_(c->net, CW_PROTO_ANSWER_TOO_LARGE);
+        if (error_into(b, id_json, CW_PROTO_ANSWER_TOO_LARGE, msg)) return CW_ENOMEM;
+        /* A long id can make even the error too large: then without the id. */
+        if (b->len - CW_FRAME_HEADER > max && error_into(b, NULL, CW_PROTO_ANSWER_TOO_LARGE, msg))
+            return CW_ENOMEM;
+        if (b->len - CW_FRAME_HEADER > max) return CW_EINVAL; /* a limit below any error */
+        ret = CW_EINVAL;
+    }
+    cw_frame_header((uint8_t *)b->data, (uint32_t)(b->len - CW_FRAME_HEADER));
+    int q = cw_conn_queue_(c, b->data, b->len);
+    return q ? q : ret;
 }
 
 static int is_space(char ch)
@@ -202,20 +243,14 @@ int cw_conn_reply_ok(cw_conn *c, const char *id_json, const char *body, size_t b
         rc |= cw_strbuf_append(b, in, in_len);
     }
     rc |= cw_strbuf_append(b, "}", 1);
-    return reply_finish(c, b, rc);
+    return reply_finish(c, b, id_json, rc);
 }
 
 int cw_conn_reply_error(cw_conn *c, const char *id_json, const char *code, const char *message)
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
     cw_strbuf *b = &c->net->scratch;
-    int rc = reply_begin(b, id_json);
-    rc |= cw_strbuf_puts(b, ",\"error\":{\"code\":");
-    rc |= cw_strbuf_json_str(b, code ? code : CW_PROTO_INTERNAL);
-    rc |= cw_strbuf_puts(b, ",\"message\":");
-    rc |= cw_strbuf_json_str(b, message ? message : "");
-    rc |= cw_strbuf_append(b, "}}", 2);
-    return reply_finish(c, b, rc);
+    return reply_finish(c, b, id_json, error_into(b, id_json, code, message));
 }
 
 /* ---- closing ---------------------------------------------------------- */
@@ -234,8 +269,15 @@ void cw_conn_close(cw_conn *c, const char *reason)
     set_reason(c, reason);
     c->state = CONN_CLOSING;
     c->deadline_ns = cw_now_ns() + (uint64_t)c->net->cfg.close_linger_ms * 1000000ull;
-    /* Reading goes on (input is discarded, see conn_readcb): closing with
-     * unread input would reset the connection and lose the last frames. */
+    /* Reading goes on (input is discarded, see conn_read_ev): closing with
+     * unread input would reset the connection and lose the last frames.
+     * Frames that waited behind a hold are never handled (they are freed
+     * with the connection; not here: the frame being handled may live in
+     * that buffer). */
+    if (c->paused) {
+        c->paused = 0;
+        event_add(c->rev, NULL);
+    }
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
         bufferevent_enable(c->bev, EV_WRITE); /* libevent drains it; writecb finishes */
     finish_if_flushed(c);
@@ -279,7 +321,9 @@ void cw_conn_flush_(cw_conn *c)
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns)
 {
     const cw_net_config *cfg = &c->net->cfg;
-    if (c->state == CONN_OPEN && cfg->idle_timeout_ms > 0 &&
+    if (c->state == CONN_OPEN && c->resume_due && !c->holds) cw_conn_resume_(c);
+    /* A connection waiting for an answer of ours is not idle. */
+    if (c->state == CONN_OPEN && !c->holds && cfg->idle_timeout_ms > 0 &&
         now_ns - c->last_frame_ns > (uint64_t)cfg->idle_timeout_ms * 1000000ull) {
         cw_log(CW_LOG_DEBUG, "conn_idle", CW_I("conn", (int64_t)c->id), CW_END);
         cw_conn_close(c, "idle_timeout");
@@ -339,7 +383,12 @@ static void handle_frame(cw_conn *c, const char *payload, size_t len, uint64_t n
     /* Every frame costs a token, malformed ones too; the id is needed even
      * for a rate_limited answer, so parsing comes first. */
     int rc = cw_request_parse(payload, len, &rp, &err);
-    if (!cw_tokenbucket_take(&c->tb, 1, now)) {
+    int allowed = 1;
+    if (c->credit >= 1) /* time spent held (cw_conn_release) */
+        c->credit -= 1;
+    else
+        allowed = cw_tokenbucket_take(&c->tb, 1, now);
+    if (!allowed) {
         cw_conn_reply_error(c, rp.req.id_json, CW_PROTO_RATE_LIMITED, "too many requests");
         cw_net_count_perr_(n, CW_PROTO_RATE_LIMITED);
         strike(c, now);
@@ -371,7 +420,7 @@ static void frame_too_large(cw_conn *c, size_t announced)
 static size_t handle_bytes(cw_conn *c, const uint8_t *buf, size_t len, uint64_t now)
 {
     size_t off = 0;
-    while (c->state == CONN_OPEN && len - off >= CW_FRAME_HEADER) {
+    while (c->state == CONN_OPEN && !c->holds && len - off >= CW_FRAME_HEADER) {
         const uint8_t *payload;
         size_t plen, used;
         int rc =
@@ -395,7 +444,8 @@ static size_t handle_bytes(cw_conn *c, const uint8_t *buf, size_t len, uint64_t 
 static void process_input(cw_conn *c, struct evbuffer *in, uint64_t now)
 {
     size_t avail;
-    while (c->state == CONN_OPEN && (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
+    while (c->state == CONN_OPEN && !c->holds &&
+           (avail = evbuffer_get_length(in)) >= CW_FRAME_HEADER) {
         uint8_t hdr[CW_FRAME_HEADER];
         evbuffer_copyout(in, hdr, sizeof hdr);
         size_t plen = cw_frame_read_header(hdr);
@@ -417,6 +467,23 @@ static void process_input(cw_conn *c, struct evbuffer *in, uint64_t now)
 
 #define READ_CHUNK 16384
 
+/* Held with a maximum frame's worth of input waiting: stop reading (the
+ * kernel keeps the rest, and TCP slows the client) until the release. */
+static void pause_if_full(cw_conn *c, struct evbuffer *in)
+{
+    if (c->state == CONN_OPEN && c->holds && !c->paused &&
+        evbuffer_get_length(in) >= c->net->cfg.max_frame + CW_FRAME_HEADER) {
+        event_del(c->rev);
+        c->paused = 1;
+    }
+}
+
+/* The peer closed its side: answers already queued still go out. */
+static void peer_eof(cw_conn *c)
+{
+    conn_eventcb(c->bev, (short)(BEV_EVENT_READING | BEV_EVENT_EOF), c);
+}
+
 /* Reading, without libevent's bufferevent read (which asks the kernel how
  * much is readable, an extra ioctl per read, and copies everything through
  * its input buffer): one recv into a stack buffer whose whole frames are
@@ -432,6 +499,10 @@ static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
         int e = r < 0 ? EVUTIL_SOCKET_ERROR() : 0;
         if (r < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR)) return;
         event_del(c->rev); /* EOF and errors stay readable: stop asking */
+        if (r == 0 && c->state == CONN_OPEN && (c->holds || c->resume_due)) {
+            c->eof = 1; /* after the waiting frames (cw_conn_resume_) */
+            return;
+        }
         EVUTIL_SET_SOCKET_ERROR(e);
         conn_eventcb(c->bev,
                      (short)(BEV_EVENT_READING | (r == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR)), c);
@@ -452,6 +523,56 @@ static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
         return;
     }
     process_input(c, in, now);
+    pause_if_full(c, in);
+    /* Caught up: credit for time held is not kept for later traffic. */
+    if (!c->holds && (size_t)r < READ_CHUNK && evbuffer_get_length(in) == 0) c->credit = 0;
+}
+
+/* ---- answer order ----------------------------------------------------- */
+
+void cw_conn_hold(cw_conn *c)
+{
+    if (c->holds++ == 0) c->held_ns = cw_now_ns();
+}
+
+void cw_conn_release(cw_conn *c)
+{
+    if (c->holds <= 0) {
+        cw_log(CW_LOG_ERROR, "conn_release_without_hold", CW_I("conn", (int64_t)c->id), CW_END);
+        return;
+    }
+    if (--c->holds > 0) return;
+    uint64_t now = cw_now_ns();
+    if (c->net->cfg.rate > 0 && now > c->held_ns)
+        c->credit += (double)(now - c->held_ns) * 1e-9 * c->net->cfg.rate;
+    c->last_frame_ns = now; /* the idle clock restarts at the answer */
+    if (c->state != CONN_OPEN) return;
+    c->resume_due = 1;
+    cw_net_schedule_resume_(c->net, c);
+}
+
+int cw_conn_holds(const cw_conn *c)
+{
+    return c->holds;
+}
+
+void cw_conn_resume_(cw_conn *c)
+{
+    if (c->state != CONN_OPEN || c->holds) return;
+    c->resume_due = 0;
+    if (c->paused) {
+        c->paused = 0;
+        event_add(c->rev, NULL);
+    }
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    if (evbuffer_get_length(in) >= CW_FRAME_HEADER) process_input(c, in, cw_now_ns());
+    if (c->state != CONN_OPEN) return;
+    if (c->holds) {
+        pause_if_full(c, in);
+    } else if (c->eof) {
+        c->eof = 0;
+        peer_eof(c);
+    }
 }
 
 /* ---- accessors -------------------------------------------------------- */

@@ -44,7 +44,16 @@
  *
  * When accept itself fails (EMFILE, ENFILE, ...), the listener pauses and
  * retries (core/io/listen: one warning per episode, counted in
- * chaos_accept_paused_total{listener="game"}). */
+ * chaos_accept_paused_total{listener="game"}).
+ *
+ * Request order: a connection's answers leave in the order of its requests.
+ * A handler that answers later calls cw_conn_hold before returning and
+ * cw_conn_release once the answer is queued; meanwhile no further frame of
+ * that connection is handled (see cw_conn_hold).
+ *
+ * Frame limit in both directions: no frame the server sends is larger than
+ * max_frame (what `hello` advertises). A reply that would be is replaced by an
+ * `answer_too_large` error (logged); any other oversized send is dropped. */
 #ifndef CW_IO_NET_H
 #define CW_IO_NET_H
 
@@ -67,7 +76,8 @@ typedef struct cw_net_config {
     double burst;        /* bucket capacity */
     int abuse_strikes;   /* this many `rate_limited` answers within 10 s → disconnect */
     int idle_timeout_ms; /* no frame received for this long → closed (0 = never) */
-    size_t max_output;   /* unsent bytes allowed per connection before it is dropped */
+    size_t max_output;   /* unsent bytes allowed per connection before it is dropped
+                          * (raised to max_frame + 4 if lower: one answer always fits) */
     int close_linger_ms; /* cw_conn_close waits this long for the flush (default 5000) */
     int fd_reserve;      /* descriptors kept free for everything else (default 64; 0 = none) */
 } cw_net_config;
@@ -130,7 +140,8 @@ void *cw_conn_ud(const cw_conn *c);
 
 /* Frames and queues a JSON payload. Returns 0, or CW_ELIMIT if this pushed
  * the connection over max_output (it is then closed with "output_overflow"),
- * or CW_ESTATE if it is already closing. */
+ * or CW_ESTATE if it is already closing, or CW_EINVAL (nothing sent, logged
+ * as "conn_send_too_large") if len exceeds max_frame. */
 int cw_conn_send(cw_conn *c, const char *json, size_t len);
 /* Queues bytes that already are whole frames (header + payload each, nframes
  * of them: counted in the frame metrics) in one append. Same returns as
@@ -141,11 +152,36 @@ size_t cw_conn_pending(const cw_conn *c);
 /* {"id":<id_json>,"ok":true} merged with body, body being a JSON object's text
  * ("{...}") or NULL. The body's members are spliced after "ok":true as they
  * are (not re-validated; they must not repeat "id"/"ok"). id_json NULL = null.
- * CW_EINVAL if body does not look like an object. */
+ * CW_EINVAL if body does not look like an object (nothing sent).
+ * A reply whose payload would exceed max_frame is not sent: the client gets
+ * {"id":<id_json>,"error":{"code":"answer_too_large",…}} instead (id null if
+ * even that would not fit), it is logged ("conn_answer_too_large") and
+ * counted, and the call returns CW_EINVAL. */
 int cw_conn_reply_ok(cw_conn *c, const char *id_json, const char *body, size_t body_len);
 /* {"id":<id_json>,"error":{"code":code,"message":message}}; code and message
- * are JSON-escaped here (they must be UTF-8). */
+ * are JSON-escaped here (they must be UTF-8). Same size guard as above. */
 int cw_conn_reply_error(cw_conn *c, const char *id_json, const char *code, const char *message);
+/* Answer order. cw_conn_hold: the request being handled will be answered
+ * later; from now on no further frame of c is handled (on_request is not
+ * called) until every hold is released (holds nest: a counter). Its bytes
+ * wait: read into c's input buffer up to one maximum frame (max_frame + 4),
+ * then left in the kernel (TCP pushes back on the client). cw_conn_release:
+ * call once the held answer is queued; when the last hold goes, the waiting
+ * frames are handled, in order, from a later loop iteration (never from
+ * inside cw_conn_release). While held:
+ *   - the connection is not idle (the idle clock restarts at the release);
+ *   - the rate limit charges the waiting frames when they are handled, but
+ *     the time held is credited (rate x seconds held, spent before the
+ *     bucket), so a client that kept to the rate is not refused for frames
+ *     that waited;
+ *   - a peer that half-closes still gets the answers to what it sent: the
+ *     EOF is acted on once the waiting frames are handled.
+ * Release on a closing connection is harmless; on a dropped one, do not call
+ * (look it up with cw_net_find). */
+void cw_conn_hold(cw_conn *c);
+void cw_conn_release(cw_conn *c);
+/* Holds in force on c (0 = taking frames). */
+int cw_conn_holds(const cw_conn *c);
 /* Stops reading, flushes queued output, then closes (on_close gets reason,
  * copied, at most 31 bytes). Gives up after close_linger_ms. Idempotent. */
 void cw_conn_close(cw_conn *c, const char *reason);

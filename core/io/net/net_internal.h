@@ -47,6 +47,7 @@ enum {
     PERR_RATE_LIMITED,
     PERR_SERVER_BUSY,
     PERR_INTERNAL,
+    PERR_ANSWER_TOO_LARGE,
     PERR_COUNT
 };
 enum {
@@ -77,6 +78,13 @@ struct cw_conn {
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;
     uint8_t in_flushq; /* FLUSH_URGENT | FLUSH_BULK: listed in those flush queues */
+    /* answer order (cw_conn_hold) */
+    int holds;          /* requests answered later, still unanswered */
+    uint8_t paused;     /* held with a full input buffer: rev removed, the kernel keeps the rest */
+    uint8_t eof;        /* the peer half-closed while held: acted on after the waiting frames */
+    uint8_t resume_due; /* released, waiting frames not handled yet (the sweep's fallback) */
+    uint64_t held_ns;   /* when the first hold began */
+    double credit;      /* rate-limit tokens for the time held (spent before the bucket) */
     void *ud;
     cw_conn *next_dead; /* reap list */
     char peer[56];
@@ -94,6 +102,8 @@ struct cw_net {
     struct event *flusher;         /* writes queued output once per loop iteration */
     struct event *flush_more;      /* zero timer: the rest of the bulk queue, next iteration */
     cw_idq urgent, bulk;           /* ids of connections with output to write (see conn.c) */
+    struct event *resumer;         /* handles the frames that waited behind a hold */
+    cw_idq resume;                 /* ids of connections whose last hold was released */
     int port;
     long fd_ceiling;       /* an accepted descriptor >= this is refused (LONG_MAX: none) */
     uint64_t busy_refused; /* refusals in the current busy episode (0 = none) */
@@ -123,7 +133,8 @@ void cw_conn_free_(cw_conn *c);
 void cw_conn_kill_(cw_conn *c, const char *reason); /* drop now, no flush; reaped later */
 int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included; urgent */
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns);
-void cw_conn_flush_(cw_conn *c); /* the flusher's write of c's output */
+void cw_conn_flush_(cw_conn *c);  /* the flusher's write of c's output */
+void cw_conn_resume_(cw_conn *c); /* the resumer: frames that waited behind a hold */
 
 /* linger.c */
 void cw_net_linger_(cw_net *n, struct bufferevent *bev); /* takes ownership */
@@ -134,5 +145,6 @@ void cw_net_count_perr_(cw_net *n, const char *code);
 void cw_net_schedule_reap_(cw_net *n, cw_conn *c);
 /* which: FLUSH_URGENT (replies, direct sends) or FLUSH_BULK (event batches) */
 void cw_net_schedule_flush_(cw_net *n, cw_conn *c, int which);
+void cw_net_schedule_resume_(cw_net *n, cw_conn *c);
 
 #endif

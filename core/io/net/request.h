@@ -19,6 +19,7 @@
  *   script_timeout       a Lua handler ran past its time budget
  *   shutting_down        the server is draining; reconnect elsewhere/later
  *   unsupported_version  "hello" asked for a protocol version we do not speak
+ *   answer_too_large     the answer would exceed the frame limit; not sent
  *
  * Parsing decisions:
  *   - jansson with JSON_REJECT_DUPLICATES: {"op":"a","op":"b"} is bad_json.
@@ -57,6 +58,7 @@
 #define CW_PROTO_SCRIPT_TIMEOUT "script_timeout"
 #define CW_PROTO_SHUTTING_DOWN "shutting_down"
 #define CW_PROTO_UNSUPPORTED_VERSION "unsupported_version"
+#define CW_PROTO_ANSWER_TOO_LARGE "answer_too_large"
 
 /* Inline room for the re-encoded id; longer ids (long strings) go to the heap. */
 #define CW_REQUEST_ID_INLINE 48

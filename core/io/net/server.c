@@ -27,8 +27,9 @@
 #include <unistd.h>
 
 static const char *const perr_names[PERR_COUNT] = {
-    CW_PROTO_BAD_JSON,        CW_PROTO_NOT_OBJECT,   CW_PROTO_MISSING_OP,  CW_PROTO_BAD_FIELD,
-    CW_PROTO_FRAME_TOO_LARGE, CW_PROTO_RATE_LIMITED, CW_PROTO_SERVER_BUSY, CW_PROTO_INTERNAL};
+    CW_PROTO_BAD_JSON,    CW_PROTO_NOT_OBJECT,      CW_PROTO_MISSING_OP,
+    CW_PROTO_BAD_FIELD,   CW_PROTO_FRAME_TOO_LARGE, CW_PROTO_RATE_LIMITED,
+    CW_PROTO_SERVER_BUSY, CW_PROTO_INTERNAL,        CW_PROTO_ANSWER_TOO_LARGE};
 static const char *const disc_names[DISC_COUNT] = {
     "client_closed", "idle_timeout",  "frame_too_large", "output_overflow", "rate_abuse",
     "shutdown",      "server_closed", "io_error",        "server_busy"};
@@ -224,6 +225,37 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* ---- answer order: frames that waited behind a hold (conn.c) ---------- */
+
+void cw_net_schedule_resume_(cw_net *n, cw_conn *c)
+{
+    if (idq_push(&n->resume, c->id) != 0) {
+        /* No room to queue it: the sweep resumes it (c->resume_due). */
+        cw_log(CW_LOG_WARN, "conn_resume_deferred", CW_I("conn", (int64_t)c->id), CW_END);
+        return;
+    }
+    event_active(n->resumer, EV_TIMEOUT, 0);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cw_net *n = arg;
+    /* Handling a frame may queue more (a request held and released at once):
+     * those wait for the next run; index, not pointer (the queue may grow). */
+    size_t k = n->resume.n;
+    for (size_t i = 0; i < k; i++) {
+        cw_conn *c = cw_net_find(n, n->resume.v[i]);
+        if (c) cw_conn_resume_(c);
+    }
+    n->resume.n -= k;
+    if (n->resume.n) {
+        memmove(n->resume.v, n->resume.v + k, sizeof *n->resume.v * n->resume.n);
+        event_active(n->resumer, EV_TIMEOUT, 0);
+    }
+}
+
 /* ---- idle and linger sweep -------------------------------------------- */
 
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
@@ -407,6 +439,9 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     if (n->cfg.max_connections > (int)CW_NET_SLOT_MASK)
         n->cfg.max_connections = (int)CW_NET_SLOT_MASK;
     if (n->cfg.close_linger_ms <= 0) n->cfg.close_linger_ms = 5000;
+    /* One answer of the largest size must fit in an empty output buffer. */
+    if (n->cfg.max_output < n->cfg.max_frame + CW_FRAME_HEADER)
+        n->cfg.max_output = n->cfg.max_frame + CW_FRAME_HEADER;
     n->host = strdup(cfg->host ? cfg->host : "");
     n->cfg.host = n->host;
     n->h = *h;
@@ -416,7 +451,8 @@ cw_net *cw_net_new(struct event_base *base, const cw_net_config *cfg, const cw_n
     n->sweep = event_new(base, -1, EV_PERSIST, sweep_cb, n);
     n->flusher = event_new(base, -1, 0, flush_cb, n);
     n->flush_more = evtimer_new(base, flush_cb, n);
-    if (!n->host || !n->reaper || !n->sweep || !n->flusher || !n->flush_more) {
+    n->resumer = event_new(base, -1, 0, resume_cb, n);
+    if (!n->host || !n->reaper || !n->sweep || !n->flusher || !n->flush_more || !n->resumer) {
         cw_error_set(err, CW_ENOMEM, "out of memory");
         cw_net_free(n);
         return NULL;
@@ -456,6 +492,8 @@ void cw_net_free(cw_net *n)
     if (n->sweep) event_free(n->sweep);
     if (n->flusher) event_free(n->flusher);
     if (n->flush_more) event_free(n->flush_more);
+    if (n->resumer) event_free(n->resumer);
+    free(n->resume.v);
     free(n->urgent.v);
     free(n->bulk.v);
     free(n->slots);
@@ -467,7 +505,11 @@ void cw_net_free(cw_net *n)
 
 void cw_net_broadcast(cw_net *n, const char *json, size_t len)
 {
-    if (len > UINT32_MAX) return;
+    if (len > n->cfg.max_frame) {
+        cw_log(CW_LOG_WARN, "broadcast_too_large", CW_I("bytes", (int64_t)len),
+               CW_I("max_frame", (int64_t)n->cfg.max_frame), CW_END);
+        return;
+    }
     cw_strbuf *b = &n->scratch;
     cw_strbuf_reset(b);
     uint8_t hdr[4];

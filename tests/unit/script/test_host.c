@@ -170,6 +170,28 @@ static void errors_become_codes_and_the_host_carries_on(void **state)
     assert_string_equal(call(h, "double", "{\"x\":1}"), "{\"v\":7002}");
 }
 
+/* Op answers come without lua-cjson's `\/` escapes; other escapes stay, and
+ * a slash after an escaped backslash is not mistaken for one. */
+static void answers_do_not_escape_slashes(void **state)
+{
+    fixture *fx = *state;
+    write_file(fx->content, "main.lua",
+               "local chaos = require('chaos')\n"
+               "chaos.on_op('say', function(req) return { t = req.t } end)\n");
+    cw_error err;
+    cw_host *h = start(fx, &err);
+    assert_non_null(h);
+    assert_string_equal(call(h, "say", "{\"t\":\"a/b//c\"}"), "{\"t\":\"a/b//c\"}");
+    /* the text \/ (backslash, slash): cjson writes \\\/, we write \\/ */
+    assert_string_equal(call(h, "say", "{\"t\":\"\\\\/\"}"), "{\"t\":\"\\\\/\"}");
+    /* two backslashes, then a slash: cjson writes five backslashes and the slash */
+    assert_string_equal(call(h, "say", "{\"t\":\"x\\\\\\\\/y\"}"), "{\"t\":\"x\\\\\\\\/y\"}");
+    assert_string_equal(call(h, "say", "{\"t\":\"\\\\\"}"), "{\"t\":\"\\\\\"}");
+    assert_string_equal(call(h, "say", "{\"t\":\"q\\\"/\\n\\u007f/\"}"),
+                        "{\"t\":\"q\\\"/\\n\\u007f/\"}");
+    assert_string_equal(call(h, "say", "{\"t\":\"/\"}"), "{\"t\":\"/\"}");
+}
+
 static void broken_content_fails_with_every_error(void **state)
 {
     fixture *fx = *state;
@@ -273,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(accepted_reload_swaps_and_old_timers_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(reserved_ops_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(handler_must_return_an_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(answers_do_not_escape_slashes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
