@@ -13,7 +13,9 @@
 # 2), RELOAD_BENCH_WARMUP (s of walking first, 15), RELOAD_BENCH_ROUNDS (2),
 # RELOAD_BENCH_EDIT (greeting: each reload changes the demo greeting, content
 # the world does not depend on; zone: each reload renames the meadow, so the
-# world applies a new zone set and recomputes every entity's view).
+# world applies a new zone set; spin: each reload adds a file whose top level
+# never ends, refused when its load budget runs out — the stall it causes is
+# in the players' move-ack maximum).
 #
 # Per round it prints one JSON line: the build, the reloads' loop time
 # (`swap_ms`; for builds that reload synchronously, the whole reload `ms`),
@@ -81,13 +83,16 @@ run() { # build_dir label
   sleep 1
   for i in $(seq "$K"); do
     # A real change in every generation: the greeting text, or the meadow's name.
-    if [ "$EDIT" = zone ]; then
+    if [ "$EDIT" = spin ]; then
+      printf 'local n = %d\nwhile true do end\n' "$i" >"$TMP/content/world/spin.lua"
+    elif [ "$EDIT" = zone ]; then
       sed -i "s/^  name = \"Green Meadow.*\",/  name = \"Green Meadow $i\",/" "$TMP/content/zones/meadow.lua"
     else
       sed -i "s/^local greeting = .*/local greeting = \"Welcome, edit $i\"/" \
         "$TMP/content/world/greeting.lua"
     fi
     admin "$A" reload >>"$TMP/reloads" 2>&1 || echo '{"ok":false}' >>"$TMP/reloads"
+    rm -f "$TMP/content/world/spin.lua"
     sleep "$GAP"
   done
   wait $LOADER || true
@@ -99,12 +104,13 @@ import json, sys
 label, load, log, st, k = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 l = json.loads(open(load).read() or "{}")
 rel = [json.loads(x) for x in open(log) if '"msg":"reloaded"' in x]
+refused = sum(1 for x in open(log) if '"msg":"reload refused"' in x)
 swap = [r.get("swap_ms", r.get("ms")) for r in rel]
 build = [r["build_ms"] for r in rel if "build_ms" in r]
 state = [r["state_ms"] for r in rel if "state_ms" in r]
 tables = [r["tables_ms"] for r in rel if "tables_ms" in r]
 s = json.loads(st or "{}")
-out = {"build": label, "edit": __import__("os").environ.get("RELOAD_BENCH_EDIT", "greeting"), "reloads_ok": len(rel), "reloads_asked": k,
+out = {"build": label, "edit": __import__("os").environ.get("RELOAD_BENCH_EDIT", "greeting"), "reloads_ok": len(rel), "reloads_refused": refused, "reloads_asked": k,
        "swap_ms_max": round(max(swap), 2) if swap else None,
        "swap_ms_mean": round(sum(swap) / len(swap), 2) if swap else None,
        "build_ms_mean": round(sum(build) / len(build), 1) if build else None,
