@@ -26,6 +26,7 @@ int cw_bindings_open(lua_State *L, void *ctx);
 int cw_bind_host(lua_State *L, int chaos, void *ctx); /* on_op, every, after, log, clock, random */
 int cw_bind_stats(lua_State *L, int chaos);           /* chaos.stats */
 int cw_bind_combat(lua_State *L, int chaos);          /* chaos.combat */
+int cw_bind_rng(lua_State *L, int chaos);             /* chaos.rng, chaos.hash (rng.c) */
 /* chaos.world, player:data, chaos.data_version; ctx is the cw_bind_game
  * (bindings/world.h) of the game this state serves, or NULL (no world). */
 int cw_bind_world(lua_State *L, int chaos, void *ctx);

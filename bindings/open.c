@@ -15,6 +15,8 @@ int cw_bindings_open(lua_State *L, void *ctx)
     if (rc == 0)
         rc = cw_bind_combat(L, chaos);
     if (rc == 0)
+        rc = cw_bind_rng(L, chaos);
+    if (rc == 0)
         rc = cw_bind_world(L, chaos, ctx);
     if (rc != 0) {
         cw_log(CW_LOG_ERROR, "binding failed to open", CW_I("code", rc), CW_END);

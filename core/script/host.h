@@ -147,6 +147,14 @@ int cw_host_advance(cw_host *h, double seconds, cw_error *err);
 /* Runs a Lua file in the live generation (offline tools, `chaosctl script`),
  * with the load budget. Errors (with traceback) go to err. */
 int cw_host_run_file(cw_host *h, const char *path, cw_error *err);
+/* Calls module.fn(args…) of the live generation (module: an engine module
+ * already loaded, e.g. "items"; every argument a string) under the call
+ * budget (call.c). Its one result must be a string: appended to out. Returns
+ * 0; CW_ENOTFOUND when the module or function is missing; CW_ESCRIPT when it
+ * raised (the first line of the error, or chaos.fail's message, in err) or
+ * returned something else; CW_ESTATE without a live generation. Loop only. */
+int cw_host_call_module(cw_host *h, const char *module, const char *fn, const char *const *args,
+                        int nargs, cw_strbuf *out, cw_error *err);
 
 /* --- for bindings/host.c: the generation a Lua state belongs to --- */
 cw_gen *cw_gen_of(struct lua_State *L);

@@ -245,6 +245,9 @@ function M.zone(def)
   return copy
 end
 
+-- Checks other vocabulary modules add (each appends "file:line: message" strings).
+local extra_checks = {}
+
 -- Cross-references, run by the host after every content file has loaded.
 -- Returns a list of "file:line: message" strings (empty when all is well).
 function M.check()
@@ -287,6 +290,9 @@ function M.check()
   if starts > 1 then
     errors[#errors + 1] = "content: more than one zone is marked start = true"
   end
+  for _, extra in ipairs(extra_checks) do
+    extra(errors)
+  end
   return errors
 end
 debug.getregistry()["chaos.defs.check"] = M.check
@@ -306,5 +312,12 @@ function M.ids(kind)
   table.sort(out)
   return out
 end
+
+-- Items, affixes and rarities (scripts/content/item_defs.lua) share this
+-- module's registry, id rules and cross-file check.
+require("content.item_defs").install(M, {
+  define = define,
+  add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
+})
 
 return M
