@@ -88,8 +88,7 @@ static int l_int(lua_State *L)
     cw_rng *r = check_rng(L);
     lua_Number lo = check_exact_int(L, 2, "rng:int");
     lua_Number hi = check_exact_int(L, 3, "rng:int");
-    if (lo > hi)
-        return luaL_error(L, "rng:int: lo (%.0f) is greater than hi (%.0f)", lo, hi);
+    if (lo > hi) return luaL_error(L, "rng:int: lo (%.0f) is greater than hi (%.0f)", lo, hi);
     uint64_t span = (uint64_t)((int64_t)hi - (int64_t)lo) + 1;
     lua_pushnumber(L, (lua_Number)((int64_t)lo + (int64_t)cw_rng_below(r, span)));
     return 1;

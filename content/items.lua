@@ -12,8 +12,9 @@ defs.item{ id = "apprentice_robe", name = "Apprentice Robe", slot = "chest", lev
            stats = { defense = 3, mp_max = 20 }, value = 25, tags = { "robe", "armor" } }
 defs.item{ id = "healing_potion", name = "Healing Potion", stack = 20, value = 10,
            tags = { "potion" },
-           -- Declared only: running `use` belongs to the inventory (another issue).
-           use = function(player) player:buff{ source = "potion", stats = { hp_max = 0 }, seconds = 1 } end }
+           -- Declared only: the inventory (another issue) runs it and applies
+           -- the effect it returns.
+           use = function(player, item) return { heal = 50 } end }
 
 -- Prefixes.
 defs.affix{ id = "sharp", name = "Sharp", kind = "prefix", group = "power",

@@ -115,8 +115,7 @@ void cw_op_result_free(cw_op_result *res);
  * the top of the stack before the handler runs (the app's ctx.player). */
 typedef void (*cw_hook_push_fn)(struct lua_State *L, void *ud);
 int cw_host_call_op_ctx(cw_host *h, const char *op, const char *payload, size_t len,
-                        uint64_t conn_id, cw_hook_push_fn ctx_fn, void *ctx_ud,
-                        cw_op_result *res);
+                        uint64_t conn_id, cw_hook_push_fn ctx_fn, void *ctx_ud, cw_op_result *res);
 
 /* Content definitions: the runtime (scripts/content/defs.lua) keeps every
  * definition in a table stored in the Lua registry under CW_HOST_DEFS_KEY,

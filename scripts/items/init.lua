@@ -87,6 +87,7 @@ end
 
 -- One JSON line, keys sorted (chaosctl item roll). Arguments are strings.
 function M.roll_json(template_id, ilvl, seed)
+  if not defs.get("item", template_id) then error("unknown item template '" .. template_id .. "'", 0) end
   local it = M.generate(template_id, tonumber(ilvl), tonumber(seed))
   return canon.json(it, { affixes = true })
 end
