@@ -165,7 +165,7 @@ int cw_battle_join(cw_battle *b, cw_entity *e, const char *race, const char *job
         return rc;
     }
     e->data = p;
-    cw_battle_stats_changed_(b, e->id);
+    p->stats_sig = cw_battle_stats_sig_(p); /* a new combatant is no change */
     return 0;
 }
 

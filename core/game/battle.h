@@ -105,9 +105,10 @@ typedef struct cw_battle_events {
     /* a content spawn (reload) could not place a monster (the app logs it) */
     void (*spawn_failed)(void *ud, const char *zone_id, const char *template_id,
                          const cw_error *err);
-    /* a player's resolved stats changed (a source, buff or realm): called
-     * once per player from cw_battle_flush_stats (and each tick), never from
-     * inside the call that changed them */
+    /* a player's resolved stats changed (a source, buff or realm; entering
+     * the world is no change): called once per player from
+     * cw_battle_flush_stats (and each tick), never from inside the call that
+     * changed them */
     void (*stats)(void *ud, cw_entity *e);
 } cw_battle_events;
 
@@ -260,7 +261,8 @@ int cw_battle_set_known_skills(cw_battle *b, int64_t entity_id, const char *cons
                                cw_error *err);
 /* 1 when player e may use skill_id (no set, or the set names it). */
 int cw_battle_knows(const cw_battle *b, const cw_entity *e, const char *skill_id);
-/* Calls ev.stats for every player whose stats changed since the last flush. */
+/* Calls ev.stats for every player whose resolved stats differ from those at
+ * its last notice (or, the first time, at cw_battle_join). */
 void cw_battle_flush_stats(cw_battle *b);
 /* Appends {"ev":"stats","stats":{name: value, …},"hp":…,"hp_max":…,"mp":…,
  * "mp_max":…} of entity_id to out. CW_ENOTFOUND no such fighter, CW_ENOMEM. */

@@ -13,6 +13,7 @@ typedef struct battle_player {
     char race[RACE_MAX], job[RACE_MAX];
     char (*known)[RACE_MAX]; /* the known-skills set (sorted), when has_known */
     int nknown, has_known;
+    uint64_t stats_sig; /* of the resolved stats last told (cw_battle_stats_sig_) */
 } battle_player;
 
 /* A stat source set with cw_battle_buff_add. */
@@ -49,6 +50,8 @@ int cw_battle_land_(cw_battle *b, cw_entity *from, cw_entity *to, const cw_skill
 void cw_battle_drop_buffs_(cw_battle *b, int64_t entity, int drop_sources);
 /* Notes that entity's stats changed (players only; told at the next flush). */
 void cw_battle_stats_changed_(cw_battle *b, int64_t entity);
+/* A signature of p's resolved primary stats (equal stats, equal signature). */
+uint64_t cw_battle_stats_sig_(battle_player *p);
 /* Registers the realms' caps (REALM-scoped shared caps, source "realm"). */
 int cw_battle_realm_caps_(cw_battle *b, json_t *realms, cw_error *err);
 /* Frees a player's known-skills set. */

@@ -148,6 +148,23 @@ void cw_battle_stats_changed_(cw_battle *b, int64_t entity)
     b->dirty[b->ndirty++] = entity;
 }
 
+uint64_t cw_battle_stats_sig_(battle_player *p)
+{
+    const cw_stats_snapshot *s = NULL;
+    if (cw_stats_actor_resolve(p->cb.actor, &s, NULL) != 0) return 0;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a over (dim, value) pairs */
+    for (size_t i = 0; i < s->nprimary; i++) {
+        unsigned char buf[sizeof(uint32_t) + sizeof(double)];
+        memcpy(buf, &s->primary[i].dim, sizeof(uint32_t));
+        memcpy(buf + sizeof(uint32_t), &s->primary[i].value, sizeof(double));
+        for (size_t k = 0; k < sizeof buf; k++) {
+            h ^= buf[k];
+            h *= 1099511628211ull;
+        }
+    }
+    return h;
+}
+
 void cw_battle_flush_stats(cw_battle *b)
 {
     /* The callback may change stats again: those wait for the next flush. */
@@ -158,8 +175,12 @@ void cw_battle_flush_stats(cw_battle *b)
     b->ndirty = b->capdirty = 0;
     for (int i = 0; i < n; i++) {
         cw_entity *e = cw_world_get(b->w, ids[i]);
-        if (e && e->kind == CW_ENT_PLAYER && e->data && b->cfg.ev.stats)
-            b->cfg.ev.stats(b->cfg.ev.ud, e);
+        if (!e || e->kind != CW_ENT_PLAYER || !e->data || !b->cfg.ev.stats) continue;
+        battle_player *p = e->data;
+        uint64_t sig = cw_battle_stats_sig_(p);
+        if (sig == p->stats_sig) continue; /* changed and changed back, or nothing resolved */
+        p->stats_sig = sig;
+        b->cfg.ev.stats(b->cfg.ev.ud, e);
     }
     free(ids);
 }
