@@ -35,6 +35,9 @@ function M.level_stats(level, race, job)
       out[stat] = (out[stat] or 0) + v * (level - 1)
     end
   end
+  for stat, v in pairs(out) do
+    if v == 0 then out[stat] = nil end -- a 0 would hide the stat's default (mp_max 50)
+  end
   return out
 end
 
