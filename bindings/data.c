@@ -260,7 +260,10 @@ static int call_end(lua_State *L)
             size_t len;
             const char *json = encode_ns(L, -1, ns, &len);
             const char *cur = cw_player_data_get(p, ns);
-            if (!cur || strcmp(cur, json) != 0) {
+            /* A namespace only read (never stored, still empty) is not data:
+             * reading player:data("x") leaves no "x": {} behind. */
+            int untouched = !cur && len == 2 && memcmp(json, "{}", 2) == 0;
+            if (!untouched && (!cur || strcmp(cur, json) != 0)) {
                 int rc = cw_player_data_set(p, ns, json, len, g->data_cap);
                 if (rc != 0) {
                     drop_cache(L, id, ns);

@@ -165,6 +165,9 @@ defs.job{ id = "drifter", name = "Drifter" }
 local gil = sim.player{ name = "Gil", race = "sage", job = "drifter", zone = "meadow", x = 100, y = 100 }
 assert(sim.hit(dummy, gil, "firebolt") > 0, "no list: every skill")
 assert(#sim.op(gil, "skills").skills == 0)
+-- reading the realm of a character that never broke through stores nothing
+sim.leave(eve)
+assert(sim.stored(eve).data.realm == nil, "no empty realm namespace is saved")
 -- a realm unlock: in core, meteor is known
 local hal = sim.player{ name = "Hal", race = "sage", job = "mage", zone = "meadow", x = 100, y = 100,
   level = 25, data = { realm = { id = "core" } } }
