@@ -11,7 +11,8 @@
  * that would pass the size cap raises and is dropped: the cache entry goes,
  * so the next access sees the stored data again. Versions: the stored object
  * carries "_v"; on first access an older version runs the namespace's
- * migration. */
+ * migration. Also the engine's progression primitives (private.level_stats,
+ * set_realm, set_known_skills) the rules in scripts/rules/ call. */
 #include "bindings/world_internal.h"
 
 #include "core/script/host.h"
@@ -22,6 +23,7 @@
 #define CACHE_KEY "chaos.data.cache"       /* [char id] = {[ns] = {t=, json=}} */
 #define TOUCHED_KEY "chaos.data.touched"   /* array of {char id, ns} */
 #define VERSIONS_KEY "chaos.data.versions" /* [ns] = {v=, fn=} */
+#define CW_BIND_KNOWN_MAX 256              /* as the battle's CW_BATTLE_KNOWN_MAX */
 #define PRIVATE_KEY "chaos.private"        /* engine-only functions (scripts/) */
 #define SWEEP_EVERY 1024
 
@@ -258,7 +260,10 @@ static int call_end(lua_State *L)
             size_t len;
             const char *json = encode_ns(L, -1, ns, &len);
             const char *cur = cw_player_data_get(p, ns);
-            if (!cur || strcmp(cur, json) != 0) {
+            /* A namespace only read (never stored, still empty) is not data:
+             * reading player:data("x") leaves no "x": {} behind. */
+            int untouched = !cur && len == 2 && memcmp(json, "{}", 2) == 0;
+            if (!untouched && (!cur || strcmp(cur, json) != 0)) {
                 int rc = cw_player_data_set(p, ns, json, len, g->data_cap);
                 if (rc != 0) {
                     drop_cache(L, id, ns);
@@ -392,6 +397,50 @@ static int l_level_stats(lua_State *L)
     return 0;
 }
 
+/* private.set_realm(player, realm_id | nil): the realm of the character's
+ * stat actor (its REALM caps apply); nil: none. */
+static int l_set_realm(lua_State *L)
+{
+    const char *f = "set_realm";
+    handle_t *h = cw_bind_check_handle(L, 1, f, 1);
+    const char *realm = lua_isnoneornil(L, 2) ? NULL : luaL_checkstring(L, 2);
+    const cw_bind_game *g = cw_bind_live(L, f);
+    cw_entity *e = cw_bind_entity(L, g, h);
+    cw_error err = {0};
+    int rc = g->set_realm ? g->set_realm(g->ud, e->id, realm, &err) : CW_ESTATE;
+    if (rc) return luaL_error(L, "%s: %s", f, err.msg[0] ? err.msg : cw_err_name(rc));
+    return 0;
+}
+
+/* private.set_known_skills(player, {skill_id, …} | nil): the skills the
+ * character may use (nil: every skill). */
+static int l_set_known_skills(lua_State *L)
+{
+    const char *f = "set_known_skills";
+    handle_t *h = cw_bind_check_handle(L, 1, f, 1);
+    int n = -1;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        n = (int)lua_objlen(L, 2);
+        if (n > CW_BIND_KNOWN_MAX)
+            return luaL_error(L, "%s: at most %d skills", f, CW_BIND_KNOWN_MAX);
+    }
+    const char *ids[CW_BIND_KNOWN_MAX];
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return luaL_error(L, "%s: skills[%d] must be a skill id (string)", f, i + 1);
+        ids[i] = lua_tostring(L, -1); /* kept alive by the table */
+        lua_pop(L, 1);
+    }
+    const cw_bind_game *g = cw_bind_live(L, f);
+    cw_entity *e = cw_bind_entity(L, g, h);
+    cw_error err = {0};
+    int rc = g->known_skills ? g->known_skills(g->ud, e->id, ids, n, &err) : CW_ESTATE;
+    if (rc) return luaL_error(L, "%s: %s", f, err.msg[0] ? err.msg : cw_err_name(rc));
+    return 0;
+}
+
 void cw_bind_data_methods(lua_State *L, int methods)
 {
     lua_pushcfunction(L, m_data);
@@ -407,6 +456,10 @@ int cw_bind_data_open(lua_State *L, int chaos)
     lua_setfield(L, -2, "commit");
     lua_pushcfunction(L, l_level_stats);
     lua_setfield(L, -2, "level_stats");
+    lua_pushcfunction(L, l_set_realm);
+    lua_setfield(L, -2, "set_realm");
+    lua_pushcfunction(L, l_set_known_skills);
+    lua_setfield(L, -2, "set_known_skills");
     lua_pop(L, 1);
     cw_script_set_call_end(L, call_end);
     return 0;

@@ -72,6 +72,11 @@ typedef struct cw_bind_game {
     /* Queues one value transaction for a loaded character (players.h
      * cw_player_txn) and schedules its commit; *token identifies it. */
     int (*txn)(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token, cw_error *err);
+    /* Progression (both optional: NULL answers CW_ESTATE). The realm of an
+     * entity's stat actor (NULL: none; its REALM caps apply) and a player's
+     * known-skills set (n < 0: no set, every skill known). */
+    int (*set_realm)(void *ud, int64_t entity, const char *realm, cw_error *err);
+    int (*known_skills)(void *ud, int64_t entity, const char *const *ids, int n, cw_error *err);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 

@@ -9,3 +9,7 @@ defs.skill{ id = "firebolt", name = "Firebolt", base_min = 20, base_max = 30, sc
             cost = { mp = 10 } }
 defs.skill{ id = "bite", name = "Bite", base_min = 3, base_max = 6, scaling = 0.5,
             range = 2.5, cooldown = 1.5 }
+-- Meteor: the mages' skill of the Core Formation realm (content/jobs.lua).
+defs.skill{ id = "meteor", name = "Meteor", base_min = 60, base_max = 90, scaling = 2.0,
+            element = "fire", damage_type = "magical", range = 25, cooldown = 10,
+            cast_time = 1.5, cost = { mp = 40 } }

@@ -44,6 +44,7 @@ static void defs_fetch(cw_server *s, cw_battle_defs *d)
     d->races = defs(s, "race");
     d->jobs = defs(s, "job");
     d->zones = defs(s, "zone");
+    d->realms = defs(s, "realm");
 }
 
 static void defs_free(cw_battle_defs *d)
@@ -53,6 +54,7 @@ static void defs_free(cw_battle_defs *d)
     json_decref(d->races);
     json_decref(d->jobs);
     json_decref(d->zones);
+    json_decref(d->realms);
     memset(d, 0, sizeof *d);
 }
 
@@ -164,6 +166,15 @@ static void on_cast_failed(void *ud, cw_entity *e, const char *skill, const char
     send_self(s, e, b);
 }
 
+/* A player's stats changed: its own snapshot (docs/protocol.md, `stats`). */
+static void on_stats(void *ud, cw_entity *e)
+{
+    cw_server *s = ud;
+    cw_strbuf *b = &app_of(s)->frame;
+    cw_strbuf_reset(b);
+    if (cw_battle_stats_json(app_of(s)->b, e->id, b) == 0) send_self(s, e, b);
+}
+
 static void on_spawn_failed(void *ud, const char *zone, const char *monster, const cw_error *err)
 {
     (void)ud;
@@ -207,7 +218,8 @@ int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
                .kill = on_kill,
                .respawn = on_respawn,
                .cast_failed = on_cast_failed,
-               .spawn_failed = on_spawn_failed},
+               .spawn_failed = on_spawn_failed,
+               .stats = on_stats},
     };
     int rc = cw_battle_new(w, &cfg, &a->b, err);
     if (rc) return rc;

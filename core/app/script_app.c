@@ -117,6 +117,20 @@ static int g_unbuff(void *ud, int64_t id, const char *source, cw_error *err)
     return cw_battle_buff_remove(b, id, source);
 }
 
+static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
+{
+    cw_battle *b = battle_of(ud);
+    if (!b) return cw_error_set(err, CW_ESTATE, "no battle");
+    return cw_battle_set_realm(b, id, realm, err);
+}
+
+static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, cw_error *err)
+{
+    cw_battle *b = battle_of(ud);
+    if (!b) return cw_error_set(err, CW_ESTATE, "no battle");
+    return cw_battle_set_known_skills(b, id, ids, n, err);
+}
+
 static int g_spawn(void *ud, const cw_bind_spawn *sp, int64_t *id, cw_error *err)
 {
     cw_server *s = ud;
@@ -284,6 +298,8 @@ int cw_script_app_new(cw_server *s, cw_error *err)
         .teleport = g_teleport,
         .push = g_push,
         .txn = g_txn,
+        .set_realm = g_set_realm,
+        .known_skills = g_known_skills,
         .data_cap = (size_t)(s->cfg.lua_data_max_kib > 0 ? s->cfg.lua_data_max_kib : 64) * 1024u,
     };
     return 0;

@@ -59,7 +59,8 @@ int cw_battle_new(cw_world *w, const cw_battle_config *cfg, cw_battle **out, cw_
     b->jobs = json_object();
     b->monster_defs = json_object();
     b->zone_defs = json_object();
-    if (!b->mons || !b->races || !b->jobs || !b->monster_defs || !b->zone_defs) {
+    b->realms = json_object();
+    if (!b->mons || !b->races || !b->jobs || !b->monster_defs || !b->zone_defs || !b->realms) {
         cw_battle_free(b, 0);
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     }
@@ -82,6 +83,8 @@ void cw_battle_free(cw_battle *b, int world_gone)
     json_decref(b->jobs);
     json_decref(b->monster_defs);
     json_decref(b->zone_defs);
+    json_decref(b->realms);
+    free(b->dirty);
     free(b->skills);
     free(b->buffs);
     free(b->due);
@@ -125,7 +128,7 @@ const cw_combat_content *cw_battle_content(const cw_battle *b)
 
 /* ---- players --------------------------------------------------------------------------------- */
 
-static int set_player_sources(cw_battle *b, battle_player *p, cw_error *err)
+static int set_player_sources(cw_battle *b, cw_entity *e, battle_player *p, cw_error *err)
 {
     cw_stat_list race, job;
     cw_content_def_stats(b->races, p->race, &race);
@@ -133,6 +136,7 @@ static int set_player_sources(cw_battle *b, battle_player *p, cw_error *err)
     int rc = cw_fighter_set_source(p->cb.actor, "race", &race, err);
     if (rc == 0) rc = cw_fighter_set_source(p->cb.actor, "job", &job, err);
     if (rc == 0) rc = cw_combatant_refresh(&p->cb, &b->content, err);
+    if (rc == 0) cw_battle_stats_changed_(b, e->id);
     return rc;
 }
 
@@ -144,7 +148,7 @@ int cw_battle_join(cw_battle *b, cw_entity *e, const char *race, const char *job
     if (p) {
         snprintf(p->race, sizeof p->race, "%s", race ? race : "");
         snprintf(p->job, sizeof p->job, "%s", job ? job : "");
-        return set_player_sources(b, p, err);
+        return set_player_sources(b, e, p, err);
     }
     p = calloc(1, sizeof *p);
     if (!p) return cw_error_set(err, CW_ENOMEM, "out of memory");
@@ -161,6 +165,7 @@ int cw_battle_join(cw_battle *b, cw_entity *e, const char *race, const char *job
         return rc;
     }
     e->data = p;
+    p->stats_sig = cw_battle_stats_sig_(p); /* a new combatant is no change */
     return 0;
 }
 
@@ -169,6 +174,7 @@ void cw_battle_forget(cw_battle *b, cw_entity *e)
     if (!e || e->kind != CW_ENT_PLAYER || !e->data) return;
     cw_battle_drop_buffs_(b, e->id, 0);
     battle_player *p = e->data;
+    cw_battle_known_free_(p);
     cw_combatant_free(&p->cb);
     free(p);
     e->data = NULL;
@@ -177,6 +183,7 @@ void cw_battle_forget(cw_battle *b, cw_entity *e)
 typedef struct refresh_ctx {
     cw_battle *b;
     json_t *old_races, *old_jobs; /* the definitions before the reload */
+    int realms_changed;           /* the realms' caps changed: everyone re-resolves */
 } refresh_ctx;
 
 /* A player's race and job sources are rebuilt only when its race's or job's
@@ -187,11 +194,12 @@ static void refresh_player(cw_entity *e, void *ud)
     refresh_ctx *r = ud;
     if (e->kind != CW_ENT_PLAYER || !e->data) return;
     battle_player *p = e->data;
-    if (json_equal(json_object_get(r->old_races, p->race), json_object_get(r->b->races, p->race)) &&
+    if (!r->realms_changed &&
+        json_equal(json_object_get(r->old_races, p->race), json_object_get(r->b->races, p->race)) &&
         json_equal(json_object_get(r->old_jobs, p->job), json_object_get(r->b->jobs, p->job)))
         return;
     cw_error err = {0};
-    (void)set_player_sources(r->b, p, &err); /* only fails out of memory: keeps the old */
+    (void)set_player_sources(r->b, e, p, &err); /* only fails out of memory: keeps the old */
 }
 
 /* ---- scripted spawns ------------------------------------------------------------------------- */
@@ -398,6 +406,16 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     }
     free(k.v);
+    json_t *realms = own(d->realms);
+    int realms_changed = !json_equal(realms, b->realms);
+    if (realms_changed && cw_battle_realm_caps_(b, realms, err) != 0) {
+        json_decref(realms);
+        sweep_free(&s);
+        free(skills);
+        return err && err->code ? err->code : CW_ENOMEM;
+    }
+    json_decref(b->realms);
+    b->realms = realms;
     /* From here on nothing fails. */
     for (int i = 0; i < s.ngone; i++)
         remove_monster(b, s.gone[i]);
@@ -416,7 +434,7 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
     b->jobs = own(d->jobs);
     b->monster_defs = own(d->monsters);
     b->zone_defs = own(d->zones);
-    refresh_ctx rc_ = {b, olds[0], olds[1]};
+    refresh_ctx rc_ = {b, olds[0], olds[1], realms_changed};
     cw_world_each(b->w, refresh_player, &rc_);
     for (size_t i = 0; i < sizeof olds / sizeof olds[0]; i++)
         json_decref(olds[i]);

@@ -7,6 +7,8 @@
  *   battle.c          lifecycle, content (re)load, players, spawn/despawn
  *   battle_fight.c    the gate, hits, deaths, the tick (casts, respawns)
  *   battle_stats.c    buffs and other stat sources, reading stats
+ *   battle_prog.c     progression: realms (REALM caps), known skills, the
+ *                     players' `stats` change notices
  *   content_load.c    definitions JSON → tables (content_load.h)
  *
  * Content: cw_battle_reload takes the definitions as jansson objects
@@ -28,6 +30,12 @@
  * (monsters, from content), `level` (cw_battle_set_source, the rules' level
  * curve) and buffs (cw_battle_buff_add, any other name). Buffs end when they
  * expire (at a tick), when removed, and when their bearer dies or leaves.
+ *
+ * Progression: each realm{} of the content gives its `caps` as REALM-scoped
+ * HARD_MAX caps (shared caps of the registry, source "realm"); a player's
+ * actor is put in a realm with cw_battle_set_realm. A player may carry a
+ * known-skills set (cw_battle_set_known_skills): the gate then refuses other
+ * skills with "skill_unknown"; without a set every skill is known.
  *
  * Events (every callback optional) are called synchronously from the call
  * that caused them (an op, the tick). A callback may spawn, despawn and set
@@ -97,6 +105,11 @@ typedef struct cw_battle_events {
     /* a content spawn (reload) could not place a monster (the app logs it) */
     void (*spawn_failed)(void *ud, const char *zone_id, const char *template_id,
                          const cw_error *err);
+    /* a player's resolved stats changed (a source, buff or realm; entering
+     * the world is no change): called once per player from
+     * cw_battle_flush_stats (and each tick), never from inside the call that
+     * changed them */
+    void (*stats)(void *ud, cw_entity *e);
 } cw_battle_events;
 
 typedef struct cw_battle_config {
@@ -107,7 +120,7 @@ typedef struct cw_battle_config {
 
 /* The definitions of one content generation (each borrowed; NULL: none). */
 typedef struct cw_battle_defs {
-    json_t *skills, *monsters, *races, *jobs, *zones;
+    json_t *skills, *monsters, *races, *jobs, *zones, *realms;
 } cw_battle_defs;
 
 int cw_battle_new(cw_world *w, const cw_battle_config *cfg, cw_battle **out, cw_error *err);
@@ -153,6 +166,7 @@ typedef enum cw_use_result {
     CW_USE_COOLDOWN, /* seconds left in out->seconds */
     CW_USE_NO_RESOURCE,
     CW_USE_INTERNAL,
+    CW_USE_SKILL_UNKNOWN, /* a skill the player's known-skills set lacks */
 } cw_use_result;
 
 typedef struct cw_skill_use {
@@ -166,10 +180,10 @@ typedef struct cw_skill_use {
 
 /* Player e uses skill skill_id on monster target_id at now_ns: checks, in
  * order, the caster (in the world, alive), the skill, the target (a monster in
- * e's zone, alive), range, line of sight, safe areas, a cast in progress,
- * the cooldown and the mp cost. A refusal costs nothing; on success the cost
- * is spent, the cooldown starts and the hit lands now (cast_time 0) or at the
- * first tick after cast_time unless e moves. Returns out->result. */
+ * e's zone, alive) — after the skill, its known-skills set —, range, line of sight, safe areas, a
+ * cast in progress, the cooldown and the mp cost. A refusal costs nothing; on success the cost is
+ * spent, the cooldown starts and the hit lands now (cast_time 0) or at the first tick after
+ * cast_time unless e moves. Returns out->result. */
 cw_use_result cw_battle_use_skill(cw_battle *b, cw_entity *e, int64_t target_id,
                                   const char *skill_id, uint64_t now_ns, cw_skill_use *out);
 /* Range, line of sight and safe areas between from and to for sk: NULL when
@@ -229,6 +243,31 @@ int cw_battle_set_source(cw_battle *b, int64_t entity_id, const char *source, co
  * (primary list, by dimension id). CW_ENOTFOUND no such fighter. */
 int cw_battle_stats(cw_battle *b, int64_t entity_id,
                     void (*fn)(void *ud, const char *name, double value), void *ud);
+
+/* ---- progression (battle_prog.c) ---- */
+
+/* Puts entity_id's actor in realm realm_id (a realm{} id of the content;
+ * NULL or "" for none): the REALM caps of that realm apply from now on, and
+ * the actor is re-resolved (pools clamped). CW_ENOTFOUND no such fighter,
+ * CW_EINVAL a realm the content does not define. */
+int cw_battle_set_realm(cw_battle *b, int64_t entity_id, const char *realm_id, cw_error *err);
+/* The realm of entity_id's actor (NULL: none or no fighter). */
+const char *cw_battle_realm(const cw_battle *b, int64_t entity_id);
+/* The skills player entity_id knows: ids[0..n) (copied; at most
+ * CW_BATTLE_KNOWN_MAX). n < 0: no set, every skill is known (the default).
+ * CW_ENOTFOUND not a joined player, CW_EINVAL a bad id or too many. */
+#define CW_BATTLE_KNOWN_MAX 256
+int cw_battle_set_known_skills(cw_battle *b, int64_t entity_id, const char *const *ids, int n,
+                               cw_error *err);
+/* 1 when player e may use skill_id (no set, or the set names it). */
+int cw_battle_knows(const cw_battle *b, const cw_entity *e, const char *skill_id);
+/* Calls ev.stats for every player whose resolved stats differ from those at
+ * its last notice (or, the first time, at cw_battle_join). */
+void cw_battle_flush_stats(cw_battle *b);
+/* Appends {"ev":"stats","stats":{name: value, …},"hp":…,"hp_max":…,"mp":…,
+ * "mp_max":…} of entity_id to out. CW_ENOTFOUND no such fighter, CW_ENOMEM. */
+struct cw_strbuf;
+int cw_battle_stats_json(cw_battle *b, int64_t entity_id, struct cw_strbuf *out);
 
 typedef struct cw_vitals {
     double hp, hp_max, mp, mp_max;

@@ -134,6 +134,9 @@ cw_use_result cw_battle_use_skill(cw_battle *b, cw_entity *e, int64_t target_id,
     const cw_skill_def *sk = cw_battle_skill(b, skill_id);
     if (!sk) return refuse(out, CW_USE_UNKNOWN_SKILL, "unknown_skill", "no such skill");
     out->skill = sk;
+    if (!cw_battle_knows(b, e, sk->id))
+        return refuse(out, CW_USE_SKILL_UNKNOWN, "skill_unknown",
+                      "your character does not know this skill yet");
     cw_entity *t = cw_world_get(b->w, target_id);
     cw_combatant *tc = t && t->kind == CW_ENT_MONSTER ? cw_battle_combatant(b, t) : NULL;
     if (!tc || t->zone != e->zone)
@@ -253,4 +256,5 @@ void cw_battle_tick(cw_battle *b, uint64_t now_ns)
         if (e) player_due(b, e, now_ns);
     }
     b->ndue = 0;
+    cw_battle_flush_stats(b);
 }

@@ -34,11 +34,13 @@ static void unlist(cw_battle *b, int i)
 }
 
 /* Removes source from cb's actor and re-resolves (pools clamped). */
-static void take_off(cw_battle *b, cw_combatant *cb, const char *source)
+static void take_off(cw_battle *b, int64_t entity, cw_combatant *cb, const char *source)
 {
     cw_error err = {0};
-    if (cw_stats_actor_remove_source(cb->actor, source, &err) == 0)
+    if (cw_stats_actor_remove_source(cb->actor, source, &err) == 0) {
         (void)cw_combatant_refresh(cb, &b->content, &err); /* fails only out of memory */
+        cw_battle_stats_changed_(b, entity);
+    }
 }
 
 static int check_list(const cw_stat_list *l, cw_error *err)
@@ -85,6 +87,7 @@ int cw_battle_buff_add(cw_battle *b, int64_t entity_id, const char *source,
         b->buffs[at].entity = entity_id;
         snprintf(b->buffs[at].source, sizeof b->buffs[at].source, "%s", source);
     }
+    cw_battle_stats_changed_(b, entity_id);
     uint64_t until = 0; /* never */
     if (seconds > 0) {
         double ns = seconds * 1e9;
@@ -100,7 +103,7 @@ int cw_battle_buff_remove(cw_battle *b, int64_t entity_id, const char *source)
     int at = source ? find(b, entity_id, source) : -1;
     if (at < 0) return CW_ENOTFOUND;
     cw_combatant *cb = fighter(b, entity_id);
-    if (cb) take_off(b, cb, source);
+    if (cb) take_off(b, entity_id, cb, source);
     unlist(b, at);
     return 0;
 }
@@ -110,7 +113,7 @@ void cw_battle_drop_buffs_(cw_battle *b, int64_t entity, int drop_sources)
     cw_combatant *cb = drop_sources ? fighter(b, entity) : NULL;
     for (int i = b->nbuffs - 1; i >= 0; i--) {
         if (b->buffs[i].entity != entity) continue;
-        if (cb) take_off(b, cb, b->buffs[i].source);
+        if (cb) take_off(b, entity, cb, b->buffs[i].source);
         unlist(b, i);
     }
 }
@@ -121,7 +124,7 @@ void cw_battle_expire_buffs_(cw_battle *b, uint64_t now_ns)
         battle_buff *u = &b->buffs[i];
         if (!u->expires_ns || now_ns < u->expires_ns) continue;
         cw_combatant *cb = fighter(b, u->entity);
-        if (cb) take_off(b, cb, u->source);
+        if (cb) take_off(b, u->entity, cb, u->source);
         unlist(b, i);
     }
 }
@@ -136,7 +139,7 @@ int cw_battle_set_source(cw_battle *b, int64_t entity_id, const char *source, co
     int rc = check_list(l, err);
     if (rc) return rc;
     if (!l) {
-        take_off(b, cb, source); /* not set: nothing to do */
+        take_off(b, entity_id, cb, source); /* not set: nothing to do */
         return 0;
     }
     /* A pool that was full stays full: a character entering the world (the
@@ -152,6 +155,7 @@ int cw_battle_set_source(cw_battle *b, int64_t entity_id, const char *source, co
             if (full[i]) cb->pools.pool[i].current = cb->pools.pool[i].max;
         cw_combat_pools_settle(&cb->pools, &b->content);
     }
+    if (rc == 0) cw_battle_stats_changed_(b, entity_id);
     return rc;
 }
 

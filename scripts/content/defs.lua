@@ -49,27 +49,31 @@ end
 -- A `stats = { name = number, ... }` table (race, job, monster): FLAT
 -- contributions to the stat engine (names like hp_max, mp_max, power,
 -- defense, accuracy, evasion, crit_rate, move_speed; see docs/content-guide.md).
-local function check_stats(kind, def, level)
-  local st = def.stats
+local function check_stats(kind, def, level, field)
+  field = field or "stats"
+  local st = def[field]
   if st == nil then return end
   if type(st) ~= "table" then
-    error(kind .. " '" .. tostring(def.id) .. "': stats must be a table of name = number", level)
+    error(kind .. " '" .. tostring(def.id) .. "': " .. field .. " must be a table of name = number", level)
   end
   local n = 0
   for k, v in pairs(st) do
     n = n + 1
     if type(k) ~= "string" or not k:match("^[a-z][a-z0-9_]*$") or #k > 31 then
-      error(kind .. " '" .. tostring(def.id) .. "': stats keys must be stat names (a-z, 0-9, _)", level)
+      error(kind .. " '" .. tostring(def.id) .. "': " .. field .. " keys must be stat names (a-z, 0-9, _)", level)
     end
     if type(v) ~= "number" or v ~= v or v == math.huge or v == -math.huge then
-      error(kind .. " '" .. tostring(def.id) .. "': stats." .. k .. " must be a finite number", level)
+      error(kind .. " '" .. tostring(def.id) .. "': " .. field .. "." .. k .. " must be a finite number", level)
     end
   end
-  if n > 24 then error(kind .. " '" .. tostring(def.id) .. "': at most 24 stats", level) end
+  if n > 24 then error(kind .. " '" .. tostring(def.id) .. "': at most 24 " .. field, level) end
 end
 
+-- per_level = { stat = n, ... } (race, job): what each level above 1 adds to
+-- the character's `level` stat source (the default rules.level_stats).
 function M.race(def)
   if type(def) == "table" then check_stats("race", def, 3) end
+  if type(def) == "table" then check_stats("race", def, 3, "per_level") end
   if type(def) == "table" and def.move_speed ~= nil then
     local v = def.move_speed
     if type(v) ~= "number" or v ~= v or v <= 0 or v > 1000 then
@@ -79,9 +83,42 @@ function M.race(def)
   return define("race", def)
 end
 
+-- job{ ..., skills = { { skill = "strike", level = 1 }, { skill = "meteor", realm = "core" } } }:
+-- the skills the job's characters learn, each unlocked by a level, a realm
+-- (reached or passed), or both. Skill and realm ids are checked once every
+-- file has loaded (M.check).
+local job_sites = {}
+
+local function check_job_skills(def)
+  local list = def.skills
+  if list == nil then return end
+  local function bad(msg) error("job '" .. tostring(def.id) .. "': " .. msg, 4) end
+  if type(list) ~= "table" then bad("skills must be a list of { skill = id, level = n?, realm = id? }") end
+  local n = 0
+  for _ in pairs(list) do n = n + 1 end
+  if n ~= #list then bad("skills must be a list (1, 2, 3, ...)") end
+  if n > 200 then bad("at most 200 skills") end
+  for i, e in ipairs(list) do
+    local at = "skills[" .. i .. "]"
+    if type(e) ~= "table" or type(e.skill) ~= "string" then bad(at .. " must be { skill = id, level = n?, realm = id? }") end
+    if e.level ~= nil and (not num(e.level) or e.level < 1 or e.level % 1 ~= 0) then
+      bad(at .. ".level must be a whole number >= 1")
+    end
+    if e.realm ~= nil and type(e.realm) ~= "string" then bad(at .. ".realm must be a realm id") end
+    for k in pairs(e) do
+      if k ~= "skill" and k ~= "level" and k ~= "realm" then bad(at .. ": unknown field '" .. tostring(k) .. "'") end
+    end
+  end
+end
+
 function M.job(def)
   if type(def) == "table" then check_stats("job", def, 3) end
-  return define("job", def)
+  if type(def) == "table" then check_stats("job", def, 3, "per_level") end
+  if type(def) == "table" then check_job_skills(def) end
+  local info = debug.getinfo(2, "Sl")
+  local copy = define("job", def)
+  job_sites[copy.id] = info and (info.short_src .. ":" .. tostring(info.currentline)) or "?"
+  return copy
 end
 
 -- ---- skills and monsters -------------------------------------------------------
@@ -165,6 +202,73 @@ function M.monster(def)
   local copy = define("monster", def)
   sites.monster[copy.id] = where
   return copy
+end
+
+-- ---- realms (cultivation) ------------------------------------------------------
+-- realm{ id, name, order, level_cap, caps = { stat = max, ... },
+--        breakthrough = { chance = 0.5, per_failure = 0.1, stat = "insight",
+--                         stat_scale = 0.001, cost = { gold = 100 },
+--                         penalty = { stats = { power = -5 }, seconds = 600 } } }
+-- Realms are climbed in `order`; a character starts in the first. Its level
+-- stops at level_cap until it breaks through to the next realm. `caps` are
+-- the realm's stat maxima (the stat engine's REALM cap layer). The last
+-- realm's breakthrough is never used.
+local realm_sites = {}
+
+function M.realm(def)
+  if type(def) ~= "table" then error("realm{}: expects a table, got " .. type(def), 2) end
+  local function bad(msg) error("realm '" .. tostring(def.id) .. "': " .. msg, 3) end
+  need("realm", def, "order", -1e9, 1e9)
+  need("realm", def, "level_cap", 1, 1e6)
+  if def.level_cap % 1 ~= 0 then bad("level_cap must be a whole number") end
+  check_stats("realm", def, 3, "caps")
+  local bt = def.breakthrough
+  if bt ~= nil then
+    if type(bt) ~= "table" then bad("breakthrough must be a table") end
+    for k in pairs(bt) do
+      if k ~= "chance" and k ~= "per_failure" and k ~= "stat" and k ~= "stat_scale" and k ~= "cost" and k ~= "penalty" then
+        bad("breakthrough: unknown field '" .. tostring(k) .. "'")
+      end
+    end
+    if not num(bt.chance) or bt.chance < 0 or bt.chance > 1 then bad("breakthrough.chance must be a number in [0, 1]") end
+    if bt.per_failure ~= nil and (not num(bt.per_failure) or bt.per_failure < 0 or bt.per_failure > 1) then
+      bad("breakthrough.per_failure must be a number in [0, 1]")
+    end
+    if bt.stat ~= nil and (type(bt.stat) ~= "string" or not bt.stat:match("^[a-z][a-z0-9_]*$")) then
+      bad("breakthrough.stat must be a stat name")
+    end
+    if bt.stat_scale ~= nil and not num(bt.stat_scale) then bad("breakthrough.stat_scale must be a number") end
+    if bt.cost ~= nil then
+      if type(bt.cost) ~= "table" then bad("breakthrough.cost must be { gold = n }") end
+      for k, v in pairs(bt.cost) do
+        if k ~= "gold" or not num(v) or v < 0 or v % 1 ~= 0 then
+          bad("breakthrough.cost must be { gold = n } with n a whole number >= 0")
+        end
+      end
+    end
+    local pen = bt.penalty
+    if pen ~= nil then
+      if type(pen) ~= "table" or type(pen.stats) ~= "table" or not num(pen.seconds) or pen.seconds <= 0 then
+        bad("breakthrough.penalty must be { stats = { stat = n, ... }, seconds = n > 0 }")
+      end
+      check_stats("realm", { id = def.id, stats = pen.stats }, 3)
+    end
+  end
+  local where = site(3)
+  local copy = define("realm", def)
+  realm_sites[copy.id] = where
+  return copy
+end
+
+-- Every realm, in climbing order (by order, then id).
+function M.realms()
+  local out = {}
+  for _, r in pairs(registry.realm or {}) do out[#out + 1] = r end
+  table.sort(out, function(a, b)
+    if a.order ~= b.order then return a.order < b.order end
+    return a.id < b.id
+  end)
+  return out
 end
 
 -- ---- zones --------------------------------------------------------------------
@@ -284,6 +388,26 @@ function M.check()
     for i, sk in ipairs(registry.monster[id].skills) do
       if not (registry.skill or {})[sk] then
         errors[#errors + 1] = (sites.monster[id] or "?") .. ": monster '" .. id .. "': skills[" .. i .. "] names unknown skill '" .. sk .. "'"
+      end
+    end
+  end
+  local realms = M.realms()
+  for i = 2, #realms do
+    local r, prev = realms[i], realms[i - 1]
+    if r.order == prev.order then
+      errors[#errors + 1] = (realm_sites[r.id] or "?") .. ": realm '" .. r.id .. "': order " .. r.order .. " is also realm '" .. prev.id .. "''s"
+    elseif r.level_cap < prev.level_cap then
+      errors[#errors + 1] = (realm_sites[r.id] or "?") .. ": realm '" .. r.id .. "': level_cap " .. r.level_cap .. " is below the previous realm's (" .. prev.level_cap .. ")"
+    end
+  end
+  for _, id in ipairs(M.ids("job")) do
+    for i, e in ipairs(registry.job[id].skills or {}) do
+      local where = job_sites[id] or "?"
+      if not (registry.skill or {})[e.skill] then
+        errors[#errors + 1] = where .. ": job '" .. id .. "': skills[" .. i .. "] names unknown skill '" .. e.skill .. "'"
+      end
+      if e.realm ~= nil and not (registry.realm or {})[e.realm] then
+        errors[#errors + 1] = where .. ": job '" .. id .. "': skills[" .. i .. "] names unknown realm '" .. e.realm .. "'"
       end
     end
   end

@@ -3,6 +3,8 @@
 --   t:add_exp(n)   experience (n may be negative; never below 0)
 --   t:add_gold(n)  gold (n may be negative; never below 0)
 --   t:data(ns)     a copy of player:data(ns) to change along with the value
+-- Experience is clamped to the character's realm (rules.max_exp): what does
+-- not fit under the realm's level cap is dropped.
 -- All or nothing: if the function raises (or runs out of budget) nothing
 -- changes. Otherwise the change is queued for the next group commit: gold,
 -- exp and the level they give are applied, and the player is told, only once
@@ -64,6 +66,16 @@ function chaos.txn(player, reason, fn)
   end
   local t = setmetatable({ _player = player, _exp = 0, _gold = 0, _data = {} }, Txn)
   fn(t)
+  if t._exp > 0 then
+    -- The realm's level cap: exp past rules.max_exp is dropped (not banked),
+    -- so the level never passes the cap until a breakthrough.
+    local realm = require("rules.progression").realm_of(player, t._data.realm)
+    local max = rules.max_exp(realm)
+    if max then
+      local room = math.max(0, max - player.exp_pending)
+      if t._exp > room then t._exp = room end
+    end
+  end
   if t._exp == 0 and t._gold == 0 and next(t._data) == nil then
     return nil -- nothing to commit
   end

@@ -28,17 +28,4 @@ chaos.on("kill", function(kill)
   end
 end, { priority = -1000 })
 
--- A level reached gives the level's stats (the "level" stat source).
-chaos.on("level_up", function(ev)
-  local p = ev.player
-  if p and p.exists then
-    debug.getregistry()["chaos.private"].level_stats(p, rules.level_stats(ev.level, p.race, p.job))
-  end
-end, { priority = 1000 })
-
-chaos.on("enter_world", function(ev)
-  local p = ev.player
-  debug.getregistry()["chaos.private"].level_stats(p, rules.level_stats(p.level, p.race, p.job))
-end, { priority = 1000 })
-
 return {}

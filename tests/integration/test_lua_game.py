@@ -21,7 +21,7 @@ BASE = {
     "races.lua": """
 local defs = require("content.defs")
 defs.race{ id = "human", name = "Human", move_speed = 10,
-           stats = { hp_max = 500, power = 10, accuracy = 1000 } }
+           stats = { hp_max = 500, power = 10, accuracy = 1000 }, per_level = { hp_max = 10 } }
 """,
     "jobs.lua": """
 local defs = require("content.defs")

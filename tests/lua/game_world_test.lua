@@ -8,7 +8,8 @@ local defs = require("content.defs")
 local world = chaos.world
 local sim = chaos.sim
 
-defs.race{ id = "tester", name = "Tester", stats = { hp_max = 300, power = 10 } }
+defs.race{ id = "tester", name = "Tester", stats = { hp_max = 300, power = 10 },
+  per_level = { hp_max = 10 } }
 defs.monster{ id = "rat", name = "Rat", stats = { hp_max = 40 }, skills = { "bite" },
   respawn = 10, aggro = 0, leash = 60, exp = 5 }
 
@@ -94,7 +95,7 @@ assert(fay:stats().power == power + 2)
 assert(fay:unbuff("blessing") == true and fay:unbuff("blessing") == false)
 assert(fay:stats().power == power)
 raises("belongs to the engine", world.buff, fay, { source = "level", stats = { power = 1 } })
--- the rules' level source: level 3 gives power 2 * (3 - 1) on top of the race's 10
+-- the rules' level source: level 3 gives the mage's per_level power 2 * (3 - 1) on top of the race's 10
 assert(power == 10 + 4, "race + level sources, got " .. power)
 
 -- ---- events to players ------------------------------------------------------------------

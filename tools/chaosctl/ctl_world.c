@@ -144,9 +144,14 @@ static int build(ctl_world *w, cw_error *err)
     }
     cw_battle_config cfg = {.seed = w->seed, .epoch_ns = 0, .ev = ctl_battle_events(w)};
     if ((rc = cw_battle_new(w->w, &cfg, &w->b, err)) != 0) return rc;
-    cw_battle_defs d = {defs(w, "skill", NULL), defs(w, "monster", NULL), defs(w, "race", NULL),
-                        defs(w, "job", NULL), NULL};
+    cw_battle_defs d = {defs(w, "skill", NULL),
+                        defs(w, "monster", NULL),
+                        defs(w, "race", NULL),
+                        defs(w, "job", NULL),
+                        NULL,
+                        NULL};
     d.zones = defs(w, "zone", NULL);
+    d.realms = defs(w, "realm", NULL);
     rc = cw_battle_reload(w->b, &d, ctl_now_ns(w), err);
     json_decref(w->races);
     w->races = json_incref(d.races);
@@ -155,6 +160,7 @@ static int build(ctl_world *w, cw_error *err)
     json_decref(d.races);
     json_decref(d.jobs);
     json_decref(d.zones);
+    json_decref(d.realms);
     if (rc) return rc;
     player_respawn_setting(w);
     w->ticks = (int64_t)floor(ctl_now(w) * CTL_HZ);
@@ -223,6 +229,7 @@ void ctl_flush(ctl_world *w)
         cw_log(CW_LOG_WARN, "hooks kept causing events: the rest were dropped", CW_END);
         queue_drain(w);
     }
+    if (w->b) cw_battle_flush_stats(w->b); /* the players' `stats` events */
 }
 
 /* ---- the clock moves ------------------------------------------------------------------------ */

@@ -67,6 +67,20 @@ static int g_unbuff(void *ud, int64_t id, const char *source, cw_error *err)
     return cw_battle_buff_remove(w->b, id, source);
 }
 
+static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
+{
+    ctl_world *w = ud;
+    if (!w->b) return cw_error_set(err, CW_ESTATE, "no battle (the world is not built yet)");
+    return cw_battle_set_realm(w->b, id, realm, err);
+}
+
+static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, cw_error *err)
+{
+    ctl_world *w = ud;
+    if (!w->b) return cw_error_set(err, CW_ESTATE, "no battle (the world is not built yet)");
+    return cw_battle_set_known_skills(w->b, id, ids, n, err);
+}
+
 static int g_spawn(void *ud, const cw_bind_spawn *sp, int64_t *id, cw_error *err)
 {
     ctl_world *w = ud;
@@ -184,6 +198,8 @@ void ctl_game_init(ctl_world *w)
         .teleport = g_teleport,
         .push = g_push,
         .txn = g_txn,
+        .set_realm = g_set_realm,
+        .known_skills = g_known_skills,
         .data_cap = CTL_DATA_CAP,
     };
 }
@@ -320,6 +336,14 @@ static void on_cast_failed(void *ud, cw_entity *e, const char *skill, const char
     cw_strbuf_free(&b);
 }
 
+static void on_stats(void *ud, cw_entity *e)
+{
+    ctl_world *w = ud;
+    cw_strbuf b = CW_STRBUF_INIT;
+    if (cw_battle_stats_json(w->b, e->id, &b) == 0 && b.data) ctl_box_add(w, e->ref, b.data, b.len);
+    cw_strbuf_free(&b);
+}
+
 static void on_spawn_failed(void *ud, const char *zone, const char *monster, const cw_error *err)
 {
     (void)ud;
@@ -335,7 +359,8 @@ cw_battle_events ctl_battle_events(ctl_world *w)
                               .kill = on_kill,
                               .respawn = on_respawn,
                               .cast_failed = on_cast_failed,
-                              .spawn_failed = on_spawn_failed};
+                              .spawn_failed = on_spawn_failed,
+                              .stats = on_stats};
 }
 
 /* ---- entering and leaving ------------------------------------------------------------------- */

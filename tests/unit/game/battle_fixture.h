@@ -54,7 +54,8 @@ typedef struct fx {
     cw_battle *b;
     uint64_t now;
     int enters, leaves;
-    int hits, deaths, kills, player_deaths, respawns, fails;
+    int hits, deaths, kills, player_deaths, respawns, fails, stats_notices;
+    int64_t stats_last;
     int64_t hit_from, hit_to, death_victim, death_by, respawned;
     int hit_killed;
     double hit_hp;
@@ -131,6 +132,13 @@ static void ev_respawn(void *ud, cw_entity *e)
     f->respawned = e->id;
     fx_order(f, 'r');
 }
+static void ev_stats(void *ud, cw_entity *e)
+{
+    fx *f = ud;
+    f->stats_notices++;
+    f->stats_last = e->id;
+}
+
 static void ev_cast_failed(void *ud, cw_entity *e, const char *skill, const char *why)
 {
     fx *f = ud;
@@ -168,7 +176,7 @@ static void set_zones(fx *f)
 
 /* Definitions from JSON texts (NULL: the fixture's). */
 typedef struct defs_text {
-    const char *skills, *monsters, *races, *zones;
+    const char *skills, *monsters, *races, *zones, *realms;
 } defs_text;
 
 static void defs_load(const defs_text *t, cw_battle_defs *d)
@@ -178,6 +186,7 @@ static void defs_load(const defs_text *t, cw_battle_defs *d)
     d->races = json_loads(t && t->races ? t->races : RACES, 0, NULL);
     d->jobs = json_object();
     d->zones = json_loads(t && t->zones ? t->zones : ZONES, 0, NULL);
+    d->realms = t && t->realms ? json_loads(t->realms, 0, NULL) : NULL;
     assert_non_null(d->skills);
     assert_non_null(d->monsters);
     assert_non_null(d->races);
@@ -191,6 +200,7 @@ static void defs_drop(cw_battle_defs *d)
     json_decref(d->races);
     json_decref(d->jobs);
     json_decref(d->zones);
+    json_decref(d->realms);
 }
 
 /* Reloads the battle with t (prepare, then reload: as the app does). */
@@ -210,10 +220,10 @@ static fx *fx_new(void)
     cw_world_hooks h = {f, on_enter, on_leave, NULL, NULL, NULL};
     f->w = cw_world_new(&h);
     set_zones(f);
-    cw_battle_config cfg = {
-        .seed = 42,
-        .epoch_ns = 0,
-        .ev = {f, ev_hit, ev_death, ev_kill, ev_player_died, ev_respawn, ev_cast_failed, NULL}};
+    cw_battle_config cfg = {.seed = 42,
+                            .epoch_ns = 0,
+                            .ev = {f, ev_hit, ev_death, ev_kill, ev_player_died, ev_respawn,
+                                   ev_cast_failed, NULL, ev_stats}};
     cw_error err = {0};
     assert_int_equal(cw_battle_new(f->w, &cfg, &f->b, &err), 0);
     f->now = 10 * SEC;
