@@ -170,8 +170,12 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
         ok = docs[i] != NULL;
         cw_ledger_entry *first = next_led;
         for (const cw_txn *t = snap[i].txns; t; t = t->next) {
-            if (t->gold) *next_led++ = (cw_ledger_entry){"gold", t->gold, t->reason};
-            if (t->exp) *next_led++ = (cw_ledger_entry){"exp", t->exp, t->reason};
+            if (t->gold)
+                *next_led++ =
+                    (cw_ledger_entry){.kind = "gold", .amount = t->gold, .reason = t->reason};
+            if (t->exp)
+                *next_led++ =
+                    (cw_ledger_entry){.kind = "exp", .amount = t->exp, .reason = t->reason};
         }
         chs[i] = (cw_character){
             .id = snap[i].id,

@@ -105,12 +105,48 @@ void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void 
 
 /* A row of the append-only ledger that travels with a character save:
  * value that reached the character (kind "gold": amount in gold; kind
- * "exp": amount in experience; negative amounts left it). */
+ * "exp": amount in experience; negative amounts left it).
+ * Kind "item" (amount unused, stored NULL): item_stack items of the instance
+ * item_id (template item_template) reached the character (item_stack > 0:
+ * to_character_id = the row's character, from_character_id = counterpart,
+ * NULL when 0: created) or left it (item_stack < 0: stored as
+ * from_character_id = the row's character, to_character_id = counterpart,
+ * NULL when 0: destroyed, item_stack = the count). */
 typedef struct cw_ledger_entry {
     const char *kind;
     int64_t amount;
     const char *reason; /* NULL = "" */
+    int64_t item_id;    /* kind "item" only */
+    const char *item_template;
+    int64_t item_stack;
+    int64_t counterpart; /* the other character of a transfer; 0 = none */
 } cw_ledger_entry;
+
+/* One item instance (table item_instances, migration 0005): uid (never
+ * reused: reserved from the counter "item_uid"), owner, template, stack,
+ * place ("inv:N", "eq:SLOT", "escrow"), props (a JSON object text) and the
+ * stored version (+1 per write).
+ * In a save (cw_character.items) each entry is one write, made only when the
+ * character row is written and only if the stored item still has the
+ * version (and owner) the caller read — else the whole character row fails
+ * with CW_ESTATE:
+ *   version 0, stack > 0   insert a new row (id = uid, version 1);
+ *   version > 0, stack > 0 update owner (= the row's character), stack,
+ *                          place, props; the stored owner must be
+ *                          prev_owner (0 = this character: a transfer from
+ *                          another character sets it);
+ *   version > 0, stack 0   delete the row.
+ * Loaded rows (cw_store_character_load) carry owner and version as stored. */
+#define CW_ITEM_PLACE_MAX 63
+typedef struct cw_item_row {
+    int64_t uid, owner;
+    const char *template_id;
+    int64_t stack;
+    const char *place;
+    const char *props;
+    int64_t version;
+    int64_t prev_owner;
+} cw_item_row;
 
 typedef struct cw_character {
     int64_t id;
@@ -127,6 +163,10 @@ typedef struct cw_character {
      * transaction as this row, and only if the row is written. */
     const cw_ledger_entry *ledger;
     int nledger;
+    /* cw_store_character_load: the character's items (by uid). Save: the
+     * item writes that go with this row (see cw_item_row), all or none. */
+    const cw_item_row *items;
+    int nitems;
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
@@ -141,7 +181,8 @@ typedef void (*cw_store_done_cb)(void *ud, int rc);
 void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_character_cb cb,
                                void *ud);
 void cw_store_characters_list(cw_store *s, int64_t account_id, cw_store_characters_cb cb, void *ud);
-/* CW_ENOTFOUND unless the character exists and belongs to account_id. */
+/* CW_ENOTFOUND unless the character exists and belongs to account_id. The
+ * row and its items are read in one snapshot (ch->items, ch->nitems). */
 void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id, cw_store_character_cb cb,
                              void *ud);
 void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_store_done_cb cb,
