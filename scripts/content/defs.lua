@@ -247,6 +247,27 @@ end
 
 -- Cross-references, run by the host after every content file has loaded.
 -- Returns a list of "file:line: message" strings (empty when all is well).
+-- ---- items (minimal) ------------------------------------------------------------
+-- item{ id, name, stack = most per stack (default 1), slot = equipment slot
+--       name?, level = level needed to equip?, stats = {...}? }
+-- Minimal until the content helper's item{} lands; the engine reads templates
+-- only through scripts/engine/items.lua (M.template).
+if not M.item then
+  function M.item(def)
+    if type(def) == "table" then
+      check_stats("item", def, 3)
+      if def.stack ~= nil and (type(def.stack) ~= "number" or def.stack < 1 or def.stack % 1 ~= 0) then
+        error("item '" .. tostring(def.id) .. "': stack must be a whole number >= 1", 2)
+      end
+      if def.slot ~= nil and (type(def.slot) ~= "string" or not def.slot:match("^[a-z0-9_]+$")
+          or #def.slot > 24) then
+        error("item '" .. tostring(def.id) .. "': slot must be 1-24 characters of a-z, 0-9, _", 2)
+      end
+    end
+    return define("item", def)
+  end
+end
+
 function M.check()
   local errors = {}
   local zones = registry.zone or {}

@@ -137,7 +137,7 @@ typedef struct cw_ledger_entry {
  *                          another character sets it);
  *   version > 0, stack 0   delete the row.
  * Loaded rows (cw_store_character_load) carry owner and version as stored. */
-#define CW_ITEM_PLACE_MAX 63
+#define CW_ITEM_ROW_PLACE_MAX 64 /* bytes of place the database accepts */
 typedef struct cw_item_row {
     int64_t uid, owner;
     const char *template_id;
@@ -241,13 +241,19 @@ void cw_store_ids_reserve(cw_store *s, const char *counter, int64_t count, cw_st
  * member counts as 0 — and is a non-negative integer; and that every ledger
  * row names a character that exists or existed (ids are never reused: a
  * missing id up to the highest ever issued is a deleted character, and its
- * rows are counted, not reported). */
+ * rows are counted, not reported). Items: every item has an owner, no two
+ * items of one owner share a place, and the item ledger (kind "item")
+ * replays to every item: its owner's net (rows to it minus rows from it) is
+ * the stack, every other existing character's net is 0 (issues with field
+ * "item", problem "no_owner", "mismatch", "shared_place" or "not_owner";
+ * stored = {"uid","place","stack"} as JSON text, ledger = the net, or the
+ * count of items sharing the place). */
 #define CW_AUDIT_LIST_MAX 1000
 
 typedef struct cw_audit_issue {
     int64_t character_id;
     const char *name;    /* "" for problem "unknown_character" */
-    const char *field;   /* "gold", "exp", or "ledger" */
+    const char *field;   /* "gold", "exp", "ledger" or "item" */
     const char *problem; /* "mismatch", "negative", "not_an_integer", "unknown_character" */
     const char *stored;  /* the document's member as JSON text ("null": absent / not a field) */
     int64_t ledger;      /* the net ledger sum (unknown_character: how many rows name it) */
@@ -257,6 +263,7 @@ typedef struct cw_audit_report {
     int64_t characters;   /* characters checked */
     int64_t ledger_rows;  /* rows in the ledger */
     int64_t deleted_rows; /* rows naming deleted characters (not a problem) */
+    int64_t items;        /* item instances checked */
     int64_t issues;       /* problems found; the first CW_AUDIT_LIST_MAX are in list */
     const cw_audit_issue *list;
     int nlist;
