@@ -44,7 +44,7 @@ static void on_audit(void *ud, int rc, const cw_audit_report *r)
     cw_strbuf_printf(b, "{\"ok\":%s,\"characters\":%lld,\"ledger_rows\":%lld",
                      r->issues ? "false" : "true", (long long)r->characters,
                      (long long)r->ledger_rows);
-    cw_strbuf_printf(b, ",\"items\":%lld", (long long)r->items);
+    if (r->items) cw_strbuf_printf(b, ",\"items\":%lld", (long long)r->items);
     if (r->deleted_rows)
         cw_strbuf_printf(b, ",\"deleted_character_rows\":%lld", (long long)r->deleted_rows);
     if (r->issues) {
