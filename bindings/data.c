@@ -319,7 +319,7 @@ static int l_data_version(lua_State *L)
     return 0;
 }
 
-/* private.commit(player, reason, gold, exp, level, {ns = table}) → token.
+/* private.commit(player, reason, gold, exp, level, {ns = table}[, item ops]) → token.
  * The engine's chaos.txn calls it once the transaction's function returned. */
 static int l_commit(lua_State *L)
 {
@@ -346,13 +346,26 @@ static int l_commit(lua_State *L)
         lua_pop(L, 1);
         data[nd++] = (cw_txn_data){ns, json, len};
     }
-    cw_txn_spec spec = {(int64_t)gold, (int64_t)exp, level, data, nd, reason};
+    cw_txn_item items[32];
+    int nitems = cw_bind_txn_items(L, 7, items, 32);
+    cw_txn_spec spec = {.gold = (int64_t)gold,
+                        .exp = (int64_t)exp,
+                        .level = level,
+                        .data = data,
+                        .ndata = nd,
+                        .reason = reason,
+                        .items = items,
+                        .nitems = nitems};
     uint64_t token = 0;
     cw_error err = {0};
     int rc = g->txn ? g->txn(g->ud, p->id, &spec, &token, &err) : CW_ESTATE;
     if (rc != 0) {
         lua_createtable(L, 0, 2);
-        lua_pushstring(L, rc == CW_ELIMIT ? "data_too_large" : "txn_refused");
+        lua_pushstring(L, rc == CW_ELIMIT      ? "data_too_large"
+                          : rc == CW_EFULL     ? "inventory_full"
+                          : rc == CW_ENOTFOUND ? "not_found"
+                          : rc == CW_EUNAVAIL  ? "unavailable"
+                                               : "txn_refused");
         lua_setfield(L, -2, "code");
         /* A reason the text policy refuses is not repeated (err.msg says what is wrong). */
         if (cw_txn_reason_problem(reason))

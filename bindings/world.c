@@ -301,9 +301,12 @@ int cw_bind_world(lua_State *L, int chaos, void *ctx)
     int methods = lua_gettop(L);
     cw_bind_handle_methods(L, methods);
     cw_bind_data_methods(L, methods);
+    cw_bind_item_methods(L, methods);
     make_mt(L, CW_PLAYER_MT, player_index, methods);
     make_mt(L, CW_ENTITY_MT, entity_index, methods);
     lua_pop(L, 1);
     lua_setfield(L, chaos, "world");
-    return cw_bind_data_open(L, chaos);
+    int rc = cw_bind_data_open(L, chaos);
+    if (rc == 0) cw_bind_items_open(L);
+    return rc;
 }

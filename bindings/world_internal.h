@@ -34,5 +34,13 @@ void cw_bind_handle_methods(lua_State *L, int methods);
 void cw_bind_data_methods(lua_State *L, int methods);
 /* chaos.data_version and the private transaction primitive; the call-end step. */
 int cw_bind_data_open(lua_State *L, int chaos);
+/* items.c: player:items(), player:item(uid); after cw_bind_data_open, the
+ * private item_place / item_stats; and the item operations of
+ * private.commit (the table at idx: array of {op = "create", template,
+ * count, max_stack, props} / {op = "destroy", uid, count}; raises on a bad
+ * one; strings stay valid while that table lives). Returns the count. */
+void cw_bind_item_methods(lua_State *L, int methods);
+void cw_bind_items_open(lua_State *L);
+int cw_bind_txn_items(lua_State *L, int idx, struct cw_txn_item *out, int max);
 
 #endif

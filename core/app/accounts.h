@@ -163,6 +163,9 @@ void cw_saver_flush_all(cw_server *s, cw_done_fn cb, void *ud);
 /* Committed or failed value transactions are reported here (admin_store.c):
  * logged, recorded for grant-status, and the player told ("gold" and "exp"
  * events) only once committed. A cw_grant_cb (players.h). */
+/* cw_item_cb of the player table: the events item_added / item_removed
+ * (after the commit) and a log line. */
+void cw_item_done(const cw_player *p, const cw_item *it, int64_t delta, void *ud);
 void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
                    int64_t exp_delta, int level, void *ud);
 /* Appends the "store" status object members (no braces). */

@@ -12,7 +12,8 @@
  * blocks of TOKEN_BLOCK — the first at start, the next one fetched ahead
  * when fewer than TOKEN_LOW are left. Without a block (the database was
  * unavailable when one was needed) a transaction is refused with
- * CW_EUNAVAIL and a block is asked for again.
+ * CW_EUNAVAIL and a block is asked for again. Item uids (the new instances
+ * a transaction creates) come the same way from the counter "item_uid".
  *
  * A transaction's reason is checked here, at the edge, with the project's
  * text policy (cw_txn_reason_problem): what reaches the ledger and the log
@@ -39,6 +40,7 @@
 #define GRANTS_KEPT 1024
 #define REASON_MAX 128
 #define TOKEN_COUNTER "value_txn"
+#define ITEM_UID_COUNTER "item_uid"
 #define TOKEN_BLOCK 1000
 #define TOKEN_LOW 250
 
@@ -53,25 +55,32 @@ typedef struct grant_rec {
     char reason[REASON_MAX];
 } grant_rec;
 
+/* Ids reserved from a database counter in blocks: next .. end-1 are ours to
+ * hand out; spare .. spare_end-1 the block fetched ahead (none when equal). */
+typedef struct id_pool {
+    const char *counter;
+    uint64_t next, end, spare, spare_end;
+    int fetching; /* a reservation is in flight */
+    cw_server *s;
+} id_pool;
+
 struct cw_grants {
     grant_rec ring[GRANTS_KEPT];
-    uint64_t next, end;        /* the numbers next .. end-1 are ours to hand out */
-    uint64_t spare, spare_end; /* the block fetched ahead (spare == spare_end: none) */
-    int fetching;              /* a reservation is in flight */
+    id_pool tokens; /* grant numbers: "value_txn" */
+    id_pool items;  /* item uids: "item_uid" */
 };
 
-static void fetch_block(cw_server *s);
+static void fetch_block(id_pool *pool);
 
 static void on_block(void *ud, int rc, int64_t first, int64_t count)
 {
-    cw_server *s = ud;
-    struct cw_grants *g = s->grants;
-    if (!g) return;
+    id_pool *g = ud;
+    cw_server *s = g->s;
     g->fetching = 0;
     if (rc != 0) {
         if (!s->store_closing)
-            cw_log(CW_LOG_WARN, "could not reserve grant numbers; asked again when needed",
-                   CW_S("error", cw_err_name(rc)), CW_END);
+            cw_log(CW_LOG_WARN, "could not reserve ids; asked again when needed",
+                   CW_S("counter", g->counter), CW_S("error", cw_err_name(rc)), CW_END);
         return;
     }
     if (g->next == g->end) {
@@ -83,26 +92,40 @@ static void on_block(void *ud, int rc, int64_t first, int64_t count)
     }
 }
 
-static void fetch_block(cw_server *s)
+static void fetch_block(id_pool *g)
 {
-    struct cw_grants *g = s->grants;
-    if (!g || g->fetching || !s->store || s->store_closing) return;
+    cw_server *s = g->s;
+    if (g->fetching || !s->store || s->store_closing) return;
     g->fetching = 1;
-    cw_store_ids_reserve(s->store, TOKEN_COUNTER, TOKEN_BLOCK, on_block, s);
+    cw_store_ids_reserve(s->store, g->counter, TOKEN_BLOCK, on_block, g);
 }
 
-/* The next grant number (not used up until cw_txn_queue succeeds), or 0
- * when there is none to hand out now. Fetches the next block ahead. */
-static uint64_t peek_token(cw_server *s)
+/* The next id (not used up until taken: g->next = id + 1), or 0 when there
+ * is none to hand out now. Fetches the next block ahead. */
+static uint64_t peek_id(id_pool *g)
 {
-    struct cw_grants *g = s->grants;
     if (g->next == g->end && g->spare != g->spare_end) {
         g->next = g->spare;
         g->end = g->spare_end;
         g->spare = g->spare_end = 0;
     }
-    if (g->end - g->next < TOKEN_LOW && g->spare == g->spare_end) fetch_block(s);
+    if (g->end - g->next < TOKEN_LOW && g->spare == g->spare_end) fetch_block(g);
     return g->next < g->end ? g->next : 0;
+}
+
+static uint64_t peek_token(cw_server *s)
+{
+    return peek_id(&s->grants->tokens);
+}
+
+/* cw_txn_spec.new_uid: a fresh item uid, used up at once (a refused
+ * transaction leaves a gap, never a repeat). */
+static int64_t take_item_uid(void *ud)
+{
+    cw_server *s = ud;
+    uint64_t id = s->grants ? peek_id(&s->grants->items) : 0;
+    if (id) s->grants->items.next = id + 1;
+    return (int64_t)id;
 }
 
 static grant_rec *find(cw_server *s, uint64_t token)
@@ -126,6 +149,22 @@ static void tell(cw_server *s, const cw_player *p, int64_t gold_delta, int64_t e
                          (long long)p->gold, (long long)gold_delta);
         cw_world_app_tell(s, p, ev, (size_t)n);
     }
+}
+
+void cw_item_done(const cw_player *p, const cw_item *it, int64_t delta, void *ud)
+{
+    cw_server *s = ud;
+    cw_log(CW_LOG_INFO, delta > 0 ? "item added" : "item removed", CW_S("character", p->name),
+           CW_I("uid", it->uid), CW_S("template", it->tmpl),
+           CW_I("count", delta > 0 ? delta : -delta), CW_I("stack", it->committed), CW_END);
+    if (!p->online) return;
+    char ev[256]; /* template and place: [a-z0-9_.:] only, no escapes */
+    int n = snprintf(ev, sizeof ev,
+                     "{\"ev\":\"%s\",\"uid\":%lld,\"template\":\"%s\",\"count\":%lld,"
+                     "\"stack\":%lld,\"place\":\"%s\"}",
+                     delta > 0 ? "item_added" : "item_removed", (long long)it->uid, it->tmpl,
+                     (long long)(delta > 0 ? delta : -delta), (long long)it->committed, it->place);
+    if (n > 0 && (size_t)n < sizeof ev) cw_world_app_tell(s, p, ev, (size_t)n);
 }
 
 void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
@@ -242,9 +281,12 @@ int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *tok
     uint64_t tok = peek_token(s);
     if (!tok) return CW_EUNAVAIL;
     size_t cap = (size_t)s->cfg.lua_data_max_kib * 1024;
-    int rc = cw_player_txn(p, t, tok, cap);
+    cw_txn_spec spec = *t;
+    spec.new_uid = take_item_uid;
+    spec.uid_ud = s;
+    int rc = cw_player_txn(p, &spec, tok, cap);
     if (rc != 0) return rc;
-    s->grants->next = tok + 1;
+    s->grants->tokens.next = tok + 1;
     grant_rec *g = &s->grants->ring[tok % GRANTS_KEPT];
     memset(g, 0, sizeof *g);
     g->token = tok;
@@ -283,7 +325,11 @@ int cw_admin_store_commands(cw_server *s)
 {
     s->grants = calloc(1, sizeof *s->grants);
     if (!s->grants) return CW_ENOMEM;
-    fetch_block(s); /* the first block: its answer comes before any character is loaded */
+    s->grants->tokens = (id_pool){.counter = TOKEN_COUNTER, .s = s};
+    s->grants->items = (id_pool){.counter = ITEM_UID_COUNTER, .s = s};
+    /* the first blocks: their answers come before any character is loaded */
+    fetch_block(&s->grants->tokens);
+    fetch_block(&s->grants->items);
     int rc = 0;
     rc |= cw_admin_register(s->admin, "grant",
                             "<character> <amount> [reason]: change gold through the group commit "

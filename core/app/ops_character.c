@@ -386,8 +386,27 @@ static void loaded(void *ud, int rc, const cw_character *ch)
                 .exp = parts.exp,
                 .data = parts.data,
                 .ndata = parts.ndata,
+                .inv_slots = s->cfg.game_inventory_slots,
             };
+            cw_item_init *items = NULL;
+            if (arc == 0 && ch->nitems > 0) {
+                items = calloc((size_t)ch->nitems, sizeof *items);
+                if (!items) arc = CW_ENOMEM;
+                for (int i = 0; items && i < ch->nitems; i++)
+                    items[i] = (cw_item_init){.uid = ch->items[i].uid,
+                                              .stack = ch->items[i].stack,
+                                              .version = ch->items[i].version,
+                                              .tmpl = ch->items[i].template_id,
+                                              .place = ch->items[i].place,
+                                              .props = ch->items[i].props};
+                in.items = items;
+                in.nitems = ch->nitems;
+            }
             if (arc == 0) arc = cw_players_add(s->players, &in, &pl);
+            if (arc == CW_EINVAL)
+                cw_log(CW_LOG_ERROR, "stored character refused: bad item rows",
+                       CW_I("character", ch->id), CW_END);
+            free(items);
             doc_parts_free(&parts);
         }
         if (arc != 0 || pl->online)

@@ -13,7 +13,12 @@
  * that transaction committed (players.h: applied on success only). A row
  * the database refuses fails alone (the store retries the batch without it,
  * store.h): its transactions fail and roll back, nobody is told of them, and
- * the character stays dirty; every other row of the batch commits. */
+ * the character stays dirty; every other row of the batch commits.
+ *
+ * Items ride with the character: each item operation of a carried
+ * transaction is a ledger row of kind "item" and each changed item
+ * (created, stack changed, moved, destroyed) a version-checked item write,
+ * in the same database transaction as the character row (store.h). */
 #include "core/app/accounts.h"
 
 #include "core/base/clock.h"
@@ -158,20 +163,50 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
     batch *b = malloc(sizeof *b + sizeof(int64_t) * (size_t)n);
     /* Every transaction this save carries becomes ledger rows in its database
      * transaction: one of kind "gold" and one of kind "exp" for the deltas it has. */
-    int nled = 0;
-    for (int i = 0; i < n; i++)
-        for (const cw_txn *t = snap[i].txns; t; t = t->next)
+    int nled = 0, nit = 0;
+    for (int i = 0; i < n; i++) {
+        for (const cw_txn *t = snap[i].txns; t; t = t->next) {
             nled += (t->gold != 0) + (t->exp != 0);
+            for (int k = 0; k < t->nitems; k++)
+                nled += t->items[k].delta != 0;
+        }
+        nit += snap[i].nitems;
+    }
     cw_ledger_entry *led = calloc((size_t)(nled ? nled : 1), sizeof *led);
-    int ok = chs && docs && b && led;
+    cw_item_row *rows = calloc((size_t)(nit ? nit : 1), sizeof *rows);
+    int ok = chs && docs && b && led && rows;
     cw_ledger_entry *next_led = led;
+    cw_item_row *next_row = rows;
     for (int i = 0; ok && i < n; i++) {
         docs[i] = doc_for(&snap[i]);
         ok = docs[i] != NULL;
         cw_ledger_entry *first = next_led;
         for (const cw_txn *t = snap[i].txns; t; t = t->next) {
-            if (t->gold) *next_led++ = (cw_ledger_entry){"gold", t->gold, t->reason};
-            if (t->exp) *next_led++ = (cw_ledger_entry){"exp", t->exp, t->reason};
+            if (t->gold)
+                *next_led++ =
+                    (cw_ledger_entry){.kind = "gold", .amount = t->gold, .reason = t->reason};
+            if (t->exp)
+                *next_led++ =
+                    (cw_ledger_entry){.kind = "exp", .amount = t->exp, .reason = t->reason};
+            for (int k = 0; k < t->nitems; k++)
+                if (t->items[k].delta)
+                    *next_led++ = (cw_ledger_entry){.kind = "item",
+                                                    .reason = t->reason,
+                                                    .item_id = t->items[k].uid,
+                                                    .item_template = t->items[k].tmpl,
+                                                    .item_stack = t->items[k].delta};
+        }
+        /* every changed item: a version-checked write with the row */
+        cw_item_row *first_row = next_row;
+        for (int k = 0; k < snap[i].nitems; k++) {
+            const cw_item *it = &snap[i].items[k];
+            if (!it->saving_seq || (it->saving_version == 0 && it->saving_stack == 0)) continue;
+            *next_row++ = (cw_item_row){.uid = it->uid,
+                                        .template_id = it->tmpl,
+                                        .stack = it->saving_stack,
+                                        .place = it->place,
+                                        .props = it->props,
+                                        .version = it->saving_version};
         }
         chs[i] = (cw_character){
             .id = snap[i].id,
@@ -187,6 +222,8 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
             .version = snap[i].version,
             .ledger = first,
             .nledger = (int)(next_led - first),
+            .items = first_row,
+            .nitems = (int)(next_row - first_row),
         };
     }
     if (!ok) {
@@ -207,6 +244,7 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
     free(docs);
     free(chs);
     free(led);
+    free(rows);
 }
 
 /* Saves every character that needs it, in batches; only_grants: the group commit. */

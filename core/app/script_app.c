@@ -252,6 +252,11 @@ static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *t
     if (rc == CW_ELIMIT)
         return cw_error_set(err, rc, "the character's data would pass %zu KiB",
                             a->game.data_cap / 1024);
+    if (rc == CW_EFULL) return cw_error_set(err, rc, "the inventory is full");
+    if (rc == CW_ENOTFOUND)
+        return cw_error_set(err, rc, "no such item (or not that many) to remove");
+    if (rc == CW_EINVAL && spec->nitems > 0)
+        return cw_error_set(err, rc, "bad item operation, or gold or experience out of range");
     if (rc == CW_EINVAL)
         return cw_error_set(err, rc, "gold or experience would leave 0..2^53 (gold %lld, exp %lld)",
                             (long long)p->gold, (long long)p->exp);

@@ -248,6 +248,7 @@ static int start_store(cw_server *s, cw_error *err)
     if (!s->work) return CW_EIO;
     s->players = cw_players_new();
     if (!s->players) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    cw_players_on_item(s->players, cw_item_done, s);
     int rc = cw_accounts_new(s, err);
     if (rc == 0) rc = cw_saver_new(s, err);
     return rc;

@@ -45,7 +45,8 @@ typedef struct cw_config {
     int lua_budget_ms;
     int lua_jit;
     int lua_watch_ms;
-    int lua_data_max_kib; /* per-character script data cap */
+    int lua_data_max_kib;     /* per-character script data cap */
+    int game_inventory_slots; /* inventory slots per character */
     int lua_memory_mb;
     /* persistence */
     char *store_url;

@@ -18,6 +18,7 @@ enum {
     CW_ESTATE = -7,    /* call not valid in the current state */
     CW_EEXIST = -8,    /* already exists */
     CW_EUNAVAIL = -9,  /* a backing service is unavailable */
+    CW_EFULL = -10,    /* no room (e.g. a full inventory) */
 };
 
 #define CW_ERROR_MAX 1024

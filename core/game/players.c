@@ -4,6 +4,8 @@
  * another's is found by a scan: rare, still correct). */
 #include "core/game/players.h"
 
+#include "core/game/player_items_internal.h"
+
 #include "core/base/jsonvalid.h"
 #include "core/base/text.h"
 #include "core/sim/space/space.h"
@@ -17,7 +19,15 @@ struct cw_players {
     cw_player **v;
     size_t n, cap;
     cw_idmap by_id, by_name; /* → index in v */
+    cw_item_cb item_cb;
+    void *item_ud;
 };
+
+void cw_players_on_item(cw_players *ps, cw_item_cb cb, void *ud)
+{
+    ps->item_cb = cb;
+    ps->item_ud = ud;
+}
 
 static int64_t name_key(const char *name)
 {
@@ -48,6 +58,7 @@ static void txn_free(cw_txn *t)
     for (int k = 0; k < t->nundo; k++)
         free(t->undo[k].prev);
     free(t->undo);
+    free(t->items);
     free(t);
 }
 
@@ -67,6 +78,7 @@ static void player_free(cw_player *p)
     for (int i = 0; i < p->ndata; i++)
         free(p->data[i].json);
     free(p->data);
+    cw_items_free(p);
     free(p->doc);
     free(p);
 }
@@ -115,6 +127,7 @@ int cw_players_add(cw_players *ps, const cw_player_init *in, cw_player **out)
     p->exp = in->exp;
     int drc = in->ndata < 0 || (in->ndata > 0 && !in->data) ? CW_EINVAL
                                                             : load_data(p, in->data, in->ndata);
+    if (drc == 0) drc = cw_items_load(p, in->items, in->nitems, in->inv_slots);
     if (drc != 0) {
         player_free(p);
         return drc;
@@ -411,13 +424,14 @@ int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap
     if (ok && uniq) ok = (x->undo = calloc((size_t)uniq, sizeof *x->undo)) != NULL;
     for (int i = 0, k = 0; ok && i < n; i++)
         if (!superseded(d, n, i)) ok = (copies[k++] = copy_json(d[i].json, d[i].len)) != NULL;
-    if (!ok) {
+    int irc = ok ? cw_items_txn(p, x, t) : CW_ENOMEM; /* applied when it succeeds */
+    if (irc != 0) {
         for (int k = 0; copies && k < uniq; k++)
             free(copies[k]);
         free(copies);
         if (x) free(x->undo);
         free(x);
-        return CW_ENOMEM;
+        return irc;
     }
     x->gold = t->gold;
     x->exp = t->exp;
@@ -505,6 +519,7 @@ static void rollback(cw_player *p, cw_txn *t, cw_txn *const *lists, int nlists)
         free(u->prev);
         u->prev = NULL;
     }
+    cw_items_undo(p, t);
     t->done = 1;
 }
 
@@ -550,6 +565,9 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *s)
     s->doc = p->doc;
     s->data = p->data;
     s->ndata = p->ndata;
+    cw_items_collect(p);
+    s->items = p->items;
+    s->nitems = p->nitems;
     /* A save with transactions always advances the sequence, so it is never
      * mistaken for "nothing to save". */
     if (p->txns_inflight && p->change_seq == p->saved_seq) p->change_seq++;
@@ -595,7 +613,8 @@ static void fail_txns(cw_player *p, cw_txn *carried, int rc, cw_grant_cb cb, voi
     int64_t gold = p->gold, exp = p->exp;
     for (cw_txn **q = &p->txns; *q;) {
         cw_txn *t = *q;
-        if (rc != CW_ESTATE && in_range(gold, 0, t->gold) && in_range(exp, 0, t->exp)) {
+        if (rc != CW_ESTATE && in_range(gold, 0, t->gold) && in_range(exp, 0, t->exp) &&
+            !cw_items_negative(p, t)) {
             gold += t->gold;
             exp += t->exp;
             q = &t->next;
@@ -624,6 +643,7 @@ void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_gr
         p->stale = 1;
     }
     p->saving_seq = 0;
+    cw_items_saved(p, rc);
     if (rc != 0 && rc != CW_ESTATE && !fail_grants) {
         /* Not saved: the carried transactions go back to the front of the queue. */
         cw_txn **tail = &carried;
@@ -646,7 +666,9 @@ void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_gr
         p->exp += t->exp;
         if (t->level > top) top = t->level;
         if (top) p->level = top;
+        cw_items_commit(p, t, ps->item_cb, ps->item_ud);
         if (cb) cb(t->token, 0, p, t->gold, t->exp, t->level, ud);
         txn_free(t);
     }
+    cw_items_compact(p);
 }

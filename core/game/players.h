@@ -68,6 +68,39 @@ typedef struct cw_txn_undo {
     uint64_t prev_seq, seq; /* the value replaced, the value written */
 } cw_txn_undo;
 
+/* ---- items ----
+ * A character's item instances: uid (never reused), template, stack, place
+ * ("inv:N" inventory slot N of 0..inv_slots-1, "eq:SLOT" an equipment slot),
+ * props (a JSON object text) and the stored row version (0: not stored yet).
+ * `stack` is live: it includes every queued transaction (what is free to
+ * destroy: a pending destroy has taken its share already); `committed` is
+ * the stack as of the last commit (what the player is shown). An entry
+ * whose live stack is 0 is a tombstone: it keeps its slot until a save has
+ * written its removal (or its creation was never stored), then it goes. */
+#define CW_ITEM_PLACE_MAX 31
+#define CW_INV_SLOTS_DEFAULT 24
+#define CW_INV_SLOTS_MAX 1000
+#define CW_ITEM_PROPS_MAX 4096
+
+typedef struct cw_item {
+    int64_t uid;
+    char tmpl[CW_DEF_ID_MAX + 1];
+    int64_t stack, committed;
+    char place[CW_ITEM_PLACE_MAX + 1];
+    char *props; /* owned */
+    int64_t version;
+    uint64_t seq, saved_seq; /* last change; the change the store holds */
+    uint64_t saving_seq;     /* captured by the save in flight (0: none) */
+    int64_t saving_stack, saving_version;
+} cw_item;
+
+/* One item change of a queued transaction: delta items of instance uid
+ * (created: fresh, or stacked onto it; negative: destroyed). */
+typedef struct cw_txn_item_op {
+    int64_t uid, delta;
+    char tmpl[CW_DEF_ID_MAX + 1];
+} cw_txn_item_op;
+
 /* A queued transaction (see cw_player_txn). */
 typedef struct cw_txn {
     int64_t gold, exp; /* deltas */
@@ -76,6 +109,8 @@ typedef struct cw_txn {
     char reason[CW_GRANT_REASON_MAX + 1]; /* for the ledger rows written with it */
     cw_txn_undo *undo;
     int nundo;
+    cw_txn_item_op *items; /* applied to the live stacks at once, undone on failure */
+    int nitems;
     int done; /* rolled back (internal) */
     struct cw_txn *next;
 } cw_txn;
@@ -100,6 +135,11 @@ typedef struct cw_player {
     uint64_t change_seq, saved_seq, saving_seq; /* saving_seq 0 = no save in flight */
     int stale;                    /* the store refused our version: never saved again */
     cw_txn *txns, *txns_inflight; /* queued, and carried by the save in flight */
+    /* items (by uid order of arrival) */
+    cw_item *items;
+    int nitems, capitems;
+    int inv_slots;     /* inventory size (CW_INV_SLOTS_DEFAULT unless set at load) */
+    uint64_t item_seq; /* item change counter */
     /* presence */
     int online;
     uint64_t conn_id;
@@ -118,7 +158,9 @@ typedef struct cw_player_snapshot {
                                cw_player_* call */
     const cw_data_ns *data; /* the live script data (borrowed, same lifetime) */
     int ndata;
-    const cw_txn *txns; /* the transactions this save carries (borrowed, same lifetime) */
+    const cw_txn *txns;   /* the transactions this save carries (borrowed, same lifetime) */
+    const cw_item *items; /* the player's items (borrowed, same lifetime): those with */
+    int nitems;           /* saving_seq != 0 are the writes this save carries */
     uint64_t seq;
 } cw_player_snapshot;
 
@@ -138,7 +180,17 @@ typedef struct cw_player_init {
     /* script data as stored (copied; each entry must be valid: else CW_EINVAL) */
     const struct cw_txn_data *data;
     int ndata;
+    /* items as stored (copied; uid > 0, unique, stack > 0, a template and a
+     * place, props a JSON object: else CW_EINVAL) */
+    const struct cw_item_init *items;
+    int nitems;
+    int inv_slots; /* 0 = CW_INV_SLOTS_DEFAULT; 1..CW_INV_SLOTS_MAX */
 } cw_player_init;
+
+typedef struct cw_item_init {
+    int64_t uid, stack, version;
+    const char *tmpl, *place, *props;
+} cw_item_init;
 int cw_players_add(cw_players *ps, const cw_player_init *init, cw_player **out);
 cw_player *cw_players_get(cw_players *ps, int64_t id);
 /* Case-insensitive name lookup. */
@@ -184,13 +236,35 @@ typedef struct cw_txn_data {
     size_t len;
 } cw_txn_data;
 
+/* An item operation of a transaction.
+ * CW_TXN_ITEM_CREATE: count items of template tmpl with props (JSON object
+ *   text, NULL = "{}"), placed first onto existing inventory stacks of the
+ *   same template and equal props up to max_stack (>= 1) each, then into the
+ *   first free inventory slots as new instances (uids from new_uid).
+ * CW_TXN_ITEM_DESTROY: count items of the player's instance uid (splits the
+ *   stack; the whole stack removes the instance). */
+enum { CW_TXN_ITEM_CREATE = 1, CW_TXN_ITEM_DESTROY = 2 };
+typedef struct cw_txn_item {
+    int op;
+    const char *tmpl, *props;
+    int64_t count, max_stack;
+    int64_t uid;
+} cw_txn_item;
+
 typedef struct cw_txn_spec {
     int64_t gold, exp;       /* deltas (may be negative); 0 = none */
     int level;               /* the character's level once committed; 0 = unchanged */
     const cw_txn_data *data; /* namespaces replaced by this transaction (a namespace named
                                 twice: the last entry wins) */
     int ndata;
-    const char *reason; /* ledger reason (cw_txn_reason_problem), NULL = "" */
+    const char *reason;       /* ledger reason (cw_txn_reason_problem), NULL = "" */
+    const cw_txn_item *items; /* item operations, applied in order */
+    int nitems;
+    /* a fresh uid for each new instance (> 0, never handed out before), or 0
+     * when none is available (the transaction is then refused CW_EUNAVAIL);
+     * needed only when a create makes a new instance */
+    int64_t (*new_uid)(void *ud);
+    void *uid_ud;
 } cw_txn_spec;
 
 /* NULL when reason may be a ledger reason: the text policy of
@@ -201,7 +275,11 @@ typedef struct cw_txn_spec {
 const char *cw_txn_reason_problem(const char *reason);
 
 /* Queues one all-or-nothing value change. Checks first and changes nothing
- * on error: CW_EINVAL when committed + every queued + this gold (or exp)
+ * on error: CW_EFULL when a create finds no room in the inventory;
+ * CW_ENOTFOUND when a destroy names no instance of this player or more than
+ * its live stack (a pending destroy has taken its share: nothing is
+ * destroyed twice); CW_EUNAVAIL when new_uid has no uid;
+ * CW_EINVAL when committed + every queued + this gold (or exp)
  * would leave [0, 2^53] (both ends allowed), a negative level, a reason
  * cw_txn_reason_problem refuses (NULL is allowed: ""), or a bad data entry;
  * CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
@@ -244,6 +322,26 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *out);
  * again). cb may be NULL. */
 typedef void (*cw_grant_cb)(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,
                             int64_t exp_delta, int level, void *ud);
+/* Item changes of committed transactions: called by cw_players_saved for
+ * each item operation of a transaction that committed (before that
+ * transaction's cw_grant_cb), with the instance after it (it->committed is
+ * the new count; 0 = the instance is gone). */
+typedef void (*cw_item_cb)(const cw_player *p, const cw_item *it, int64_t delta, void *ud);
+void cw_players_on_item(cw_players *ps, cw_item_cb cb, void *ud);
+
+/* ---- items (player_items.c) ---- */
+
+/* The instance uid of p (tombstones included), or NULL. */
+cw_item *cw_player_item(cw_player *p, int64_t uid);
+/* Moves a committed instance (committed > 0 and live stack > 0) to place
+ * ("inv:N" with N < inv_slots, or "eq:SLOT" with SLOT 1..24 of [a-z0-9_]),
+ * written behind with the character. CW_ENOTFOUND: no such instance;
+ * CW_EINVAL: bad place; CW_EEXIST: another instance holds that place. */
+int cw_player_item_move(cw_player *p, int64_t uid, const char *place);
+/* The instance at place (tombstones included), or NULL. */
+cw_item *cw_player_item_at(cw_player *p, const char *place);
+/* 1 when place is a valid place for p. */
+int cw_player_place_valid(const cw_player *p, const char *place);
 void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_grant_cb cb,
                       void *ud);
 

@@ -3,6 +3,13 @@
 --   t:add_exp(n)   experience (n may be negative; never below 0)
 --   t:add_gold(n)  gold (n may be negative; never below 0)
 --   t:data(ns)     a copy of player:data(ns) to change along with the value
+--   t:add_item(template, count, props)  count (default 1) items of an item{}
+--                  template with props (a table, default {}): stacked onto equal
+--                  stacks up to the template's stack size, then into free slots;
+--                  no room: the transaction is refused with code inventory_full
+--   t:remove_item(uid, count)  count (default: the whole stack) of the
+--                  player's item uid; refused with not_found when the player
+--                  has no such item or not that many (a pending removal counts)
 -- Experience is clamped to the character's realm (rules.max_exp): what does
 -- not fit under the realm's level cap is dropped.
 -- All or nothing: if the function raises (or runs out of budget) nothing
@@ -14,6 +21,7 @@
 local chaos = require("chaos")
 local rules = require("rules")
 local private = debug.getregistry()["chaos.private"]
+local items = require("engine.items")
 
 local function copy(v, seen)
   if type(v) ~= "table" then return v end
@@ -45,6 +53,31 @@ function Txn:add_gold(n)
   self._gold = self._gold + whole(n, "t:add_gold(n)")
 end
 
+function Txn:add_item(template, count, props)
+  local def = items.template(template)
+  if not def then
+    error("t:add_item: no item template \"" .. tostring(template) .. "\"", 2)
+  end
+  count = count == nil and 1 or whole(count, "t:add_item count")
+  if count < 1 then error("t:add_item: count must be >= 1", 2) end
+  if props ~= nil and type(props) ~= "table" then
+    error("t:add_item: props must be a table", 2)
+  end
+  self._items[#self._items + 1] = { op = "create", template = template, count = count,
+    max_stack = def.stack, props = props and copy(props) or nil }
+end
+
+function Txn:remove_item(uid, count)
+  uid = whole(uid, "t:remove_item uid")
+  if count == nil then
+    local it = self._player:item(uid)
+    count = it and it.stack or 1
+  end
+  count = whole(count, "t:remove_item count")
+  if count < 1 then error("t:remove_item: count must be >= 1", 2) end
+  self._items[#self._items + 1] = { op = "destroy", uid = uid, count = count }
+end
+
 function Txn:data(ns)
   local d = self._data[ns]
   if d == nil then
@@ -64,7 +97,7 @@ function chaos.txn(player, reason, fn)
   if not player or not player.exists then
     error("chaos.txn: argument #1 must be a player who is online", 2)
   end
-  local t = setmetatable({ _player = player, _exp = 0, _gold = 0, _data = {} }, Txn)
+  local t = setmetatable({ _player = player, _exp = 0, _gold = 0, _data = {}, _items = {} }, Txn)
   fn(t)
   if t._exp > 0 then
     -- The realm's level cap: exp past rules.max_exp is dropped (not banked),
@@ -76,7 +109,7 @@ function chaos.txn(player, reason, fn)
       if t._exp > room then t._exp = room end
     end
   end
-  if t._exp == 0 and t._gold == 0 and next(t._data) == nil then
+  if t._exp == 0 and t._gold == 0 and next(t._data) == nil and #t._items == 0 then
     return nil -- nothing to commit
   end
   local level = 0
@@ -85,7 +118,7 @@ function chaos.txn(player, reason, fn)
     local now = rules.level_for(math.max(0, player.exp_pending + t._exp))
     if now ~= was then level = now end
   end
-  return private.commit(player, reason, t._gold, t._exp, level, t._data)
+  return private.commit(player, reason, t._gold, t._exp, level, t._data, t._items)
 end
 
 return {}

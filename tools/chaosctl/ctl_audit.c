@@ -23,7 +23,8 @@ static const char usage[] =
     "usage: chaosctl audit [--store URL] [--migrations DIR]\n"
     "\n"
     "  Checks that every character's gold and exp equal the sums of its ledger rows, that\n"
-    "  none is negative, and that no ledger row names a character that never existed.\n"
+    "  none is negative, that no ledger row names a character that never existed, and that\n"
+    "  every item has one owner and place and agrees with its ledger rows (kind item).\n"
     "\n"
     "  --store URL        sqlite:PATH or postgres://user@host:port/db (default "
     "sqlite:var/chaos.db)\n"
@@ -43,6 +44,7 @@ static void on_audit(void *ud, int rc, const cw_audit_report *r)
     cw_strbuf_printf(b, "{\"ok\":%s,\"characters\":%lld,\"ledger_rows\":%lld",
                      r->issues ? "false" : "true", (long long)r->characters,
                      (long long)r->ledger_rows);
+    if (r->items) cw_strbuf_printf(b, ",\"items\":%lld", (long long)r->items);
     if (r->deleted_rows)
         cw_strbuf_printf(b, ",\"deleted_character_rows\":%lld", (long long)r->deleted_rows);
     if (r->issues) {

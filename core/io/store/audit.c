@@ -170,6 +170,89 @@ static int ledger(cw_db *db, audit_job *a, cw_error *err)
     }
 }
 
+/* ---- items ---------------------------------------------------------------------
+ * Every item has exactly one owner and place (no two items of an owner in one
+ * place), and the item ledger replays to it: for each item, the net of its
+ * rows (to a character minus from it) is its stack for its owner and 0 for
+ * every other character that exists (rows naming deleted characters are not
+ * counted: their items went with them). Issues: field "item", stored = the
+ * item as JSON text, ledger = the net found. */
+
+static int item_issue(audit_job *a, int64_t char_id, const char *problem, int64_t uid,
+                      const char *place, int64_t stack, int64_t net)
+{
+    char stored[160];
+    snprintf(stored, sizeof stored, "{\"uid\":%lld,\"place\":\"%.64s\",\"stack\":%lld}",
+             (long long)uid, place ? place : "", (long long)stack);
+    return add_issue(a, char_id, "", "item", problem, stored, net);
+}
+
+#define ITEM_NET(who)                                                                              \
+    "COALESCE((SELECT sum(l.item_stack) FROM ledger l WHERE l.kind = 'item' AND l.item_id = i.id " \
+    "AND l.to_character_id = " who "), 0) - COALESCE((SELECT sum(l.item_stack) FROM ledger l "     \
+    "WHERE l.kind = 'item' AND l.item_id = i.id AND l.from_character_id = " who "), 0)"
+
+static int items(cw_db *db, audit_job *a, cw_error *err)
+{
+    int64_t after = 0;
+    int rc;
+    for (;;) { /* each item: an owner, and the owner's net equals the stack */
+        cw_db_param p[1] = {CW_DBP_INT(after)};
+        cw_db_res *r = NULL;
+        rc = cw_db_query(db,
+                         "SELECT i.id, i.owner_character_id, i.place, i.stack, " ITEM_NET(
+                             "i.owner_character_id") " FROM item_instances i WHERE i.id > $1 "
+                                                     "ORDER BY i.id LIMIT 500",
+                         p, 1, &r, err);
+        if (rc != 0) return rc;
+        int n = cw_db_nrows(db, r);
+        for (int i = 0; rc == 0 && i < n; i++) {
+            int64_t uid = cw_db_i64(db, r, i, 0), stack = cw_db_i64(db, r, i, 3);
+            int64_t net = cw_db_i64(db, r, i, 4);
+            const char *owner = cw_db_text(db, r, i, 1), *place = cw_db_text(db, r, i, 2);
+            a->rep.items++;
+            if (!owner)
+                rc = item_issue(a, 0, "no_owner", uid, place, stack, net);
+            else if (net != stack)
+                rc = item_issue(a, cw_db_i64(db, r, i, 1), "mismatch", uid, place, stack, net);
+            after = uid;
+        }
+        cw_db_res_free(db, r);
+        if (rc != 0) return rc;
+        if (n < PAGE) break;
+    }
+    cw_db_res *r = NULL; /* two items in one place of one owner */
+    rc = cw_db_query(db,
+                     "SELECT owner_character_id, place, count(*), min(id) FROM item_instances "
+                     "WHERE owner_character_id IS NOT NULL GROUP BY owner_character_id, place "
+                     "HAVING count(*) > 1 ORDER BY owner_character_id, place LIMIT 1000",
+                     NULL, 0, &r, err);
+    if (rc != 0) return rc;
+    for (int i = 0; rc == 0 && i < cw_db_nrows(db, r); i++)
+        rc = item_issue(a, cw_db_i64(db, r, i, 0), "shared_place", cw_db_i64(db, r, i, 3),
+                        cw_db_text(db, r, i, 1), 0, cw_db_i64(db, r, i, 2));
+    cw_db_res_free(db, r);
+    if (rc != 0) return rc;
+    /* the ledger gives (part of) an item to an existing character that does not own it */
+    r = NULL;
+    rc = cw_db_query(
+        db,
+        "SELECT x.item_id, x.cid, sum(x.n) FROM (SELECT item_id, to_character_id AS cid, "
+        "item_stack AS n FROM ledger WHERE kind = 'item' AND to_character_id IS NOT NULL "
+        "UNION ALL SELECT item_id, from_character_id, -item_stack FROM ledger WHERE kind = 'item' "
+        "AND from_character_id IS NOT NULL) AS x WHERE EXISTS (SELECT 1 FROM characters c WHERE "
+        "c.id = x.cid) AND NOT EXISTS (SELECT 1 FROM item_instances i WHERE i.id = x.item_id AND "
+        "i.owner_character_id = x.cid) GROUP BY x.item_id, x.cid HAVING sum(x.n) <> 0 "
+        "ORDER BY x.item_id, x.cid LIMIT 1000",
+        NULL, 0, &r, err);
+    if (rc != 0) return rc;
+    for (int i = 0; rc == 0 && i < cw_db_nrows(db, r); i++)
+        rc = item_issue(a, cw_db_i64(db, r, i, 1), "not_owner", cw_db_i64(db, r, i, 0), "", 0,
+                        cw_db_i64(db, r, i, 2));
+    cw_db_res_free(db, r);
+    return rc;
+}
+
 static int audit_run(cw_db *db, cw_store_job *j, cw_error *err)
 {
     audit_job *a = (audit_job *)j;
@@ -182,6 +265,7 @@ static int audit_run(cw_db *db, cw_store_job *j, cw_error *err)
     if (rc != 0) return rc;
     rc = characters(db, a, err);
     if (rc == 0) rc = ledger(db, a, err);
+    if (rc == 0) rc = items(db, a, err);
     if (rc == 0) rc = cw_db_commit(db, err);
     if (rc != 0) cw_db_rollback(db);
     return rc;

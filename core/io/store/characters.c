@@ -51,8 +51,9 @@ static void free_job(char_job *c)
     free(c);
 }
 
-/* Copies the rows of r (CHAR_COLS) into c->out. */
-static int take_rows(cw_db *db, cw_db_res *r, char_job *c)
+/* Copies the rows of r (CHAR_COLS) into c->out; items (may be NULL) go with
+ * the first row. */
+static int take_rows(cw_db *db, cw_db_res *r, char_job *c, const cw_item_row *items, int nitems)
 {
     int n = cw_db_nrows(db, r);
     cw_character *tmp = calloc((size_t)(n > 0 ? n : 1), sizeof *tmp);
@@ -69,6 +70,10 @@ static int take_rows(cw_db *db, cw_db_res *r, char_job *c)
         tmp[i].y = cw_db_dbl(db, r, i, 8);
         tmp[i].doc = cw_db_text(db, r, i, 9);
         tmp[i].version = cw_db_i64(db, r, i, 10);
+    }
+    if (n > 0 && nitems > 0) {
+        tmp[0].items = items;
+        tmp[0].nitems = nitems;
     }
     free(c->out);
     c->out = cw_store_copy_characters(tmp, n);
@@ -112,7 +117,7 @@ static int create_run(cw_db *db, cw_store_job *j, cw_error *err)
                          "doc, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1) "
                          "RETURNING " CHAR_COLS,
                          p, 9, &r, err);
-    if (rc == 0) rc = take_rows(db, r, c);
+    if (rc == 0) rc = take_rows(db, r, c, NULL, 0);
     cw_db_res_free(db, r);
     return rc;
 }
@@ -145,15 +150,29 @@ void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_cha
         cw_store_submit(s, &c->job);
 }
 
+/* The row and its items in one snapshot (a read-only transaction). */
 static int load_run(cw_db *db, cw_store_job *j, cw_error *err)
 {
     char_job *c = (char_job *)j;
     cw_db_param p[2] = {CW_DBP_INT(c->id), CW_DBP_INT(c->account_id)};
-    cw_db_res *r = NULL;
-    int rc =
-        cw_db_query(db, "SELECT " CHAR_COLS " FROM characters WHERE id = $1 AND account_id = $2", p,
-                    2, &r, err);
-    if (rc == 0) rc = take_rows(db, r, c);
+    cw_db_res *r = NULL, *ir = NULL;
+    cw_item_row *items = NULL;
+    int nitems = 0;
+    int rc = db->ops->exec(db,
+                           db->ops->dialect == CW_DB_POSTGRES
+                               ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                               : "BEGIN",
+                           err);
+    if (rc != 0) return rc;
+    rc = cw_db_query(db, "SELECT " CHAR_COLS " FROM characters WHERE id = $1 AND account_id = $2",
+                     p, 2, &r, err);
+    if (rc == 0 && cw_db_nrows(db, r) == 1)
+        rc = cw_store_items_read(db, c->id, &ir, &items, &nitems, err);
+    if (rc == 0) rc = take_rows(db, r, c, items, nitems);
+    if (rc == 0) rc = cw_db_commit(db, err);
+    if (rc != 0) cw_db_rollback(db);
+    free(items);
+    cw_db_res_free(db, ir);
     cw_db_res_free(db, r);
     return rc;
 }
@@ -187,7 +206,7 @@ static int list_run(cw_db *db, cw_store_job *j, cw_error *err)
     int rc =
         cw_db_query(db, "SELECT " CHAR_COLS " FROM characters WHERE account_id = $1 ORDER BY id", p,
                     1, &r, err);
-    if (rc == 0) rc = take_rows(db, r, c);
+    if (rc == 0) rc = take_rows(db, r, c, NULL, 0);
     cw_db_res_free(db, r);
     return rc;
 }
@@ -391,22 +410,13 @@ static int save_postgres(cw_db *db, char_job *c, cw_error *err)
     return rc;
 }
 
-/* The ledger rows of every row the statements being run now wrote. */
+/* The item writes and ledger rows of every row the statements being run now wrote. */
 static int write_ledger(cw_db *db, const char_job *c, cw_error *err)
 {
     for (int i = 0; i < c->n_in; i++) {
-        const cw_character *ch = &c->in[i];
         if (c->results[i] != WROTE) continue;
-        for (int k = 0; k < ch->nledger; k++) {
-            const cw_ledger_entry *l = &ch->ledger[k];
-            cw_db_param p[4] = {CW_DBP_INT(ch->id), CW_DBP_TEXT(l->kind), CW_DBP_INT(l->amount),
-                                CW_DBP_TEXT(l->reason)};
-            int rc = cw_db_query(db,
-                                 "INSERT INTO ledger (to_character_id, kind, amount, reason) "
-                                 "VALUES ($1, $2, $3, $4)",
-                                 p, 4, NULL, err);
-            if (rc != 0) return rc;
-        }
+        int rc = cw_store_write_extras(db, &c->in[i], err);
+        if (rc != 0) return rc;
     }
     return 0;
 }

@@ -153,20 +153,27 @@ static const char *scopy(char **at, const char *p, const char *dflt)
 
 cw_character *cw_store_copy_characters(const cw_character *chs, int n)
 {
-    /* One block: the characters, then every ledger entry, then the strings. */
-    size_t nled = 0, strings = 0;
+    /* One block: the characters, every ledger entry, every item row, then the strings. */
+    size_t nled = 0, nit = 0, strings = 0;
     for (int i = 0; i < n; i++) {
         strings += slen(chs[i].name, "") + slen(chs[i].race, "") + slen(chs[i].job, "") +
                    slen(chs[i].zone, "") + slen(chs[i].doc, "{}");
         for (int k = 0; k < chs[i].nledger && chs[i].ledger; k++)
-            strings += slen(chs[i].ledger[k].kind, "") + slen(chs[i].ledger[k].reason, "");
+            strings += slen(chs[i].ledger[k].kind, "") + slen(chs[i].ledger[k].reason, "") +
+                       slen(chs[i].ledger[k].item_template, "");
+        for (int k = 0; k < chs[i].nitems && chs[i].items; k++)
+            strings += slen(chs[i].items[k].template_id, "") + slen(chs[i].items[k].place, "") +
+                       slen(chs[i].items[k].props, "{}");
         nled += chs[i].ledger && chs[i].nledger > 0 ? (size_t)chs[i].nledger : 0;
+        nit += chs[i].items && chs[i].nitems > 0 ? (size_t)chs[i].nitems : 0;
     }
     size_t head = sizeof(cw_character) * (size_t)(n > 0 ? n : 1);
-    cw_character *out = malloc(head + sizeof(cw_ledger_entry) * nled + strings);
+    cw_character *out =
+        malloc(head + sizeof(cw_ledger_entry) * nled + sizeof(cw_item_row) * nit + strings);
     if (!out) return NULL;
     cw_ledger_entry *led = (cw_ledger_entry *)(void *)((char *)out + head);
-    char *at = (char *)(led + nled);
+    cw_item_row *it = (cw_item_row *)(void *)(led + nled);
+    char *at = (char *)(it + nit);
     for (int i = 0; i < n; i++) {
         out[i] = chs[i];
         out[i].name = scopy(&at, chs[i].name, "");
@@ -178,11 +185,22 @@ cw_character *cw_store_copy_characters(const cw_character *chs, int n)
         out[i].ledger = nl ? led : NULL;
         out[i].nledger = nl;
         for (int k = 0; k < nl; k++) {
+            led[k] = chs[i].ledger[k];
             led[k].kind = scopy(&at, chs[i].ledger[k].kind, "");
-            led[k].amount = chs[i].ledger[k].amount;
             led[k].reason = scopy(&at, chs[i].ledger[k].reason, "");
+            led[k].item_template = scopy(&at, chs[i].ledger[k].item_template, "");
         }
         led += nl;
+        int ni = chs[i].items && chs[i].nitems > 0 ? chs[i].nitems : 0;
+        out[i].items = ni ? it : NULL;
+        out[i].nitems = ni;
+        for (int k = 0; k < ni; k++) {
+            it[k] = chs[i].items[k];
+            it[k].template_id = scopy(&at, chs[i].items[k].template_id, "");
+            it[k].place = scopy(&at, chs[i].items[k].place, "");
+            it[k].props = scopy(&at, chs[i].items[k].props, "{}");
+        }
+        it += ni;
     }
     return out;
 }

@@ -105,12 +105,48 @@ void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void 
 
 /* A row of the append-only ledger that travels with a character save:
  * value that reached the character (kind "gold": amount in gold; kind
- * "exp": amount in experience; negative amounts left it). */
+ * "exp": amount in experience; negative amounts left it).
+ * Kind "item" (amount unused, stored NULL): item_stack items of the instance
+ * item_id (template item_template) reached the character (item_stack > 0:
+ * to_character_id = the row's character, from_character_id = counterpart,
+ * NULL when 0: created) or left it (item_stack < 0: stored as
+ * from_character_id = the row's character, to_character_id = counterpart,
+ * NULL when 0: destroyed, item_stack = the count). */
 typedef struct cw_ledger_entry {
     const char *kind;
     int64_t amount;
     const char *reason; /* NULL = "" */
+    int64_t item_id;    /* kind "item" only */
+    const char *item_template;
+    int64_t item_stack;
+    int64_t counterpart; /* the other character of a transfer; 0 = none */
 } cw_ledger_entry;
+
+/* One item instance (table item_instances, migration 0005): uid (never
+ * reused: reserved from the counter "item_uid"), owner, template, stack,
+ * place ("inv:N", "eq:SLOT", "escrow"), props (a JSON object text) and the
+ * stored version (+1 per write).
+ * In a save (cw_character.items) each entry is one write, made only when the
+ * character row is written and only if the stored item still has the
+ * version (and owner) the caller read — else the whole character row fails
+ * with CW_ESTATE:
+ *   version 0, stack > 0   insert a new row (id = uid, version 1);
+ *   version > 0, stack > 0 update owner (= the row's character), stack,
+ *                          place, props; the stored owner must be
+ *                          prev_owner (0 = this character: a transfer from
+ *                          another character sets it);
+ *   version > 0, stack 0   delete the row.
+ * Loaded rows (cw_store_character_load) carry owner and version as stored. */
+#define CW_ITEM_ROW_PLACE_MAX 64 /* bytes of place the database accepts */
+typedef struct cw_item_row {
+    int64_t uid, owner;
+    const char *template_id;
+    int64_t stack;
+    const char *place;
+    const char *props;
+    int64_t version;
+    int64_t prev_owner;
+} cw_item_row;
 
 typedef struct cw_character {
     int64_t id;
@@ -127,6 +163,10 @@ typedef struct cw_character {
      * transaction as this row, and only if the row is written. */
     const cw_ledger_entry *ledger;
     int nledger;
+    /* cw_store_character_load: the character's items (by uid). Save: the
+     * item writes that go with this row (see cw_item_row), all or none. */
+    const cw_item_row *items;
+    int nitems;
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
@@ -141,7 +181,8 @@ typedef void (*cw_store_done_cb)(void *ud, int rc);
 void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_character_cb cb,
                                void *ud);
 void cw_store_characters_list(cw_store *s, int64_t account_id, cw_store_characters_cb cb, void *ud);
-/* CW_ENOTFOUND unless the character exists and belongs to account_id. */
+/* CW_ENOTFOUND unless the character exists and belongs to account_id. The
+ * row and its items are read in one snapshot (ch->items, ch->nitems). */
 void cw_store_character_load(cw_store *s, int64_t account_id, int64_t id, cw_store_character_cb cb,
                              void *ud);
 void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_store_done_cb cb,
@@ -200,13 +241,19 @@ void cw_store_ids_reserve(cw_store *s, const char *counter, int64_t count, cw_st
  * member counts as 0 — and is a non-negative integer; and that every ledger
  * row names a character that exists or existed (ids are never reused: a
  * missing id up to the highest ever issued is a deleted character, and its
- * rows are counted, not reported). */
+ * rows are counted, not reported). Items: every item has an owner, no two
+ * items of one owner share a place, and the item ledger (kind "item")
+ * replays to every item: its owner's net (rows to it minus rows from it) is
+ * the stack, every other existing character's net is 0 (issues with field
+ * "item", problem "no_owner", "mismatch", "shared_place" or "not_owner";
+ * stored = {"uid","place","stack"} as JSON text, ledger = the net, or the
+ * count of items sharing the place). */
 #define CW_AUDIT_LIST_MAX 1000
 
 typedef struct cw_audit_issue {
     int64_t character_id;
     const char *name;    /* "" for problem "unknown_character" */
-    const char *field;   /* "gold", "exp", or "ledger" */
+    const char *field;   /* "gold", "exp", "ledger" or "item" */
     const char *problem; /* "mismatch", "negative", "not_an_integer", "unknown_character" */
     const char *stored;  /* the document's member as JSON text ("null": absent / not a field) */
     int64_t ledger;      /* the net ledger sum (unknown_character: how many rows name it) */
@@ -216,6 +263,7 @@ typedef struct cw_audit_report {
     int64_t characters;   /* characters checked */
     int64_t ledger_rows;  /* rows in the ledger */
     int64_t deleted_rows; /* rows naming deleted characters (not a problem) */
+    int64_t items;        /* item instances checked */
     int64_t issues;       /* problems found; the first CW_AUDIT_LIST_MAX are in list */
     const cw_audit_issue *list;
     int nlist;

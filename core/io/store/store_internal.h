@@ -70,4 +70,14 @@ int cw_store_connect(const char *url, cw_db **out, cw_error *err);
  * strings become "" (doc: "{}"). Returns NULL when out of memory. */
 cw_character *cw_store_copy_characters(const cw_character *chs, int n);
 
+/* items.c: inside the caller's transaction, the item writes and then the
+ * ledger rows of a character row that was just written (cw_item_row,
+ * cw_ledger_entry). CW_ESTATE when an item's stored version or owner is not
+ * the one read; any error means the caller must take the row back. */
+int cw_store_write_extras(cw_db *db, const cw_character *ch, cw_error *err);
+/* items.c: the items of a character (by uid). *out (free it) points into
+ * *res (free it with cw_db_res_free) — both set even on failure. */
+int cw_store_items_read(cw_db *db, int64_t char_id, cw_db_res **res, cw_item_row **out, int *n,
+                        cw_error *err);
+
 #endif

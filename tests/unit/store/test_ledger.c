@@ -60,7 +60,7 @@ static void on_save(void *ud, int rc, const int *results, int n)
 static cw_character make_char(cw_store *s, int64_t account, const char *name)
 {
     cw_character c = {0, account, name, "elf", "mage", 1, "forest", 1, 2, "{\"gold\":0,\"exp\":0}",
-                      0, NULL,    0};
+                      0, NULL,    0,    NULL,  0};
     answer a = {0};
     cw_store_character_create(s, &c, on_char, &a);
     assert_int_equal(a.rc, 0);
@@ -91,8 +91,10 @@ static void test_gold_and_exp_rows_with_the_save(void **state)
     cw_store_account_create(s, "ledgers", "h", on_account, &a);
     assert_int_equal(a.rc, 0);
     cw_character c[2] = {make_char(s, a.id, "Kim"), make_char(s, a.id, "Lou")};
-    cw_ledger_entry k[3] = {{"gold", 10, "kill"}, {"exp", 50, "kill"}, {"exp", -5, "penalty"}};
-    cw_ledger_entry l[1] = {{"gold", 7, "loot"}};
+    cw_ledger_entry k[3] = {{"gold", 10, "kill", 0, NULL, 0, 0},
+                            {"exp", 50, "kill", 0, NULL, 0, 0},
+                            {"exp", -5, "penalty", 0, NULL, 0, 0}};
+    cw_ledger_entry l[1] = {{"gold", 7, "loot", 0, NULL, 0, 0}};
     c[0].doc = "{\"gold\":10,\"exp\":45}";
     c[0].ledger = k;
     c[0].nledger = 3;
@@ -177,7 +179,7 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     answer a = {0};
     cw_store_account_create(s, "atomic", "h", on_account, &a);
     cw_character c = make_char(s, a.id, "Max");
-    cw_ledger_entry e[2] = {{"gold", 3, "fine"}, {"exp", 9, "boom"}};
+    cw_ledger_entry e[2] = {{"gold", 3, "fine", 0, NULL, 0, 0}, {"exp", 9, "boom", 0, NULL, 0, 0}};
     c.doc = "{\"gold\":3,\"exp\":9}";
     c.level = 7;
     c.ledger = e;
@@ -214,11 +216,11 @@ static void test_bad_entry_costs_only_itself(void **state)
     enum { N = 5 };
     const char *names[N] = {"Ann", "Bob", "Cid", "Dee", "Eve"};
     cw_character c[N];
-    cw_ledger_entry good[N][2], bad[1] = {{"gold", 7, "boom"}};
+    cw_ledger_entry good[N][2], bad[1] = {{"gold", 7, "boom", 0, NULL, 0, 0}};
     for (int i = 0; i < N; i++) {
         c[i] = make_char(s, a.id, names[i]);
-        good[i][0] = (cw_ledger_entry){"gold", 10 + i, "loot"};
-        good[i][1] = (cw_ledger_entry){"exp", 5, "kill"};
+        good[i][0] = (cw_ledger_entry){"gold", 10 + i, "loot", 0, NULL, 0, 0};
+        good[i][1] = (cw_ledger_entry){"exp", 5, "kill", 0, NULL, 0, 0};
         c[i].ledger = good[i];
         c[i].nledger = 2;
         c[i].level = 2;
@@ -275,7 +277,8 @@ static void test_undecodable_reason_fails_alone(void **state)
     answer a = {0};
     cw_store_account_create(s, "utf8", "h", on_account, &a);
     cw_character c[2] = {make_char(s, a.id, "Raw"), make_char(s, a.id, "Fine")};
-    cw_ledger_entry bad[1] = {{"gold", 7, "bad\xffr"}}, ok[1] = {{"gold", 5, "loot"}};
+    cw_ledger_entry bad[1] = {{"gold", 7, "bad\xffr", 0, NULL, 0, 0}},
+                    ok[1] = {{"gold", 5, "loot", 0, NULL, 0, 0}};
     c[0].ledger = bad;
     c[0].nledger = 1;
     c[1].ledger = ok;
