@@ -40,6 +40,8 @@ const char *cw_err_name(int code)
         return "eunavail";
     case CW_EFULL:
         return "efull";
+    case CW_EABORT:
+        return "eabort";
     default:
         return "unknown";
     }

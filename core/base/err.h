@@ -19,6 +19,7 @@ enum {
     CW_EEXIST = -8,    /* already exists */
     CW_EUNAVAIL = -9,  /* a backing service is unavailable */
     CW_EFULL = -10,    /* no room (e.g. a full inventory) */
+    CW_EABORT = -11,   /* undone because something it was tied to failed */
 };
 
 #define CW_ERROR_MAX 1024
