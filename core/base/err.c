@@ -42,6 +42,8 @@ const char *cw_err_name(int code)
         return "efull";
     case CW_EABORT:
         return "eabort";
+    case CW_EBUSY:
+        return "ebusy";
     default:
         return "unknown";
     }
