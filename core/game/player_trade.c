@@ -103,6 +103,12 @@ static int prepare(cw_player *to, const cw_trade_give *g, cw_player *from, int *
     return cw_items_reserve(to, g->nuids);
 }
 
+int cw_player_gold_can_give(const cw_player *p, int64_t gold)
+{
+    if (gold <= 0) return 1;
+    return gold <= VALUE_MAX && cw_players_gold_fits(p, -(p->gold_held + gold));
+}
+
 int cw_players_trade(cw_players *ps, cw_player *a, const cw_trade_give *ga, cw_player *b,
                      const cw_trade_give *gb, const char *reason, uint64_t hold)
 {

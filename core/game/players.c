@@ -412,6 +412,7 @@ int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap
     int64_t qgold, qexp;
     queued_totals(p, &qgold, &qexp);
     if (!in_range(p->gold, qgold, t->gold) || !in_range(p->exp, qexp, t->exp)) return CW_EINVAL;
+    if (t->gold < 0 && !in_range(p->gold - p->gold_held, qgold, t->gold)) return CW_EBUSY;
     const cw_txn_data *d = t->data;
     int n = t->ndata, uniq = 0, fresh = 0;
     for (int i = 0; i < n; i++)

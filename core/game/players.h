@@ -131,11 +131,12 @@ typedef struct cw_player {
     char race[CW_DEF_ID_MAX + 1], job[CW_DEF_ID_MAX + 1], zone[CW_DEF_ID_MAX + 1];
     int level;
     double x, y;
-    int64_t gold;    /* committed */
-    int64_t exp;     /* committed experience */
-    char *doc;       /* the stored document (JSON object text), owned; its "gold", "exp"
-                        and "data" are overwritten from the fields here at every save */
-    int64_t version; /* the stored row's version this state is based on */
+    int64_t gold;      /* committed */
+    int64_t exp;       /* committed experience */
+    int64_t gold_held; /* offered in a trade: other transactions may not spend it */
+    char *doc;         /* the stored document (JSON object text), owned; its "gold", "exp"
+                          and "data" are overwritten from the fields here at every save */
+    int64_t version;   /* the stored row's version this state is based on */
     /* script data (live: includes the data of queued transactions) */
     cw_data_ns *data;
     int ndata, capdata;
@@ -291,11 +292,10 @@ const char *cw_txn_reason_problem(const char *reason);
  * CW_ENOTFOUND when a destroy names no instance of this player or more than
  * its live stack (a pending destroy has taken its share: nothing is
  * destroyed twice); CW_EBUSY when a destroy names an instance held by a
- * trade (cw_item.hold); CW_EUNAVAIL when new_uid has no uid;
- * CW_EINVAL when committed + every queued + this gold (or exp)
- * would leave [0, 2^53] (both ends allowed), a negative level, a reason
- * cw_txn_reason_problem refuses (NULL is allowed: ""), or a bad data entry;
- * CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
+ * trade (cw_item.hold), or negative gold would spend gold_held; CW_EUNAVAIL when new_uid has no
+ * uid; CW_EINVAL when committed + every queued + this gold (or exp) would leave [0, 2^53] (both
+ * ends allowed), a negative level, a reason cw_txn_reason_problem refuses (NULL is allowed: ""), or
+ * a bad data entry; CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
  * CW_ESTATE when p is stale; CW_ENOMEM.
  * Data entries are applied to the live data AT ONCE and the previous values
  * kept: if the transaction fails, those namespaces get their previous values
@@ -347,6 +347,9 @@ typedef struct cw_trade_give {
  * out of range), CW_ENOTFOUND (not a whole committed settled instance of the
  * giver), CW_EBUSY (held by another trade), CW_EFULL (no room for the
  * receiver), CW_ESTATE (a side is stale), CW_ENOMEM. */
+/* 1 when p can give gold more now: committed + queued gold - gold_held >= gold
+ * (always when gold <= 0). */
+int cw_player_gold_can_give(const cw_player *p, int64_t gold);
 int cw_players_trade(cw_players *ps, cw_player *a, const cw_trade_give *ga, cw_player *b,
                      const cw_trade_give *gb, const char *reason, uint64_t hold);
 
