@@ -365,6 +365,7 @@ static int l_commit(lua_State *L)
                           : rc == CW_EFULL     ? "inventory_full"
                           : rc == CW_ENOTFOUND ? "not_found"
                           : rc == CW_EUNAVAIL  ? "unavailable"
+                          : rc == CW_EBUSY     ? "item_busy"
                                                : "txn_refused");
         lua_setfield(L, -2, "code");
         /* A reason the text policy refuses is not repeated (err.msg says what is wrong). */

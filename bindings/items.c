@@ -147,6 +147,8 @@ static const char *code_of(int rc)
         return "slot_taken";
     case CW_EINVAL:
         return "bad_place";
+    case CW_EBUSY:
+        return "item_busy";
     default:
         return "failed";
     }

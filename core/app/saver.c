@@ -18,7 +18,12 @@
  * Items ride with the character: each item operation of a carried
  * transaction is a ledger row of kind "item" and each changed item
  * (created, stack changed, moved, destroyed) a version-checked item write,
- * in the same database transaction as the character row (store.h). */
+ * in the same database transaction as the character row (store.h).
+ *
+ * Trades: the two halves of a trade are collected together
+ * (cw_players_collect_with) and sent in one batch as one fail-together group
+ * (cw_character.group): both characters, the items that change owner and
+ * the ledger rows commit together or not at all. */
 #include "core/app/accounts.h"
 
 #include "core/base/clock.h"
@@ -166,7 +171,7 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
     int nled = 0, nit = 0;
     for (int i = 0; i < n; i++) {
         for (const cw_txn *t = snap[i].txns; t; t = t->next) {
-            nled += (t->gold != 0) + (t->exp != 0);
+            nled += (t->gold != 0) + (t->exp != 0) + (t->gold_sent != 0);
             for (int k = 0; k < t->nitems; k++)
                 nled += t->items[k].delta != 0;
         }
@@ -182,31 +187,41 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
         ok = docs[i] != NULL;
         cw_ledger_entry *first = next_led;
         for (const cw_txn *t = snap[i].txns; t; t = t->next) {
-            if (t->gold)
+            /* A trade's half writes the gold it sent and the items it received, each
+             * with from/to; the other half (same group, same batch) writes the rest. */
+            if (t->counterpart && t->gold_sent)
+                *next_led++ = (cw_ledger_entry){.kind = "gold",
+                                                .amount = t->gold_sent,
+                                                .reason = t->reason,
+                                                .counterpart = t->counterpart};
+            if (t->gold && !t->counterpart)
                 *next_led++ =
                     (cw_ledger_entry){.kind = "gold", .amount = t->gold, .reason = t->reason};
             if (t->exp)
                 *next_led++ =
                     (cw_ledger_entry){.kind = "exp", .amount = t->exp, .reason = t->reason};
             for (int k = 0; k < t->nitems; k++)
-                if (t->items[k].delta)
+                if (t->items[k].delta && !(t->counterpart && t->items[k].delta < 0))
                     *next_led++ = (cw_ledger_entry){.kind = "item",
                                                     .reason = t->reason,
                                                     .item_id = t->items[k].uid,
                                                     .item_template = t->items[k].tmpl,
-                                                    .item_stack = t->items[k].delta};
+                                                    .item_stack = t->items[k].delta,
+                                                    .counterpart = t->counterpart};
         }
         /* every changed item: a version-checked write with the row */
         cw_item_row *first_row = next_row;
         for (int k = 0; k < snap[i].nitems; k++) {
             const cw_item *it = &snap[i].items[k];
             if (!it->saving_seq || (it->saving_version == 0 && it->saving_stack == 0)) continue;
+            if (it->moved_to && it->saving_stack == 0) continue; /* the receiver writes it */
             *next_row++ = (cw_item_row){.uid = it->uid,
                                         .template_id = it->tmpl,
                                         .stack = it->saving_stack,
                                         .place = it->place,
                                         .props = it->props,
-                                        .version = it->saving_version};
+                                        .version = it->saving_version,
+                                        .prev_owner = it->moved_from};
         }
         chs[i] = (cw_character){
             .id = snap[i].id,
@@ -224,6 +239,7 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n)
             .nledger = (int)(next_led - first),
             .items = first_row,
             .nitems = (int)(next_row - first_row),
+            .group = snap[i].group,
         };
     }
     if (!ok) {
@@ -259,10 +275,12 @@ static void save_all(cw_server *s, int only_grants)
     free(snap);
 }
 
+/* p, and whoever its queued trades tie it to (one batch: they fail together). */
 static void save_one(cw_server *s, cw_player *p)
 {
-    cw_player_snapshot snap;
-    if (can_save(s) && cw_players_collect_one(p, &snap)) save_snapshots(s, &snap, 1);
+    cw_player_snapshot snap[16];
+    int n = can_save(s) ? cw_players_collect_with(s->players, p, snap, 16) : 0;
+    if (n > 0) save_snapshots(s, snap, n);
 }
 
 /* After every batch: answer the waiters whose state is saved (or failed),

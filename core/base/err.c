@@ -40,6 +40,10 @@ const char *cw_err_name(int code)
         return "eunavail";
     case CW_EFULL:
         return "efull";
+    case CW_EABORT:
+        return "eabort";
+    case CW_EBUSY:
+        return "ebusy";
     default:
         return "unknown";
     }

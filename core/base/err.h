@@ -19,6 +19,8 @@ enum {
     CW_EEXIST = -8,    /* already exists */
     CW_EUNAVAIL = -9,  /* a backing service is unavailable */
     CW_EFULL = -10,    /* no room (e.g. a full inventory) */
+    CW_EABORT = -11,   /* undone because something it was tied to failed */
+    CW_EBUSY = -12,    /* in use by something else (e.g. an item offered in a trade) */
 };
 
 #define CW_ERROR_MAX 1024

@@ -58,7 +58,7 @@ void cw_items_free(cw_player *p)
     p->nitems = p->capitems = 0;
 }
 
-static int reserve(cw_player *p, int more)
+int cw_items_reserve(cw_player *p, int more)
 {
     if (p->nitems + more <= p->capitems) return 0;
     int cap = p->capitems ? p->capitems : 8;
@@ -97,7 +97,7 @@ int cw_items_load(cw_player *p, const cw_item_init *in, int n, int slots)
         for (int j = 0; j < i; j++)
             if (in[j].uid == in[i].uid) return CW_EINVAL;
     }
-    if (reserve(p, n)) return CW_ENOMEM;
+    if (cw_items_reserve(p, n)) return CW_ENOMEM;
     for (int i = 0; i < n; i++) {
         cw_item *it = &p->items[p->nitems];
         memset(it, 0, sizeof *it);
@@ -218,6 +218,7 @@ static int plan_destroy(cw_player *p, plan *pl, const cw_txn_item *op)
     if (op->count < 1) return CW_EINVAL;
     for (int i = 0; i < p->nitems; i++) {
         if (p->items[i].uid != op->uid) continue;
+        if (p->items[i].hold) return CW_EBUSY;
         if (pl->stack[i] < op->count) return CW_ENOTFOUND;
         pl->stack[i] -= op->count;
         return add_op(pl, op->uid, -op->count, p->items[i].tmpl);
@@ -251,7 +252,7 @@ int cw_items_txn(cw_player *p, cw_txn *x, const cw_txn_spec *t)
     char **props = NULL;
     if (rc == 0 && pl.nfresh) {
         props = calloc((size_t)pl.nfresh, sizeof *props);
-        rc = props && reserve(p, pl.nfresh) == 0 ? 0 : CW_ENOMEM;
+        rc = props && cw_items_reserve(p, pl.nfresh) == 0 ? 0 : CW_ENOMEM;
         for (int i = 0; rc == 0 && i < pl.nfresh; i++)
             if (!(props[i] = strdup(pl.fresh[i].props))) rc = CW_ENOMEM;
     }
@@ -293,6 +294,8 @@ void cw_items_undo(cw_player *p, const cw_txn *t)
         if (!it) continue;
         it->stack -= t->items[k].delta;
         it->seq = ++p->item_seq;
+        if (t->counterpart && it->stack > 0) it->moved_to = 0;    /* a trade's giving undone */
+        if (t->counterpart && it->stack == 0) it->moved_from = 0; /* never received */
     }
 }
 
@@ -309,6 +312,7 @@ int cw_player_item_move(cw_player *p, int64_t uid, const char *place)
 {
     cw_item *it = cw_player_item(p, uid);
     if (!it || it->committed <= 0 || it->stack <= 0) return CW_ENOTFOUND;
+    if (it->hold) return CW_EBUSY;
     if (!cw_player_place_valid(p, place)) return CW_EINVAL;
     cw_item *other = cw_player_item_at(p, place);
     if (other == it) return 0;
@@ -343,6 +347,7 @@ void cw_items_saved(cw_player *p, int rc)
                 it->version = 0; /* deleted, or never stored */
             else
                 it->version = it->saving_version + 1;
+            it->moved_from = 0; /* a received instance is stored as ours now */
         }
         it->saving_seq = 0;
     }

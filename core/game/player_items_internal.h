@@ -24,7 +24,17 @@ void cw_items_collect(cw_player *p);
 void cw_items_saved(cw_player *p, int rc);
 /* t committed: its operations reach the committed counts; cb per operation. */
 void cw_items_commit(cw_player *p, const cw_txn *t, cw_item_cb cb, void *ud);
+/* Room for more instances in p->items. CW_ENOMEM. */
+int cw_items_reserve(cw_player *p, int more);
 /* Drops tombstones whose removal is stored (after a successful save). */
 void cw_items_compact(cw_player *p);
+
+/* ---- shared by players.c and player_trade.c ---- */
+/* 1 when committed + queued gold + delta stays in [0, 2^53]. */
+int cw_players_gold_fits(const cw_player *p, int64_t delta);
+/* Appends x to p's queue. */
+void cw_players_enqueue(cw_player *p, cw_txn *x);
+/* A fresh fail-together group id (> 0). */
+int64_t cw_players_new_group(cw_players *ps);
 
 #endif

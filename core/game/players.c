@@ -21,7 +21,13 @@ struct cw_players {
     cw_idmap by_id, by_name; /* → index in v */
     cw_item_cb item_cb;
     void *item_ud;
+    int64_t last_group; /* fail-together groups handed out */
 };
+
+int64_t cw_players_new_group(cw_players *ps)
+{
+    return ++ps->last_group;
+}
 
 void cw_players_on_item(cw_players *ps, cw_item_cb cb, void *ud)
 {
@@ -406,6 +412,7 @@ int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap
     int64_t qgold, qexp;
     queued_totals(p, &qgold, &qexp);
     if (!in_range(p->gold, qgold, t->gold) || !in_range(p->exp, qexp, t->exp)) return CW_EINVAL;
+    if (t->gold < 0 && !in_range(p->gold - p->gold_held, qgold, t->gold)) return CW_EBUSY;
     const cw_txn_data *d = t->data;
     int n = t->ndata, uniq = 0, fresh = 0;
     for (int i = 0; i < n; i++)
@@ -463,6 +470,21 @@ int cw_player_txn(cw_player *p, const cw_txn_spec *t, uint64_t token, size_t cap
         tail = &(*tail)->next;
     *tail = x;
     return 0;
+}
+
+int cw_players_gold_fits(const cw_player *p, int64_t delta)
+{
+    int64_t qgold, qexp;
+    queued_totals(p, &qgold, &qexp);
+    return in_range(p->gold, qgold, delta);
+}
+
+void cw_players_enqueue(cw_player *p, cw_txn *x)
+{
+    cw_txn **tail = &p->txns;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = x;
 }
 
 int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *reason)
@@ -572,8 +594,63 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *s)
      * mistaken for "nothing to save". */
     if (p->txns_inflight && p->change_seq == p->saved_seq) p->change_seq++;
     s->seq = p->change_seq;
+    s->group = 0;
     p->saving_seq = p->change_seq;
     return 1;
+}
+
+#define GROUP_MAX 16 /* players one save may tie together through trades */
+
+/* The players p's queued trades tie it to, transitively (p first). Returns
+ * the count, or -1 when there are more than max. */
+static int closure(cw_players *ps, cw_player *p, cw_player **out, int max)
+{
+    int n = 0;
+    out[n++] = p;
+    for (int k = 0; k < n; k++)
+        for (const cw_txn *t = out[k]->txns; t; t = t->next) {
+            if (!t->group) continue;
+            cw_player *o = cw_players_get(ps, t->counterpart);
+            if (!o) continue;
+            int seen = 0;
+            for (int j = 0; j < n; j++)
+                seen |= out[j] == o;
+            if (seen) continue;
+            if (n == max) return -1;
+            out[n++] = o;
+        }
+    return n;
+}
+
+/* A received instance is written as an update of the giver's stored row:
+ * the version it has there, checked with the giver as the owner. */
+static void take_versions(cw_players *ps, cw_player *p)
+{
+    for (int i = 0; i < p->nitems; i++) {
+        cw_item *it = &p->items[i];
+        if (!it->moved_from || !it->saving_seq || it->saving_stack <= 0 || it->version) continue;
+        cw_player *from = cw_players_get(ps, it->moved_from);
+        cw_item *src = from ? cw_player_item(from, it->uid) : NULL;
+        it->saving_version = src ? src->version : 0;
+    }
+}
+
+int cw_players_collect_with(cw_players *ps, cw_player *p, cw_player_snapshot *out, int max)
+{
+    cw_player *g[GROUP_MAX];
+    int n = closure(ps, p, g, GROUP_MAX);
+    if (n < 0 || n > max) return 0;
+    if (n == 1) return cw_players_collect_one(p, out);
+    for (int k = 0; k < n; k++)
+        if (g[k]->saving_seq || g[k]->stale) return 0;
+    int got = 0;
+    for (int k = 0; k < n; k++)
+        got += cw_players_collect_one(g[k], &out[got]);
+    for (int k = 0; k < got; k++) {
+        out[k].group = p->id;
+        take_versions(ps, cw_players_get(ps, out[k].id));
+    }
+    return got;
 }
 
 int cw_players_collect(cw_players *ps, cw_player_snapshot *out, int max, int only_grants)
@@ -582,16 +659,26 @@ int cw_players_collect(cw_players *ps, cw_player_snapshot *out, int max, int onl
     for (size_t i = 0; i < ps->n && n < max; i++) {
         cw_player *p = ps->v[i];
         if (only_grants && !p->txns) continue;
-        n += cw_players_collect_one(p, &out[n]);
+        n += cw_players_collect_with(ps, p, &out[n], max - n);
     }
     return n;
 }
 
-static void report(cw_player *p, cw_txn *list, int rc, cw_grant_cb cb, void *ud)
+/* Trades whose half on one side failed (see drop_halves). */
+typedef struct dropped {
+    int64_t partner[GROUP_MAX], group[GROUP_MAX];
+    int n;
+} dropped;
+
+static void report(cw_player *p, cw_txn *list, int rc, cw_grant_cb cb, void *ud, dropped *d)
 {
     while (list) {
         cw_txn *t = list;
         list = t->next;
+        if (rc != 0 && t->group && d && d->n < GROUP_MAX) {
+            d->partner[d->n] = t->counterpart;
+            d->group[d->n++] = t->group;
+        }
         if (cb) cb(t->token, rc, p, t->gold, t->exp, t->level, ud);
         txn_free(t);
     }
@@ -599,7 +686,7 @@ static void report(cw_player *p, cw_txn *list, int rc, cw_grant_cb cb, void *ud)
 
 /* After a failure: the carried transactions are rolled back (newest first),
  * then every queued one that no longer fits (or all of them, stale) too. */
-static void fail_txns(cw_player *p, cw_txn *carried, int rc, cw_grant_cb cb, void *ud)
+static void fail_txns(cw_player *p, cw_txn *carried, int rc, cw_grant_cb cb, void *ud, dropped *d)
 {
     cw_txn *rev = reverse(carried);
     for (cw_txn *t = rev; t; t = t->next) {
@@ -627,7 +714,27 @@ static void fail_txns(cw_player *p, cw_txn *carried, int rc, cw_grant_cb cb, voi
         *tail = t;
         tail = &t->next;
     }
-    report(p, carried, rc, cb, ud);
+    report(p, carried, rc, cb, ud, d);
+}
+
+/* The other half of a failed trade that is still queued (not carried by a
+ * save: a carried half fails with the save it rides in) fails too, so a
+ * trade never commits on one side only. */
+static void drop_halves(cw_players *ps, dropped *d, int rc, cw_grant_cb cb, void *ud)
+{
+    for (int k = 0; k < d->n; k++) {
+        cw_player *o = cw_players_get(ps, d->partner[k]);
+        if (!o) continue;
+        for (cw_txn **q = &o->txns; *q; q = &(*q)->next) {
+            cw_txn *t = *q;
+            if (t->group != d->group[k]) continue;
+            *q = t->next;
+            t->next = NULL;
+            dropped more = {0};
+            fail_txns(o, t, rc == CW_ESTATE ? CW_EABORT : rc, cb, ud, &more);
+            break;
+        }
+    }
 }
 
 void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_grant_cb cb, void *ud)
@@ -654,7 +761,9 @@ void cw_players_saved(cw_players *ps, int64_t id, int rc, int fail_grants, cw_gr
         return;
     }
     if (rc != 0) {
-        fail_txns(p, carried, rc, cb, ud);
+        dropped d = {0};
+        fail_txns(p, carried, rc, cb, ud, &d);
+        drop_halves(ps, &d, rc, cb, ud);
         return;
     }
     /* Committed: each applies in order and is reported right after. */

@@ -76,7 +76,12 @@ typedef struct cw_txn_undo {
  * destroy: a pending destroy has taken its share already); `committed` is
  * the stack as of the last commit (what the player is shown). An entry
  * whose live stack is 0 is a tombstone: it keeps its slot until a save has
- * written its removal (or its creation was never stored), then it goes. */
+ * written its removal (or its creation was never stored), then it goes.
+ * Trades (cw_players_trade): an instance given away is a tombstone with
+ * moved_to = the receiver (its row is written by the receiver's save, never
+ * deleted by the giver's); the receiver holds it with moved_from = the giver
+ * until the save that moves it commits. `hold` (nonzero: the handle of a
+ * trade offering it) refuses destroying, moving and other offers: CW_EBUSY. */
 #define CW_ITEM_PLACE_MAX 31
 #define CW_INV_SLOTS_DEFAULT 24
 #define CW_INV_SLOTS_MAX 1000
@@ -92,6 +97,8 @@ typedef struct cw_item {
     uint64_t seq, saved_seq; /* last change; the change the store holds */
     uint64_t saving_seq;     /* captured by the save in flight (0: none) */
     int64_t saving_stack, saving_version;
+    int64_t moved_to, moved_from; /* trades: see above (0 = none) */
+    uint64_t hold;                /* offered in a trade (0 = free) */
 } cw_item;
 
 /* One item change of a queued transaction: delta items of instance uid
@@ -112,6 +119,9 @@ typedef struct cw_txn {
     cw_txn_item_op *items; /* applied to the live stacks at once, undone on failure */
     int nitems;
     int done; /* rolled back (internal) */
+    /* trades: the other character and the fail-together group (0 = not a
+     * trade); gold_sent = the gold this side gave (gold is the net delta) */
+    int64_t counterpart, group, gold_sent;
     struct cw_txn *next;
 } cw_txn;
 
@@ -121,11 +131,12 @@ typedef struct cw_player {
     char race[CW_DEF_ID_MAX + 1], job[CW_DEF_ID_MAX + 1], zone[CW_DEF_ID_MAX + 1];
     int level;
     double x, y;
-    int64_t gold;    /* committed */
-    int64_t exp;     /* committed experience */
-    char *doc;       /* the stored document (JSON object text), owned; its "gold", "exp"
-                        and "data" are overwritten from the fields here at every save */
-    int64_t version; /* the stored row's version this state is based on */
+    int64_t gold;      /* committed */
+    int64_t exp;       /* committed experience */
+    int64_t gold_held; /* offered in a trade: other transactions may not spend it */
+    char *doc;         /* the stored document (JSON object text), owned; its "gold", "exp"
+                          and "data" are overwritten from the fields here at every save */
+    int64_t version;   /* the stored row's version this state is based on */
     /* script data (live: includes the data of queued transactions) */
     cw_data_ns *data;
     int ndata, capdata;
@@ -162,6 +173,8 @@ typedef struct cw_player_snapshot {
     const cw_item *items; /* the player's items (borrowed, same lifetime): those with */
     int nitems;           /* saving_seq != 0 are the writes this save carries */
     uint64_t seq;
+    int64_t group; /* nonzero: saved together with the other snapshots of this group (a
+                      trade), all or none (cw_character.group) */
 } cw_player_snapshot;
 
 typedef struct cw_players cw_players;
@@ -278,11 +291,11 @@ const char *cw_txn_reason_problem(const char *reason);
  * on error: CW_EFULL when a create finds no room in the inventory;
  * CW_ENOTFOUND when a destroy names no instance of this player or more than
  * its live stack (a pending destroy has taken its share: nothing is
- * destroyed twice); CW_EUNAVAIL when new_uid has no uid;
- * CW_EINVAL when committed + every queued + this gold (or exp)
- * would leave [0, 2^53] (both ends allowed), a negative level, a reason
- * cw_txn_reason_problem refuses (NULL is allowed: ""), or a bad data entry;
- * CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
+ * destroyed twice); CW_EBUSY when a destroy names an instance held by a
+ * trade (cw_item.hold), or negative gold would spend gold_held; CW_EUNAVAIL when new_uid has no
+ * uid; CW_EINVAL when committed + every queued + this gold (or exp) would leave [0, 2^53] (both
+ * ends allowed), a negative level, a reason cw_txn_reason_problem refuses (NULL is allowed: ""), or
+ * a bad data entry; CW_ELIMIT when the data would grow beyond cap (as cw_player_data_set);
  * CW_ESTATE when p is stale; CW_ENOMEM.
  * Data entries are applied to the live data AT ONCE and the previous values
  * kept: if the transaction fails, those namespaces get their previous values
@@ -303,8 +316,42 @@ int cw_player_grant(cw_player *p, int64_t delta, uint64_t token, const char *rea
  * one (else p->level), and the live data. */
 int cw_players_collect(cw_players *ps, cw_player_snapshot *out, int max, int only_grants);
 /* Snapshot of one player if it needs a save and has none in flight
- * (returns 1), else 0. */
+ * (returns 1), else 0. Does not look at trades: callers that save players
+ * who may trade use cw_players_collect_with. */
 int cw_players_collect_one(cw_player *p, cw_player_snapshot *out);
+/* Snapshots p and, when p has a queued trade, every player its trades tie it
+ * to (transitively), all with the same snapshot group: they must be saved in
+ * one batch. Returns the count (0 when p needs no save, or any of them has a
+ * save in flight or is stale, or they do not fit in max). cw_players_collect
+ * does the same for every player it takes. */
+int cw_players_collect_with(cw_players *ps, cw_player *p, cw_player_snapshot *out, int max);
+
+/* ---- trades (player_trade.c) ----
+ * One side of a trade: whole item instances (uids, each committed, with no
+ * queued change, stored, not held by another trade than `hold`) and gold it
+ * gives the other side; token identifies its transaction in cw_grant_cb. */
+typedef struct cw_trade_give {
+    const int64_t *uids;
+    int nuids;
+    int64_t gold;
+    uint64_t token;
+} cw_trade_give;
+/* Queues the two transactions of a trade between a and b, tied as one
+ * fail-together group: items change owner (the receiver gets each into its
+ * first free inventory slot), gold moves both ways (each side's gold delta
+ * is the net); ledger rows: the gold each side sent and each item received,
+ * with from/to. Both commit in one database transaction or neither does
+ * (cw_players_saved reports both). hold: the trade's handle (items held by
+ * it are allowed; 0 = none). Checks first, changes nothing on error:
+ * CW_EINVAL (a == b, negative gold, a repeated uid, bad reason, a gold total
+ * out of range), CW_ENOTFOUND (not a whole committed settled instance of the
+ * giver), CW_EBUSY (held by another trade), CW_EFULL (no room for the
+ * receiver), CW_ESTATE (a side is stale), CW_ENOMEM. */
+/* 1 when p can give gold more now: committed + queued gold - gold_held >= gold
+ * (always when gold <= 0). */
+int cw_player_gold_can_give(const cw_player *p, int64_t gold);
+int cw_players_trade(cw_players *ps, cw_player *a, const cw_trade_give *ga, cw_player *b,
+                     const cw_trade_give *gb, const char *reason, uint64_t hold);
 
 /* The outcome of one player's save: rc 0, CW_ESTATE (stale), or anything
  * else (not saved: stays dirty; the carried transactions go back to the
@@ -335,7 +382,8 @@ void cw_players_on_item(cw_players *ps, cw_item_cb cb, void *ud);
 cw_item *cw_player_item(cw_player *p, int64_t uid);
 /* Moves a committed instance (committed > 0 and live stack > 0) to place
  * ("inv:N" with N < inv_slots, or "eq:SLOT" with SLOT 1..24 of [a-z0-9_]),
- * written behind with the character. CW_ENOTFOUND: no such instance;
+ * written behind with the character. CW_EBUSY: held by a trade;
+ * CW_ENOTFOUND: no such instance;
  * CW_EINVAL: bad place; CW_EEXIST: another instance holds that place. */
 int cw_player_item_move(cw_player *p, int64_t uid, const char *place);
 /* The instance at place (tombstones included), or NULL. */

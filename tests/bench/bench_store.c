@@ -112,7 +112,7 @@ static void run(bench *b, const char *label, const char *url, const char *sqlite
         docs[i] = malloc(512);
         if (!docs[i]) die("alloc", "out of memory");
         chs[i] = (cw_character){i + 1, b->id, "", "human", "knight", 1,    "town", 0,
-                                0,     "{}",  1,  NULL,    0,        NULL, 0};
+                                0,     "{}",  1,  NULL,    0,        NULL, 0,      0};
     }
     for (int r = 0; r < b->runs; r++) {
         for (int i = 0; i < b->n; i++) {

@@ -11,7 +11,12 @@
  * database refuses — anything but "unavailable"), it is rolled back and the
  * batch runs again in a new transaction, bisected under savepoints: a part
  * that fails is split in two until the rows that fail on their own are
- * found; they get the error as their result, every other row is written. */
+ * found; they get the error as their result, every other row is written.
+ *
+ * Rows that share a group (cw_character.group) are one unit: a part that
+ * writes some of them but not the others fails (CW_EABORT), the bisection
+ * never splits them, and a unit that fails settles every row in it (the row
+ * at fault with its own result, the others with CW_EABORT). */
 #include "core/io/store/store_internal.h"
 
 #include "core/base/log.h"
@@ -39,7 +44,9 @@ typedef struct char_job {
     cw_character *out; /* result rows (one allocation) */
     int n_out;
     int *results; /* save: one per input row */
-    int *pre;     /* save: the precheck's verdict per row (0 or CW_EINVAL) */
+    int *pre;     /* save: the precheck's verdict per row (0, CW_EINVAL, CW_EABORT) */
+    int *own;     /* save: a grouped row's own result when its group failed (0: none) */
+    int nocheck;  /* save: probing one row of a group alone (no group check) */
 } char_job;
 
 static void free_job(char_job *c)
@@ -48,6 +55,7 @@ static void free_job(char_job *c)
     free(c->out);
     free(c->results);
     free(c->pre);
+    free(c->own);
     free(c);
 }
 
@@ -421,12 +429,29 @@ static int write_ledger(cw_db *db, const char_job *c, cw_error *err)
     return 0;
 }
 
+/* A group whose rows were run now but not all written: each row's own
+ * result is kept in c->own and the part fails with CW_EABORT. */
+static int check_groups(char_job *c, cw_error *err)
+{
+    int bad = 0;
+    for (int i = 0; !c->nocheck && i < c->n_in; i++) {
+        if (!c->in[i].group || c->results[i] != WROTE) continue;
+        for (int j = 0; j < c->n_in; j++)
+            if (j != i && c->in[j].group == c->in[i].group && c->results[j] != WROTE) bad = 1;
+    }
+    if (!bad) return 0;
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i].group && c->results[i] < 0 && !c->pre[i]) c->own[i] = c->results[i];
+    return cw_error_set(err, CW_EABORT, "a row of a fail-together group was not written");
+}
+
 /* Writes every PENDING row with its ledger rows (inside the caller's
  * transaction); on success the written rows are settled (0). */
 static int write_pending(cw_db *db, char_job *c, cw_error *err)
 {
     int rc =
         db->ops->dialect == CW_DB_POSTGRES ? save_postgres(db, c, err) : save_sqlite(db, c, err);
+    if (rc == 0) rc = check_groups(c, err);
     if (rc == 0) rc = write_ledger(db, c, err);
     for (int i = 0; rc == 0 && i < c->n_in; i++)
         if (c->results[i] == WROTE) c->results[i] = 0;
@@ -440,39 +465,126 @@ static int row_failure(int rc)
     return rc != 0 && rc != CW_EUNAVAIL && rc != CW_ENOMEM;
 }
 
-/* Writes the rows idx[0..k) (all HELD) under a savepoint: kept when they
- * all go through, else taken back (and the rows HELD again). */
-static int write_part(cw_db *db, char_job *c, const int *idx, int k, cw_error *err)
+/* A unit of the bisection: the rows idx[at .. at + n) (one row, or a whole group). */
+typedef struct unit {
+    int at, n;
+} unit;
+
+/* Writes the rows of units u[0..k) (all HELD) under a savepoint: kept when
+ * they all go through, else taken back (and the rows HELD again). */
+static int write_part(cw_db *db, char_job *c, const int *idx, const unit *u, int k, cw_error *err)
 {
     for (int j = 0; j < k; j++)
-        c->results[idx[j]] = PENDING;
+        for (int m = 0; m < u[j].n; m++)
+            c->results[idx[u[j].at + m]] = PENDING;
     int rc = db->ops->exec(db, "SAVEPOINT cw_part", err);
     if (rc != 0) return rc;
     rc = write_pending(db, c, err);
     if (rc == 0) return db->ops->exec(db, "RELEASE SAVEPOINT cw_part", err);
     for (int j = 0; j < k; j++)
-        c->results[idx[j]] = HELD;
+        for (int m = 0; m < u[j].n; m++)
+            c->results[idx[u[j].at + m]] = HELD;
     int undo = db->ops->exec(db, "ROLLBACK TO SAVEPOINT cw_part", NULL);
     if (undo == 0) undo = db->ops->exec(db, "RELEASE SAVEPOINT cw_part", NULL);
     return undo == CW_EUNAVAIL ? CW_EUNAVAIL : rc;
 }
 
-/* Bisects rows idx[0..k) until every row that fails on its own is found:
- * those get the failure as their result, all the others are written. Only
- * a failure that is not a row's (database unavailable) stops it. */
-static int isolate(cw_db *db, char_job *c, const int *idx, int k, cw_error *err)
+/* A group failed as a whole for a reason a row can cause: each of its rows
+ * is written alone (group check off) under a savepoint that is always taken
+ * back, to find the rows at fault (c->own); the others then get CW_EABORT.
+ * When no row fails alone, every row keeps the group's failure. */
+static int probe_group(cw_db *db, char_job *c, const int *idx, const unit *u, cw_error *err)
 {
-    int rc = write_part(db, c, idx, k, err);
+    int found = 0;
+    c->nocheck = 1;
+    for (int m = 0; m < u->n; m++) {
+        int i = idx[u->at + m];
+        unit one = {u->at + m, 1};
+        int rc = db->ops->exec(db, "SAVEPOINT cw_probe", err);
+        if (rc == 0) {
+            rc = write_part(db, c, idx, &one, 1, NULL);
+            int undo = db->ops->exec(db, "ROLLBACK TO SAVEPOINT cw_probe", NULL);
+            if (undo == 0) undo = db->ops->exec(db, "RELEASE SAVEPOINT cw_probe", NULL);
+            if (undo != 0) rc = CW_EUNAVAIL;
+        }
+        c->results[i] = HELD;
+        if (rc == CW_EUNAVAIL) {
+            c->nocheck = 0;
+            return cw_error_set(err, CW_EUNAVAIL, "store: database unavailable");
+        }
+        if (rc != 0) {
+            c->own[i] = rc;
+            found = 1;
+        }
+    }
+    c->nocheck = 0;
+    for (int m = 0; found && m < u->n; m++)
+        if (!c->own[idx[u->at + m]]) c->own[idx[u->at + m]] = CW_EABORT;
+    return 0;
+}
+
+/* Bisects units u[0..k) until every unit that fails on its own is found:
+ * its rows get the failure as their result (a grouped row its own result,
+ * or CW_EABORT when another row of its group was at fault), all the others
+ * are written. Only a failure that is not a row's (database unavailable)
+ * stops it. */
+static int isolate(cw_db *db, char_job *c, const int *idx, const unit *u, int k, cw_error *err)
+{
+    for (int j = 0; j < k; j++)
+        for (int m = 0; m < u[j].n; m++)
+            c->own[idx[u[j].at + m]] = 0;
+    int rc = write_part(db, c, idx, u, k, err);
     if (!row_failure(rc)) return rc;
     if (k == 1) {
-        c->results[idx[0]] = rc;
-        cw_log(CW_LOG_WARN,
-               "character save refused by the database; the rest of its batch is saved",
-               CW_I("character", c->in[idx[0]].id), CW_S("error", err ? err->msg : ""), CW_END);
+        if (u->n > 1 && rc != CW_EABORT) {
+            int prc = probe_group(db, c, idx, u, err);
+            if (prc != 0) return prc;
+        }
+        for (int m = 0; m < u->n; m++) {
+            int i = idx[u->at + m];
+            c->results[i] = c->own[i] ? c->own[i] : rc;
+            cw_log(CW_LOG_WARN,
+                   "character save refused by the database; the rest of its batch is saved",
+                   CW_I("character", c->in[i].id), CW_I("group", c->in[i].group),
+                   CW_S("error", err ? err->msg : ""), CW_END);
+        }
         return 0;
     }
-    rc = isolate(db, c, idx, k / 2, err);
-    return rc ? rc : isolate(db, c, idx + k / 2, k - k / 2, err);
+    rc = isolate(db, c, idx, u, k / 2, err);
+    return rc ? rc : isolate(db, c, idx, u + k / 2, k - k / 2, err);
+}
+
+typedef struct grp_ix {
+    int64_t group;
+    int ix;
+} grp_ix;
+
+static int cmp_grp_ix(const void *a, const void *b)
+{
+    const grp_ix *x = a, *y = b;
+    if (x->group != y->group) return (x->group > y->group) - (x->group < y->group);
+    return (x->ix > y->ix) - (x->ix < y->ix);
+}
+
+/* Orders the rows to write idx[0..k) so that each group is adjacent and
+ * cuts them into units. Returns the number of units. */
+static int make_units(const char_job *c, int *idx, int k, unit *u)
+{
+    grp_ix *v = malloc(sizeof *v * (size_t)(k ? k : 1));
+    if (!v) return -1;
+    for (int j = 0; j < k; j++)
+        v[j] = (grp_ix){c->in[idx[j]].group, idx[j]};
+    qsort(v, (size_t)k, sizeof *v, cmp_grp_ix);
+    int nu = 0;
+    for (int j = 0; j < k; j++) {
+        idx[j] = v[j].ix;
+        if (j > 0 && v[j].group != 0 && v[j].group == v[j - 1].group)
+            u[nu - 1].n++;
+        else
+            u[nu++] = (unit){j, 1};
+    }
+    free(v);
+    return nu;
 }
 
 static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
@@ -480,10 +592,16 @@ static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
     char_job *c = (char_job *)j;
     /* A retry starts over: every attempt either committed or left nothing. */
     int *idx = malloc(sizeof *idx * (size_t)(c->n_in ? c->n_in : 1));
-    if (!idx) return cw_error_set(err, CW_ENOMEM, "store: out of memory");
+    unit *u = malloc(sizeof *u * (size_t)(c->n_in ? c->n_in : 1));
+    if (!idx || !u) {
+        free(idx);
+        free(u);
+        return cw_error_set(err, CW_ENOMEM, "store: out of memory");
+    }
     int k = 0;
     for (int i = 0; i < c->n_in; i++) {
         c->results[i] = c->pre[i] ? c->pre[i] : PENDING;
+        c->own[i] = 0;
         if (!c->pre[i]) idx[k++] = i;
     }
     /* The whole batch in one go; when a row fails it, again without the rows that fail. */
@@ -494,12 +612,14 @@ static int save_run(cw_db *db, cw_store_job *j, cw_error *err)
     if (row_failure(rc) && k > 0) {
         for (int i = 0; i < k; i++)
             c->results[idx[i]] = HELD;
-        rc = cw_db_begin(db, err);
-        if (rc == 0) rc = isolate(db, c, idx, k, err);
+        int nu = make_units(c, idx, k, u);
+        rc = nu < 0 ? cw_error_set(err, CW_ENOMEM, "store: out of memory") : cw_db_begin(db, err);
+        if (rc == 0) rc = isolate(db, c, idx, u, nu, err);
         if (rc == 0) rc = cw_db_commit(db, err);
         if (rc != 0) cw_db_rollback(db);
     }
     free(idx);
+    free(u);
     return rc;
 }
 
@@ -530,7 +650,8 @@ static int precheck(char_job *c)
 {
     id_ix *v = malloc(sizeof *v * (size_t)(c->n_in ? c->n_in : 1));
     c->pre = calloc((size_t)(c->n_in ? c->n_in : 1), sizeof *c->pre);
-    if (!v || !c->pre) {
+    c->own = calloc((size_t)(c->n_in ? c->n_in : 1), sizeof *c->own);
+    if (!v || !c->pre || !c->own) {
         free(v);
         return CW_ENOMEM;
     }
@@ -542,6 +663,11 @@ static int precheck(char_job *c)
     for (int i = 1; i < c->n_in; i++)
         if (v[i].id == v[i - 1].id) c->pre[v[i].ix] = CW_EINVAL;
     free(v);
+    /* a refused row takes its group with it */
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i].group && c->pre[i] == CW_EINVAL)
+            for (int j = 0; j < c->n_in; j++)
+                if (c->in[j].group == c->in[i].group && !c->pre[j]) c->pre[j] = CW_EABORT;
     return 0;
 }
 

@@ -63,6 +63,16 @@ static int item_write(cw_db *db, const cw_character *ch, const cw_item_row *it, 
 
 static int ledger_write(cw_db *db, const cw_character *ch, const cw_ledger_entry *l, cw_error *err)
 {
+    if (strcmp(l->kind, "item") != 0 && l->counterpart) {
+        if (l->amount <= 0)
+            return cw_error_set(err, CW_EINVAL, "transfer ledger row without a positive amount");
+        cw_db_param p[5] = {CW_DBP_INT(l->counterpart), CW_DBP_INT(ch->id), CW_DBP_TEXT(l->kind),
+                            CW_DBP_INT(l->amount), CW_DBP_TEXT(l->reason)};
+        return cw_db_query(db,
+                           "INSERT INTO ledger (to_character_id, from_character_id, kind, amount, "
+                           "reason) VALUES ($1, $2, $3, $4, $5)",
+                           p, 5, NULL, err);
+    }
     if (strcmp(l->kind, "item") != 0) {
         cw_db_param p[4] = {CW_DBP_INT(ch->id), CW_DBP_TEXT(l->kind), CW_DBP_INT(l->amount),
                             CW_DBP_TEXT(l->reason)};

@@ -111,7 +111,10 @@ void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void 
  * to_character_id = the row's character, from_character_id = counterpart,
  * NULL when 0: created) or left it (item_stack < 0: stored as
  * from_character_id = the row's character, to_character_id = counterpart,
- * NULL when 0: destroyed, item_stack = the count). */
+ * NULL when 0: destroyed, item_stack = the count).
+ * Kind "gold" with a counterpart is a transfer: amount (> 0) gold went from
+ * the row's character to the counterpart (stored from = the row's
+ * character, to = counterpart). */
 typedef struct cw_ledger_entry {
     const char *kind;
     int64_t amount;
@@ -167,6 +170,11 @@ typedef struct cw_character {
      * item writes that go with this row (see cw_item_row), all or none. */
     const cw_item_row *items;
     int nitems;
+    /* cw_store_characters_save only: a "fail together" group (0 = none).
+     * Rows with the same nonzero group are written together or not at all
+     * (a trade between two characters): if one of them is not written,
+     * none is, and the others get CW_EABORT. */
+    int64_t group;
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);
@@ -206,6 +214,9 @@ void cw_store_character_delete(cw_store *s, int64_t account_id, int64_t id, cw_s
  *   any other code (CW_EINVAL, CW_EIO, CW_EEXIST, …) the database refused
  *                 this row or one of its ledger rows (a doc that is not a
  *                 JSON object, a constraint, text it cannot store): logged.
+ * Rows that share a nonzero group fail together: when one of them is not
+ * written (stale, gone, refused), none of them is, and the others get
+ * CW_EABORT; the bisection below never splits a group.
  * One failing row never costs another row its save: when the transaction
  * fails for a reason a row can cause, the batch is retried without the rows
  * that fail (bisected under savepoints, still one transaction), so every
