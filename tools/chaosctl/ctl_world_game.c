@@ -74,6 +74,13 @@ static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
     return cw_battle_set_realm(w->b, id, realm, err);
 }
 
+static int g_heal(void *ud, int64_t id, double amount, double *hp, cw_error *err)
+{
+    ctl_world *w = ud;
+    if (!w->b) return cw_error_set(err, CW_ESTATE, "no battle (the world is not built yet)");
+    return cw_battle_heal(w->b, id, amount, hp, err);
+}
+
 static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, cw_error *err)
 {
     ctl_world *w = ud;
@@ -199,6 +206,7 @@ void ctl_game_init(ctl_world *w)
         .push = g_push,
         .txn = g_txn,
         .set_realm = g_set_realm,
+        .heal = g_heal,
         .known_skills = g_known_skills,
         .data_cap = CTL_DATA_CAP,
     };
