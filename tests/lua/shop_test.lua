@@ -170,7 +170,7 @@ assert(v and npc and npc.kind == "npc" and npc.name == "Trader Lin", "the trader
 vendors.place() -- again (as a reload does): no second NPC
 assert(#chaos.world.within("meadow", v.x, v.y, 1, "npc") == 1, "placed once")
 
-local eve = sim.player{ name = "Eve", race = "tester", job = "warrior", zone = "meadow", x = 500, y = 500,
+local eve = sim.player{ name = "Eve", race = "tester", job = "warrior", zone = "meadow", x = v.x, y = v.y - 5,
   gold = 45 }
 local list = assert(sim.op(eve, "vendor", { vendor = "village_trader" }))
 assert(list.sells[1].item == "healing_potion" and list.sells[1].price == 10, "price: the item's value")
@@ -196,7 +196,7 @@ assert(a1 and not a2, "the second buy sees the pending spend")
 assert(sim.commit())
 assert(eve.gold == 5 and eve.gold >= 0)
 
-local far = sim.player{ name = "Far", race = "tester", job = "warrior", zone = "meadow", x = 520, y = 500, gold = 100 }
+local far = sim.player{ name = "Far", race = "tester", job = "warrior", zone = "meadow", x = v.x + 7, y = v.y, gold = 100 }
 r, code = sim.op(far, "buy", { vendor = "village_trader", item = "healing_potion" })
 assert(r == nil and code == "out_of_range", tostring(code))
 
