@@ -9,9 +9,16 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, ServerTest, audit, frame, main, play  # noqa: E402
+from harness import FAST_AUTH, ServerTest, audit, frame, main, play, wait_for  # noqa: E402
+
+TRADER = """
+local defs = require("content.defs")
+defs.vendor{ id = "trader", name = "Trader", zone = "field", x = %d, y = 100,
+  sells = { { item = "potion" }, { item = "sword", price = 60 } }, buys = true, buy_ratio = 0.5 }
+"""
 
 CONTENT = {
+    "trader.lua": TRADER % 104,
     "base.lua": """
 local defs = require("content.defs")
 defs.race{ id = "human", name = "Human", stats = { hp_max = 500, power = 10 } }
@@ -25,8 +32,6 @@ defs.item{ id = "sword", name = "Sword", slot = "weapon", stats = { power = 5 },
            tags = { "sword" } }
 defs.item{ id = "rock", name = "Rock", value = 7 }
 defs.rarity{ id = "common", name = "Common", order = 0, weight = 1, affixes = { 0, 0 } }
-defs.vendor{ id = "trader", name = "Trader", zone = "field", x = 104, y = 100,
-  sells = { { item = "potion" }, { item = "sword", price = 60 } }, buys = true, buy_ratio = 0.5 }
 defs.vendor{ id = "snob", name = "Snob", zone = "field", x = 100, y = 104,
   sells = { { item = "rock" } } }
 defs.vendor{ id = "hermit", name = "Hermit", zone = "field", x = 900, y = 900, buys = true }
@@ -43,6 +48,14 @@ chaos.on_op("grant", function(req, ctx)
     end
   end)
   return { granted = true }
+end)
+chaos.on_op("npcs", function(req, ctx)
+  local out = {}
+  for _, h in ipairs(chaos.world.within("field", 500, 500, 2000, "npc")) do
+    out[#out + 1] = h.name .. "@" .. h.x
+  end
+  table.sort(out)
+  return { npcs = out }
 end)
 chaos.on_op("gold", function(req, ctx)
   return { gold = ctx.player.gold, pending = ctx.player.gold_pending }
@@ -168,6 +181,23 @@ class Shop(ServerTest):
         self.assertEqual(self.inventory(c), [])
         gold = c.request("gold")["gold"]
         self.assertEqual(gold, 3 if got[a].get("ok") else 0)  # 7 x 0.5, floored
+
+    def test_reload_keeps_moves_and_removes_vendors(self):
+        c = self.server.client()
+        play(c, self.name("Fay"))
+        npcs = lambda: c.request("npcs")["npcs"]  # noqa: E731
+        self.assertEqual(npcs(), ["Hermit@900", "Snob@100", "Trader@104"])
+        admin = self.server.admin()
+        r = admin.cmd("reload")
+        self.assertTrue(r.get("ok"), r)
+        self.assertEqual(npcs(), ["Hermit@900", "Snob@100", "Trader@104"])  # not placed twice
+        self.server.write_content("trader.lua", TRADER % 110)
+        self.assertTrue(admin.cmd("reload").get("ok"))
+        wait_for(lambda: npcs() == ["Hermit@900", "Snob@100", "Trader@110"], what="the trader moved")
+        self.server.write_content("trader.lua", "-- no trader\n")
+        self.assertTrue(admin.cmd("reload").get("ok"))
+        wait_for(lambda: npcs() == ["Hermit@900", "Snob@100"], what="the trader despawned")
+        self.assertEqual(self.code(c.request("vendor", vendor="trader")), "not_found")
 
     def test_rarity_in_item_added(self):
         c = self.server.client()
