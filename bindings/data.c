@@ -455,6 +455,28 @@ static int l_set_known_skills(lua_State *L)
     return 0;
 }
 
+/* private.heal(player, n) → hp after, or nil, "dead": restores up
+ * to n hp (never past hp_max). */
+static int l_heal(lua_State *L)
+{
+    const char *f = "heal";
+    handle_t *h = cw_bind_check_handle(L, 1, f, 1);
+    double n = luaL_checknumber(L, 2);
+    const cw_bind_game *g = cw_bind_live(L, f);
+    cw_entity *e = cw_bind_entity(L, g, h);
+    cw_error err = {0};
+    double hp = 0;
+    int rc = g->heal ? g->heal(g->ud, e->id, n, &hp, &err) : CW_ESTATE;
+    if (rc == CW_ESTATE && g->heal) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "dead");
+        return 2;
+    }
+    if (rc) return luaL_error(L, "%s: %s", f, err.msg[0] ? err.msg : cw_err_name(rc));
+    lua_pushnumber(L, hp);
+    return 1;
+}
+
 void cw_bind_data_methods(lua_State *L, int methods)
 {
     lua_pushcfunction(L, m_data);
@@ -474,6 +496,8 @@ int cw_bind_data_open(lua_State *L, int chaos)
     lua_setfield(L, -2, "set_realm");
     lua_pushcfunction(L, l_set_known_skills);
     lua_setfield(L, -2, "set_known_skills");
+    lua_pushcfunction(L, l_heal);
+    lua_setfield(L, -2, "heal");
     lua_pop(L, 1);
     cw_script_set_call_end(L, call_end);
     return 0;

@@ -77,6 +77,9 @@ typedef struct cw_bind_game {
      * known-skills set (n < 0: no set, every skill known). */
     int (*set_realm)(void *ud, int64_t entity, const char *realm, cw_error *err);
     int (*known_skills)(void *ud, int64_t entity, const char *const *ids, int n, cw_error *err);
+    /* Restores up to amount hp to a living fighter (never past hp_max); *hp
+     * is its hp after. Optional (NULL answers CW_ESTATE); CW_ESTATE when dead. */
+    int (*heal)(void *ud, int64_t entity, double amount, double *hp, cw_error *err);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 

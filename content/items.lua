@@ -12,8 +12,7 @@ defs.item{ id = "apprentice_robe", name = "Apprentice Robe", slot = "chest", lev
            stats = { defense = 3, mp_max = 20 }, value = 25, tags = { "robe", "armor" } }
 defs.item{ id = "healing_potion", name = "Healing Potion", stack = 20, value = 10,
            tags = { "potion" },
-           -- Declared only: the inventory (another issue) runs it and applies
-           -- the effect it returns.
+           -- op use_item: one is consumed and the effect applies (heal 50 hp).
            use = function(player, item) return { heal = 50 } end }
 
 -- Prefixes.

@@ -8,4 +8,11 @@ defs.monster{
   skills = { "bite" },
   respawn = 30, aggro = 12, leash = 40,
   exp = 25, gold = { min = 1, max = 5 },
+  -- One pick per kill: usually nothing, a potion often, the sword rarely
+  -- (rolled at the wolf's level: a rarity and affixes).
+  level = 3,
+  loot = { { item = "healing_potion", weight = 60, chance = 0.8, count = { 1, 2 } },
+           { item = "iron_sword", weight = 5, chance = 0.5 },
+           { item = "apprentice_robe", weight = 5, chance = 0.5 } },
+  loot_rolls = 1,
 }

@@ -29,6 +29,7 @@
 #include "core/app/combat_app.h"
 
 #include "core/base/log.h"
+#include "core/base/strbuf.h"
 #include "core/io/admin/admin.h"
 #include "core/io/net/net.h"
 #include "core/io/store/store.h"
@@ -158,13 +159,22 @@ void cw_item_done(const cw_player *p, const cw_item *it, int64_t delta, void *ud
            CW_I("uid", it->uid), CW_S("template", it->tmpl),
            CW_I("count", delta > 0 ? delta : -delta), CW_I("stack", it->committed), CW_END);
     if (!p->online) return;
-    char ev[256]; /* template and place: [a-z0-9_.:] only, no escapes */
-    int n = snprintf(ev, sizeof ev,
-                     "{\"ev\":\"%s\",\"uid\":%lld,\"template\":\"%s\",\"count\":%lld,"
-                     "\"stack\":%lld,\"place\":\"%s\"}",
-                     delta > 0 ? "item_added" : "item_removed", (long long)it->uid, it->tmpl,
-                     (long long)(delta > 0 ? delta : -delta), (long long)it->committed, it->place);
-    if (n > 0 && (size_t)n < sizeof ev) cw_world_app_tell(s, p, ev, (size_t)n);
+    /* template and place: [a-z0-9_.:] only, no escapes; props: the item's
+     * stored JSON object (added items only: rarity and rolls of equipment) */
+    cw_strbuf ev = CW_STRBUF_INIT;
+    int rc = cw_strbuf_printf(&ev,
+                              "{\"ev\":\"%s\",\"uid\":%lld,\"template\":\"%s\",\"count\":%lld,"
+                              "\"stack\":%lld,\"place\":\"%s\"",
+                              delta > 0 ? "item_added" : "item_removed", (long long)it->uid,
+                              it->tmpl, (long long)(delta > 0 ? delta : -delta),
+                              (long long)it->committed, it->place);
+    if (delta > 0 && it->props && it->props[0] == '{') {
+        rc |= cw_strbuf_puts(&ev, ",\"props\":");
+        rc |= cw_strbuf_puts(&ev, it->props);
+    }
+    rc |= cw_strbuf_puts(&ev, "}");
+    if (rc == 0) cw_world_app_tell(s, p, ev.data, ev.len);
+    cw_strbuf_free(&ev);
 }
 
 void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delta,

@@ -124,6 +124,13 @@ static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
     return cw_battle_set_realm(b, id, realm, err);
 }
 
+static int g_heal(void *ud, int64_t id, double amount, double *hp, cw_error *err)
+{
+    cw_battle *b = battle_of(ud);
+    if (!b) return cw_error_set(err, CW_ESTATE, "no battle");
+    return cw_battle_heal(b, id, amount, hp, err);
+}
+
 static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, cw_error *err)
 {
     cw_battle *b = battle_of(ud);
@@ -304,6 +311,7 @@ int cw_script_app_new(cw_server *s, cw_error *err)
         .push = g_push,
         .txn = g_txn,
         .set_realm = g_set_realm,
+        .heal = g_heal,
         .known_skills = g_known_skills,
         .data_cap = (size_t)(s->cfg.lua_data_max_kib > 0 ? s->cfg.lua_data_max_kib : 64) * 1024u,
     };

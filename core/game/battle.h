@@ -274,5 +274,9 @@ typedef struct cw_vitals {
     int dead;
 } cw_vitals;
 int cw_battle_vitals(const cw_battle *b, int64_t entity_id, cw_vitals *out);
+/* Restores up to amount (>= 0, finite) hp to a living fighter, never past
+ * its hp_max; *hp_out (optional) is its hp after. CW_ENOTFOUND no such
+ * fighter, CW_ESTATE it is dead, CW_EINVAL a bad amount. */
+int cw_battle_heal(cw_battle *b, int64_t entity_id, double amount, double *hp_out, cw_error *err);
 
 #endif

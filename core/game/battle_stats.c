@@ -190,3 +190,17 @@ int cw_battle_vitals(const cw_battle *b, int64_t entity_id, cw_vitals *out)
     out->dead = cb->dead;
     return 0;
 }
+
+int cw_battle_heal(cw_battle *b, int64_t entity_id, double amount, double *hp_out, cw_error *err)
+{
+    if (!(amount >= 0) || !isfinite(amount))
+        return cw_error_set(err, CW_EINVAL, "heal amount must be a finite number >= 0");
+    cw_combatant *cb = fighter(b, entity_id);
+    if (!cb) return cw_error_set(err, CW_ENOTFOUND, "no fighter %lld", (long long)entity_id);
+    if (cb->dead) return cw_error_set(err, CW_ESTATE, "entity %lld is dead", (long long)entity_id);
+    cw_combat_pool *hp = &cb->pools.pool[b->content.hp];
+    hp->current += amount;
+    if (hp->current > hp->max) hp->current = hp->max;
+    if (hp_out) *hp_out = hp->current;
+    return 0;
+}

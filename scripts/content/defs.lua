@@ -126,7 +126,8 @@ end
 --        ("physical" default), range, cooldown (s), cast_time (s, default 0),
 --        cost = { mp = n }? }
 -- monster{ id, name, stats = {...}, skills = {"bite"}, respawn (s),
---          aggro (radius), leash (radius), exp, gold = {min, max} }
+--          aggro (radius), leash (radius), exp, gold = {min, max},
+--          level?, loot = {...}?, loot_rolls? (scripts/content/shop_defs.lua) }
 -- Skill names used by monsters and monster names used by zone spawns are
 -- checked once every file has run (M.check), reported with file:line.
 
@@ -199,6 +200,7 @@ function M.monster(def)
     end
   end
   local where = site(3)
+  M.check_loot(def, where) -- level, loot, loot_rolls (scripts/content/shop_defs.lua)
   local copy = define("monster", def)
   sites.monster[copy.id] = where
   return copy
@@ -440,6 +442,11 @@ end
 -- Items, affixes and rarities (scripts/content/item_defs.lua) share this
 -- module's registry, id rules and cross-file check.
 require("content.item_defs").install(M, {
+  define = define,
+  add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
+})
+-- Loot tables and vendor{} (scripts/content/shop_defs.lua), the same way.
+require("content.shop_defs").install(M, {
   define = define,
   add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
 })

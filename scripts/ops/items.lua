@@ -1,8 +1,9 @@
 -- Item ops every server answers (docs/protocol.md): inventory, destroy_item,
--- equip, unequip. Item changes of value go through chaos.txn (the answer
+-- equip, unequip, use_item (scripts/engine/use.lua). Item changes of value go through chaos.txn (the answer
 -- waits for the commit); moves inside the character are written behind.
 local chaos = require("chaos")
 local items = require("engine.items")
+local use = require("engine.use")
 
 local function player_of(ctx)
   if not ctx.player then chaos.fail("not_in_world", "enter the world first") end
@@ -51,6 +52,16 @@ chaos.on_op("unequip", function(req, ctx)
   local ok, code, msg = items.unequip(p, req.slot)
   if not ok then chaos.fail(code, msg) end
   return { slot = req.slot }
+end)
+
+-- use_item {uid}: one of the stack is consumed and its template's use runs,
+-- in one transaction (the answer waits for the commit)
+chaos.on_op("use_item", function(req, ctx)
+  local p = player_of(ctx)
+  local uid = whole(req.uid, "\"uid\"")
+  local out, code, msg = use.use(p, uid)
+  if not out then chaos.fail(code, msg) end
+  return out
 end)
 
 return {}

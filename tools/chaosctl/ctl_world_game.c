@@ -74,6 +74,13 @@ static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
     return cw_battle_set_realm(w->b, id, realm, err);
 }
 
+static int g_heal(void *ud, int64_t id, double amount, double *hp, cw_error *err)
+{
+    ctl_world *w = ud;
+    if (!w->b) return cw_error_set(err, CW_ESTATE, "no battle (the world is not built yet)");
+    return cw_battle_heal(w->b, id, amount, hp, err);
+}
+
 static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, cw_error *err)
 {
     ctl_world *w = ud;
@@ -157,20 +164,30 @@ static void g_push(void *ud, cw_bind_scope scope, int64_t target, const char *js
     }
 }
 
-static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token, cw_error *err)
+/* cw_txn_spec.new_uid: a fresh item uid, used up at once (never repeated). */
+static int64_t new_item_uid(void *ud)
+{
+    ctl_world *w = ud;
+    return ++w->last_item_uid;
+}
+
+static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *in, uint64_t *token, cw_error *err)
 {
     ctl_world *w = ud;
     cw_player *p = cw_players_get(w->ps, char_id);
     if (!p)
         return cw_error_set(err, CW_ENOTFOUND, "character %lld is not loaded", (long long)char_id);
     if (p->stale) return cw_error_set(err, CW_ESTATE, "the character's copy is stale");
-    const char *why = cw_txn_reason_problem(spec->reason);
+    const char *why = cw_txn_reason_problem(in->reason);
     if (why)
         return cw_error_set(err, CW_EINVAL,
                             "the reason %s (printable UTF-8 text of at most %d bytes)", why,
                             CW_GRANT_REASON_MAX);
+    cw_txn_spec spec = *in;
+    spec.new_uid = new_item_uid;
+    spec.uid_ud = w;
     uint64_t tok = w->next_token + 1;
-    int rc = cw_player_txn(p, spec, tok, w->game.data_cap);
+    int rc = cw_player_txn(p, &spec, tok, w->game.data_cap);
     if (rc == CW_ELIMIT)
         return cw_error_set(err, rc, "the character's data would pass %zu KiB",
                             w->game.data_cap / 1024);
@@ -199,6 +216,7 @@ void ctl_game_init(ctl_world *w)
         .push = g_push,
         .txn = g_txn,
         .set_realm = g_set_realm,
+        .heal = g_heal,
         .known_skills = g_known_skills,
         .data_cap = CTL_DATA_CAP,
     };

@@ -73,6 +73,7 @@ struct ctl_world {
     ctl_level *levels;
     int nlevels, caplevels;
     uint64_t next_token;
+    int64_t last_item_uid; /* item uids handed out (transactions' new instances) */
     int64_t next_char;
     int fail_next;
     int64_t watch_from; /* hits landed by this entity are counted in watch_hits */

@@ -1,7 +1,9 @@
 /* test_battle_prog.c — progression in the battle: the known-skills gate
  * ("skill_unknown", no set = every skill, bad sets refused), realms' REALM
  * caps applied by the actor's realm (and unknown realms refused), and the
- * players' stats notices (once per flush, only when the stats changed). */
+ * players' stats notices (once per flush, only when the stats changed); and
+ * healing (cw_battle_heal: clamped to hp_max, refused for the dead and bad
+ * amounts). */
 #include "battle_fixture.h"
 
 #include "core/base/strbuf.h"
@@ -131,12 +133,56 @@ static void test_stats_notices(void **st)
     fx_free(f);
 }
 
+static double hp_of(fx *f, int64_t id)
+{
+    cw_vitals vt;
+    assert_int_equal(cw_battle_vitals(f->b, id, &vt), 0);
+    return vt.hp;
+}
+
+static void test_heal(void **st)
+{
+    (void)st;
+    fx *f = fx_new();
+    cw_entity *p = fx_player(f, 1, "human", "field", 100, 100);
+    int64_t rat = fx_monster(f, "rat")->entity;
+    cw_skill_use u;
+    assert_int_equal(cw_battle_use_skill(f->b, p, rat, "strike", f->now, &u), CW_USE_OK);
+    fx_tick(f, 50 * MS);
+    double hurt = hp_of(f, rat);
+    assert_true(hurt < 60 && hurt > 0);
+    double hp = 0;
+    assert_int_equal(cw_battle_heal(f->b, rat, 1, &hp, NULL), 0);
+    assert_true(hp == hurt + 1 && hp_of(f, rat) == hurt + 1);
+    assert_int_equal(cw_battle_heal(f->b, rat, 1000, &hp, NULL), 0);
+    assert_true(hp == 60 && hp_of(f, rat) == 60); /* never past hp_max */
+    cw_error err = {0};
+    assert_int_equal(cw_battle_heal(f->b, rat, -1, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_battle_heal(f->b, rat, NAN, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_battle_heal(f->b, rat, INFINITY, NULL, &err), CW_EINVAL);
+    assert_int_equal(cw_battle_heal(f->b, 999999, 1, NULL, &err), CW_ENOTFOUND);
+    /* the dead are not healed */
+    for (int i = 0; i < 40 && !f->kills; i++) {
+        (void)cw_battle_use_skill(f->b, p, rat, "strike", f->now, &u);
+        fx_tick(f, 1100 * MS);
+    }
+    assert_int_equal(f->kills, 1);
+    cw_vitals vt;
+    assert_int_equal(cw_battle_vitals(f->b, rat, &vt), 0); /* the corpse is still there */
+    assert_true(vt.dead);
+    assert_int_equal(cw_battle_heal(f->b, rat, 10, NULL, &err), CW_ESTATE);
+    assert_int_equal(cw_battle_vitals(f->b, rat, &vt), 0);
+    assert_true(vt.hp == 0);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_skills_gate),
         cmocka_unit_test(test_realm_caps),
         cmocka_unit_test(test_stats_notices),
+        cmocka_unit_test(test_heal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
