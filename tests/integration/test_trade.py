@@ -195,11 +195,12 @@ class Trades:
         self.assertEqual(inv_b, {"sword": 1, "potion": 5})
         self.assertEqual(self.owner(au["sword"]), [bch["id"]])
         self.assertEqual(self.owner(bu["rock"]), [ach["id"]])
+        A, B = ach["id"], bch["id"]
         rows = self.sql("SELECT from_character_id, to_character_id, kind, amount, item_id "
-                        "FROM ledger WHERE reason = 'trade' ORDER BY id")
+                        "FROM ledger WHERE reason = 'trade' AND from_character_id IN (%d, %d) "
+                        "ORDER BY id" % (A, B))  # the PostgreSQL database is shared
         rows = sorted((int(f), int(t), k, int(m) if m else None, int(i) if i else None)
                       for f, t, k, m, i in rows)
-        A, B = ach["id"], bch["id"]
         self.assertIn((A, B, "gold", 30, None), rows)
         self.assertIn((B, A, "gold", 10, None), rows)
         self.assertEqual(sorted(r[4] for r in rows if r[2] == "item"),
@@ -214,7 +215,11 @@ class Trades:
         b, _, bent, _ = self.enter("Bob")
         c, _, _, _ = self.enter("Cid")
         self.open_trade(a, b, bent)
-        self.assertTrue(a.request("trade_offer", items=[{"uid": au["sword"]}]).get("ok"))
+        # the offer and a destroy_item racing it (sent together): the destroy finds it held
+        a.send({"op": "trade_offer", "id": 700, "items": [{"uid": au["sword"]}]})
+        a.send({"op": "destroy_item", "id": 701, "uid": au["sword"]})
+        self.assertTrue(a.reply(700).get("ok"))
+        self.assertEqual(a.reply(701)["error"]["code"], "item_busy")
         r = a.request("destroy_item", uid=au["sword"])
         self.assertEqual(r["error"]["code"], "item_busy", r)
         r = a.request("equip", uid=au["sword"])
