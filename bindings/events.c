@@ -7,9 +7,9 @@
 #include <lauxlib.h>
 #include <string.h>
 
-const char *const cw_hook_names[] = {"login",      "logout",   "enter_world", "enter_zone",
-                                     "leave_zone", "kill",     "death",       "respawn",
-                                     "level_up",   "interact", "tick",        "chat_command"};
+const char *const cw_hook_names[] = {
+    "login",   "logout",   "enter_world", "enter_zone", "leave_zone",   "kill", "death",
+    "respawn", "level_up", "interact",    "tick",       "chat_command", "trade"};
 const int cw_hook_count = (int)(sizeof cw_hook_names / sizeof cw_hook_names[0]);
 
 static void set_str(lua_State *L, const char *k, const char *v)
@@ -52,6 +52,37 @@ static void set_killer(lua_State *L, const cw_hook_event *e)
         set_player(L, "killer", e->killer_char);
     else if (e->killer)
         set_entity(L, "killer", e->killer);
+}
+
+/* ev.veto = message (or true): the `trade` hook refuses the trade; any
+ * other field is set as usual. */
+static int trade_newindex(lua_State *L)
+{
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    if (k && strcmp(k, "veto") == 0 && (lua_type(L, 3) == LUA_TSTRING || lua_toboolean(L, 3))) {
+        const cw_bind_game *g = cw_bind_game_of(L);
+        if (g && g->trade_veto)
+            g->trade_veto(g->ud, lua_type(L, 3) == LUA_TSTRING ? lua_tostring(L, 3) : NULL);
+    }
+    lua_rawset(L, 1);
+    return 0;
+}
+
+static void push_offer(lua_State *L, const cw_hook_offer *o)
+{
+    lua_createtable(L, 0, 4);
+    set_player(L, "player", o->char_id);
+    set_num(L, "character", (double)o->char_id);
+    set_num(L, "gold", (double)o->gold);
+    lua_createtable(L, o->nitems, 0);
+    for (int i = 0; i < o->nitems; i++) {
+        lua_createtable(L, 0, 3);
+        set_num(L, "uid", (double)o->items[i].uid);
+        set_str(L, "template", o->items[i].tmpl);
+        set_num(L, "count", (double)o->items[i].count);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "items");
 }
 
 void cw_bind_push_event(lua_State *L, void *ud)
@@ -110,6 +141,19 @@ void cw_bind_push_event(lua_State *L, void *ud)
         set_str(L, "kind", e->kind);
         set_str(L, "name", e->name);
         set_str(L, "action", e->action);
+    } else if (strcmp(h, "trade") == 0 && e->offers) {
+        set_player(L, "player", e->offers[0].char_id);
+        set_player(L, "other", e->offers[1].char_id);
+        lua_createtable(L, 2, 0);
+        for (int i = 0; i < 2; i++) {
+            push_offer(L, &e->offers[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
+        lua_setfield(L, -2, "offers");
+        lua_createtable(L, 0, 1);
+        lua_pushcfunction(L, trade_newindex);
+        lua_setfield(L, -2, "__newindex");
+        lua_setmetatable(L, -2);
     } else { /* logout, enter_world, enter_zone, leave_zone */
         set_subject(L, e);
         set_str(L, "zone", e->zone);

@@ -80,6 +80,9 @@ typedef struct cw_bind_game {
     /* Restores up to amount hp to a living fighter (never past hp_max); *hp
      * is its hp after. Optional (NULL answers CW_ESTATE); CW_ESTATE when dead. */
     int (*heal)(void *ud, int64_t entity, double amount, double *hp, cw_error *err);
+    /* The `trade` hook's veto: content set `ev.veto` (message: the string it
+     * set, NULL for true) while the hook ran. Optional (NULL: ignored). */
+    void (*trade_veto)(void *ud, const char *message);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 
@@ -96,11 +99,24 @@ typedef struct cw_bind_game {
  *   level_up       char_id, level, old_level
  *   tick           players
  *   chat_command   char_id, channel, text (command and args split here)
- *   interact       char_id, entity (target), kind, name, action */
+ *   interact       char_id, entity (target), kind, name, action
+ *   trade          offers[2] (who asked first), char_id (offers[0]'s) */
 typedef struct cw_hook_share {
     int64_t char_id;
     double damage, share;
 } cw_hook_share;
+
+/* One side of a trade as the `trade` hook sees it (copies: content changing
+ * the event table never changes the trade). */
+typedef struct cw_hook_offer_item {
+    int64_t uid, count;
+    const char *tmpl;
+} cw_hook_offer_item;
+typedef struct cw_hook_offer {
+    int64_t char_id, gold;
+    const cw_hook_offer_item *items;
+    int nitems;
+} cw_hook_offer;
 
 typedef struct cw_hook_event {
     const char *hook;
@@ -111,6 +127,7 @@ typedef struct cw_hook_event {
     int nshares;
     int level, old_level;
     double players;
+    const cw_hook_offer *offers; /* trade: both sides */
 } cw_hook_event;
 
 /* Every hook name (for cw_host_config.hook_names). */

@@ -27,6 +27,7 @@
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
+#include "core/app/trade_app.h"
 
 #include "core/base/log.h"
 #include "core/base/strbuf.h"
@@ -192,7 +193,7 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
             g->state = G_FAILED;
             g->rc = rc;
         }
-        cw_script_app_txn_done(s, token, rc, p, level, 0);
+        if (!cw_trade_app_txn_done(s, token, rc)) cw_script_app_txn_done(s, token, rc, p, level, 0);
         return;
     }
     if (gold_delta)
@@ -205,7 +206,8 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
         g->exp = p ? p->exp : 0;
     }
     tell(s, p, gold_delta, exp_delta, level);
-    cw_script_app_txn_done(s, token, 0, p, level, 0); /* level_up hook, held op replies */
+    if (!cw_trade_app_txn_done(s, token, 0))              /* a trade half: its confirm and events */
+        cw_script_app_txn_done(s, token, 0, p, level, 0); /* level_up hook, held op replies */
 }
 
 static int parse_i64(const char *text, int64_t *out)
@@ -308,6 +310,43 @@ int cw_txn_queue(cw_server *s, cw_player *p, const cw_txn_spec *t, uint64_t *tok
     snprintf(g->name, sizeof g->name, "%s", p->name);
     snprintf(g->reason, sizeof g->reason, "%s", t->reason);
     if (token) *token = tok;
+    return 0;
+}
+
+/* Takes a grant number for good (a refused commit leaves a gap, never a repeat). */
+static uint64_t take_token(cw_server *s)
+{
+    uint64_t tok = peek_token(s);
+    if (tok) s->grants->tokens.next = tok + 1;
+    return tok;
+}
+
+static void note_half(cw_server *s, uint64_t tok, const cw_player *p, int64_t delta)
+{
+    grant_rec *g = &s->grants->ring[tok % GRANTS_KEPT];
+    memset(g, 0, sizeof *g);
+    g->token = tok;
+    g->state = G_PENDING;
+    g->char_id = p->id;
+    g->delta = delta;
+    snprintf(g->name, sizeof g->name, "%s", p->name);
+    snprintf(g->reason, sizeof g->reason, "trade");
+}
+
+int cw_trade_queue(cw_server *s, cw_trades *ts, cw_trade *t, uint64_t tok[2])
+{
+    if (!s->grants) return CW_ESTATE;
+    uint64_t a = take_token(s), b = a ? take_token(s) : 0;
+    if (!a || !b) return CW_EUNAVAIL;
+    int rc = cw_trade_commit(ts, t, "trade", a, b);
+    if (rc != 0) return rc;
+    cw_player *pa = cw_players_get(s->players, t->who[0]);
+    cw_player *pb = cw_players_get(s->players, t->who[1]);
+    int64_t net = t->offer[1].gold - t->offer[0].gold;
+    if (pa) note_half(s, a, pa, net);
+    if (pb) note_half(s, b, pb, -net);
+    tok[0] = a;
+    tok[1] = b;
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* combat_app.c — the battle wired to the server: content definitions from
  * the live generation, the battle's events as frames, the rewards of a kill.
  * See combat_app.h. */
+#include "core/app/trade_app.h"
 #include "core/app/combat_app.h"
 
 #include "core/app/accounts.h"
@@ -125,6 +126,7 @@ static void on_hit(void *ud, cw_entity *from, cw_entity *to, const cw_skill_def 
                      rec->hit ? "true" : "false", rec->crit ? "true" : "false", rec->damage,
                      rec->absorbed, hp, killed ? "true" : "false");
     broadcast(s, from, to);
+    cw_trade_app_hit(s, from, to); /* combat ends a trade not yet committing */
 }
 
 static void on_death(void *ud, cw_entity *victim, cw_entity *killer)

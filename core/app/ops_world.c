@@ -2,6 +2,7 @@
  * the live generation (cw_host_defs_json, parsed with jansson), the world's
  * events turned into frames (encoded once, written to every observer), the
  * validated `move` op, and the fixed-rate world tick. */
+#include "core/app/trade_app.h"
 #include "core/app/world_app.h"
 
 #include "core/app/accounts.h"
@@ -225,6 +226,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t t0 = cw_now_ns();
     cw_world_tick(a->w, t0);
     cw_combat_app_tick(s, t0);
+    cw_trade_app_tick(s); /* the range rule */
     uint64_t t1 = cw_now_ns();
     double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);

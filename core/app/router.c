@@ -8,6 +8,7 @@
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
 #include "core/app/script_app.h"
+#include "core/app/trade_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
@@ -91,6 +92,12 @@ static const struct {
     {"attack", NULL, cw_op_attack, LOGGED_IN},
     {"cast", NULL, cw_op_cast, LOGGED_IN},
     {"interact", NULL, cw_op_interact, LOGGED_IN},
+    {"trade_request", NULL, cw_op_trade_request, LOGGED_IN},
+    {"trade_respond", NULL, cw_op_trade_respond, LOGGED_IN},
+    {"trade_offer", NULL, cw_op_trade_offer, LOGGED_IN},
+    {"trade_lock", NULL, cw_op_trade_lock, LOGGED_IN},
+    {"trade_confirm", NULL, cw_op_trade_confirm, LOGGED_IN},
+    {"trade_cancel", NULL, cw_op_trade_cancel, LOGGED_IN},
 };
 
 static op_stats *stats_for(cw_router *r, const char *op)

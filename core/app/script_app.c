@@ -1,6 +1,7 @@
 /* script_app.c — the binding's game table over chaosd's live world, Lua ops
  * with ctx.player, and op replies held until their transactions commit.
  * See script_app.h. */
+#include "core/app/trade_app.h"
 #include "core/app/script_app.h"
 
 #include "bindings/world.h"
@@ -237,6 +238,11 @@ static void g_push(void *ud, cw_bind_scope scope, int64_t target, const char *js
     free(z.to);
 }
 
+static void g_trade_veto(void *ud, const char *message)
+{
+    cw_trade_app_veto(ud, message);
+}
+
 static int g_txn(void *ud, int64_t char_id, const cw_txn_spec *spec, uint64_t *token, cw_error *err)
 {
     cw_server *s = ud;
@@ -313,6 +319,7 @@ int cw_script_app_new(cw_server *s, cw_error *err)
         .set_realm = g_set_realm,
         .heal = g_heal,
         .known_skills = g_known_skills,
+        .trade_veto = g_trade_veto,
         .data_cap = (size_t)(s->cfg.lua_data_max_kib > 0 ? s->cfg.lua_data_max_kib : 64) * 1024u,
     };
     return 0;

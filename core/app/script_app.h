@@ -8,7 +8,8 @@
  *   script_fire.c  one function per hook: builds its event table and fires it
  *
  * Hooks (docs/content-guide.md): login, logout, enter_world, enter_zone,
- * leave_zone, kill, death, respawn, level_up, interact, tick, chat_command.
+ * leave_zone, kill, death, respawn, level_up, interact, tick, chat_command;
+ * `trade` is fired by trade_app.c (its veto: cw_bind_game.trade_veto).
  * Loop thread only. Functions return 0 or a negative CW_E*. */
 #ifndef CW_APP_SCRIPT_APP_H
 #define CW_APP_SCRIPT_APP_H

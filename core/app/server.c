@@ -1,6 +1,7 @@
 /* server.c — wiring: builds every subsystem in order, runs the loop, and
  * tears down in reverse. Also the loop-health probe, the file watcher that
  * drives hot reload, and graceful shutdown. */
+#include "core/app/trade_app.h"
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
@@ -249,7 +250,8 @@ static int start_store(cw_server *s, cw_error *err)
     s->players = cw_players_new();
     if (!s->players) return cw_error_set(err, CW_ENOMEM, "out of memory");
     cw_players_on_item(s->players, cw_item_done, s);
-    int rc = cw_accounts_new(s, err);
+    int rc = cw_trade_app_new(s, err);
+    if (rc == 0) rc = cw_accounts_new(s, err);
     if (rc == 0) rc = cw_saver_new(s, err);
     return rc;
 }
@@ -390,6 +392,7 @@ void cw_server_free(cw_server *s)
     cw_saver_free(s);
     cw_accounts_free(s);
     cw_world_app_free(s);
+    cw_trade_app_free(s); /* releases the holds: before the players */
     cw_players_free(s->players);
     cw_grants_free(s);
     cw_router_free(s->router);

@@ -1,6 +1,7 @@
 /* session.c — one session per game connection (the conn's ud): who is logged
  * in on it and which character it plays. Also the name rules, request field
  * helpers and replies that arrive after the request returned. */
+#include "core/app/trade_app.h"
 #include "core/app/accounts.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
@@ -104,7 +105,8 @@ void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *u
         if (cb) cb(ud, 0);
         return;
     }
-    cw_fire_logout(s, p); /* while its handle still works */
+    cw_fire_logout(s, p);     /* while its handle still works */
+    cw_trade_app_left(s, id); /* a trade not yet committing ends */
     p->online = 0;
     p->conn_id = 0;
     cw_world_app_leave(s, p); /* observers get `leave` */

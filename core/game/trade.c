@@ -216,3 +216,47 @@ void cw_trade_finish(cw_trades *ts, uint64_t id)
             return;
         }
 }
+
+const char *cw_trade_end_name(cw_trade_end why)
+{
+    switch (why) {
+    case CW_TRADE_END_CANCELLED:
+        return "cancelled";
+    case CW_TRADE_END_DECLINED:
+        return "declined";
+    case CW_TRADE_END_LEFT:
+        return "left";
+    case CW_TRADE_END_RANGE:
+        return "out_of_range";
+    case CW_TRADE_END_COMBAT:
+        return "combat";
+    case CW_TRADE_END_VETOED:
+        return "vetoed";
+    case CW_TRADE_END_FAILED:
+        return "txn_failed";
+    }
+    return "cancelled";
+}
+
+int cw_trade_near(cw_trade_where_fn where, void *ud, int64_t a, int64_t b)
+{
+    int za, zb;
+    double ax, ay, bx, by;
+    if (!where || where(ud, a, &za, &ax, &ay) != 0 || where(ud, b, &zb, &bx, &by) != 0) return 0;
+    return za == zb && cw_trade_in_range(ax, ay, bx, by);
+}
+
+int cw_trades_sweep(cw_trades *ts, cw_trade_where_fn where, void *ud, cw_trade *out, int max)
+{
+    int n = 0;
+    for (int k = 0; k < ts->n && n < max;) {
+        cw_trade *t = ts->v[k];
+        if (t->state == CW_TRADE_COMMITTING || cw_trade_near(where, ud, t->who[0], t->who[1])) {
+            k++;
+            continue;
+        }
+        out[n++] = *t;
+        drop(ts, k); /* moves the last trade into k */
+    }
+    return n;
+}

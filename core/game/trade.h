@@ -83,10 +83,33 @@ int cw_trade_confirm(cw_trades *ts, int64_t who, int *both);
  * COMMITTING: the caller cancels it (cw_trade_abort). */
 int cw_trade_commit(cw_trades *ts, cw_trade *t, const char *reason, uint64_t token0,
                     uint64_t token1);
-/* Ends a trade that is not COMMITTING (by either player: disconnect, range,
- * combat, trade_cancel): holds released, the copy in *out. CW_ENOTFOUND: not
+/* Ends a trade that is not COMMITTING (by either player: trade_cancel; and
+ * the leave and combat rules: a player who left the world, or took or dealt
+ * a hit, ends its trade this way): holds released, the copy in *out. CW_ENOTFOUND: not
  * trading; CW_ESTATE: COMMITTING (too late: the save decides). */
 int cw_trade_cancel(cw_trades *ts, int64_t who, cw_trade *out);
+/* Why a trade ended before committing (cw_trade_end_name: the wire names). */
+typedef enum {
+    CW_TRADE_END_CANCELLED = 1, /* a player asked (trade_cancel) */
+    CW_TRADE_END_DECLINED,      /* the asked player said no */
+    CW_TRADE_END_LEFT,          /* a player disconnected or logged out */
+    CW_TRADE_END_RANGE,         /* the players are apart (other zone, > CW_TRADE_RANGE) */
+    CW_TRADE_END_COMBAT,        /* a player took or dealt a hit */
+    CW_TRADE_END_VETOED,        /* content refused it */
+    CW_TRADE_END_FAILED,        /* its commit failed or was refused */
+} cw_trade_end;
+const char *cw_trade_end_name(cw_trade_end why);
+
+/* Where a player stands: 0 and its zone index and position, or nonzero when
+ * it is not in the world. */
+typedef int (*cw_trade_where_fn)(void *ud, int64_t char_id, int *zone, double *x, double *y);
+/* 1 when a and b both stand in one zone within CW_TRADE_RANGE. */
+int cw_trade_near(cw_trade_where_fn where, void *ud, int64_t a, int64_t b);
+/* The range rule: ends every trade that is not COMMITTING whose players are
+ * not near (cw_trade_near); each ended trade's copy goes to out (up to max;
+ * the rest wait for the next sweep). Returns the count. */
+int cw_trades_sweep(cw_trades *ts, cw_trade_where_fn where, void *ud, cw_trade *out, int max);
+
 /* Ends trade id whatever its state (its commit was answered, or refused
  * before queueing): holds released. No-op for an unknown id. */
 void cw_trade_finish(cw_trades *ts, uint64_t id);

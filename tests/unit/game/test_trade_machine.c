@@ -192,13 +192,87 @@ static void test_decline_and_bad_requests(void **state)
     assert_false(cw_trade_in_range(0, 0, 6, 8.1));
 }
 
+/* Positions for the range rule: Ann, Bob, Cid (index id-1); zone -1 = not in the world. */
+typedef struct spot {
+    int zone[3];
+    double x[3];
+} spot;
+
+static int where(void *ud, int64_t id, int *zone, double *x, double *y)
+{
+    spot *s = ud;
+    if (id < 1 || id > 3 || s->zone[id - 1] < 0) return CW_ENOTFOUND;
+    *zone = s->zone[id - 1];
+    *x = s->x[id - 1];
+    *y = 0;
+    return 0;
+}
+
+static void test_sweep_range_rule(void **state)
+{
+    fx *f = *state;
+    spot sp = {{0, 0, 0}, {0, 10, 0}};
+    assert_true(cw_trade_near(where, &sp, 1, 2)); /* exactly 10 */
+    cw_trade *t = open_trade(f);
+    int64_t ua = 10;
+    assert_int_equal(cw_trade_offer_set(f->ts, 1, &ua, 1, 40), 0);
+    cw_trade out[4];
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 4), 0);
+    assert_ptr_equal(cw_trades_of(f->ts, 1, NULL), t);
+    sp.zone[1] = 1; /* same spot, another zone */
+    assert_false(cw_trade_near(where, &sp, 1, 2));
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 4), 1);
+    assert_int_equal(out[0].who[1], 2);
+    assert_null(cw_trades_of(f->ts, 1, NULL));
+    assert_int_equal(cw_player_item(f->a, 10)->hold, 0); /* released */
+    assert_int_equal(f->a->gold_held, 0);
+    assert_string_equal(cw_trade_end_name(CW_TRADE_END_RANGE), "out_of_range");
+}
+
+static void test_sweep_spares_committing_and_counts(void **state)
+{
+    fx *f = *state;
+    spot sp = {{0, 0, -1}, {0, 50, 0}}; /* Bob far away, Cid gone */
+    cw_trade *t = open_trade(f);
+    assert_int_equal(cw_trade_lock(f->ts, 1), 0);
+    assert_int_equal(cw_trade_lock(f->ts, 2), 0);
+    assert_int_equal(cw_trade_confirm(f->ts, 1, NULL), 0);
+    assert_int_equal(cw_trade_confirm(f->ts, 2, NULL), 0);
+    assert_int_equal(t->state, CW_TRADE_COMMITTING);
+    cw_trade out[1];
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 1), 0); /* too late to end */
+    cw_trade_finish(f->ts, t->id);
+    /* two trades apart, room for one: the other waits for the next sweep */
+    cw_player_init in = {.id = 4,
+                         .account_id = 7,
+                         .version = 1,
+                         .name = "Dee",
+                         .race = "elf",
+                         .job = "mage",
+                         .zone = "start",
+                         .doc = "{}",
+                         .level = 1};
+    cw_player *d = NULL;
+    assert_int_equal(cw_players_add(f->ps, &in, &d), 0);
+    assert_int_equal(cw_trade_request(f->ts, 1, 2, NULL), 0);
+    assert_int_equal(cw_trade_request(f->ts, 3, 4, NULL), 0);
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 1), 1);
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 1), 1);
+    assert_int_equal(cw_trades_sweep(f->ts, where, &sp, out, 1), 0);
+    assert_int_equal(cw_trades_sweep(f->ts, NULL, NULL, out, 1), 0); /* none left */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_full_flow_commits),        T(test_offer_change_unlocks_both),
-        T(test_holds_and_release),        T(test_item_held_elsewhere_is_busy),
+        T(test_full_flow_commits),
+        T(test_offer_change_unlocks_both),
+        T(test_holds_and_release),
+        T(test_item_held_elsewhere_is_busy),
         T(test_decline_and_bad_requests),
+        T(test_sweep_range_rule),
+        T(test_sweep_spares_committing_and_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
