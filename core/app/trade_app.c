@@ -218,8 +218,14 @@ static int fire_veto(cw_server *s, const cw_trade *t)
     a->veto_open = 1;
     a->vetoed = 0;
     a->veto_msg[0] = 0;
-    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 0, NULL);
+    cw_hook_result r;
+    memset(&r, 0, sizeof r);
+    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 0, &r);
     a->veto_open = 0;
+    if (r.refused && !a->vetoed) { /* `return false, "reason"` */
+        a->vetoed = 1;
+        snprintf(a->veto_msg, sizeof a->veto_msg, "%.*s", (int)(sizeof a->veto_msg - 1), r.reason);
+    }
     return a->vetoed;
 }
 

@@ -269,12 +269,12 @@ static int l_build(lua_State *L)
     return 1;
 }
 
-/* Protected: (fn, event) → fn(event), then the call-end step. */
+/* Protected: (fn, event) → fn(event)'s first two results, then the call-end step. */
 static int l_call_hook(lua_State *L)
 {
-    lua_call(L, 1, 1);
+    lua_call(L, 1, 2);
     cw_script_call_end(L);
-    return 1;
+    return 2;
 }
 
 static int filter_matches(lua_State *L, int entry, int ev)
@@ -300,7 +300,8 @@ static int filter_matches(lua_State *L, int entry, int ev)
 int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, int stop_on_true,
                  cw_hook_result *out)
 {
-    cw_hook_result r = {0, 0, 0};
+    cw_hook_result r;
+    memset(&r, 0, sizeof r);
     if (out) *out = r;
     if (!cw_host_has_hooks(h, name)) return 0;
     cw_gen *g = h->live;
@@ -338,7 +339,7 @@ int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, i
         lua_getfield(L, entry, "fn");
         lua_pushvalue(L, ev);
         r.ran++;
-        if (cw_gen_pcall(g, 2, 1, h->cfg.budget_ms) != 0) {
+        if (cw_gen_pcall(g, 2, 2, h->cfg.budget_ms) != 0) {
             r.errors++;
             lua_getfield(L, entry, "site");
             char label[400];
@@ -346,7 +347,13 @@ int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, i
                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
             lua_pop(L, 1);
             cw_gen_log_error(g, "hook", label);
-        } else if (stop_on_true && lua_toboolean(L, -1)) {
+        } else if (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2)) {
+            r.refused = 1;
+            if (lua_type(L, -1) == LUA_TSTRING)
+                snprintf(r.reason, sizeof r.reason, "%s", lua_tostring(L, -1));
+            lua_settop(L, list);
+            break;
+        } else if (stop_on_true && lua_toboolean(L, -2)) {
             r.claimed = 1;
             lua_settop(L, list);
             break;

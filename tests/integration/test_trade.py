@@ -30,6 +30,7 @@ defs.item{ id = "potion", name = "Potion", stack = 10 }
 defs.item{ id = "sword", name = "Sword", slot = "weapon", stats = { power = 5 } }
 defs.item{ id = "rock", name = "Rock" }
 defs.item{ id = "cursed", name = "Cursed idol" }
+defs.item{ id = "sealed", name = "Sealed letter" }
 defs.rarity{ id = "common", name = "Common", order = 0, weight = 1, affixes = { 0, 0 } }
 """,
     "ops.lua": """
@@ -47,6 +48,14 @@ chaos.on("trade", function(ev)
     o.gold = 0
     for _, it in ipairs(o.items) do
       if it.template == "cursed" then ev.veto = "cursed idols stay with their owner" end
+    end
+  end
+end)
+-- the other way to veto: return false and a reason
+chaos.on("trade", function(ev)
+  for _, o in ipairs(ev.offers) do
+    for _, it in ipairs(o.items) do
+      if it.template == "sealed" then return false, "sealed letters are not for sale" end
     end
   end
 end)
@@ -279,6 +288,23 @@ class Trades:
         self.assertEqual(b.request("trade_confirm").get("state"), "done")
         self.assertEqual(ev_of(b, "gold")["gold"], 5)  # the gold event comes first
         self.assertEqual(ev_of(b, "trade_done")["got"]["gold"], 5)
+        self.assert_audit_ok()
+
+    def test_content_veto_by_returning_false(self):
+        a, _, _, au = self.enter("Ann", items=(("sealed", 1),))
+        b, _, bent, _ = self.enter("Bob")
+        self.open_trade(a, b, bent)
+        self.assertTrue(a.request("trade_offer", items=[{"uid": au["sealed"]}]).get("ok"))
+        for c in (a, b):
+            self.assertTrue(c.request("trade_lock").get("ok"))
+        self.assertTrue(a.request("trade_confirm").get("ok"))
+        r = b.request("trade_confirm")
+        self.assertEqual(r["error"]["code"], "vetoed", r)
+        for c in (a, b):
+            ev = ev_of(c, "trade_cancelled")
+            self.assertEqual((ev["reason"], ev["message"]),
+                             ("vetoed", "sealed letters are not for sale"))
+        self.assertEqual([i["template"] for i in a.request("inventory")["items"]], ["sealed"])
         self.assert_audit_ok()
 
     # ---- kill -9 at each step ------------------------------------------------------------

@@ -207,7 +207,7 @@ ctl_queued *ctl_enqueue(ctl_world *w, const char *hook)
 int ctl_fire(ctl_world *w, const cw_hook_event *ev, int stop_on_true)
 {
     if (!listened(w, ev->hook)) return 0;
-    cw_hook_result r = {0, 0, 0};
+    cw_hook_result r = {0};
     w->busy++;
     cw_host_fire(w->host, ev->hook, cw_bind_push_event, (void *)ev, stop_on_true, &r);
     w->busy--;
