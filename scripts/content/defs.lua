@@ -241,10 +241,18 @@ function M.realm(def)
     end
     if bt.stat_scale ~= nil and not num(bt.stat_scale) then bad("breakthrough.stat_scale must be a number") end
     if bt.cost ~= nil then
-      if type(bt.cost) ~= "table" then bad("breakthrough.cost must be { gold = n }") end
+      if type(bt.cost) ~= "table" then bad("breakthrough.cost must be { gold = n, items = {...} }") end
       for k, v in pairs(bt.cost) do
-        if k ~= "gold" or not num(v) or v < 0 or v % 1 ~= 0 then
-          bad("breakthrough.cost must be { gold = n } with n a whole number >= 0")
+        if k == "items" then
+          if type(v) ~= "table" then bad("breakthrough.cost.items must be a list of { item = id, count = n }") end
+          for i, c in ipairs(v) do
+            if type(c) ~= "table" or type(c.item) ~= "string" or not num(c.count) or c.count < 1
+                or c.count % 1 ~= 0 then
+              bad("breakthrough.cost.items[" .. i .. "] must be { item = id, count = n >= 1 }")
+            end
+          end
+        elseif k ~= "gold" or not num(v) or v < 0 or v % 1 ~= 0 then
+          bad("breakthrough.cost must be { gold = n, items = {...} } with gold a whole number >= 0")
         end
       end
     end

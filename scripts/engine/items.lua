@@ -19,7 +19,8 @@ function M.template(id)
   if not def then return nil end
   local stack = tonumber(def.stack) or 1
   if stack < 1 or stack % 1 ~= 0 then stack = 1 end
-  return { stack = stack, slot = def.slot, level = tonumber(def.level) or 0, stats = def.stats }
+  return { stack = stack, slot = def.slot, level = tonumber(def.level) or 0, realm = def.realm,
+           stats = def.stats }
 end
 
 -- The stats an equipped item gives: its props.stats, else its template's.
@@ -56,6 +57,15 @@ function M.equip(p, uid)
   end
   if (p.level or 0) < def.level then
     return nil, "requirement", "needs level " .. def.level
+  end
+  if def.realm then -- the character's realm must be this one or a higher one
+    local prog = require("rules.progression")
+    local need
+    for i, r in ipairs(require("content.defs").realms()) do
+      if r.id == def.realm then need = i end
+    end
+    local _, rank = prog.realm_of(p)
+    if need and rank < need then return nil, "requirement", "needs the realm " .. def.realm end
   end
   local place = "eq:" .. def.slot
   if item.place == place then return true end

@@ -32,12 +32,30 @@ chaos.on_op("breakthrough", function(_, ctx)
   if p.gold_pending < cost then
     chaos.fail("no_resource", "a breakthrough costs " .. cost .. " gold")
   end
+  -- Item costs: which of the player's stacks pay them (whole stacks first, in
+  -- inventory order), checked before the roll; taken in the same transaction.
+  local takes = {}
+  for _, c in ipairs((bt.cost and bt.cost.items) or {}) do
+    local need = c.count
+    for _, it in ipairs(p:items()) do
+      if need == 0 then break end
+      if it.template == c.item and it.place:sub(1, 4) == "inv:" then
+        local n = math.min(need, it.stack)
+        takes[#takes + 1] = { uid = it.uid, count = n }
+        need = need - n
+      end
+    end
+    if need > 0 then
+      chaos.fail("no_resource", "a breakthrough needs " .. c.count .. " × " .. c.item)
+    end
+  end
   local failures = prog.failures(p)
   local chance = rules.breakthrough_chance(cur, failures, p:stats())
   local roll = chaos.random()
   local success = roll < chance
   chaos.txn(p, "breakthrough:" .. cur.id, function(t)
     t:add_gold(-cost)
+    for _, k in ipairs(takes) do t:remove_item(k.uid, k.count) end
     local d = t:data(prog.NS)
     if success then
       d.id, d.failures = nxt.id, 0
