@@ -32,9 +32,19 @@ defs.item{ id = "rock", name = "Rock" }
 defs.item{ id = "cursed", name = "Cursed idol" }
 defs.item{ id = "sealed", name = "Sealed letter" }
 defs.rarity{ id = "common", name = "Common", order = 0, weight = 1, affixes = { 0, 0 } }
+defs.skill{ id = "strike", name = "Strike", base_min = 1, base_max = 1, scaling = 0, range = 5,
+            cooldown = 0 }
+defs.skill{ id = "bite", name = "Bite", base_min = 1, base_max = 1, scaling = 0, range = 2,
+            cooldown = 5 }
+defs.monster{ id = "dummy", name = "Dummy", stats = { hp_max = 100000, evasion = -1000 },
+              skills = { "bite" }, respawn = 60, aggro = 0, leash = 30 }
 """,
     "ops.lua": """
 local chaos = require("chaos")
+chaos.on_op("dummy", function(req, ctx)
+  local p = ctx.player
+  return { entity = chaos.world.spawn{ monster = "dummy", zone = p.zone, x = p.x + 2, y = p.y }.id }
+end)
 chaos.on_op("grant", function(req, ctx)
   chaos.txn(ctx.player, "test grant", function(t)
     if req.gold then t:add_gold(req.gold) end
@@ -305,6 +315,21 @@ class Trades:
             self.assertEqual((ev["reason"], ev["message"]),
                              ("vetoed", "sealed letters are not for sale"))
         self.assertEqual([i["template"] for i in a.request("inventory")["items"]], ["sealed"])
+        self.assert_audit_ok()
+
+    def test_cancel_on_combat(self):
+        a, _, _, au = self.enter("Ann", items=(("rock", 1),))
+        b, _, bent, _ = self.enter("Bob")
+        self.open_trade(a, b, bent)
+        self.assertTrue(a.request("trade_offer", items=[{"uid": au["rock"]}]).get("ok"))
+        dummy = a.request("dummy")
+        self.assertTrue(dummy.get("ok"), dummy)
+        r = a.request("attack", target=dummy["entity"])  # dealing a hit ends the trade
+        self.assertTrue(r.get("ok"), r)
+        for c in (a, b):
+            self.assertEqual(ev_of(c, "trade_cancelled")["reason"], "combat")
+        self.assertEqual(a.request("trade_lock")["error"]["code"], "no_trade")
+        self.assertTrue(a.request("destroy_item", uid=au["rock"]).get("ok"))  # the hold is gone
         self.assert_audit_ok()
 
     # ---- kill -9 at each step ------------------------------------------------------------
