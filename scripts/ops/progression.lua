@@ -51,7 +51,10 @@ chaos.on_op("breakthrough", function(_, ctx)
   end
   local failures = prog.failures(p)
   local chance = rules.breakthrough_chance(cur, failures, p:stats())
-  local roll = chaos.random()
+  -- The roll's own seed, drawn from the server's seeded generator and logged:
+  -- chaos.rng(seed):float() replays the roll exactly.
+  local seed = chaos.random(0, 2 ^ 53 - 1)
+  local roll = chaos.rng(seed):float()
   local success = roll < chance
   chaos.txn(p, "breakthrough:" .. cur.id, function(t)
     t:add_gold(-cost)
@@ -63,7 +66,7 @@ chaos.on_op("breakthrough", function(_, ctx)
       d.id, d.failures = cur.id, failures + 1
     end
   end)
-  chaos.log("info", "breakthrough", { character = p.id, realm = cur.id, roll = roll,
+  chaos.log("info", "breakthrough", { character = p.id, realm = cur.id, seed = seed, roll = roll,
     chance = chance, success = success, failures = failures })
   if success then
     prog.apply(p)

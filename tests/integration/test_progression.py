@@ -3,12 +3,13 @@
 test content) that survives a restart, job skills (`skills` op, `skill_unknown`
 for a cast of a skill not yet learnt)."""
 import os
+import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, ServerTest, main, play, reenter  # noqa: E402
+from harness import BIN, FAST_AUTH, SRC, ServerTest, main, play, reenter  # noqa: E402
 
 CONTENT = {
     "races.lua": """
@@ -138,6 +139,15 @@ class Progression(ServerTest):
         self.assertEqual(len(logged), 1, logged)
         self.assertEqual((logged[0]["chance"], logged[0]["success"]), (1, True))
         self.assertTrue(0 <= logged[0]["roll"] < 1)
+        # The logged seed replays the roll exactly (chaos.rng(seed):float()).
+        script = os.path.join(self.server.dir, "replay.lua")
+        with open(script, "w") as f:
+            f.write('print(string.format("%%.17g", require("chaos").rng(%d):float()))\n'
+                    % int(logged[0]["seed"]))
+        out = subprocess.run([os.path.join(BIN, "chaosctl"), "script", script], cwd=SRC,
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(float(out.stdout.strip()), logged[0]["roll"])
 
         # The realm is the character's data: it survives a restart.
         self.server.stop()
