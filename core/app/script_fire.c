@@ -193,7 +193,7 @@ int cw_fire_chat_command(cw_server *s, const cw_player *p, const char *channel, 
     if (text[0] != '/' || !listened(s, "chat_command")) return 0;
     cw_hook_event ev = {.hook = "chat_command", .char_id = p->id, .channel = channel, .text = text};
     cw_hook_result r = {0};
-    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 1, &r);
+    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, CW_HOOK_CLAIM, &r);
     return r.claimed;
 }
 
@@ -240,7 +240,8 @@ void cw_op_interact(cw_server *s, cw_conn *c, const cw_request *req)
                         .name = t->name,
                         .action = action};
     cw_hook_result r = {0};
-    if (listened(s, "interact")) cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 1, &r);
+    if (listened(s, "interact"))
+        cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, CW_HOOK_CLAIM, &r);
     if (r.claimed)
         cw_conn_reply_ok(c, req->id_json, "{\"claimed\":true}", 16);
     else

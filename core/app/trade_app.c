@@ -220,7 +220,7 @@ static int fire_veto(cw_server *s, const cw_trade *t)
     a->veto_msg[0] = 0;
     cw_hook_result r;
     memset(&r, 0, sizeof r);
-    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, 0, &r);
+    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, CW_HOOK_VETO, &r);
     a->veto_open = 0;
     if (r.refused && !a->vetoed) { /* `return false, "reason"` */
         a->vetoed = 1;

@@ -347,13 +347,14 @@ int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, i
                      lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
             lua_pop(L, 1);
             cw_gen_log_error(g, "hook", label);
-        } else if (lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2)) {
+        } else if ((stop_on_true & CW_HOOK_VETO) && lua_type(L, -2) == LUA_TBOOLEAN &&
+                   !lua_toboolean(L, -2)) {
             r.refused = 1;
             if (lua_type(L, -1) == LUA_TSTRING)
                 snprintf(r.reason, sizeof r.reason, "%s", lua_tostring(L, -1));
             lua_settop(L, list);
             break;
-        } else if (stop_on_true && lua_toboolean(L, -2)) {
+        } else if ((stop_on_true & CW_HOOK_CLAIM) && lua_toboolean(L, -2)) {
             r.claimed = 1;
             lua_settop(L, list);
             break;

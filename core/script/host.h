@@ -195,16 +195,20 @@ typedef struct cw_hook_result {
     int ran;     /* hooks called */
     int errors;  /* of which raised (each logged with file, line and traceback) */
     int claimed; /* stop_on_true: a hook returned true */
-    int refused; /* a hook returned false (exactly `false`, not nil): the round stops */
+    int refused; /* CW_HOOK_VETO: a hook returned exactly `false`: the round stops */
     char reason[256]; /* the string a refusing hook returned second, if any */
 } cw_hook_result;
 /* Calls the live generation's hooks for name with the event table push builds
  * (built once, shared by every hook). Each hook runs under its own budget,
  * then the call-end step; one hook's error does not stop the next. With
- * stop_on_true the first hook returning true ends the round (claimed). A hook
- * returning exactly false (optionally with a reason string as a second value)
- * ends the round as refused — for hooks whose caller lets content veto.
+ * stop_on_true & CW_HOOK_CLAIM (1) the first hook returning true ends the
+ * round (claimed). With CW_HOOK_VETO (2) a hook returning exactly false
+ * (optionally with a reason string as a second value) ends the round as
+ * refused — only for hooks whose caller lets content veto (`trade`); for the
+ * others false is just "not mine".
  * Returns 0, or CW_ESCRIPT when the event could not be built. Loop only. */
+#define CW_HOOK_CLAIM 1
+#define CW_HOOK_VETO 2
 int cw_host_fire(cw_host *h, const char *name, cw_hook_push_fn push, void *ud, int stop_on_true,
                  cw_hook_result *out);
 /* 1 when the live generation has at least one hook for name (cheap). */
