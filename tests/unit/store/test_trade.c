@@ -98,7 +98,6 @@ static int save(cw_store *s, cw_character *c, int n, answer *sv)
     return sv->rc;
 }
 
-
 static void on_audit(void *ud, int rc, const cw_audit_report *r)
 {
     int64_t *issues = ud;
@@ -337,36 +336,4 @@ static const struct CMUnitTest tests[] = {
     T(test_refused_partner_fails_both),
 };
 
-static int group_sqlite(void **state)
-{
-    backend *b = calloc(1, sizeof *b);
-    *state = b;
-    return b ? 0 : -1;
-}
-
-static int group_pg(void **state)
-{
-    backend *b = calloc(1, sizeof *b);
-    if (!b) return -1;
-    b->pg = 1;
-    b->pg_base = getenv("CHAOS_TEST_PG");
-    *state = b;
-    return 0;
-}
-
-static int group_end(void **state)
-{
-    free(*state);
-    return 0;
-}
-
-int main(void)
-{
-    int failed = cmocka_run_group_tests_name("trade: sqlite", tests, group_sqlite, group_end);
-    const char *pg = getenv("CHAOS_TEST_PG");
-    if (pg && *pg)
-        failed += cmocka_run_group_tests_name("trade: postgres", tests, group_pg, group_end);
-    else
-        printf("SKIPPED postgres: CHAOS_TEST_PG is not set (tools/test.sh sets it)\n");
-    return failed;
-}
+STORE_FIXTURE_MAIN(tests)
