@@ -458,5 +458,10 @@ require("content.shop_defs").install(M, {
   define = define,
   add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
 })
+-- World events (scripts/content/event_defs.lua), the same way.
+require("content.event_defs").install(M, {
+  define = define,
+  add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
+})
 
 return M
