@@ -83,6 +83,9 @@ typedef struct cw_bind_game {
     /* The `trade` hook's veto: content set `ev.veto` (message: the string it
      * set, NULL for true) while the hook ran. Optional (NULL: ignored). */
     void (*trade_veto)(void *ud, const char *message);
+    /* World-event caps shared by every actor (battle.h cw_battle_event_caps):
+     * caps NULL removes the source. Optional (NULL answers CW_ESTATE). */
+    int (*event_caps)(void *ud, const char *source, const cw_stat_list *caps, cw_error *err);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 

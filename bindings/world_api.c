@@ -340,6 +340,27 @@ static int l_unbuff(lua_State *L)
     return 1;
 }
 
+/* chaos.world.event_caps(source, {stat = max} | nil): EVENT-layer caps on
+ * every actor (a world event's modifiers.caps); nil removes them. */
+static int l_event_caps(lua_State *L)
+{
+    const char *f = "event_caps";
+    const char *source = luaL_checkstring(L, 1);
+    if (!source[0] || strlen(source) > 60)
+        return luaL_error(L, "%s: source must be a name of 1 to 60 bytes", f);
+    const cw_bind_game *g = cw_bind_live(L, f);
+    cw_stat_list l;
+    int has = !lua_isnoneornil(L, 2);
+    if (has) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        cw_bind_stat_list(L, 2, f, &l);
+    }
+    cw_error err = {0};
+    fail_if(L, g->event_caps ? g->event_caps(g->ud, source, has ? &l : NULL, &err) : CW_ESTATE,
+            &err, f);
+    return 0;
+}
+
 /* The event at idx as JSON text (a table with a string "ev"), on the stack top. */
 static const char *encode_event(lua_State *L, int idx, const char *f, size_t *len)
 {
@@ -402,11 +423,17 @@ static int l_broadcast(lua_State *L)
 
 void cw_bind_world_actions(lua_State *L, int world)
 {
-    static const luaL_Reg fns[] = {{"teleport", l_teleport},   {"spawn", l_spawn},
-                                   {"despawn", l_despawn},     {"buff", l_buff},
-                                   {"unbuff", l_unbuff},       {"send", l_send},
-                                   {"send_near", l_send_near}, {"send_zone", l_send_zone},
-                                   {"broadcast", l_broadcast}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"teleport", l_teleport},
+                                   {"spawn", l_spawn},
+                                   {"despawn", l_despawn},
+                                   {"buff", l_buff},
+                                   {"unbuff", l_unbuff},
+                                   {"send", l_send},
+                                   {"send_near", l_send_near},
+                                   {"send_zone", l_send_zone},
+                                   {"broadcast", l_broadcast},
+                                   {"event_caps", l_event_caps},
+                                   {NULL, NULL}};
     for (const luaL_Reg *r = fns; r->name; r++) {
         lua_pushcfunction(L, r->func);
         lua_setfield(L, world, r->name);

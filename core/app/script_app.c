@@ -118,6 +118,13 @@ static int g_unbuff(void *ud, int64_t id, const char *source, cw_error *err)
     return cw_battle_buff_remove(b, id, source);
 }
 
+static int g_event_caps(void *ud, const char *source, const cw_stat_list *caps, cw_error *err)
+{
+    cw_battle *b = battle_of(ud);
+    if (!b) return cw_error_set(err, CW_ESTATE, "no battle");
+    return cw_battle_event_caps(b, source, caps, err);
+}
+
 static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
 {
     cw_battle *b = battle_of(ud);
@@ -317,6 +324,7 @@ int cw_script_app_new(cw_server *s, cw_error *err)
         .push = g_push,
         .txn = g_txn,
         .set_realm = g_set_realm,
+        .event_caps = g_event_caps,
         .heal = g_heal,
         .known_skills = g_known_skills,
         .trade_veto = g_trade_veto,

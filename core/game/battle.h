@@ -251,6 +251,12 @@ int cw_battle_stats(cw_battle *b, int64_t entity_id,
  * the actor is re-resolved (pools clamped). CW_ENOTFOUND no such fighter,
  * CW_EINVAL a realm the content does not define. */
 int cw_battle_set_realm(cw_battle *b, int64_t entity_id, const char *realm_id, cw_error *err);
+/* World-event caps: every stat of caps becomes an EVENT-scoped HARD_MAX cap
+ * shared by every actor (a shared cap source named `source`, e.g.
+ * "event:rat_tide"); caps NULL or empty removes the source (not an error when
+ * it was not there). Every actor re-resolves on its next resolve. CW_EINVAL a
+ * bad source or stat, CW_ENOMEM. */
+int cw_battle_event_caps(cw_battle *b, const char *source, const cw_stat_list *caps, cw_error *err);
 /* The realm of entity_id's actor (NULL: none or no fighter). */
 const char *cw_battle_realm(const cw_battle *b, int64_t entity_id);
 /* The skills player entity_id knows: ids[0..n) (copied; at most

@@ -55,6 +55,26 @@ int cw_battle_realm_caps_(cw_battle *b, json_t *realms, cw_error *err)
     return rc == CW_ENOTFOUND ? 0 : rc;
 }
 
+/* ---- world events ---------------------------------------------------------------------------- */
+
+int cw_battle_event_caps(cw_battle *b, const char *source, const cw_stat_list *caps, cw_error *err)
+{
+    if (!source || !source[0]) return cw_error_set(err, CW_EINVAL, "event caps: empty source");
+    if (!caps || caps->n == 0) {
+        int rc = cw_stats_remove_shared_caps(b->reg, source, NULL);
+        return rc == CW_ENOTFOUND ? 0 : rc;
+    }
+    cw_stats_cap_in v[CW_FIGHTER_MAX_STATS];
+    for (int i = 0; i < caps->n; i++)
+        v[i] = (cw_stats_cap_in){.system = source,
+                                 .dimension = caps->v[i].name,
+                                 .mode = CW_STATS_CAP_HARD_MAX,
+                                 .kind = CW_STATS_KIND_MAX,
+                                 .value = caps->v[i].value,
+                                 .scope = "EVENT"};
+    return cw_stats_set_shared_caps(b->reg, source, v, (size_t)caps->n, err);
+}
+
 int cw_battle_set_realm(cw_battle *b, int64_t entity_id, const char *realm_id, cw_error *err)
 {
     cw_combatant *cb = fighter(b, entity_id);

@@ -42,6 +42,7 @@ defs.world_event{ id = "rat_tide", name = "Rat Tide", every = 60, duration = 600
   boss = { monster = "ev_rat", at = 120, x = 110, y = 100 },
   modifiers = { buffs = { stats = { power = 7 } } } }
 defs.world_event{ id = "feast", name = "Feast", duration = 300, modifiers = { buffs = { stats = { power = 3 } } } }
+defs.world_event{ id = "calm", name = "Calm", duration = 300, modifiers = { caps = { power = 12 } } }
 defs.world_event{ id = "dawn", name = "Dawn", at = { "00:30", "12:00" }, duration = 3600,
   modifiers = { buffs = { stats = { power = 1 } } } }
 
@@ -136,6 +137,16 @@ assert(listed and listed.running and listed.next == nil)
 assert(events.stop("feast") == true and events.stop("feast") == false, "stop early, once")
 assert(ann:stats().power == 11 and late:stats().power == 11, "stop removes the buffs")
 assert(#announces(ann, "end") == 1)
+
+-- EVENT caps: power capped at 12 for everyone while "calm" runs
+ann:buff{ source = "potion", stats = { power = 20 } }
+assert(ann:stats().power == 31, "10 + dawn 1 + potion 20")
+events.start("calm")
+assert(ann:stats().power == 12 and bob:stats().power == 11, "capped: " .. ann:stats().power)
+events.stop("calm")
+assert(ann:stats().power == 31, "the cap is gone at the end")
+ann:unbuff("potion")
+raises("event_caps: source must be", chaos.world.event_caps, "", { power = 1 })
 
 -- dawn ends at 01:30
 sim.advance(5400 - 4201)

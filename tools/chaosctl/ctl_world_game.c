@@ -67,6 +67,13 @@ static int g_unbuff(void *ud, int64_t id, const char *source, cw_error *err)
     return cw_battle_buff_remove(w->b, id, source);
 }
 
+static int g_event_caps(void *ud, const char *source, const cw_stat_list *caps, cw_error *err)
+{
+    ctl_world *w = ud;
+    if (!w->b) return cw_error_set(err, CW_ESTATE, "no battle (the world is not built yet)");
+    return cw_battle_event_caps(w->b, source, caps, err);
+}
+
 static int g_set_realm(void *ud, int64_t id, const char *realm, cw_error *err)
 {
     ctl_world *w = ud;
@@ -216,6 +223,7 @@ void ctl_game_init(ctl_world *w)
         .push = g_push,
         .txn = g_txn,
         .set_realm = g_set_realm,
+        .event_caps = g_event_caps,
         .heal = g_heal,
         .known_skills = g_known_skills,
         .data_cap = CTL_DATA_CAP,
