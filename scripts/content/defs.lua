@@ -464,4 +464,10 @@ require("content.event_defs").install(M, {
   add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
 })
 
+-- npc{} and quest{} (scripts/content/quest_defs.lua), the same way.
+require("content.quest_defs").install(M, {
+  define = define,
+  add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
+})
+
 return M

@@ -11,6 +11,8 @@
 -- returns an effect the engine does not know, or the transaction is refused,
 -- nothing is consumed and no effect applies.
 --
+-- M.on_used(fn): fn(player, template) runs after each use whose transaction
+-- was queued (quests count `use` steps with it); an error in fn is logged.
 -- M.use(p, uid) → { uid, template, hp? }, or nil, code, message.
 -- Codes: not_found (no such item of the player's), equipped, not_usable (its
 -- template has no use), dead (healing a dead player); use's own codes.
@@ -21,6 +23,12 @@ local private = debug.getregistry()["chaos.private"]
 local M = {}
 
 local EFFECTS = { heal = true, buff = true }
+
+local listeners = {}
+
+function M.on_used(fn)
+  listeners[#listeners + 1] = fn
+end
 
 local function check_effects(fx, template)
   if fx == nil then return {} end
@@ -62,6 +70,10 @@ function M.use(p, uid)
     if fx.heal and p.dead then chaos.fail("dead", "the dead cannot be healed") end
   end)
   local out = { uid = uid, template = it.template }
+  for _, fn in ipairs(listeners) do
+    local ok, err = pcall(fn, p, it.template)
+    if not ok then chaos.log("error", "use listener failed", { template = it.template, error = tostring(err) }) end
+  end
   if fx.heal then
     local hp = private.heal(p, fx.heal)
     out.hp = hp
