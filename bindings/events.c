@@ -8,8 +8,8 @@
 #include <string.h>
 
 const char *const cw_hook_names[] = {
-    "login",   "logout",   "enter_world", "enter_zone", "leave_zone",   "kill", "death",
-    "respawn", "level_up", "interact",    "tick",       "chat_command", "trade"};
+    "login",   "logout",   "enter_world", "enter_zone", "leave_zone",   "kill",  "death",
+    "respawn", "level_up", "interact",    "tick",       "chat_command", "trade", "chat_channel"};
 const int cw_hook_count = (int)(sizeof cw_hook_names / sizeof cw_hook_names[0]);
 
 static void set_str(lua_State *L, const char *k, const char *v)
@@ -135,6 +135,10 @@ void cw_bind_push_event(lua_State *L, void *ud)
         set_str(L, "args", sp ? sp + 1 : "");
         set_str(L, "channel", e->channel);
         set_str(L, "text", t);
+    } else if (strcmp(h, "chat_channel") == 0) {
+        set_subject(L, e);
+        set_str(L, "channel", e->channel);
+        set_str(L, "text", e->text ? e->text : "");
     } else if (strcmp(h, "interact") == 0) {
         set_subject(L, e);
         set_entity(L, "target", e->entity);

@@ -102,6 +102,7 @@ typedef struct cw_bind_game {
  *   level_up       char_id, level, old_level
  *   tick           players
  *   chat_command   char_id, channel, text (command and args split here)
+ *   chat_channel   char_id, channel ("party"), text: a content-kept channel
  *   interact       char_id, entity (target), kind, name, action
  *   trade          offers[2] (who asked first), char_id (offers[0]'s) */
 typedef struct cw_hook_share {

@@ -49,9 +49,11 @@
 #define WORLD_CHANNEL "chaos:chat:world"
 #define WHISPER_PREFIX "chaos:chat:whisper:"
 
-static const char *const channel_names[CW_CHAT_NCHANNELS] = {"say", "zone", "world", "whisper"};
+static const char *const channel_names[CW_CHAT_NCHANNELS] = {"say", "zone", "world", "whisper",
+                                                             "party"};
 static const char *const refused_names[CW_CHAT_R_COUNT] = {
-    "bad_field", "not_in_world", "rate_limited", "muted", "not_online", "unavailable"};
+    "bad_field",  "not_in_world", "rate_limited", "muted",
+    "not_online", "unavailable",  "not_in_party"};
 
 /* ---- delivery -------------------------------------------------------------------------- */
 
@@ -329,7 +331,8 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
         if (strcmp(chan, channel_names[i]) == 0) channel = i;
     if (channel < 0) {
         refuse(s, c, req->id_json, CW_CHAT_R_BAD_FIELD,
-               "chat \"channel\" must be \"say\", \"zone\", \"world\" or \"whisper\"");
+               "chat \"channel\" must be \"say\", \"zone\", \"world\", \"whisper\" or "
+               "\"party\"");
         return;
     }
     if (cw_req_string(c, req, "text", &text, &text_len) != 0) {
@@ -358,6 +361,15 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
     }
     if (channel == CW_CHAT_WHISPER) {
         whisper(s, c, req, me, to, text);
+        return;
+    }
+    if (channel == CW_CHAT_PARTY) {
+        if (!cw_fire_chat_channel(s, me, chan, text)) {
+            refuse(s, c, req->id_json, CW_CHAT_R_NOT_IN_PARTY, "you are in no party");
+            return;
+        }
+        cw_counter_add(s->chat->m_messages[channel], 1);
+        cw_conn_reply_ok(c, req->id_json, "{\"sent\":true}", 13);
         return;
     }
     cw_strbuf b = CW_STRBUF_INIT;

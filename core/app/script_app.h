@@ -8,7 +8,7 @@
  *   script_fire.c  one function per hook: builds its event table and fires it
  *
  * Hooks (docs/content-guide.md): login, logout, enter_world, enter_zone,
- * leave_zone, kill, death, respawn, level_up, interact, tick, chat_command;
+ * leave_zone, kill, death, respawn, level_up, interact, tick, chat_command, chat_channel;
  * `trade` is fired by trade_app.c (its veto: cw_bind_game.trade_veto).
  * Loop thread only. Functions return 0 or a negative CW_E*. */
 #ifndef CW_APP_SCRIPT_APP_H
@@ -75,6 +75,9 @@ void cw_fire_level_up(cw_server *s, const cw_player *p, int old_level);
 void cw_fire_tick(cw_server *s);
 /* 1 when a hook claimed the command ("/word args"). */
 int cw_fire_chat_command(cw_server *s, const cw_player *p, const char *channel, const char *text);
+/* Fires chat_channel (a channel content keeps, like "party") after chat.c's
+ * checks; 1 when a hook claimed (delivered) it, 0 when none did. */
+int cw_fire_chat_channel(cw_server *s, const cw_player *p, const char *channel, const char *text);
 /* The `interact` op: {target: entity id} within reach; answers {claimed}. */
 void cw_op_interact(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 

@@ -197,6 +197,15 @@ int cw_fire_chat_command(cw_server *s, const cw_player *p, const char *channel, 
     return r.claimed;
 }
 
+int cw_fire_chat_channel(cw_server *s, const cw_player *p, const char *channel, const char *text)
+{
+    if (!listened(s, "chat_channel")) return 0;
+    cw_hook_event ev = {.hook = "chat_channel", .char_id = p->id, .channel = channel, .text = text};
+    cw_hook_result r = {0};
+    cw_host_fire(s->host, ev.hook, cw_bind_push_event, &ev, CW_HOOK_CLAIM, &r);
+    return r.claimed;
+}
+
 /* ---- interact
  * ---------------------------------------------------------------------------------------- */
 
