@@ -257,12 +257,16 @@ static int call_end(lua_State *L)
         if (p && lua_istable(L, -1)) {
             int entry = lua_gettop(L);
             lua_getfield(L, entry, "t");
+            /* A namespace only read (never stored, still empty) is not data:
+             * reading player:data("x") leaves no "x": {} behind — nor, for a
+             * versioned namespace, a bare {"_v": n}. */
+            lua_pushnil(L);
+            int empty = lua_next(L, -2) == 0;
+            if (!empty) lua_pop(L, 2);
             size_t len;
             const char *json = encode_ns(L, -1, ns, &len);
             const char *cur = cw_player_data_get(p, ns);
-            /* A namespace only read (never stored, still empty) is not data:
-             * reading player:data("x") leaves no "x": {} behind. */
-            int untouched = !cur && len == 2 && memcmp(json, "{}", 2) == 0;
+            int untouched = !cur && empty;
             if (!untouched && (!cur || strcmp(cur, json) != 0)) {
                 int rc = cw_player_data_set(p, ns, json, len, g->data_cap);
                 if (rc != 0) {
