@@ -326,7 +326,7 @@ int cw_world_remove(cw_world *w, int64_t id)
 
 int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
 {
-    if (zi < 0 || zi >= w->zones.n) return CW_EINVAL;
+    if (zi < 0 || zi >= w->zones.n || !w->grids[zi]) return CW_EINVAL;
     int rc = hide(w, e, 1);
     if (rc) return rc;
     cw_grid_remove(w->grids[e->zone], e->id);
@@ -351,7 +351,7 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
     if (why) *why = v;
     if (v != CW_MOVE_OK) return CW_EINVAL;
     const cw_portal *p = cw_zone_portal_at(z, x, y);
-    if (p) return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
+    if (p && p->to_index >= 0) return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
     e->x = x;
     e->y = y;
     e->moves++;
@@ -371,7 +371,7 @@ int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
 
 int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int64_t *out, int max)
 {
-    if (zi < 0 || zi >= w->zones.n) return 0;
+    if (zi < 0 || zi >= w->zones.n || !w->grids[zi]) return 0;
     return cw_grid_query(w->grids[zi], x, y, r, out, max);
 }
 
@@ -447,6 +447,103 @@ int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
         refresh(w, w->all[i], 0);
     }
     free(moved);
+    return 0;
+}
+
+/* ---- instance zones ---------------------------------------------------------------- */
+
+static int check_added(const cw_zoneset *zs, const cw_zone *z, cw_error *err)
+{
+    if (z->id[0] == '\0' || !memchr(z->id, '\0', sizeof z->id))
+        return cw_error_set(err, CW_EINVAL, "zone id must be 1-%d characters", CW_ZONE_ID_MAX);
+    if (cw_zoneset_find(zs, z->id) >= 0)
+        return cw_error_set(err, CW_EEXIST, "zone '%s' exists already", z->id);
+    if (!(isfinite(z->width) && z->width > 0 && isfinite(z->height) && z->height > 0 &&
+          isfinite(z->view) && z->view > 0))
+        return cw_error_set(err, CW_EINVAL, "zone '%s': width, height and view must be > 0", z->id);
+    if (!(isfinite(z->spawn_radius) && z->spawn_radius >= 0))
+        return cw_error_set(err, CW_EINVAL, "zone '%s': spawn radius must be >= 0", z->id);
+    if (!cw_zone_standable(z, z->spawn_x, z->spawn_y))
+        return cw_error_set(err, CW_EINVAL,
+                            "zone '%s': spawn is outside the zone or inside a blocked area", z->id);
+    for (int p = 0; p < z->nportals; p++) {
+        const cw_portal *po = &z->portals[p];
+        int ti = cw_zoneset_find(zs, po->to);
+        if (ti < 0)
+            return cw_error_set(err, CW_EINVAL, "zone '%s': portal to unknown zone '%s'", z->id,
+                                po->to);
+        if (!cw_zone_standable(&zs->v[ti], po->to_x, po->to_y))
+            return cw_error_set(err, CW_EINVAL, "zone '%s': portal target is not standable in '%s'",
+                                z->id, po->to);
+    }
+    return 0;
+}
+
+int cw_world_add_zone(cw_world *w, cw_zone *z, int *index, cw_error *err)
+{
+    if (w->zones.n == 0) return cw_error_set(err, CW_ESTATE, "the world has no zones yet");
+    int rc = check_added(&w->zones, z, err);
+    if (rc) return rc;
+    int zi = -1;
+    for (int i = 0; i < w->zones.n && zi < 0; i++)
+        if (w->zones.v[i].id[0] == '\0') zi = i;
+    cw_grid *g = cw_grid_new(z->width, z->height, z->view);
+    if (!g) return cw_error_set(err, CW_ENOMEM, "cannot build the grid of zone '%s'", z->id);
+    if (zi < 0) {
+        int n = w->zones.n + 1;
+        cw_zone *v = realloc(w->zones.v, sizeof *v * (size_t)n);
+        if (!v) {
+            cw_grid_free(g);
+            return cw_error_set(err, CW_ENOMEM, "out of memory");
+        }
+        w->zones.v = v;
+        cw_grid **gv = realloc(w->grids, sizeof *gv * (size_t)n);
+        if (!gv) {
+            cw_grid_free(g);
+            return cw_error_set(err, CW_ENOMEM, "out of memory");
+        }
+        w->grids = gv;
+        zi = w->zones.n;
+        w->zones.n = n;
+    }
+    w->zones.v[zi] = *z;
+    w->zones.v[zi].start = 0;
+    for (int p = 0; p < z->nportals; p++)
+        w->zones.v[zi].portals[p].to_index = cw_zoneset_find(&w->zones, z->portals[p].to);
+    w->grids[zi] = g;
+    memset(z, 0, sizeof *z);
+    if (index) *index = zi;
+    return 0;
+}
+
+int cw_world_remove_zone(cw_world *w, const char *id, cw_error *err)
+{
+    int zi = id && *id ? cw_zoneset_find(&w->zones, id) : -1;
+    if (zi < 0) return cw_error_set(err, CW_ENOTFOUND, "no zone '%s'", id ? id : "");
+    if (zi == w->zones.start)
+        return cw_error_set(err, CW_EINVAL, "zone '%s' is the start zone", id);
+    const cw_zone *start = &w->zones.v[w->zones.start];
+    for (int i = 0; i < w->nall; i++) {
+        cw_entity *e = w->all[i];
+        if (e->zone != zi) continue;
+        double x, y;
+        cw_zone_spawn_point(start, (uint64_t)e->id ^ (w->ticks << 20), &x, &y);
+        int rc = cw_world_transfer(w, e, w->zones.start, x, y);
+        if (rc)
+            return cw_error_set(err, rc, "cannot move entity %lld out of zone '%s'",
+                                (long long)e->id, id);
+    }
+    for (int i = 0; i < w->zones.n; i++)
+        for (int p = 0; p < w->zones.v[i].nportals; p++)
+            if (w->zones.v[i].portals[p].to_index == zi) w->zones.v[i].portals[p].to_index = -1;
+    cw_zone *z = &w->zones.v[zi];
+    free(z->safe);
+    free(z->blocked);
+    free(z->portals);
+    memset(z, 0, sizeof *z); /* a hole: id "", nothing standable, no grid */
+    z->width = z->height = -1;
+    cw_grid_free(w->grids[zi]);
+    w->grids[zi] = NULL;
     return 0;
 }
 

@@ -84,6 +84,25 @@ void cw_world_free(cw_world *w);
 int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err);
 const cw_zoneset *cw_world_zones(const cw_world *w);
 
+/* Instance zones (dungeons): zones added to and removed from the live set at
+ * runtime. Zone indices stay stable: an added zone fills the first hole a
+ * removed zone left (a slot whose id is "", that nothing can stand in and
+ * cw_zoneset_find never returns) or is appended; no other zone moves.
+ *
+ * cw_world_add_zone checks z (id 1..63 chars and not in use: CW_EEXIST;
+ * sizes, spawn, portal targets among the live zones: CW_EINVAL), then takes
+ * ownership of z's arrays (z is zeroed) and puts its index in *index.
+ * On any error z is untouched. CW_ENOMEM. Nobody is placed in it.
+ *
+ * cw_world_remove_zone: every entity in the zone goes to the start zone's
+ * spawn (zone hook, leave/enter events, as a reload that drops the zone);
+ * portals of other zones that led there stop working (to_index = -1).
+ * Monsters the owner keeps there are the owner's to remove first.
+ * CW_ENOTFOUND, CW_EINVAL for the start zone. A later cw_world_set_zones
+ * (content reload) replaces the whole set, instances included. */
+int cw_world_add_zone(cw_world *w, cw_zone *z, int *index, cw_error *err);
+int cw_world_remove_zone(cw_world *w, const char *id, cw_error *err);
+
 typedef struct cw_entity_init {
     cw_ent_kind kind;
     int64_t ref;

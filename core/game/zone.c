@@ -20,6 +20,7 @@ void cw_zoneset_free(cw_zoneset *zs)
 
 int cw_zoneset_find(const cw_zoneset *zs, const char *id)
 {
+    if (!id || !*id) return -1; /* "" marks a removed instance's hole (cw_world_remove_zone) */
     for (int i = 0; i < zs->n; i++)
         if (strcmp(zs->v[i].id, id) == 0) return i;
     return -1;

@@ -453,6 +453,11 @@ require("content.item_defs").install(M, {
   define = define,
   add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
 })
+-- dungeon{} templates (scripts/content/dungeon_defs.lua), the same way.
+require("content.dungeon_defs").install(M, {
+  define = define,
+  add_check = function(fn) extra_checks[#extra_checks + 1] = fn end,
+})
 -- Loot tables and vendor{} (scripts/content/shop_defs.lua), the same way.
 require("content.shop_defs").install(M, {
   define = define,

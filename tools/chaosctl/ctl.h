@@ -11,6 +11,8 @@ int ctl_stats_main(int argc, char **argv);
 int ctl_script_main(int argc, char **argv);
 /* `chaosctl item roll …` — an item the content generates, as JSON (ctl_item.c). */
 int ctl_item_main(int argc, char **argv);
+/* `chaosctl gen dungeon …` — a dungeon the content generates, as ASCII (ctl_gen.c). */
+int ctl_gen_main(int argc, char **argv);
 /* `chaosctl COMMAND …` for a console command (ctl_commands.c) or `raw …` —
  * talks to the admin console (ctl_admin.c). */
 int ctl_admin_main(int argc, char **argv);

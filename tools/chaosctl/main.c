@@ -14,6 +14,8 @@ static void usage(FILE *out)
             "  stats resolve …         resolve stat inputs (chaosctl stats --help)\n"
             "  item roll …             the item the content generates for a template, item\n"
             "                          level and seed, as JSON (chaosctl item --help)\n"
+            "  gen dungeon …           the dungeon the content generates for a template and\n"
+            "                          seed, as an ASCII map (chaosctl gen --help)\n"
             "  migrate status|up       database schema migrations (chaosctl migrate --help)\n"
             "  audit                   gold and exp of every character against the ledger\n"
             "                          (chaosctl audit --help)\n"
@@ -32,6 +34,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "stats")) return ctl_stats_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "item")) return ctl_item_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gen")) return ctl_gen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "script")) return ctl_script_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "migrate")) return ctl_migrate_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit")) return ctl_audit_main(argc - 1, argv + 1);

@@ -307,13 +307,111 @@ static void test_zone_checks(void **state)
     cw_zoneset_free(&zs);
 }
 
+/* Instance zones: added at runtime with stable indices, removed with their
+ * players sent to the start zone's spawn; holes are reused. */
+static void test_add_remove_zone(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    int caves = cw_zoneset_find(cw_world_zones(w), "caves");
+    int meadow = cw_zoneset_find(cw_world_zones(w), "meadow");
+    cw_error err = {0};
+    cw_zone z;
+    zone(&z, "dng:den:1", 40);
+    z.width = z.height = 200;
+    z.spawn_x = z.spawn_y = 20;
+    z.nportals = 1;
+    z.portals = calloc(1, sizeof(cw_portal));
+    z.portals[0] =
+        (cw_portal){.x = 10, .y = 10, .radius = 3, .to = "meadow", .to_x = 450, .to_y = 450};
+    int zi = -1;
+    assert_int_equal(cw_world_add_zone(w, &z, &zi, &err), 0);
+    assert_int_equal(zi, 2);
+    assert_null(z.portals);                                               /* ownership taken */
+    assert_int_equal(cw_zoneset_find(cw_world_zones(w), "caves"), caves); /* nobody moved */
+    assert_int_equal(cw_zoneset_find(cw_world_zones(w), "meadow"), meadow);
+    assert_int_equal(cw_world_zones(w)->v[zi].portals[0].to_index, meadow);
+
+    /* a duplicate id, a bad spawn, an unknown portal target: refused, z untouched */
+    cw_zone dup;
+    zone(&dup, "dng:den:1", 40);
+    assert_int_equal(cw_world_add_zone(w, &dup, NULL, &err), CW_EEXIST);
+    zone(&dup, "dng:den:2", 40);
+    dup.spawn_x = 5000;
+    assert_int_equal(cw_world_add_zone(w, &dup, NULL, &err), CW_EINVAL);
+    assert_non_null(strstr(err.msg, "spawn"));
+    zone(&dup, "dng:den:2", 40);
+    dup.view = 0;
+    assert_int_equal(cw_world_add_zone(w, &dup, NULL, &err), CW_EINVAL);
+    zone(&dup, "", 40);
+    assert_int_equal(cw_world_add_zone(w, &dup, NULL, &err), CW_EINVAL);
+    zone(&dup, "dng:den:2", 40);
+    dup.nportals = 1;
+    dup.portals = calloc(1, sizeof(cw_portal));
+    dup.portals[0] = (cw_portal){.x = 1, .y = 1, .radius = 1, .to = "nowhere"};
+    assert_int_equal(cw_world_add_zone(w, &dup, NULL, &err), CW_EINVAL);
+    assert_non_null(dup.portals);
+    free(dup.portals);
+
+    /* two players in the instance, one in the meadow sees them arrive on removal */
+    cw_entity *a = player(w, 1, "dng:den:1", 30, 30);
+    cw_entity *b = player(w, 2, "dng:den:1", 35, 30);
+    cw_entity *c = player(w, 3, "meadow", 510, 500);
+    assert_int_equal(a->zone, zi);
+    assert_int_equal(count(&l, "enter 1>2"), 1);
+    /* a portal of another zone into the instance */
+    cw_zoneset *zs = (cw_zoneset *)cw_world_zones(w);
+    zs->v[caves].nportals = 1;
+    zs->v[caves].portals = calloc(1, sizeof(cw_portal));
+    zs->v[caves].portals[0] = (cw_portal){
+        .x = 300, .y = 300, .radius = 5, .to = "dng:den:1", .to_index = zi, .to_x = 50, .to_y = 50};
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_remove_zone(w, "dng:den:1", &err), 0);
+    assert_int_equal(cw_zoneset_find(cw_world_zones(w), "dng:den:1"), -1);
+    assert_int_equal(a->zone, meadow);
+    assert_int_equal(b->zone, meadow);
+    assert_true(a->x == 500 && a->y == 500); /* the start zone's spawn */
+    assert_int_equal(count(&l, "zone 1"), 1);
+    assert_int_equal(count(&l, "zone 2"), 1);
+    assert_int_equal(count(&l, "enter 1>3"), 1);
+    assert_int_equal(count(&l, "enter 3>1"), 1);
+    assert_int_equal(c->nseen, 2);
+    assert_int_equal(cw_world_zones(w)->v[caves].portals[0].to_index, -1);
+    assert_int_equal(cw_world_query(w, zi, 30, 30, 100, NULL, 0), 0);
+    /* the dead portal leads nowhere: a walk onto it stays in the caves */
+    cw_entity *d = player(w, 4, "caves", 290, 300);
+    cw_move_verdict why;
+    assert_int_equal(cw_world_move(w, d, 299, 300, 10 * SEC, &why), 0);
+    assert_int_equal(d->zone, caves);
+    /* nobody can be placed in the hole: "" is no zone */
+    cw_entity_init in = {CW_ENT_PLAYER, 9, 9, "p", "", 1, 1, 1};
+    cw_entity *e = NULL;
+    assert_int_equal(cw_world_add(w, &in, 0, &e), 0);
+    assert_int_equal(e->zone, cw_world_zones(w)->start);
+
+    assert_int_equal(cw_world_remove_zone(w, "dng:den:1", &err), CW_ENOTFOUND);
+    assert_int_equal(cw_world_remove_zone(w, "meadow", &err), CW_EINVAL); /* the start zone */
+    /* the next instance fills the hole */
+    zone(&z, "dng:den:2", 40);
+    assert_int_equal(cw_world_add_zone(w, &z, &zi, &err), 0);
+    assert_int_equal(zi, 2);
+    cw_entity *f = player(w, 10, "dng:den:2", 100, 100);
+    assert_int_equal(f->zone, 2);
+    cw_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_enter_both_ways),   cmocka_unit_test(test_crossing_view_edges_once),
-        cmocka_unit_test(test_speed_and_blocked), cmocka_unit_test(test_portal),
+        cmocka_unit_test(test_enter_both_ways),
+        cmocka_unit_test(test_crossing_view_edges_once),
+        cmocka_unit_test(test_speed_and_blocked),
+        cmocka_unit_test(test_portal),
         cmocka_unit_test(test_reload_zones),
-        cmocka_unit_test(test_reload_same_layout_touches_nobody),      cmocka_unit_test(test_zone_checks),
+        cmocka_unit_test(test_reload_same_layout_touches_nobody),
+        cmocka_unit_test(test_zone_checks),
+        cmocka_unit_test(test_add_remove_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,9 @@
+-- Demo dungeon templates (dungeon{} of scripts/content/dungeon_defs.lua).
+local defs = require("content.defs")
+
+defs.dungeon{
+  id = "wolf_den", name = "Wolf Den",
+  size = { 40, 24 }, rooms = { 4, 7 }, difficulty = 3,
+  monsters = { "wolf" }, boss = "wolf",
+  chests = { "healing_potion", "iron_sword" },
+}
