@@ -29,6 +29,21 @@ def free_port():
     return port
 
 
+def free_ports(n):
+    """n distinct free ports: every socket stays bound until all are picked, so the kernel
+    cannot hand the same port out twice (three free_port() calls in a row can)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 class Server:
     def __init__(self, extra=None, content=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="chaos-it-")
@@ -42,7 +57,7 @@ class Server:
             for name, text in content.items():
                 self.write_content(name, text)
         self.var = os.path.join(self.dir, "var")
-        self.port, self.admin_port, self.http_port = free_port(), free_port(), free_port()
+        self.port, self.admin_port, self.http_port = free_ports(3)
         self.token = "test-token-0123456789abcdef"
         self.log_path = os.path.join(self.dir, "chaosd.log")
         self.args = [
