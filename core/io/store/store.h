@@ -101,6 +101,69 @@ void cw_store_ban_set(cw_store *s, const char *name, int64_t seconds, const char
  * row is deleted all the same). */
 void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void *ud);
 
+/* ---- guilds (tables guilds, guild_members of 0001; fee of 0006) ------------------- */
+
+/* Ranks, strongest first. A guild has exactly one "leader" (guilds.
+ * leader_character_id); a character is in at most one guild. */
+#define CW_GUILD_NAME_MAX 64 /* bytes the database accepts */
+#define CW_GUILD_MEMBERS_MAX 500
+
+typedef struct cw_guild_member {
+    int64_t character_id;
+    const char *name; /* the character's stored name */
+    const char *rank; /* "leader", "officer" or "member" */
+} cw_guild_member;
+
+/* A guild as read in the same transaction as the change that produced it:
+ * members ordered by rank (leader, officers, members), then joining order. */
+typedef struct cw_guild {
+    int64_t id; /* 0 when there is no guild (g->nmembers 0) */
+    const char *name;
+    int64_t leader_id;
+    int64_t fee; /* gold recorded as paid (cw_store_guild_set_fee) */
+    const cw_guild_member *members;
+    int nmembers;
+} cw_guild;
+
+/* g is never NULL, also on failure (then id 0 unless the guild was found:
+ * e.g. CW_EEXIST from guild_join carries the guild the character is in). */
+typedef void (*cw_store_guild_cb)(void *ud, int rc, const cw_guild *g);
+
+/* Creates guild name (1..CW_GUILD_NAME_MAX bytes; the caller applies the
+ * text policy) led by character leader_id, with that character as its
+ * leader member, in one transaction. CW_EEXIST: the name is taken
+ * (case-insensitively); CW_ESTATE: the character is in a guild already;
+ * CW_ENOTFOUND: no such character; CW_EINVAL: bad arguments. */
+void cw_store_guild_create(cw_store *s, const char *name, int64_t leader_id, cw_store_guild_cb cb,
+                           void *ud);
+/* The guild of character_id with its roster; CW_ENOTFOUND when it is in
+ * none. */
+void cw_store_guild_of(cw_store *s, int64_t character_id, cw_store_guild_cb cb, void *ud);
+/* Adds character_id to guild_id as "member". CW_ENOTFOUND: no such guild or
+ * character; CW_EEXIST: it is in a guild already; CW_ELIMIT: the guild has
+ * CW_GUILD_MEMBERS_MAX members. g: the guild after the change. */
+void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id,
+                         cw_store_guild_cb cb, void *ud);
+/* Takes character_id out of guild_id (leave or kick). CW_ENOTFOUND: it is
+ * not a member of that guild; CW_ESTATE: it is the leader (the leader hands
+ * the lead on or disbands). g: the guild after the change. */
+void cw_store_guild_remove(cw_store *s, int64_t guild_id, int64_t character_id,
+                           cw_store_guild_cb cb, void *ud);
+/* Sets the rank of member character_id of guild_id. rank "leader" hands the
+ * lead over: the old leader becomes "officer" in the same transaction.
+ * Setting the leader itself to another rank is CW_ESTATE; CW_ENOTFOUND:
+ * not a member; CW_EINVAL: unknown rank. */
+void cw_store_guild_set_rank(cw_store *s, int64_t guild_id, int64_t character_id,
+                             const char *rank, cw_store_guild_cb cb, void *ud);
+/* Records fee (>= 0) as the gold paid for guild_id (after the payment
+ * committed). CW_ENOTFOUND: no such guild. */
+void cw_store_guild_set_fee(cw_store *s, int64_t guild_id, int64_t fee, cw_store_guild_cb cb,
+                            void *ud);
+/* Deletes guild_id and its members (disband, or the undo of a creation
+ * whose payment failed). g: the guild as it was. CW_ENOTFOUND: no such
+ * guild. */
+void cw_store_guild_delete(cw_store *s, int64_t guild_id, cw_store_guild_cb cb, void *ud);
+
 /* ---- characters ----------------------------------------------------------- */
 
 /* A row of the append-only ledger that travels with a character save:

@@ -1,0 +1,214 @@
+/* test_guilds.c — guilds in the store (cw_store_guild_*): on SQLite (a
+ * temporary file) always, on PostgreSQL when CHAOS_TEST_PG is set. The store
+ * runs inline: callbacks have run when a call returns. */
+#include "core/io/store/store.h"
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#define STORE_FIXTURE_PREFIX "guilds"
+#include "tests/unit/store/store_fixture.h"
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+typedef struct got {
+    int calls, rc;
+    int64_t id, leader, fee;
+    int n;
+    char name[80];
+    char members[8][40]; /* "name:rank" */
+} got;
+
+static void on_guild(void *ud, int rc, const cw_guild *g)
+{
+    got *o = ud;
+    assert_non_null(g);
+    o->calls++;
+    o->rc = rc;
+    o->id = g->id;
+    o->leader = g->leader_id;
+    o->fee = g->fee;
+    o->n = g->nmembers;
+    snprintf(o->name, sizeof o->name, "%s", g->name);
+    for (int i = 0; i < g->nmembers && i < 8; i++)
+        snprintf(o->members[i], sizeof o->members[i], "%s:%s", g->members[i].name,
+                 g->members[i].rank);
+}
+
+typedef struct idgot {
+    int rc;
+    int64_t id;
+} idgot;
+
+static void on_account(void *ud, int rc, const cw_account *acc)
+{
+    idgot *o = ud;
+    o->rc = rc;
+    if (rc == 0) o->id = acc->id;
+}
+
+static void on_char(void *ud, int rc, const cw_character *ch)
+{
+    idgot *o = ud;
+    o->rc = rc;
+    if (rc == 0) o->id = ch->id;
+}
+
+static int64_t make_char(cw_store *s, int64_t account, const char *name)
+{
+    cw_character c = {.account_id = account,
+                      .name = name,
+                      .race = "elf",
+                      .job = "mage",
+                      .level = 1,
+                      .zone = "forest",
+                      .doc = "{}"};
+    idgot o = {0};
+    cw_store_character_create(s, &c, on_char, &o);
+    assert_int_equal(o.rc, 0);
+    return o.id;
+}
+
+static int64_t make_account(cw_store *s)
+{
+    idgot o = {0};
+    cw_store_account_create(s, "acct", "$argon2id$stub", on_account, &o);
+    assert_int_equal(o.rc, 0);
+    return o.id;
+}
+
+#define CALL(expr)                                                                                 \
+    do {                                                                                           \
+        memset(&g, 0, sizeof g);                                                                   \
+        expr;                                                                                      \
+        assert_int_equal(g.calls, 1);                                                              \
+    } while (0)
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+static void test_create_join_rank_leave(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    int64_t acc = make_account(s);
+    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob"),
+            cid = make_char(s, acc, "Cid");
+    got g;
+
+    CALL(cw_store_guild_create(s, "Iron Wolves", ann, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    int64_t gid = g.id;
+    assert_true(gid > 0);
+    assert_string_equal(g.name, "Iron Wolves");
+    assert_int_equal(g.leader, ann);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.members[0], "Ann:leader");
+
+    /* the name is taken case-insensitively; a member cannot found another */
+    CALL(cw_store_guild_create(s, "iron wolves", bob, on_guild, &g));
+    assert_int_equal(g.rc, CW_EEXIST);
+    CALL(cw_store_guild_create(s, "Other", ann, on_guild, &g));
+    assert_int_equal(g.rc, CW_ESTATE);
+    CALL(cw_store_guild_create(s, "", bob, on_guild, &g));
+    assert_int_equal(g.rc, CW_EINVAL);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guilds"), 1);
+
+    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.members[1], "Bob:member");
+    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    assert_int_equal(g.rc, CW_EEXIST);
+    assert_int_equal(g.id, gid); /* says which guild */
+    CALL(cw_store_guild_join(s, gid, cid, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+
+    CALL(cw_store_guild_set_rank(s, gid, cid, "officer", on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_string_equal(g.members[1], "Cid:officer"); /* officers before members */
+    assert_string_equal(g.members[2], "Bob:member");
+    CALL(cw_store_guild_set_rank(s, gid, cid, "king", on_guild, &g));
+    assert_int_equal(g.rc, CW_EINVAL);
+    CALL(cw_store_guild_set_rank(s, gid, ann, "member", on_guild, &g));
+    assert_int_equal(g.rc, CW_ESTATE); /* the leader hands the lead on instead */
+
+    /* the lead handed over: the old leader becomes an officer, one leader */
+    CALL(cw_store_guild_set_rank(s, gid, bob, "leader", on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.leader, bob);
+    assert_string_equal(g.members[0], "Bob:leader");
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_members WHERE rank = 'leader'"), 1);
+
+    /* the leader cannot leave; a member can; the guild of a character */
+    CALL(cw_store_guild_remove(s, gid, bob, on_guild, &g));
+    assert_int_equal(g.rc, CW_ESTATE);
+    CALL(cw_store_guild_remove(s, gid, ann, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.n, 2);
+    CALL(cw_store_guild_remove(s, gid, ann, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_of(s, ann, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_of(s, cid, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.id, gid);
+    assert_int_equal(g.n, 2);
+
+    cw_store_close(s);
+}
+
+static void test_fee_and_delete(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    int64_t acc = make_account(s);
+    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob");
+    got g;
+    CALL(cw_store_guild_create(s, "Red", ann, on_guild, &g));
+    int64_t gid = g.id;
+    assert_int_equal(g.fee, 0);
+    CALL(cw_store_guild_set_fee(s, gid, 500, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.fee, 500);
+    CALL(cw_store_guild_set_fee(s, gid, -1, on_guild, &g));
+    assert_int_equal(g.rc, CW_EINVAL);
+    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+
+    CALL(cw_store_guild_delete(s, gid, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_string_equal(g.name, "Red"); /* as it was */
+    assert_int_equal(g.n, 2);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guilds"), 0);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_members"), 0);
+    CALL(cw_store_guild_delete(s, gid, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_set_fee(s, gid, 1, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+
+    /* the name is free again; Bob may found a guild now */
+    CALL(cw_store_guild_create(s, "RED", bob, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_true(g.id > gid);
+    cw_store_close(s);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_create_join_rank_leave, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_fee_and_delete, setup, teardown),
+};
+
+STORE_FIXTURE_MAIN(tests)
