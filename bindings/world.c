@@ -308,5 +308,6 @@ int cw_bind_world(lua_State *L, int chaos, void *ctx)
     lua_setfield(L, chaos, "world");
     int rc = cw_bind_data_open(L, chaos);
     if (rc == 0) cw_bind_items_open(L);
+    if (rc == 0) cw_bind_zones_open(L);
     return rc;
 }

@@ -86,6 +86,12 @@ typedef struct cw_bind_game {
     /* World-event caps shared by every actor (battle.h cw_battle_event_caps):
      * caps NULL removes the source. Optional (NULL answers CW_ESTATE). */
     int (*event_caps)(void *ud, const char *source, const cw_stat_list *caps, cw_error *err);
+    /* Instance zones (dungeons; world.h cw_world_add_zone / cw_world_remove_zone):
+     * add takes z's arrays on success (its index in *index) and leaves z
+     * untouched on error; remove sends whoever is left to the start zone.
+     * Optional (NULL answers CW_ESTATE). */
+    int (*add_zone)(void *ud, cw_zone *z, int *index, cw_error *err);
+    int (*remove_zone)(void *ud, const char *id, cw_error *err);
     size_t data_cap; /* bytes of script data per character */
 } cw_bind_game;
 

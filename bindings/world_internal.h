@@ -41,6 +41,8 @@ int cw_bind_data_open(lua_State *L, int chaos);
  * one; strings stay valid while that table lives). Returns the count. */
 void cw_bind_item_methods(lua_State *L, int methods);
 void cw_bind_items_open(lua_State *L);
+/* zones.c: after cw_bind_data_open, the private add_zone / remove_zone. */
+void cw_bind_zones_open(lua_State *L);
 int cw_bind_txn_items(lua_State *L, int idx, struct cw_txn_item *out, int max);
 
 #endif

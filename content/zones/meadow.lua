@@ -11,7 +11,8 @@ defs.zone{
   spawn = { x = 500, y = 500 },
   safe = { { x = 450, y = 450, w = 100, h = 100 } },
   blocked = { { x = 600, y = 400, w = 20, h = 200 } },
-  portals = { { x = 300, y = 300, radius = 5, to = "caves", to_x = 60, to_y = 60 } },
+  portals = { { x = 300, y = 300, radius = 5, to = "caves", to_x = 60, to_y = 60 },
+              { x = 700, y = 300, radius = 5, dungeon = "wolf_den" } },
   -- Wolves well away from the start spawn (>= 150 units), out of its view.
   spawns = { { monster = "wolf", x = 700, y = 700, count = 3, radius = 15 } },
 }

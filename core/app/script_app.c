@@ -194,6 +194,20 @@ int cw_script_app_teleport(cw_server *s, int64_t id, int zone, double x, double 
     return rc ? cw_error_set(err, rc, "the move failed: %s", cw_err_name(rc)) : 0;
 }
 
+static int g_add_zone(void *ud, cw_zone *z, int *index, cw_error *err)
+{
+    cw_world *w = g_world(ud);
+    if (!w) return cw_error_set(err, CW_ESTATE, "the world is not running");
+    return cw_world_add_zone(w, z, index, err);
+}
+
+static int g_remove_zone(void *ud, const char *id, cw_error *err)
+{
+    cw_world *w = g_world(ud);
+    if (!w) return cw_error_set(err, CW_ESTATE, "the world is not running");
+    return cw_world_remove_zone(w, id, err);
+}
+
 static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_error *err)
 {
     return cw_script_app_teleport(ud, id, zone, x, y, 0, err);
@@ -328,6 +342,8 @@ int cw_script_app_new(cw_server *s, cw_error *err)
         .heal = g_heal,
         .known_skills = g_known_skills,
         .trade_veto = g_trade_veto,
+        .add_zone = g_add_zone,
+        .remove_zone = g_remove_zone,
         .data_cap = (size_t)(s->cfg.lua_data_max_kib > 0 ? s->cfg.lua_data_max_kib : 64) * 1024u,
     };
     return 0;

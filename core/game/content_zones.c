@@ -25,6 +25,8 @@ static int rects(json_t *list, cw_rect **out, int *n)
     return 0;
 }
 
+/* Portals to zones; a dungeon portal (`dungeon = id`, no `to`) is content's
+ * (scripts/dungeon/instance.lua watches it) and not part of the zone here. */
 static int portals(json_t *ps, cw_zone *z)
 {
     if (!json_is_array(ps) || json_array_size(ps) == 0) return 0;
@@ -32,9 +34,11 @@ static int portals(json_t *ps, cw_zone *z)
     if (!z->portals) return CW_ENOMEM;
     size_t i;
     json_t *p;
+    int n = 0;
     json_array_foreach(ps, i, p)
     {
-        cw_portal *po = &z->portals[i];
+        if (json_object_get(p, "dungeon")) continue;
+        cw_portal *po = &z->portals[n++];
         po->x = cw_content_num(p, "x", 0);
         po->y = cw_content_num(p, "y", 0);
         po->radius = cw_content_num(p, "radius", 0);
@@ -43,7 +47,7 @@ static int portals(json_t *ps, cw_zone *z)
         json_t *to = json_object_get(p, "to");
         snprintf(po->to, sizeof po->to, "%s", json_is_string(to) ? json_string_value(to) : "");
     }
-    z->nportals = (int)json_array_size(ps);
+    z->nportals = n;
     return 0;
 }
 

@@ -284,7 +284,8 @@ end
 -- ---- zones --------------------------------------------------------------------
 -- zone{ id, name, width, height, view, spawn = {x=, y=, radius =?}, start = true?,
 --       safe = {{x=, y=, w=, h=}, ...}, blocked = {...},
---       portals = {{x=, y=, radius=, to = "zone_id", to_x=, to_y=}, ...},
+--       portals = {{x=, y=, radius=, to = "zone_id", to_x=, to_y=}
+--                  | {x=, y=, radius=, dungeon = "dungeon_id"}, ...},
 --       spawns = {{monster = "wolf", x=, y=, count =?, radius =?}, ...} }
 -- Shape errors are raised at the zone{} call; references between zones
 -- (portal targets) are checked once every content file has run (M.check).
@@ -332,7 +333,12 @@ function M.zone(def)
   end
   if def.portals ~= nil and type(def.portals) ~= "table" then zone_error(def, "portals must be a list") end
   for i, p in ipairs(def.portals or {}) do
-    if type(p) ~= "table" or not (num(p.x) and num(p.y) and num(p.radius) and num(p.to_x) and num(p.to_y))
+    if type(p) == "table" and p.dungeon ~= nil then
+      if not (num(p.x) and num(p.y) and num(p.radius)) or p.radius <= 0 or type(p.dungeon) ~= "string"
+          or p.to ~= nil then
+        zone_error(def, "portals[" .. i .. "] must be {x=, y=, radius=, dungeon = \"dungeon_id\"} (no to)")
+      end
+    elseif type(p) ~= "table" or not (num(p.x) and num(p.y) and num(p.radius) and num(p.to_x) and num(p.to_y))
         or p.radius <= 0 or type(p.to) ~= "string" then
       zone_error(def, "portals[" .. i .. "] must be {x=, y=, radius=, to=, to_x=, to_y=}")
     end
@@ -374,7 +380,11 @@ function M.check()
     if z.start then starts = starts + 1 end
     for i, p in ipairs(z.portals or {}) do
       local t = zones[p.to]
-      if not t then
+      if p.dungeon then
+        if not (registry.dungeon or {})[p.dungeon] then
+          errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] names unknown dungeon '" .. p.dungeon .. "'"
+        end
+      elseif not t then
         errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] leads to unknown zone '" .. p.to .. "'"
       elseif p.to_x < 0 or p.to_y < 0 or p.to_x > t.width or p.to_y > t.height then
         errors[#errors + 1] = where .. ": zone '" .. id .. "': portals[" .. i .. "] lands outside zone '" .. p.to .. "'"

@@ -126,6 +126,16 @@ static int g_despawn(void *ud, int64_t id, cw_error *err)
     return cw_battle_despawn(w->b, id);
 }
 
+static int g_add_zone(void *ud, cw_zone *z, int *index, cw_error *err)
+{
+    return cw_world_add_zone(((ctl_world *)ud)->w, z, index, err);
+}
+
+static int g_remove_zone(void *ud, const char *id, cw_error *err)
+{
+    return cw_world_remove_zone(((ctl_world *)ud)->w, id, err);
+}
+
 static int g_teleport(void *ud, int64_t id, int zone, double x, double y, cw_error *err)
 {
     ctl_world *w = ud;
@@ -226,6 +236,8 @@ void ctl_game_init(ctl_world *w)
         .event_caps = g_event_caps,
         .heal = g_heal,
         .known_skills = g_known_skills,
+        .add_zone = g_add_zone,
+        .remove_zone = g_remove_zone,
         .data_cap = CTL_DATA_CAP,
     };
 }
