@@ -299,6 +299,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     if ((rc = start_store(s, err)) != 0) return rc;
     if ((rc = cw_world_app_start(s, err)) != 0) return rc;
     if ((rc = cw_script_app_start(s, err)) != 0) return rc;
+    cw_events_restore(s);
     if ((rc = cw_presence_start(s, err)) != 0) return rc;
     if ((rc = cw_chat_start(s, err)) != 0) return rc;
 
@@ -324,7 +325,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     if (!s->admin) return CW_EIO;
     cw_admin_set_metrics(s->admin, s->metrics);
     if ((rc = cw_server_admin_commands(s)) != 0 || (rc = cw_admin_store_commands(s)) != 0 ||
-        (rc = cw_chat_admin_commands(s)) != 0)
+        (rc = cw_chat_admin_commands(s)) != 0 || (rc = cw_events_admin_commands(s)) != 0)
         return cw_error_set(err, rc, "cannot register admin commands");
 
     s->http = cw_http_new(s->base, s->cfg.http_host, s->cfg.http_port, err);

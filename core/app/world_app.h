@@ -23,6 +23,12 @@ int cw_world_app_start(cw_server *s, cw_error *err);
 void cw_world_app_reload(cw_server *s);
 void cw_world_app_free(cw_server *s);
 
+/* admin_events.c: registers `event start|stop ID`, `event list`; and, once
+ * the content and the store are up, hands every stored hand start/stop back
+ * to the event engine (asynchronous; failures are logged). */
+int cw_events_admin_commands(cw_server *s);
+void cw_events_restore(cw_server *s);
+
 /* Where a new character starts: the start zone's id and a spawn point
  * (spread over the spawn radius when the zone has one). */
 void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double *y);

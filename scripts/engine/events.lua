@@ -23,9 +23,13 @@
 -- the latest start <= now; it runs while now < slot + duration. So after a
 -- reload (chaos.state keeps the records) and after a restart (the records
 -- are gone, the schedule is not) a scheduled event resumes with its
--- remaining time and an expired one is simply over. An event started by hand
--- lives in chaos.state only: a restart ends it (nothing in C outlives the
--- process, so no modifier is left behind).
+-- remaining time and an expired one is simply over. What an operator does
+-- by hand (the console `event start|stop ID`, core/app/admin_events.c) is
+-- kept in the database (table world_events: id, started_at, stopped_early);
+-- at start-up M.restore resumes such a run with its remaining time (its
+-- buffs come back on every player in scope) and keeps a run stopped early
+-- stopped for the rest of its window. A start from Lua alone
+-- (chaos.events.start) lives in chaos.state only: a restart ends it.
 local chaos = require("chaos")
 local defs = require("content.defs")
 local parse_time = require("content.event_defs").parse_time
@@ -198,6 +202,65 @@ end
 function M.stop(id)
   if type(id) ~= "string" then error("chaos.events.stop: id must be a string", 2) end
   return finish(id, defs.get("world_event", id))
+end
+
+-- Console entry points (core/app/admin_events.c through cw_host_call_module):
+-- every argument a string, the answer a JSON object's fields as a string.
+local cjson = require("cjson")
+
+local function fields(id, started, ends)
+  return string.format('"event":%s,"started":%d,"ends":%d', cjson.encode(id), math.floor(started),
+    math.floor(ends))
+end
+
+function M.admin_start(id)
+  if not defs.get("world_event", id) then chaos.fail("not_found", "no world_event '" .. id .. "'") end
+  if st.running[id] then chaos.fail("busy", "'" .. id .. "' is already running") end
+  M.start(id)
+  local rec = st.running[id]
+  return fields(id, rec.started, rec.ends)
+end
+
+function M.admin_stop(id)
+  local rec = st.running[id]
+  if not rec then chaos.fail("not_running", "'" .. id .. "' is not running") end
+  M.stop(id)
+  return fields(id, rec.started, rec.ends)
+end
+
+function M.admin_list()
+  local out = {}
+  for _, e in ipairs(M.list()) do
+    out[#out + 1] = string.format('{"id":%s,"name":%s,"running":%s,"started":%s,"ends":%s,"next":%s}',
+      cjson.encode(e.id), cjson.encode(e.name), tostring(e.running),
+      e.started and string.format("%d", math.floor(e.started)) or "null",
+      e.ends and string.format("%d", math.floor(e.ends)) or "null",
+      e.next and string.format("%d", math.floor(e.next)) or "null")
+  end
+  return '"events":[' .. table.concat(out, ",") .. "]"
+end
+
+-- Start-up: one stored hand action (id, started_at, stopped_early "0"/"1").
+-- A run with time left resumes (a second start is not announced again as
+-- new: its `start` announce carries the same ends); one stopped early stays
+-- stopped for its window. → "resumed", "stopped", "expired", "running" or
+-- "unknown" (its definition is gone).
+function M.restore(id, started_at, stopped)
+  local def = defs.get("world_event", id)
+  local started = tonumber(started_at)
+  if not def or not started then return "unknown" end
+  local now = M.wall()
+  local rec = st.running[id]
+  if stopped == "1" then
+    local prev = M.slots(def, now)
+    if prev == started then st.handled[id] = prev end
+    if rec and math.floor(rec.started) == started then finish(id, def) end
+    return "stopped"
+  end
+  if now >= started + def.duration then return "expired" end
+  if rec then return "running" end
+  begin(def, started, now)
+  return "resumed"
 end
 
 function M.running(id)

@@ -3,7 +3,8 @@
 -- end) as `announce` events, waves and boss spawned and despawned at the end,
 -- the "event:<id>" buff on players in scope (entering and leaving the zone),
 -- an event started and stopped by hand, and one found mid-window that resumes
--- with its remaining time.
+-- with its remaining time; the start-up restore of hand starts and stops
+-- (events.restore) and the console entry points (admin_start/stop/list).
 -- Run: chaosctl script tests/lua/world_events_test.lua
 local chaos = require("chaos")
 local defs = require("content.defs")
@@ -147,6 +148,36 @@ events.stop("calm")
 assert(ann:stats().power == 31, "the cap is gone at the end")
 ann:unbuff("potion")
 raises("event_caps: source must be", chaos.world.event_caps, "", { power = 1 })
+
+-- ---- restored at start-up (core/app/admin_events.c: rows of table world_events) -----------
+local now = math.floor(events.wall())
+assert(events.running("dawn") and ann:stats().power == 11, "dawn mid-window")
+assert(events.restore("dawn", tostring(DAY + 1800), "1") == "stopped")
+assert(not events.running("dawn") and ann:stats().power == 10, "a window stopped early stays stopped")
+sim.advance(1)
+assert(not events.running("dawn"), "the scheduler does not start the stopped window again")
+assert(events.restore("feast", tostring(now - 100), "0") == "resumed")
+local r = events.running("feast")
+assert(r and r.started == now - 100 and r.ends == now + 200, "resumed with its remaining time")
+assert(ann:stats().power == 13, "its buff is back: " .. ann:stats().power)
+assert(events.restore("feast", tostring(now - 100), "0") == "running")
+events.stop("feast")
+assert(events.restore("feast", tostring(now - 1000), "0") == "expired" and not events.running("feast"))
+assert(events.restore("nope", "1", "0") == "unknown")
+assert(events.restore("feast", "soon", "0") == "unknown")
+-- the console's answers: JSON fields; refusals are chaos.fail {code, message}
+local function fails(code, fn, arg)
+  local ok, err = pcall(fn, arg)
+  assert(not ok and type(err) == "table" and err.code == code, "expected " .. code .. ": " .. tostring(err))
+end
+local f = events.admin_start("feast")
+assert(f:find('^"event":"feast","started":%d+,"ends":%d+$'), f)
+fails("busy", events.admin_start, "feast")
+fails("not_found", events.admin_start, "nope")
+assert(events.admin_stop("feast"):find('"event":"feast"'))
+fails("not_running", events.admin_stop, "feast")
+local list = require("cjson").decode("{" .. events.admin_list() .. "}")
+assert(#list.events == 4 and list.events[1].id == "calm" and list.events[3].running == false)
 
 -- dawn ends at 01:30
 sim.advance(5400 - 4201)

@@ -23,6 +23,7 @@ static const ctl_command commands[] = {
     {"mute", 2, -1, "NAME MINUTES [REASON...]", "refuse a character's chat there"},
     {"unmute", 1, 1, "NAME", "lift a mute"},
     {"mutes", 0, 0, "", "the mutes in force on that server"},
+    {"event", 1, 2, "start ID | stop ID | list", "world events by hand; kept across restarts"},
 };
 
 const ctl_command *ctl_command_find(const char *name)

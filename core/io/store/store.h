@@ -307,6 +307,30 @@ typedef void (*cw_store_ids_cb)(void *ud, int rc, int64_t first, int64_t count);
 void cw_store_ids_reserve(cw_store *s, const char *counter, int64_t count, cw_store_ids_cb cb,
                           void *ud);
 
+/* ---- world events started or stopped by hand ------------------------------------- */
+
+/* One world_event's last hand action (table world_events, migration 0007):
+ * its run began at started_at (UTC seconds); stopped_early: that run was
+ * stopped before its end. The engine (scripts/engine/events.lua) reads them
+ * at start-up to resume a run with time left and keep a stopped one
+ * stopped. */
+#define CW_WORLD_EVENT_ID_MAX 64
+#define CW_WORLD_EVENTS_MAX 4096
+typedef struct cw_world_event_row {
+    char id[CW_WORLD_EVENT_ID_MAX + 1];
+    int64_t started_at;
+    int stopped_early;
+} cw_world_event_row;
+/* Replaces id's row. cb(ud, 0) once it has committed; CW_EINVAL for an id
+ * not 1..CW_WORLD_EVENT_ID_MAX bytes, else the store's codes. */
+typedef void (*cw_store_world_event_cb)(void *ud, int rc);
+void cw_store_world_event_put(cw_store *s, const char *id, int64_t started_at, int stopped_early,
+                              cw_store_world_event_cb cb, void *ud);
+/* Every row (at most CW_WORLD_EVENTS_MAX, by id). rows are borrowed for the
+ * call (NULL, 0 on error). */
+typedef void (*cw_store_world_events_cb)(void *ud, int rc, const cw_world_event_row *rows, int n);
+void cw_store_world_events_load(cw_store *s, cw_store_world_events_cb cb, void *ud);
+
 /* ---- ledger audit (chaosctl audit) ------------------------------------------- */
 
 /* Checks, in one read-only snapshot, that every character's document agrees
