@@ -28,6 +28,7 @@
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
 #include "core/app/trade_app.h"
+#include "core/app/guild_app.h"
 
 #include "core/base/log.h"
 #include "core/base/strbuf.h"
@@ -193,7 +194,8 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
             g->state = G_FAILED;
             g->rc = rc;
         }
-        if (!cw_trade_app_txn_done(s, token, rc)) cw_script_app_txn_done(s, token, rc, p, level, 0);
+        if (!cw_trade_app_txn_done(s, token, rc) && !cw_guild_app_txn_done(s, token, rc))
+            cw_script_app_txn_done(s, token, rc, p, level, 0);
         return;
     }
     if (gold_delta)
@@ -206,7 +208,8 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
         g->exp = p ? p->exp : 0;
     }
     tell(s, p, gold_delta, exp_delta, level);
-    if (!cw_trade_app_txn_done(s, token, 0))              /* a trade half: its confirm and events */
+    if (!cw_trade_app_txn_done(s, token, 0) &&            /* a trade half: its confirm and events */
+        !cw_guild_app_txn_done(s, token, 0))              /* a guild fee: the held guild_create */
         cw_script_app_txn_done(s, token, 0, p, level, 0); /* level_up hook, held op replies */
 }
 

@@ -9,6 +9,7 @@
 #include "core/app/combat_app.h"
 #include "core/app/script_app.h"
 #include "core/app/trade_app.h"
+#include "core/app/guild_app.h"
 
 #include "core/base/clock.h"
 #include "core/io/net/net.h"
@@ -98,6 +99,8 @@ static const struct {
     {"trade_lock", NULL, cw_op_trade_lock, LOGGED_IN},
     {"trade_confirm", NULL, cw_op_trade_confirm, LOGGED_IN},
     {"trade_cancel", NULL, cw_op_trade_cancel, LOGGED_IN},
+    {"guild_create", NULL, cw_op_guild_create, LOGGED_IN},
+    {"guild_roster", NULL, cw_op_guild_roster, LOGGED_IN},
 };
 
 static op_stats *stats_for(cw_router *r, const char *op)

@@ -2,6 +2,7 @@
  * tears down in reverse. Also the loop-health probe, the file watcher that
  * drives hot reload, and graceful shutdown. */
 #include "core/app/trade_app.h"
+#include "core/app/guild_app.h"
 #include "core/app/server.h"
 
 #include "bindings/bindings.h"
@@ -392,6 +393,7 @@ void cw_server_free(cw_server *s)
     s->net = NULL; /* pendings freed below find no connection */
     cw_saver_free(s);
     cw_accounts_free(s);
+    cw_guild_app_free(s); /* answers held guild_create requests */
     cw_world_app_free(s);
     cw_trade_app_free(s); /* releases the holds: before the players */
     cw_players_free(s->players);
