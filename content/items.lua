@@ -45,3 +45,7 @@ defs.affix{ id = "of_the_owl", name = "of the Owl", kind = "suffix", group = "ma
   tiers = { { ilvl = 1, stats = { mp_max = { 5, 15 } } },
             { ilvl = 18, stats = { mp_max = { 16, 30 } } } },
   weights = { robe = 6, sword = 1, default = 2 } }
+
+-- A quest item: wolves drop it only for a character on the quest "pelts"
+-- (content/world/demo_game.lua), so it never clutters anyone else's bags.
+defs.item{ id = "wolf_pelt", name = "Wolf Pelt", stack = 20, value = 2, tags = { "material" } }
