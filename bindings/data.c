@@ -132,6 +132,18 @@ static void char_cache(lua_State *L, int64_t char_id)
     lua_remove(L, -2);
 }
 
+/* 1 when the cache entry at idx was read from (or last written as) what C
+ * holds for (p, ns) now. */
+static int base_is_current(lua_State *L, int idx, const cw_player *p, const char *ns)
+{
+    lua_getfield(L, idx, "json");
+    const char *cur = cw_player_data_get(p, ns);
+    int same = cur ? lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), cur) == 0
+                   : lua_isnil(L, -1) || (lua_isstring(L, -1) && !lua_tostring(L, -1)[0]);
+    lua_pop(L, 1);
+    return same;
+}
+
 /* player:data(ns) → the namespace's table (changes are saved at the end of the call) */
 static int m_data(lua_State *L)
 {
@@ -149,12 +161,7 @@ static int m_data(lua_State *L)
     lua_getfield(L, cc, ns);
     if (lua_istable(L, -1)) {
         /* Still what C holds? (someone may have replaced it: a transaction, a reload) */
-        lua_getfield(L, -1, "json");
-        const char *cur = cw_player_data_get(p, ns);
-        int same = cur ? lua_isstring(L, -1) && strcmp(lua_tostring(L, -1), cur) == 0
-                       : lua_isnil(L, -1) || (lua_isstring(L, -1) && !lua_tostring(L, -1)[0]);
-        lua_pop(L, 1);
-        if (same) {
+        if (base_is_current(L, lua_gettop(L), p, ns)) {
             lua_getfield(L, -1, "t");
             touch(L, p->id, ns);
             return 1;
@@ -254,7 +261,11 @@ static int call_end(lua_State *L)
         cw_player *p = cw_players_get(g->players(g->ud), id);
         char_cache(L, id);
         lua_getfield(L, -1, ns);
-        if (p && lua_istable(L, -1)) {
+        if (p && lua_istable(L, -1) && !base_is_current(L, lua_gettop(L), p, ns)) {
+            /* C's data changed under this table since it was read (a failed
+             * commit rolled it back): writing it would undo that; drop it. */
+            drop_cache(L, id, ns);
+        } else if (p && lua_istable(L, -1)) {
             int entry = lua_gettop(L);
             lua_getfield(L, entry, "t");
             /* A namespace only read (never stored, still empty) is not data:

@@ -7,9 +7,10 @@
 #include <lauxlib.h>
 #include <string.h>
 
-const char *const cw_hook_names[] = {
-    "login",   "logout",   "enter_world", "enter_zone", "leave_zone",   "kill",  "death",
-    "respawn", "level_up", "interact",    "tick",       "chat_command", "trade", "chat_channel"};
+const char *const cw_hook_names[] = {"login",      "logout",       "enter_world", "enter_zone",
+                                     "leave_zone", "kill",         "death",       "respawn",
+                                     "level_up",   "interact",     "tick",        "chat_command",
+                                     "trade",      "chat_channel", "commit"};
 const int cw_hook_count = (int)(sizeof cw_hook_names / sizeof cw_hook_names[0]);
 
 static void set_str(lua_State *L, const char *k, const char *v)
@@ -124,6 +125,12 @@ void cw_bind_push_event(lua_State *L, void *ud)
         set_subject(L, e);
         set_num(L, "level", e->level);
         if (e->old_level > 0) set_num(L, "from", e->old_level);
+    } else if (strcmp(h, "commit") == 0) {
+        set_subject(L, e);
+        set_num(L, "character", (double)e->char_id);
+        set_num(L, "token", (double)e->token);
+        lua_pushboolean(L, e->ok);
+        lua_setfield(L, -2, "ok");
     } else if (strcmp(h, "tick") == 0) {
         set_num(L, "players", e->players);
     } else if (strcmp(h, "chat_command") == 0) {

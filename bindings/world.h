@@ -110,7 +110,8 @@ typedef struct cw_bind_game {
  *   chat_command   char_id, channel, text (command and args split here)
  *   chat_channel   char_id, channel ("party"), text: a content-kept channel
  *   interact       char_id, entity (target), kind, name, action
- *   trade          offers[2] (who asked first), char_id (offers[0]'s) */
+ *   trade          offers[2] (who asked first), char_id (offers[0]'s)
+ *   commit         char_id (player), token, ok: a chaos.txn's outcome, after its commit */
 typedef struct cw_hook_share {
     int64_t char_id;
     double damage, share;
@@ -138,6 +139,8 @@ typedef struct cw_hook_event {
     int level, old_level;
     double players;
     const cw_hook_offer *offers; /* trade: both sides */
+    uint64_t token;              /* commit: the transaction (chaos.txn's return value) */
+    int ok;                      /* commit: 1 committed, 0 failed (nothing changed) */
 } cw_hook_event;
 
 /* Every hook name (for cw_host_config.hook_names). */

@@ -482,6 +482,9 @@ void cw_script_app_txn_done(cw_server *s, uint64_t token, int rc, const cw_playe
     /* The player heard of the gold and exp from cw_grant_done already. */
     if (rc == 0 && p && level > 0 && p->level > old_level && p->online)
         cw_fire_level_up(s, p, old_level);
+    /* Before the held reply: what content tells after the commit (quest_done)
+     * reaches the client ahead of the op's answer. */
+    cw_fire_commit(s, p ? p->id : 0, token, rc);
     for (held_token **pt = &a->held; *pt;) {
         held_token *t = *pt;
         if (t->token != token) {

@@ -72,6 +72,8 @@ void cw_hook_queue_drain(cw_hook_queue *hq);
  * at the end of every tick. */
 void cw_script_app_flush_events(cw_server *s);
 void cw_fire_level_up(cw_server *s, const cw_player *p, int old_level);
+/* `commit`: transaction token of char_id committed (rc 0) or failed. */
+void cw_fire_commit(cw_server *s, int64_t char_id, uint64_t token, int rc);
 void cw_fire_tick(cw_server *s);
 /* 1 when a hook claimed the command ("/word args"). */
 int cw_fire_chat_command(cw_server *s, const cw_player *p, const char *channel, const char *text);

@@ -181,6 +181,12 @@ void cw_fire_level_up(cw_server *s, const cw_player *p, int old_level)
     fire(s, &ev);
 }
 
+void cw_fire_commit(cw_server *s, int64_t char_id, uint64_t token, int rc)
+{
+    cw_hook_event ev = {.hook = "commit", .char_id = char_id, .token = token, .ok = rc == 0};
+    fire(s, &ev);
+}
+
 void cw_fire_tick(cw_server *s)
 {
     cw_hook_event ev = {.hook = "tick", .players = (double)cw_players_count(s->players)};

@@ -396,40 +396,110 @@ static int same_layout(const cw_zoneset *a, const cw_zoneset *b)
     return 1;
 }
 
+/* 1 when the live zone i is an instance the new content set does not replace. */
+static int kept_runtime(const cw_zoneset *live, int i, const cw_zoneset *zs)
+{
+    const cw_zone *z = &live->v[i];
+    return z->runtime && z->id[0] && cw_zoneset_find(zs, z->id) < 0;
+}
+
+/* The set to install: the live instance zones at their own indices, the
+ * content's zones in order in the other slots; slots left over are holes.
+ * Shallow: the arrays stay owned by zs and the live set until commit_merged. */
+static int merge_zones(const cw_zoneset *live, const cw_zoneset *zs, cw_zoneset *out)
+{
+    int n = zs->n;
+    for (int i = 0; i < live->n; i++)
+        if (kept_runtime(live, i, zs)) n++;
+    if (n < live->n) n = live->n; /* instances keep their index */
+    cw_zone *v = calloc((size_t)n, sizeof *v);
+    if (!v) return CW_ENOMEM;
+    for (int i = 0; i < live->n; i++)
+        if (kept_runtime(live, i, zs)) v[i] = live->v[i];
+    int slot = 0, top = 0;
+    out->start = 0;
+    for (int k = 0; k < zs->n; k++) {
+        while (slot < live->n && kept_runtime(live, slot, zs))
+            slot++;
+        v[slot] = zs->v[k];
+        if (k == zs->start) out->start = slot;
+        slot++;
+    }
+    for (int i = 0; i < n; i++) {
+        if (v[i].id[0]) {
+            top = i + 1;
+        } else {
+            v[i].width = v[i].height = -1; /* a hole, as cw_world_remove_zone leaves */
+        }
+    }
+    out->v = v;
+    out->n = top;
+    return 0;
+}
+
+/* The merged set is installed: free what of the old live set it does not
+ * keep, and zs's table (its arrays now belong to the merged set). */
+static void commit_merged(cw_world *w, cw_zoneset *zs, const cw_zoneset *merged)
+{
+    for (int i = 0; i < w->zones.n; i++) {
+        if (i < merged->n && merged->v[i].portals == w->zones.v[i].portals &&
+            merged->v[i].runtime && w->zones.v[i].runtime &&
+            strcmp(merged->v[i].id, w->zones.v[i].id) == 0)
+            continue; /* kept */
+        free(w->zones.v[i].safe);
+        free(w->zones.v[i].blocked);
+        free(w->zones.v[i].portals);
+    }
+    free(w->zones.v);
+    free(zs->v);
+    memset(zs, 0, sizeof *zs);
+    w->zones = *merged;
+    cw_zone *v = w->zones.v;
+    for (int i = 0; i < w->zones.n; i++)
+        for (int p = 0; p < v[i].nportals; p++)
+            v[i].portals[p].to_index = cw_zoneset_find(&w->zones, v[i].portals[p].to);
+}
+
 int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
 {
-    if (same_layout(&w->zones, zs)) {
+    cw_zoneset m = {0};
+    if (merge_zones(&w->zones, zs, &m) != 0) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    if (same_layout(&w->zones, &m)) {
         /* Nothing any entity stands on or sees changed: swap the tables, keep
          * the grids and every view (a reload with a thousand players stays
          * cheap). */
-        cw_zoneset_free(&w->zones);
-        w->zones = *zs;
-        memset(zs, 0, sizeof *zs);
+        commit_merged(w, zs, &m);
         return 0;
     }
-    cw_grid **grids = calloc((size_t)zs->n, sizeof *grids);
-    if (!grids) return cw_error_set(err, CW_ENOMEM, "out of memory");
-    for (int i = 0; i < zs->n; i++) {
-        const cw_zone *z = &zs->v[i];
+    cw_grid **grids = calloc((size_t)m.n, sizeof *grids);
+    if (!grids) {
+        free(m.v);
+        return cw_error_set(err, CW_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < m.n; i++) {
+        const cw_zone *z = &m.v[i];
+        if (!z->id[0]) continue; /* a hole has no grid */
         grids[i] = cw_grid_new(z->width, z->height, z->view);
         if (!grids[i]) {
-            free_grids(grids, zs->n);
+            free_grids(grids, m.n);
+            free(m.v);
             return cw_error_set(err, CW_ENOMEM, "cannot build the grid of zone '%s'", z->id);
         }
     }
     /* Where every entity goes in the new set; who changes zone. */
     int *moved = calloc((size_t)w->nall + 1, sizeof *moved);
     if (!moved) {
-        free_grids(grids, zs->n);
+        free_grids(grids, m.n);
+        free(m.v);
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     }
     for (int i = 0; i < w->nall; i++) {
         cw_entity *e = w->all[i];
         int zi;
         double x, y;
-        place(zs, w->zones.v[e->zone].id, e->x, e->y, (uint64_t)e->id ^ (w->ticks << 20), &zi, &x,
+        place(&m, w->zones.v[e->zone].id, e->x, e->y, (uint64_t)e->id ^ (w->ticks << 20), &zi, &x,
               &y);
-        moved[i] = strcmp(zs->v[zi].id, w->zones.v[e->zone].id) != 0;
+        moved[i] = strcmp(m.v[zi].id, w->zones.v[e->zone].id) != 0;
         if (moved[i]) hide(w, e, 1);
         e->zone = zi;
         e->x = x;
@@ -438,9 +508,7 @@ int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
         cw_grid_insert(grids[zi], e->id, x, y);
     }
     free_grids(w->grids, w->zones.n);
-    cw_zoneset_free(&w->zones);
-    w->zones = *zs;
-    memset(zs, 0, sizeof *zs);
+    commit_merged(w, zs, &m);
     w->grids = grids;
     for (int i = 0; i < w->nall; i++) {
         if (moved[i] && w->hooks.zone) w->hooks.zone(w->hooks.ud, w->all[i]);
@@ -508,6 +576,7 @@ int cw_world_add_zone(cw_world *w, cw_zone *z, int *index, cw_error *err)
     }
     w->zones.v[zi] = *z;
     w->zones.v[zi].start = 0;
+    w->zones.v[zi].runtime = 1;
     for (int p = 0; p < z->nportals; p++)
         w->zones.v[zi].portals[p].to_index = cw_zoneset_find(&w->zones, z->portals[p].to);
     w->grids[zi] = g;

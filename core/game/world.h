@@ -99,7 +99,10 @@ const cw_zoneset *cw_world_zones(const cw_world *w);
  * portals of other zones that led there stop working (to_index = -1).
  * Monsters the owner keeps there are the owner's to remove first.
  * CW_ENOTFOUND, CW_EINVAL for the start zone. A later cw_world_set_zones
- * (content reload) replaces the whole set, instances included. */
+ * (content reload) keeps the instance zones at their indices (with whoever is
+ * in them; their portals are resolved again against the new set, -1 for a
+ * target that is gone) and puts the content's zones in the other slots; an
+ * instance whose id the new content declares is replaced by that zone. */
 int cw_world_add_zone(cw_world *w, cw_zone *z, int *index, cw_error *err);
 int cw_world_remove_zone(cw_world *w, const char *id, cw_error *err);
 

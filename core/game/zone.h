@@ -30,7 +30,8 @@ typedef struct cw_zone {
     int nsafe, nblocked;
     cw_portal *portals;
     int nportals;
-    int start; /* declared start = true */
+    int start;   /* declared start = true */
+    int runtime; /* added by cw_world_add_zone (an instance): kept across cw_world_set_zones */
 } cw_zone;
 
 typedef struct cw_zoneset {

@@ -12,8 +12,8 @@
 --   * once no player is in it for rules.dungeon_linger seconds (checked each
 --     tick) it is torn down: monsters and chests despawned, zone removed.
 -- State lives in chaos.state("dungeon.instances"): the instances outlive a
--- reload of the Lua code. (A content reload replaces the C zone set; see
--- M.restore.)
+-- reload of the Lua code, and a content reload keeps their zones (the C
+-- world keeps runtime zones at their indices, players in them).
 --
 -- M.enter(p, template) → instance record (raises on an unknown template).
 -- M.leave(p) → true when p was in an instance (back to the start zone's spawn

@@ -231,7 +231,7 @@ function M.turn_in(p, id)
   if not complete(M.steps(p, q, e)) then return nil, "not_complete", "the quest is not complete" end
   if not giver_near(p, q) then return nil, "out_of_range", "stand near the quest's giver" end
   local w = q.rewards or {}
-  chaos.txn(p, "quest:" .. id, function(t)
+  local token = chaos.txn(p, "quest:" .. id, function(t)
     for _, s in ipairs(q.steps) do
       if s.kind == "collect" then take(p, t, s.item, s.count or 1) end
     end
@@ -245,7 +245,12 @@ function M.turn_in(p, id)
     local prev = type(td.done[id]) == "table" and tonumber(td.done[id].n) or 0
     td.done[id] = { n = prev + 1, day = day() }
   end)
-  p:send{ ev = "quest_done", quest = id, name = q.name, exp = w.exp, gold = w.gold, items = w.items }
+  -- Told once the turn-in is durable (the op's answer waits for it too).
+  chaos.after_commit(token, function(ok)
+    if ok and p.exists then
+      p:send{ ev = "quest_done", quest = id, name = q.name, exp = w.exp, gold = w.gold, items = w.items }
+    end
+  end)
   return { quest = id, done = true, exp = w.exp or 0, gold = w.gold or 0, items = w.items or {} }
 end
 

@@ -17,7 +17,12 @@
 -- exp and the level they give are applied, and the player is told, only once
 -- the database transaction (with its ledger rows) has committed; data is
 -- visible to scripts at once and rolled back if the commit fails. Returns the
--- transaction's token.
+-- transaction's token (nil when there was nothing to commit).
+--
+-- chaos.after_commit(token, fn): calls fn(ok) once the transaction's commit is
+-- over: ok true when it committed, false when it failed (nothing changed).
+-- What a player must hear only when the change is durable goes there. A nil
+-- token (nothing to commit) calls fn(true) at once. (The `commit` hook.)
 local chaos = require("chaos")
 local rules = require("rules")
 local private = debug.getregistry()["chaos.private"]
@@ -86,6 +91,41 @@ function Txn:data(ns)
   end
   return d
 end
+
+-- token → list of functions waiting for that transaction's commit
+local waiting = {}
+
+function chaos.after_commit(token, fn)
+  if type(fn) ~= "function" then
+    error("chaos.after_commit: argument #2 must be a function(ok)", 2)
+  end
+  if token == nil then
+    fn(true)
+    return
+  end
+  if type(token) ~= "number" then
+    error("chaos.after_commit: argument #1 must be a transaction token (chaos.txn's result)", 2)
+  end
+  local list = waiting[token]
+  if not list then
+    list = {}
+    waiting[token] = list
+  end
+  list[#list + 1] = fn
+end
+
+chaos.on("commit", function(ev)
+  local list = waiting[ev.token]
+  if not list then return end
+  waiting[ev.token] = nil
+  -- Each runs even when another raises; the first error is raised after.
+  local first
+  for _, fn in ipairs(list) do
+    local ok, err = pcall(fn, ev.ok)
+    if not ok and first == nil then first = err end
+  end
+  if first ~= nil then error(first, 0) end
+end)
 
 function chaos.txn(player, reason, fn)
   if type(reason) ~= "string" or #reason == 0 or #reason > 63 then

@@ -52,6 +52,13 @@ typedef struct ctl_level {
     int from, to;
 } ctl_level;
 
+/* A transaction's outcome (fired as `commit` once the commit is done). */
+typedef struct ctl_done {
+    int64_t char_id;
+    uint64_t token;
+    int rc;
+} ctl_done;
+
 struct ctl_world {
     cw_bind_game game; /* first: the binding's ctx is the world itself */
     cw_host *host;
@@ -72,6 +79,8 @@ struct ctl_world {
     int nrows, caprows;
     ctl_level *levels;
     int nlevels, caplevels;
+    ctl_done *dones;
+    int ndones, capdones;
     uint64_t next_token;
     int64_t last_item_uid; /* item uids handed out (transactions' new instances) */
     int64_t next_char;

@@ -138,10 +138,13 @@ void ctl_store_free(ctl_world *w)
         row_free_data(w->rows[i].data, w->rows[i].ndata);
     free(w->rows);
     free(w->levels);
+    free(w->dones);
     w->boxes = NULL;
     w->rows = NULL;
     w->levels = NULL;
-    w->nboxes = w->nrows = w->nlevels = 0;
+    w->dones = NULL;
+    w->nboxes = w->nrows = w->nlevels = w->ndones = 0;
+    w->capdones = 0;
 }
 
 /* ---- the commit ----------------------------------------------------------------------------- */
@@ -149,7 +152,20 @@ void ctl_store_free(ctl_world *w)
 typedef struct txn_ctx {
     ctl_world *w;
     int last_level; /* the character's level before the transaction at hand */
+    int64_t char_id;
 } txn_ctx;
+
+static void add_done(ctl_world *w, int64_t char_id, uint64_t token, int rc)
+{
+    if (w->ndones == w->capdones) {
+        int cap = w->capdones ? w->capdones * 2 : 8;
+        ctl_done *v = realloc(w->dones, sizeof *v * (size_t)cap);
+        if (!v) return;
+        w->dones = v;
+        w->capdones = cap;
+    }
+    w->dones[w->ndones++] = (ctl_done){char_id, token, rc};
+}
 
 static void add_level(ctl_world *w, int64_t char_id, int from, int to)
 {
@@ -169,7 +185,7 @@ static void on_txn(uint64_t token, int rc, const cw_player *p, int64_t gold, int
                    void *ud)
 {
     txn_ctx *c = ud;
-    (void)token;
+    add_done(c->w, c->char_id, token, rc);
     if (rc != 0 || !p) return;
     if (level > 0 && p->level > c->last_level && p->online)
         add_level(c->w, p->id, c->last_level, p->level);
@@ -228,7 +244,7 @@ int ctl_commit(ctl_world *w, int *failed, cw_error *err)
     int save_rc = rc ? CW_ENOMEM : fail ? CW_EUNAVAIL : 0;
     for (int i = 0; i < n; i++) {
         cw_player *p = cw_players_get(w->ps, st[i].id);
-        txn_ctx c = {w, p ? p->level : 0};
+        txn_ctx c = {w, p ? p->level : 0, st[i].id};
         cw_players_saved(w->ps, st[i].id, save_rc, 1, on_txn, &c);
         if (save_rc == 0)
             store_set(w, &st[i]);
@@ -247,6 +263,16 @@ int ctl_commit(ctl_world *w, int *failed, cw_error *err)
         ctl_fire(w, &ev, 0);
     }
     w->nlevels = 0;
+    /* commit: each transaction's outcome, as chaosd tells it after the commit */
+    for (int i = 0; i < w->ndones; i++) {
+        ctl_done d = w->dones[i];
+        cw_hook_event ev = {.hook = "commit",
+                            .char_id = cw_players_get(w->ps, d.char_id) ? d.char_id : 0,
+                            .token = d.token,
+                            .ok = d.rc == 0};
+        ctl_fire(w, &ev, 0);
+    }
+    w->ndones = 0;
     ctl_flush(w);
     return rc ? cw_error_set(err, rc, "out of memory: the commit failed") : 0;
 }

@@ -401,6 +401,100 @@ static void test_add_remove_zone(void **state)
     cw_world_free(w);
 }
 
+/* A checked content set of the given zones (ids), each 1000x1000, view 50. */
+static cw_zoneset content(const char *const *ids, int n)
+{
+    cw_zoneset zs = {0};
+    zs.n = n;
+    zs.v = calloc((size_t)n, sizeof *zs.v);
+    for (int i = 0; i < n; i++)
+        zone(&zs.v[i], ids[i], 50);
+    cw_error err = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    return zs;
+}
+
+/* A content reload keeps the instance zones at their indices with whoever is
+ * in them; content zones fill the other slots; portals resolve again. */
+static void test_reload_keeps_instances(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_error err = {0};
+    cw_zone z;
+    int za = -1, zb = -1;
+    zone(&z, "dng:a", 40);
+    assert_int_equal(cw_world_add_zone(w, &z, &za, &err), 0);
+    zone(&z, "dng:b", 40);
+    z.nportals = 1;
+    z.portals = calloc(1, sizeof(cw_portal));
+    z.portals[0] =
+        (cw_portal){.x = 10, .y = 10, .radius = 3, .to = "meadow", .to_x = 450, .to_y = 450};
+    assert_int_equal(cw_world_add_zone(w, &z, &zb, &err), 0);
+    assert_int_equal(za, 2);
+    assert_int_equal(zb, 3);
+    assert_int_equal(cw_world_remove_zone(w, "dng:a", &err), 0); /* a hole at 2 */
+    cw_entity *a = player(w, 1, "dng:b", 30, 30);
+    cw_entity *b = player(w, 2, "dng:b", 35, 30);
+    cw_entity *c = player(w, 3, "caves", 100, 100);
+    assert_int_equal(a->nseen, 1);
+    l.buf[0] = 0;
+
+    /* more content zones than before: they go around the instance */
+    const char *four[] = {"meadow", "caves", "fields", "hills"};
+    cw_zoneset zs = content(four, 4);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    assert_int_equal(zs.n, 0);
+    const cw_zoneset *live = cw_world_zones(w);
+    assert_int_equal(cw_zoneset_find(live, "dng:b"), zb);
+    assert_int_equal(live->n, 5);
+    for (int i = 0; i < 4; i++) {
+        int k = cw_zoneset_find(live, four[i]);
+        assert_true(k >= 0 && k != zb);
+        assert_int_equal(live->v[k].runtime, 0);
+    }
+    assert_int_equal(live->v[zb].runtime, 1);
+    assert_int_equal(live->v[zb].portals[0].to_index, cw_zoneset_find(live, "meadow"));
+    assert_string_equal(live->v[live->start].id, "caves"); /* no start flag: the first by id */
+    assert_int_equal(a->zone, zb);
+    assert_int_equal(b->zone, zb);
+    assert_true(a->x == 30 && a->y == 30);
+    assert_int_equal(count(&l, "zone 1"), 0);
+    assert_int_equal(count(&l, "zone 2"), 0);
+    assert_int_equal(count(&l, "leave"), 0);
+    assert_int_equal(a->nseen, 1); /* still see each other */
+    assert_string_equal(cw_world_zone_of(w, c)->id, "caves");
+    assert_int_equal(cw_world_query(w, zb, 30, 30, 100, NULL, 0), 2);
+
+    /* fewer zones, the meadow gone: the instance stays, its portal leads nowhere */
+    const char *one[] = {"caves"};
+    zs = content(one, 1);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    live = cw_world_zones(w);
+    assert_int_equal(cw_zoneset_find(live, "dng:b"), zb);
+    assert_int_equal(live->v[zb].portals[0].to_index, -1);
+    assert_int_equal(a->zone, zb);
+    assert_int_equal(count(&l, "zone 1"), 0);
+    /* the freed slots are holes an instance can fill */
+    zone(&z, "dng:c", 40);
+    int zc = -1;
+    assert_int_equal(cw_world_add_zone(w, &z, &zc, &err), 0);
+    assert_true(zc >= 0 && zc < zb);
+
+    /* content that declares an instance's id replaces it */
+    const char *two[] = {"caves", "dng:b"};
+    zs = content(two, 2);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    live = cw_world_zones(w);
+    int k = cw_zoneset_find(live, "dng:b");
+    assert_true(k >= 0);
+    assert_int_equal(live->v[k].runtime, 0);
+    assert_int_equal(cw_zoneset_find(live, "dng:c"), zc); /* the other instance kept */
+    assert_string_equal(cw_world_zone_of(w, a)->id, "dng:b");
+    cw_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_reload_same_layout_touches_nobody),
         cmocka_unit_test(test_zone_checks),
         cmocka_unit_test(test_add_remove_zone),
+        cmocka_unit_test(test_reload_keeps_instances),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
