@@ -3,7 +3,7 @@
 -- Every npc{} stands in the world when the generation goes live. The handles
 -- live in chaos.state("engine.npcs"), so a reload keeps the NPCs it still
 -- defines (no duplicates), moves or renames changed ones and despawns the
--- ones it no longer defines (as scripts/engine/vendors.lua).
+-- ones it no longer defines (scripts/engine/placed.lua).
 --
 -- Dialogue: where each player stands in a dialogue is kept per character in
 -- chaos.state("engine.dialogue") ({npc, node}); only the choices of that node
@@ -24,50 +24,14 @@ local M = {}
 
 M.RANGE = 6
 
-local placed = chaos.state("engine.npcs", function() return {} end)
+local set = require("engine.placed").new("npc", "engine.npcs")
 local talking = chaos.state("engine.dialogue", function() return {} end)
 
-local function same_place(rec, n)
-  return rec.zone == n.zone and rec.x == n.x and rec.y == n.y and rec.name == n.name
-end
-
-function M.place()
-  for id, rec in pairs(placed) do
-    local n = defs.get("npc", id)
-    if not n or not same_place(rec, n) then
-      if rec.npc and rec.npc.exists then chaos.world.despawn(rec.npc) end
-      placed[id] = nil
-    end
-  end
-  for _, id in ipairs(defs.ids("npc")) do
-    local n = defs.get("npc", id)
-    local rec = placed[id]
-    if not (rec and rec.npc and rec.npc.exists) then
-      local ok, h = pcall(chaos.world.spawn, { npc = n.name, zone = n.zone, x = n.x, y = n.y })
-      if ok then
-        placed[id] = { npc = h, zone = n.zone, x = n.x, y = n.y, name = n.name }
-      else
-        chaos.log("warn", "npc not placed", { npc = id, error = tostring(h) })
-      end
-    end
-  end
-end
-
+M.place = set.place
 chaos.after(0, M.place)
 
-function M.get(id)
-  local n = type(id) == "string" and defs.get("npc", id) or nil
-  if not n then return nil end
-  local rec = placed[id]
-  return n, rec and rec.npc and rec.npc.exists and rec.npc or nil
-end
-
-function M.of_entity(h)
-  for id, rec in pairs(placed) do
-    if rec.npc == h then return defs.get("npc", id) end
-  end
-  return nil
-end
+M.get = set.get
+M.of_entity = set.of
 
 function M.in_range(p, h)
   if not h or not h.exists or h.zone ~= p.zone then return false end

@@ -18,51 +18,15 @@ local M = {}
 M.RANGE = 6
 M.DEFAULT_BUY_RATIO = 0.25
 
-local placed = chaos.state("engine.vendors", function() return {} end)
-
-local function same_place(rec, v)
-  return rec.zone == v.zone and rec.x == v.x and rec.y == v.y and rec.name == v.name
-end
+local set = require("engine.placed").new("vendor", "engine.vendors")
 
 -- Puts the world in line with the vendor{} definitions.
-function M.place()
-  for id, rec in pairs(placed) do
-    local v = defs.get("vendor", id)
-    if not v or not same_place(rec, v) then
-      if rec.npc and rec.npc.exists then chaos.world.despawn(rec.npc) end
-      placed[id] = nil
-    end
-  end
-  for _, id in ipairs(defs.ids("vendor")) do
-    local v = defs.get("vendor", id)
-    local rec = placed[id]
-    if not (rec and rec.npc and rec.npc.exists) then
-      local ok, npc = pcall(chaos.world.spawn, { npc = v.name, zone = v.zone, x = v.x, y = v.y })
-      if ok then
-        placed[id] = { npc = npc, zone = v.zone, x = v.x, y = v.y, name = v.name }
-      else
-        chaos.log("warn", "vendor not placed", { vendor = id, error = tostring(npc) })
-      end
-    end
-  end
-end
-
+M.place = set.place
 chaos.after(0, M.place)
 
-function M.get(id)
-  local v = type(id) == "string" and defs.get("vendor", id) or nil
-  if not v then return nil end
-  local rec = placed[id]
-  return v, rec and rec.npc and rec.npc.exists and rec.npc or nil
-end
-
+M.get = set.get
 -- The vendor whose NPC is `npc` (a handle), or nil.
-function M.of_npc(npc)
-  for id, rec in pairs(placed) do
-    if rec.npc == npc then return defs.get("vendor", id) end
-  end
-  return nil
-end
+M.of_npc = set.of
 
 function M.price(v, item_id)
   for _, e in ipairs(v.sells or {}) do

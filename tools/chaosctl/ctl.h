@@ -13,6 +13,14 @@ int ctl_script_main(int argc, char **argv);
 int ctl_item_main(int argc, char **argv);
 /* `chaosctl gen dungeon …` — a dungeon the content generates, as ASCII (ctl_gen.c). */
 int ctl_gen_main(int argc, char **argv);
+/* ctl_offline.c, shared by the two above: loads scripts/ and content/ in an
+ * offline host, calls module.fn(args…) (strings) and prints the string it
+ * returns. Returns the exit code: 0, 1 when the call fails, 2 when the content
+ * does not load (every file:line printed). `what` names the command in errors. */
+int ctl_offline_print(const char *what, const char *scripts, const char *content,
+                      const char *module, const char *fn, const char **args, int nargs);
+/* 1 when s is a whole decimal integer in [lo, hi]. */
+int ctl_parse_uint(const char *s, unsigned long long lo, unsigned long long hi);
 /* `chaosctl COMMAND …` for a console command (ctl_commands.c) or `raw …` —
  * talks to the admin console (ctl_admin.c). */
 int ctl_admin_main(int argc, char **argv);

@@ -5,14 +5,8 @@
  * that fails to load; 1 when generation fails (an unknown template). */
 #include "tools/chaosctl/ctl.h"
 
-#include "bindings/bindings.h"
-#include "bindings/world.h"
-#include "core/base/log.h"
-#include "core/script/host.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out)
@@ -24,15 +18,6 @@ static void usage(FILE *out)
                  "The same template and seed always give the same map.\n"
                  "Exits 0, 1 when generation fails (unknown template), 2 on bad usage or\n"
                  "content that fails to load.\n");
-}
-
-static int is_seed(const char *s)
-{
-    if (!s || *s < '0' || *s > '9') return 0;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    return errno == 0 && *end == '\0' && v <= (1ull << 53) - 1;
 }
 
 int ctl_gen_main(int argc, char **argv)
@@ -74,33 +59,10 @@ int ctl_gen_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!is_seed(seed)) {
+    if (!ctl_parse_uint(seed, 0, (1ull << 53) - 1)) {
         fprintf(stderr, "chaosctl gen dungeon: --seed must be an integer in [0, 2^53 - 1]\n");
         return 2;
     }
-    cw_log_setup(CW_LOG_WARN, stderr);
-    cw_host_config hc = {.scripts_dir = scripts,
-                         .content_dir = content,
-                         .budget_ms = 10000,
-                         .load_budget_ms = 10000,
-                         .seed = 1,
-                         .open = cw_bindings_open,
-                         .hook_names = cw_hook_names,
-                         .nhook_names = cw_hook_count};
-    cw_error err;
-    cw_host *h = cw_host_new(&hc, &err);
-    if (!h) {
-        fprintf(stderr, "chaosctl gen dungeon: content failed to load:\n%s", err.msg);
-        return 2;
-    }
     const char *args[] = {tmpl, seed};
-    cw_strbuf out = {0};
-    int rc = cw_host_call_module(h, "dungeon", "ascii_map", args, 2, &out, &err);
-    if (rc == 0)
-        printf("%.*s\n", (int)out.len, out.data);
-    else
-        fprintf(stderr, "chaosctl gen dungeon: %s\n", err.msg);
-    cw_strbuf_free(&out);
-    cw_host_free(h);
-    return rc == 0 ? 0 : 1;
+    return ctl_offline_print("gen dungeon", scripts, content, "dungeon", "ascii_map", args, 2);
 }

@@ -4,14 +4,8 @@
  * content that fails to load; 1 when the roll fails (an unknown template). */
 #include "tools/chaosctl/ctl.h"
 
-#include "bindings/bindings.h"
-#include "bindings/world.h"
-#include "core/base/log.h"
-#include "core/script/host.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *out)
@@ -22,16 +16,6 @@ static void usage(FILE *out)
                  "prints it as one JSON line (keys sorted). N: 1..10000; S: 0..2^53-1.\n"
                  "Exits 0, 1 when the roll fails (unknown template), 2 on bad usage or\n"
                  "content that fails to load.\n");
-}
-
-/* A decimal integer in [lo, hi], the whole string. */
-static int parse_int(const char *s, unsigned long long lo, unsigned long long hi)
-{
-    if (!s || !*s || *s < '0' || *s > '9') return 0;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    return errno == 0 && *end == '\0' && v >= lo && v <= hi;
 }
 
 int ctl_item_main(int argc, char **argv)
@@ -74,37 +58,14 @@ int ctl_item_main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!parse_int(ilvl, 1, 10000)) {
+    if (!ctl_parse_uint(ilvl, 1, 10000)) {
         fprintf(stderr, "chaosctl item roll: --ilvl must be an integer in [1, 10000]\n");
         return 2;
     }
-    if (!parse_int(seed, 0, (1ull << 53) - 1)) {
+    if (!ctl_parse_uint(seed, 0, (1ull << 53) - 1)) {
         fprintf(stderr, "chaosctl item roll: --seed must be an integer in [0, 2^53 - 1]\n");
         return 2;
     }
-    cw_log_setup(CW_LOG_WARN, stderr);
-    cw_host_config hc = {.scripts_dir = scripts,
-                         .content_dir = content,
-                         .budget_ms = 10000,
-                         .load_budget_ms = 10000,
-                         .seed = 1,
-                         .open = cw_bindings_open,
-                         .hook_names = cw_hook_names,
-                         .nhook_names = cw_hook_count};
-    cw_error err;
-    cw_host *h = cw_host_new(&hc, &err);
-    if (!h) {
-        fprintf(stderr, "chaosctl item roll: content failed to load:\n%s", err.msg);
-        return 2;
-    }
     const char *args[] = {tmpl, ilvl, seed};
-    cw_strbuf out = {0};
-    int rc = cw_host_call_module(h, "items", "roll_json", args, 3, &out, &err);
-    if (rc == 0)
-        printf("%.*s\n", (int)out.len, out.data);
-    else
-        fprintf(stderr, "chaosctl item roll: %s\n", err.msg);
-    cw_strbuf_free(&out);
-    cw_host_free(h);
-    return rc == 0 ? 0 : 1;
+    return ctl_offline_print("item roll", scripts, content, "items", "roll_json", args, 3);
 }
