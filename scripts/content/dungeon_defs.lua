@@ -16,15 +16,9 @@
 local M = {}
 
 local ID = "^[a-z][a-z0-9_]*$"
+local check = require("content.check")
+local int_in, is_id = check.int_in, check.is_id
 local sites = {} -- dungeon id -> "file:line"
-
-local function int_in(v, lo, hi)
-  return type(v) == "number" and v == v and v % 1 == 0 and v >= lo and v <= hi
-end
-
-local function is_id(v)
-  return type(v) == "string" and #v <= 63 and v:match(ID) ~= nil
-end
 
 local function id_list(t, min, max)
   if type(t) ~= "table" then return false end

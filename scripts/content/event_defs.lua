@@ -25,33 +25,13 @@
 local M = {}
 
 local ID = "^[a-z][a-z0-9_]*$"
+local check = require("content.check")
+local finite, int_in, is_id, is_list = check.finite, check.int_in, check.is_id, check.is_list
 local MAX_ID = 54 -- the stat source "event:<id>" must fit 60 bytes
 local MAX_WAVES = 32
 local MAX_AT = 48
 
 local sites = {} -- event id -> "file:line"
-
-local function finite(v)
-  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
-end
-
-local function int_in(v, lo, hi)
-  return finite(v) and v % 1 == 0 and v >= lo and v <= hi
-end
-
-local function is_id(v)
-  return type(v) == "string" and #v <= 63 and v:match(ID) ~= nil
-end
-
-local function is_list(t, max)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for k in pairs(t) do
-    if type(k) ~= "number" then return false end
-    n = n + 1
-  end
-  return n == #t and n <= max
-end
 
 local function only(t, allowed, bad, at)
   for k in pairs(t) do

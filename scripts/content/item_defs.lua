@@ -16,6 +16,8 @@
 local M = {}
 
 local ID = "^[a-z][a-z0-9_]*$"
+local check = require("content.check")
+local finite, int_in, is_id = check.finite, check.int_in, check.is_id
 local MAX_STATS = 24
 local MAX_AFFIXES = 16 -- per item (rarity affixes.max)
 
@@ -36,18 +38,6 @@ end
 
 local function bad(where, kind, def, msg)
   error(where .. ": " .. kind .. " '" .. tostring(def.id) .. "': " .. msg, 0)
-end
-
-local function finite(v)
-  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
-end
-
-local function int_in(v, lo, hi)
-  return finite(v) and v % 1 == 0 and v >= lo and v <= hi
-end
-
-local function is_id(v)
-  return type(v) == "string" and #v <= 63 and v:match(ID) ~= nil
 end
 
 -- stats = { name = check(value) }: at most 24 stat names (a-z, 0-9, _).

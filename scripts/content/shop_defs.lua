@@ -22,33 +22,13 @@
 local M = {}
 
 local ID = "^[a-z][a-z0-9_]*$"
+local check = require("content.check")
+local finite, int_in, is_id, is_list = check.finite, check.int_in, check.is_id, check.is_list
 local MAX_LOOT = 64
 local MAX_SELLS = 200
 
 local loot_sites = {}   -- monster id -> "file:line"
 local vendor_sites = {} -- vendor id -> "file:line"
-
-local function finite(v)
-  return type(v) == "number" and v == v and v > -math.huge and v < math.huge
-end
-
-local function int_in(v, lo, hi)
-  return finite(v) and v % 1 == 0 and v >= lo and v <= hi
-end
-
-local function is_id(v)
-  return type(v) == "string" and #v <= 63 and v:match(ID) ~= nil
-end
-
-local function is_list(t, max)
-  if type(t) ~= "table" then return false end
-  local n = 0
-  for k in pairs(t) do
-    if type(k) ~= "number" then return false end
-    n = n + 1
-  end
-  return n == #t and n <= max
-end
 
 -- Called by monster{} with the caller's "file:line" before the monster is
 -- defined; raises "file:line: monster 'id': loot…".
