@@ -28,7 +28,7 @@ static cw_rect *rect_list(lua_State *L, int t, const char *k, const char *f, int
 {
     *n = 0;
     lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) return NULL; /* the nil stays as the placeholder */
+    if (lua_isnil(L, -1)) return NULL; /* the nil keeps the stack slot the list would take */
     if (!lua_istable(L, -1)) luaL_error(L, "%s: %s must be a list of {x, y, w, h}", f, k);
     int len = (int)lua_objlen(L, -1);
     if (len > ZONE_RECTS_MAX) luaL_error(L, "%s: at most %d %s", f, ZONE_RECTS_MAX, k);
