@@ -1,6 +1,6 @@
-/* guilds.c — guilds and their members (store.h; tables guilds and
- * guild_members of migration 0001, guilds.fee of 0006), written once against
- * db.h. Every change runs in one transaction that ends by reading the guild
+/* guilds.c — guilds, their members and invites (store.h; tables guilds and
+ * guild_members of migration 0001, guilds.fee of 0006, guild_invites of 0008),
+ * written once against db.h. Every change runs in one transaction that ends by reading the guild
  * back, so the callback sees the guild exactly as that change left it. The
  * rules of who may do what (ranks, costs) are the caller's; this file keeps
  * the invariants: one guild per character, one leader per guild, the
@@ -11,16 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { G_CREATE, G_OF, G_JOIN, G_REMOVE, G_RANK, G_FEE, G_DELETE };
+enum { G_CREATE, G_OF, G_JOIN, G_REMOVE, G_RANK, G_FEE, G_DELETE, G_INVITE, G_ACCEPT, G_DECLINE };
 
 typedef struct guild_job {
     cw_store_job job;
     cw_store_guild_cb cb;
+    cw_store_guild_invite_cb icb; /* invite: answered through this instead */
     void *ud;
     int kind;
-    char *name; /* create: argument */
+    char *name; /* create: the guild's; invite: the invitee's; accept/decline: the guild's */
     char *rank; /* set_rank: argument */
     int64_t guild_id, character_id, fee;
+    int64_t when;      /* invite: expires_at; accept/decline: now */
+    int64_t target_id; /* invite: the invitee found */
+    char *target_name; /* invite: its stored name */
     /* the result, owned by the job */
     cw_guild g;
     char *gname;
@@ -47,10 +51,18 @@ static void guild_done(cw_store_job *jb)
 {
     guild_job *j = (guild_job *)jb;
     if (!j->g.name) j->g.name = "";
-    if (j->cb) j->cb(j->ud, jb->rc, &j->g);
+    if (j->icb) {
+        cw_guild_invite inv = {j->g.id, j->g.name, j->target_id,
+                               j->target_name ? j->target_name : "", j->when};
+        if (jb->rc != 0) inv = (cw_guild_invite){0, "", 0, "", 0};
+        j->icb(j->ud, jb->rc, &inv);
+    } else if (j->cb) {
+        j->cb(j->ud, jb->rc, &j->g);
+    }
     result_free(j);
     free(j->name);
     free(j->rank);
+    free(j->target_name);
     free(j);
 }
 
@@ -246,6 +258,94 @@ static int do_delete(cw_db *db, guild_job *j, cw_error *err)
     return rc;
 }
 
+/* ---- invites ---- */
+
+static int do_invite(cw_db *db, guild_job *j, cw_error *err)
+{
+    int rc = read_guild(db, j, j->guild_id, err);
+    if (rc != 0) return rc;
+    if (j->g.nmembers >= CW_GUILD_MEMBERS_MAX) return CW_ELIMIT;
+    cw_db_param p[1] = {CW_DBP_TEXT(j->name)};
+    cw_db_res *r = NULL;
+    rc = cw_db_query(db, "SELECT id, name FROM characters WHERE lower(name) = lower($1)", p, 1, &r,
+                     err);
+    if (rc != 0) return rc;
+    if (cw_db_nrows(db, r) == 0) {
+        cw_db_res_free(db, r);
+        return CW_ENOTFOUND;
+    }
+    j->target_id = cw_db_i64(db, r, 0, 0);
+    free(j->target_name);
+    j->target_name = dup_text(cw_db_text(db, r, 0, 1));
+    cw_db_res_free(db, r);
+    if (!j->target_name) return CW_ENOMEM;
+    int64_t in = 0;
+    rc = guild_of(db, j->target_id, &in, NULL, err);
+    if (rc != 0) return rc;
+    if (in) return CW_EEXIST;
+    cw_db_param q[4] = {CW_DBP_INT(j->guild_id), CW_DBP_INT(j->target_id),
+                        CW_DBP_INT(j->character_id), CW_DBP_INT(j->when)};
+    rc = cw_db_query(db, "DELETE FROM guild_invites WHERE guild_id = $1 AND character_id = $2", q,
+                     2, NULL, err);
+    if (rc == 0)
+        rc = cw_db_query(db,
+                         "INSERT INTO guild_invites (guild_id, character_id, inviter, expires_at) "
+                         "VALUES ($1, $2, $3, $4)",
+                         q, 4, NULL, err);
+    return rc;
+}
+
+/* accept/decline: the guild by id, or else by name, into j->guild_id. */
+static int resolve_guild(cw_db *db, guild_job *j, cw_error *err)
+{
+    int rc = 0;
+    int64_t id;
+    if (j->guild_id > 0) {
+        cw_db_param p[1] = {CW_DBP_INT(j->guild_id)};
+        id = scalar(db, "SELECT id FROM guilds WHERE id = $1", p, 1, &rc, err);
+    } else {
+        cw_db_param p[1] = {CW_DBP_TEXT(j->name)};
+        id = scalar(db, "SELECT id FROM guilds WHERE lower(name) = lower($1)", p, 1, &rc, err);
+    }
+    if (rc != 0) return rc;
+    if (id <= 0) return CW_ENOTFOUND;
+    j->guild_id = id;
+    return 0;
+}
+
+static int do_accept(cw_db *db, guild_job *j, cw_error *err)
+{
+    int rc = resolve_guild(db, j, err);
+    if (rc != 0) return rc;
+    cw_db_param p[3] = {CW_DBP_INT(j->guild_id), CW_DBP_INT(j->character_id), CW_DBP_INT(j->when)};
+    int64_t n = scalar(db,
+                       "SELECT count(*) FROM guild_invites WHERE guild_id = $1 AND "
+                       "character_id = $2 AND expires_at > $3",
+                       p, 3, &rc, err);
+    if (rc != 0) return rc;
+    if (n <= 0) return CW_ENOTFOUND;
+    rc = do_join(db, j, err);
+    if (rc == 0)
+        rc = cw_db_query(db, "DELETE FROM guild_invites WHERE guild_id = $1 AND character_id = $2",
+                         p, 2, NULL, err);
+    return rc;
+}
+
+static int do_decline(cw_db *db, guild_job *j, cw_error *err)
+{
+    int rc = resolve_guild(db, j, err);
+    if (rc != 0) return rc;
+    cw_db_param p[3] = {CW_DBP_INT(j->guild_id), CW_DBP_INT(j->character_id), CW_DBP_INT(j->when)};
+    int64_t n = scalar(db,
+                       "SELECT count(*) FROM guild_invites WHERE guild_id = $1 AND "
+                       "character_id = $2 AND expires_at > $3",
+                       p, 3, &rc, err);
+    if (rc != 0) return rc;
+    if (n <= 0) return CW_ENOTFOUND;
+    return cw_db_query(db, "DELETE FROM guild_invites WHERE guild_id = $1 AND character_id = $2", p,
+                       2, NULL, err);
+}
+
 static int guild_run(cw_db *db, cw_store_job *jb, cw_error *err)
 {
     guild_job *j = (guild_job *)jb;
@@ -272,11 +372,21 @@ static int guild_run(cw_db *db, cw_store_job *jb, cw_error *err)
     case G_FEE:
         rc = do_fee(db, j, err);
         break;
+    case G_INVITE:
+        rc = do_invite(db, j, err);
+        break;
+    case G_ACCEPT:
+        rc = do_accept(db, j, err);
+        break;
+    case G_DECLINE:
+        rc = do_decline(db, j, err);
+        break;
     default:
         rc = do_delete(db, j, err);
         break;
     }
-    if (rc == 0 && j->kind != G_DELETE) rc = read_guild(db, j, j->guild_id, err);
+    if (rc == 0 && j->kind != G_DELETE && j->kind != G_INVITE)
+        rc = read_guild(db, j, j->guild_id, err);
     if (rc == 0) rc = cw_db_commit(db, err);
     if (rc != 0) cw_db_rollback(db);
     if (rc == CW_EUNAVAIL) result_free(j); /* retried: read again */
@@ -284,17 +394,24 @@ static int guild_run(cw_db *db, cw_store_job *jb, cw_error *err)
 }
 
 static void submit(cw_store *s, int kind, const char *name, const char *rank, int64_t guild_id,
-                   int64_t character_id, int64_t fee, cw_store_guild_cb cb, void *ud)
+                   int64_t character_id, int64_t fee, int64_t when, cw_store_guild_cb cb,
+                   cw_store_guild_invite_cb icb, void *ud)
 {
     guild_job *j = calloc(1, sizeof *j);
-    if (!j) {
+    if (!j) { /* cannot even queue: answer now */
         cw_guild none = {0, "", 0, 0, NULL, 0};
-        if (cb) cb(ud, CW_ENOMEM, &none); /* cannot even queue: answer now */
+        cw_guild_invite inone = {0, "", 0, "", 0};
+        if (icb)
+            icb(ud, CW_ENOMEM, &inone);
+        else if (cb)
+            cb(ud, CW_ENOMEM, &none);
         return;
     }
     j->job.run = guild_run;
     j->job.done = guild_done;
     j->cb = cb;
+    j->icb = icb;
+    j->when = when;
     j->ud = ud;
     j->kind = kind;
     j->guild_id = guild_id;
@@ -308,6 +425,12 @@ static void submit(cw_store *s, int kind, const char *name, const char *rank, in
         bad = n == 0 || n > CW_GUILD_NAME_MAX || character_id <= 0;
     } else if (kind == G_OF) {
         bad = character_id <= 0;
+    } else if (kind == G_INVITE) {
+        size_t n = name ? strlen(name) : 0;
+        bad = guild_id <= 0 || character_id <= 0 || n == 0 || n > 64;
+    } else if (kind == G_ACCEPT || kind == G_DECLINE) {
+        size_t n = name ? strlen(name) : 0;
+        bad = character_id <= 0 || (guild_id <= 0 && (n == 0 || n > CW_GUILD_NAME_MAX));
     } else {
         bad = guild_id <= 0 || (kind != G_FEE && kind != G_DELETE && character_id <= 0);
     }
@@ -326,39 +449,59 @@ static void submit(cw_store *s, int kind, const char *name, const char *rank, in
 void cw_store_guild_create(cw_store *s, const char *name, int64_t leader_id, cw_store_guild_cb cb,
                            void *ud)
 {
-    submit(s, G_CREATE, name, NULL, 0, leader_id, 0, cb, ud);
+    submit(s, G_CREATE, name, NULL, 0, leader_id, 0, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_of(cw_store *s, int64_t character_id, cw_store_guild_cb cb, void *ud)
 {
-    submit(s, G_OF, NULL, NULL, 0, character_id, 0, cb, ud);
+    submit(s, G_OF, NULL, NULL, 0, character_id, 0, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, cw_store_guild_cb cb,
                          void *ud)
 {
-    submit(s, G_JOIN, NULL, NULL, guild_id, character_id, 0, cb, ud);
+    submit(s, G_JOIN, NULL, NULL, guild_id, character_id, 0, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_remove(cw_store *s, int64_t guild_id, int64_t character_id,
                            cw_store_guild_cb cb, void *ud)
 {
-    submit(s, G_REMOVE, NULL, NULL, guild_id, character_id, 0, cb, ud);
+    submit(s, G_REMOVE, NULL, NULL, guild_id, character_id, 0, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_set_rank(cw_store *s, int64_t guild_id, int64_t character_id, const char *rank,
                              cw_store_guild_cb cb, void *ud)
 {
-    submit(s, G_RANK, NULL, rank, guild_id, character_id, 0, cb, ud);
+    submit(s, G_RANK, NULL, rank, guild_id, character_id, 0, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_set_fee(cw_store *s, int64_t guild_id, int64_t fee, cw_store_guild_cb cb,
                             void *ud)
 {
-    submit(s, G_FEE, NULL, NULL, guild_id, 0, fee, cb, ud);
+    submit(s, G_FEE, NULL, NULL, guild_id, 0, fee, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_delete(cw_store *s, int64_t guild_id, cw_store_guild_cb cb, void *ud)
 {
-    submit(s, G_DELETE, NULL, NULL, guild_id, 0, 0, cb, ud);
+    submit(s, G_DELETE, NULL, NULL, guild_id, 0, 0, 0, cb, NULL, ud);
+}
+
+void cw_store_guild_invite(cw_store *s, int64_t guild_id, int64_t inviter_id, const char *name,
+                           int64_t expires_at, cw_store_guild_invite_cb cb, void *ud)
+{
+    submit(s, G_INVITE, name, NULL, guild_id, inviter_id, 0, expires_at, NULL, cb, ud);
+}
+
+void cw_store_guild_accept(cw_store *s, int64_t guild_id, const char *guild_name,
+                           int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud)
+{
+    submit(s, G_ACCEPT, guild_id > 0 ? NULL : guild_name, NULL, guild_id, character_id, 0, now, cb,
+           NULL, ud);
+}
+
+void cw_store_guild_decline(cw_store *s, int64_t guild_id, const char *guild_name,
+                            int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud)
+{
+    submit(s, G_DECLINE, guild_id > 0 ? NULL : guild_name, NULL, guild_id, character_id, 0, now, cb,
+           NULL, ud);
 }

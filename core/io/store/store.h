@@ -142,8 +142,8 @@ void cw_store_guild_of(cw_store *s, int64_t character_id, cw_store_guild_cb cb, 
 /* Adds character_id to guild_id as "member". CW_ENOTFOUND: no such guild or
  * character; CW_EEXIST: it is in a guild already; CW_ELIMIT: the guild has
  * CW_GUILD_MEMBERS_MAX members. g: the guild after the change. */
-void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id,
-                         cw_store_guild_cb cb, void *ud);
+void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, cw_store_guild_cb cb,
+                         void *ud);
 /* Takes character_id out of guild_id (leave or kick). CW_ENOTFOUND: it is
  * not a member of that guild; CW_ESTATE: it is the leader (the leader hands
  * the lead on or disbands). g: the guild after the change. */
@@ -153,8 +153,8 @@ void cw_store_guild_remove(cw_store *s, int64_t guild_id, int64_t character_id,
  * lead over: the old leader becomes "officer" in the same transaction.
  * Setting the leader itself to another rank is CW_ESTATE; CW_ENOTFOUND:
  * not a member; CW_EINVAL: unknown rank. */
-void cw_store_guild_set_rank(cw_store *s, int64_t guild_id, int64_t character_id,
-                             const char *rank, cw_store_guild_cb cb, void *ud);
+void cw_store_guild_set_rank(cw_store *s, int64_t guild_id, int64_t character_id, const char *rank,
+                             cw_store_guild_cb cb, void *ud);
 /* Records fee (>= 0) as the gold paid for guild_id (after the payment
  * committed). CW_ENOTFOUND: no such guild. */
 void cw_store_guild_set_fee(cw_store *s, int64_t guild_id, int64_t fee, cw_store_guild_cb cb,
@@ -163,6 +163,42 @@ void cw_store_guild_set_fee(cw_store *s, int64_t guild_id, int64_t fee, cw_store
  * whose payment failed). g: the guild as it was. CW_ENOTFOUND: no such
  * guild. */
 void cw_store_guild_delete(cw_store *s, int64_t guild_id, cw_store_guild_cb cb, void *ud);
+
+/* ---- guild invites (table guild_invites of 0008) ----------------------------- */
+
+/* An open invitation: character character_id (the invitee) to guild_id,
+ * open until expires_at (UTC seconds). Strings valid during the callback. */
+typedef struct cw_guild_invite {
+    int64_t guild_id;
+    const char *guild_name;
+    int64_t character_id;
+    const char *character_name; /* the invitee's stored name */
+    int64_t expires_at;
+} cw_guild_invite;
+
+/* inv is never NULL, also on failure (then zeros and ""). */
+typedef void (*cw_store_guild_invite_cb)(void *ud, int rc, const cw_guild_invite *inv);
+
+/* Invites the character named name (case-insensitively) to guild_id for
+ * inviter_id (a character id; whether it may invite is the caller's rule)
+ * until expires_at, replacing an earlier invite of the same pair. One
+ * transaction. CW_ENOTFOUND: no such character (or guild); CW_EEXIST: the
+ * character is in a guild already; CW_ELIMIT: the guild has
+ * CW_GUILD_MEMBERS_MAX members; CW_EINVAL: bad arguments. */
+void cw_store_guild_invite(cw_store *s, int64_t guild_id, int64_t inviter_id, const char *name,
+                           int64_t expires_at, cw_store_guild_invite_cb cb, void *ud);
+/* Joins character_id to the guild given by id (guild_id > 0) or else by
+ * name (case-insensitively) if it holds an invite there with expires_at >
+ * now; the invite is consumed in the same transaction as the join.
+ * CW_ENOTFOUND: no such guild or no live invite; CW_EEXIST: in a guild
+ * already (g: that guild; the invite stays); CW_ELIMIT: the guild is full.
+ * g: the guild after the join. */
+void cw_store_guild_accept(cw_store *s, int64_t guild_id, const char *guild_name,
+                           int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud);
+/* Drops the invite of character_id to that guild (by id or name as for
+ * accept). CW_ENOTFOUND: no such guild or no live invite. g: the guild. */
+void cw_store_guild_decline(cw_store *s, int64_t guild_id, const char *guild_name,
+                            int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud);
 
 /* ---- characters ----------------------------------------------------------- */
 

@@ -206,9 +206,121 @@ static void test_fee_and_delete(void **state)
     cw_store_close(s);
 }
 
+typedef struct invgot {
+    int calls, rc;
+    int64_t guild, character, expires;
+    char gname[80], cname[40];
+} invgot;
+
+static void on_invite(void *ud, int rc, const cw_guild_invite *inv)
+{
+    invgot *o = ud;
+    assert_non_null(inv);
+    o->calls++;
+    o->rc = rc;
+    o->guild = inv->guild_id;
+    o->character = inv->character_id;
+    o->expires = inv->expires_at;
+    snprintf(o->gname, sizeof o->gname, "%s", inv->guild_name);
+    snprintf(o->cname, sizeof o->cname, "%s", inv->character_name);
+}
+
+#define INVITE(gid, who, name, exp)                                                                \
+    do {                                                                                           \
+        memset(&iv, 0, sizeof iv);                                                                 \
+        cw_store_guild_invite(s, gid, who, name, exp, on_invite, &iv);                             \
+        assert_int_equal(iv.calls, 1);                                                             \
+    } while (0)
+
+/* Invites: kept per (guild, character), renewed by a second invite, refused
+ * for unknown or guilded characters; accept consumes a live invite in the
+ * join's transaction; an expired or absent one is refused. */
+static void test_invites(void **state)
+{
+    backend *b = *state;
+    cw_store *s = open_sync(b);
+    int64_t acc = make_account(s);
+    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob"),
+            cid = make_char(s, acc, "Cid"), dan = make_char(s, acc, "Dan");
+    got g;
+    invgot iv;
+    CALL(cw_store_guild_create(s, "Owls", ann, on_guild, &g));
+    int64_t gid = g.id;
+    CALL(cw_store_guild_create(s, "Bats", dan, on_guild, &g));
+    int64_t other = g.id;
+
+    INVITE(gid, ann, "bob", 1000); /* case-insensitive name */
+    assert_int_equal(iv.rc, 0);
+    assert_int_equal(iv.guild, gid);
+    assert_int_equal(iv.character, bob);
+    assert_string_equal(iv.cname, "Bob");
+    assert_string_equal(iv.gname, "Owls");
+    assert_int_equal(iv.expires, 1000);
+    INVITE(gid, ann, "Bob", 2000); /* renewed, still one row */
+    assert_int_equal(iv.rc, 0);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 1);
+    assert_int_equal(raw(b, "SELECT expires_at FROM guild_invites"), 2000);
+    INVITE(gid, ann, "Nobody", 1000);
+    assert_int_equal(iv.rc, CW_ENOTFOUND);
+    INVITE(gid, ann, "Dan", 1000); /* in a guild already */
+    assert_int_equal(iv.rc, CW_EEXIST);
+    INVITE(gid, ann, "", 1000);
+    assert_int_equal(iv.rc, CW_EINVAL);
+    INVITE(gid + 1000, ann, "Bob", 1000);
+    assert_int_equal(iv.rc, CW_ENOTFOUND);
+
+    /* no invite to Bats; an expired invite (now >= expires_at) is refused */
+    CALL(cw_store_guild_accept(s, other, NULL, bob, 10, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_accept(s, gid, NULL, bob, 2000, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    CALL(cw_store_guild_accept(s, 0, "No Such", bob, 10, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_members WHERE character_id > 0"), 2);
+
+    /* accepted by name: joined and the invite gone */
+    CALL(cw_store_guild_accept(s, 0, "owls", bob, 1999, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(g.id, gid);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.members[1], "Bob:member");
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 0);
+    CALL(cw_store_guild_accept(s, gid, NULL, bob, 10, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+
+    /* an invitee who joined elsewhere meanwhile: in a guild, the invite stays */
+    INVITE(gid, ann, "Cid", 1000);
+    assert_int_equal(iv.rc, 0);
+    INVITE(other, dan, "Cid", 1000);
+    assert_int_equal(iv.rc, 0);
+    CALL(cw_store_guild_accept(s, other, NULL, cid, 10, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    CALL(cw_store_guild_accept(s, gid, NULL, cid, 10, on_guild, &g));
+    assert_int_equal(g.rc, CW_EEXIST);
+    assert_int_equal(g.id, other);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 1);
+
+    /* decline drops it; declining again finds none */
+    CALL(cw_store_guild_decline(s, gid, NULL, cid, 10, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 0);
+    CALL(cw_store_guild_decline(s, gid, NULL, cid, 10, on_guild, &g));
+    assert_int_equal(g.rc, CW_ENOTFOUND);
+
+    /* deleting a guild drops its invites */
+    CALL(cw_store_guild_remove(s, other, cid, on_guild, &g));
+    INVITE(other, dan, "Cid", 1000);
+    assert_int_equal(iv.rc, 0);
+    CALL(cw_store_guild_delete(s, other, on_guild, &g));
+    assert_int_equal(g.rc, 0);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 0);
+    cw_store_close(s);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_create_join_rank_leave, setup, teardown),
     cmocka_unit_test_setup_teardown(test_fee_and_delete, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
 };
 
 STORE_FIXTURE_MAIN(tests)
