@@ -1,4 +1,5 @@
-/* chat.c — the `chat` op: say, zone, world and whisper (docs/protocol.md).
+/* chat.c — the `chat` op: say, zone, world, whisper, party and guild
+ * (docs/protocol.md).
  *
  * A message is checked (in the world, not muted, text passing the project's
  * text policy of core/base/text.h, under the rate limit), encoded ONCE as
@@ -17,9 +18,15 @@
  *     if it is still online there (fire and forget: a target that left in
  *     that instant misses it).
  *
+ *   - guild: to the online members of the speaker's guild on every server
+ *     (guild_app.h: cw_guild_send, channel CW_GUILD_CHANNEL); not_in_guild
+ *     when the speaker is in none. Rate-limited like say/zone/party.
+ *
  * Errors go to the sender as error frames (bad_field, not_in_world, muted,
- * rate_limited, not_online, unavailable); the connection always stays. */
+ * rate_limited, not_online, unavailable, not_in_party, not_in_guild); the
+ * connection always stays. */
 #include "core/app/chat.h"
+#include "core/app/guild_app.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
@@ -49,11 +56,11 @@
 #define WORLD_CHANNEL "chaos:chat:world"
 #define WHISPER_PREFIX "chaos:chat:whisper:"
 
-static const char *const channel_names[CW_CHAT_NCHANNELS] = {"say", "zone", "world", "whisper",
-                                                             "party"};
+static const char *const channel_names[CW_CHAT_NCHANNELS] = {"say",     "zone",  "world",
+                                                             "whisper", "party", "guild"};
 static const char *const refused_names[CW_CHAT_R_COUNT] = {
     "bad_field",  "not_in_world", "rate_limited", "muted",
-    "not_online", "unavailable",  "not_in_party"};
+    "not_online", "unavailable",  "not_in_party", "not_in_guild"};
 
 /* ---- delivery -------------------------------------------------------------------------- */
 
@@ -331,8 +338,8 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
         if (strcmp(chan, channel_names[i]) == 0) channel = i;
     if (channel < 0) {
         refuse(s, c, req->id_json, CW_CHAT_R_BAD_FIELD,
-               "chat \"channel\" must be \"say\", \"zone\", \"world\", \"whisper\" or "
-               "\"party\"");
+               "chat \"channel\" must be \"say\", \"zone\", \"world\", \"whisper\", "
+               "\"party\" or \"guild\"");
         return;
     }
     if (cw_req_string(c, req, "text", &text, &text_len) != 0) {
@@ -363,6 +370,10 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
         whisper(s, c, req, me, to, text);
         return;
     }
+    if (channel == CW_CHAT_GUILD && !me->guild_id) {
+        refuse(s, c, req->id_json, CW_CHAT_R_NOT_IN_GUILD, "you are in no guild");
+        return;
+    }
     if (channel == CW_CHAT_PARTY) {
         if (!cw_fire_chat_channel(s, me, chan, text)) {
             refuse(s, c, req->id_json, CW_CHAT_R_NOT_IN_PARTY, "you are in no party");
@@ -378,7 +389,13 @@ void cw_op_chat(cw_server *s, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
         return;
     }
-    int n = deliver_local(s, me, channel, b.data, b.len);
+    int n;
+    if (channel == CW_CHAT_GUILD) { /* members here at once, the others through Redis */
+        n = cw_guild_send(s, me->guild_id, b.data, b.len, 0);
+        if (n > 0) n--; /* the speaker is a member: echoed, not counted */
+    } else {
+        n = deliver_local(s, me, channel, b.data, b.len);
+    }
     if (channel == CW_CHAT_WORLD && s->cache) {
         /* Redis down: the players here got it; other servers miss it. */
         cw_strbuf msg = CW_STRBUF_INIT;

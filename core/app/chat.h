@@ -37,22 +37,26 @@ enum {
     CW_CHAT_R_NOT_ONLINE,
     CW_CHAT_R_UNAVAILABLE,
     CW_CHAT_R_NOT_IN_PARTY,
+    CW_CHAT_R_NOT_IN_GUILD,
     CW_CHAT_R_COUNT
 };
 
 /* party: the members are kept by content (scripts/engine/party.lua); the
- * chat_channel hook delivers after this module's checks. */
+ * chat_channel hook delivers after this module's checks. guild: the online
+ * members of the speaker's guild (cw_player.guild_id), everywhere
+ * (guild_app.h: cw_guild_send). */
 enum {
     CW_CHAT_SAY,
     CW_CHAT_ZONE,
     CW_CHAT_WORLD,
     CW_CHAT_WHISPER,
     CW_CHAT_PARTY,
+    CW_CHAT_GUILD,
     CW_CHAT_NCHANNELS
 };
 
 struct cw_chat {
-    cw_ratelimit *rl_chat;  /* say, zone, whisper, party: per character id */
+    cw_ratelimit *rl_chat;  /* say, zone, whisper, party, guild: per character id */
     cw_ratelimit *rl_world; /* world: per character id, stricter */
     uint64_t prune_ns;      /* next prune of idle buckets */
     cw_chat_mute *mutes;

@@ -2,6 +2,7 @@
  * enter_world (move: ops_world.c). Races and jobs are content: create_character asks the
  * live generation whether the ids exist (cw_host_has_def). */
 #include "core/app/accounts.h"
+#include "core/app/guild_app.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
@@ -340,6 +341,7 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     }
     se->char_id = pl->id;
     cw_presence_enter(s, pl);
+    cw_guild_app_enter(s, pl); /* its guild id, read before any later store request answers */
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");
     cw_player_json(&b, pl);

@@ -1,6 +1,6 @@
-/* ops_guild.c — the guild ops (see guild_app.h): guild_create pays its fee
- * through the value-transaction path and answers after the commit;
- * guild_roster reads the caller's guild from the store. */
+/* ops_guild.c — guild_create and guild_roster (see guild_app.h):
+ * guild_create pays its fee through the value-transaction path and answers
+ * after the commit; guild_roster reads the caller's guild from the store. */
 #include "core/app/guild_app.h"
 
 #include "core/app/accounts.h"
@@ -35,8 +35,7 @@ static void creation_free(creation *cr)
     free(cr);
 }
 
-/* The caller's loaded, online character, or NULL (answered not_in_world). */
-static cw_player *me(cw_server *s, cw_conn *c, const cw_request *req)
+cw_player *cw_guild_caller(cw_server *s, cw_conn *c, const cw_request *req)
 {
     cw_session *se = cw_session_of(c);
     cw_player *p = se && se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
@@ -44,14 +43,11 @@ static cw_player *me(cw_server *s, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
         return NULL;
     }
+    if (!s->store || s->store_closing || s->stopping) {
+        cw_conn_reply_error(c, req->id_json, "unavailable", "the server is shutting down");
+        return NULL;
+    }
     return p;
-}
-
-static int store_up(cw_server *s, cw_conn *c, const cw_request *req)
-{
-    if (s->store && !s->store_closing && !s->stopping) return 1;
-    cw_conn_reply_error(c, req->id_json, "unavailable", "the server is shutting down");
-    return 0;
 }
 
 static void on_undone(void *ud, int rc, const cw_guild *g)
@@ -126,8 +122,8 @@ static void on_created(void *ud, int rc, const cw_guild *g)
 
 void cw_op_guild_create(cw_server *s, cw_conn *c, const cw_request *req)
 {
-    cw_player *p = me(s, c, req);
-    if (!p || !store_up(s, c, req)) return;
+    cw_player *p = cw_guild_caller(s, c, req);
+    if (!p) return;
     const char *name;
     size_t len;
     if (cw_req_string(c, req, "name", &name, &len) != 0) return;
@@ -176,6 +172,8 @@ int cw_guild_app_txn_done(cw_server *s, uint64_t token, int rc)
     } else {
         if (s->store && !s->store_closing)
             cw_store_guild_set_fee(s->store, cr->guild_id, CW_GUILD_FEE, on_fee_recorded, NULL);
+        cw_player *p = cw_players_get(s->players, cr->char_id);
+        if (p) p->guild_id = cr->guild_id; /* guild chat from now on */
         cw_strbuf b = CW_STRBUF_INIT;
         int brc =
             cw_strbuf_printf(&b, "{\"guild\":{\"id\":%lld,\"name\":", (long long)cr->guild_id);
@@ -193,6 +191,24 @@ int cw_guild_app_txn_done(cw_server *s, uint64_t token, int rc)
     return 1;
 }
 
+int cw_guild_json(cw_strbuf *b, const cw_guild *g)
+{
+    int brc = cw_strbuf_printf(b, "{\"id\":%lld,\"name\":", (long long)g->id);
+    brc |= cw_strbuf_json_str(b, g->name);
+    brc |= cw_strbuf_printf(b, ",\"leader\":%lld,\"fee\":%lld,\"members\":[",
+                            (long long)g->leader_id, (long long)g->fee);
+    for (int i = 0; i < g->nmembers; i++) {
+        brc |= cw_strbuf_printf(b, "%s{\"id\":%lld,\"name\":", i ? "," : "",
+                                (long long)g->members[i].character_id);
+        brc |= cw_strbuf_json_str(b, g->members[i].name);
+        brc |= cw_strbuf_puts(b, ",\"rank\":");
+        brc |= cw_strbuf_json_str(b, g->members[i].rank);
+        brc |= cw_strbuf_puts(b, "}");
+    }
+    brc |= cw_strbuf_puts(b, "]}");
+    return brc ? CW_ENOMEM : 0;
+}
+
 /* Roster: the pending answered with the guild as JSON. */
 static void on_roster(void *ud, int rc, const cw_guild *g)
 {
@@ -203,19 +219,9 @@ static void on_roster(void *ud, int rc, const cw_guild *g)
         cw_pending_error(pend, rc == CW_EUNAVAIL ? "unavailable" : "internal", cw_err_name(rc));
     } else {
         cw_strbuf b = CW_STRBUF_INIT;
-        int brc = cw_strbuf_printf(&b, "{\"guild\":{\"id\":%lld,\"name\":", (long long)g->id);
-        brc |= cw_strbuf_json_str(&b, g->name);
-        brc |= cw_strbuf_printf(&b, ",\"leader\":%lld,\"fee\":%lld,\"members\":[",
-                                (long long)g->leader_id, (long long)g->fee);
-        for (int i = 0; i < g->nmembers; i++) {
-            brc |= cw_strbuf_printf(&b, "%s{\"id\":%lld,\"name\":", i ? "," : "",
-                                    (long long)g->members[i].character_id);
-            brc |= cw_strbuf_json_str(&b, g->members[i].name);
-            brc |= cw_strbuf_puts(&b, ",\"rank\":");
-            brc |= cw_strbuf_json_str(&b, g->members[i].rank);
-            brc |= cw_strbuf_puts(&b, "}");
-        }
-        brc |= cw_strbuf_puts(&b, "]}}");
+        int brc = cw_strbuf_puts(&b, "{\"guild\":");
+        brc |= cw_guild_json(&b, g);
+        brc |= cw_strbuf_puts(&b, "}");
         if (brc == 0)
             cw_pending_ok(pend, b.data, b.len);
         else
@@ -227,8 +233,8 @@ static void on_roster(void *ud, int rc, const cw_guild *g)
 
 void cw_op_guild_roster(cw_server *s, cw_conn *c, const cw_request *req)
 {
-    cw_player *p = me(s, c, req);
-    if (!p || !store_up(s, c, req)) return;
+    cw_player *p = cw_guild_caller(s, c, req);
+    if (!p) return;
     cw_pending *pend = cw_pending_new(s, c, req);
     if (!pend) {
         cw_conn_reply_error(c, req->id_json, "internal", "out of memory");

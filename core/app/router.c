@@ -101,6 +101,13 @@ static const struct {
     {"trade_cancel", NULL, cw_op_trade_cancel, LOGGED_IN},
     {"guild_create", NULL, cw_op_guild_create, LOGGED_IN},
     {"guild_roster", NULL, cw_op_guild_roster, LOGGED_IN},
+    {"guild_invite", NULL, cw_op_guild_invite, LOGGED_IN},
+    {"guild_accept", NULL, cw_op_guild_accept, LOGGED_IN},
+    {"guild_decline", NULL, cw_op_guild_decline, LOGGED_IN},
+    {"guild_leave", NULL, cw_op_guild_leave, LOGGED_IN},
+    {"guild_kick", NULL, cw_op_guild_kick, LOGGED_IN},
+    {"guild_rank", NULL, cw_op_guild_rank, LOGGED_IN},
+    {"guild_disband", NULL, cw_op_guild_disband, LOGGED_IN},
 };
 
 static op_stats *stats_for(cw_router *r, const char *op)

@@ -303,6 +303,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     cw_events_restore(s);
     if ((rc = cw_presence_start(s, err)) != 0) return rc;
     if ((rc = cw_chat_start(s, err)) != 0) return rc;
+    if ((rc = cw_guild_bus_start(s, err)) != 0) return rc;
 
     cw_net_config nc;
     cw_net_config_defaults(&nc);

@@ -154,6 +154,9 @@ typedef struct cw_player {
     /* presence */
     int online;
     uint64_t conn_id;
+    /* the guild the character is in (0: none): kept by core/app (guild_app.h), loaded at
+       enter_world, so guild chat reads no database */
+    int64_t guild_id;
 } cw_player;
 
 /* What one save writes: a copy, so the player may change while it is in flight. */
