@@ -315,7 +315,13 @@ static int resolve_guild(cw_db *db, guild_job *j, cw_error *err)
 
 static int do_accept(cw_db *db, guild_job *j, cw_error *err)
 {
-    int rc = resolve_guild(db, j, err);
+    int64_t in = 0;
+    int rc = guild_of(db, j->character_id, &in, NULL, err);
+    if (rc == 0 && in) {
+        read_guild(db, j, in, err); /* tell which guild it is in */
+        return CW_EEXIST;
+    }
+    if (rc == 0) rc = resolve_guild(db, j, err);
     if (rc != 0) return rc;
     cw_db_param p[3] = {CW_DBP_INT(j->guild_id), CW_DBP_INT(j->character_id), CW_DBP_INT(j->when)};
     int64_t n = scalar(db,

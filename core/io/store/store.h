@@ -190,8 +190,8 @@ void cw_store_guild_invite(cw_store *s, int64_t guild_id, int64_t inviter_id, co
 /* Joins character_id to the guild given by id (guild_id > 0) or else by
  * name (case-insensitively) if it holds an invite there with expires_at >
  * now; the invite is consumed in the same transaction as the join.
- * CW_ENOTFOUND: no such guild or no live invite; CW_EEXIST: in a guild
- * already (g: that guild; the invite stays); CW_ELIMIT: the guild is full.
+ * CW_EEXIST (checked first): in a guild already (g: that guild; the invite
+ * stays); CW_ENOTFOUND: no such guild or no live invite; CW_ELIMIT: full.
  * g: the guild after the join. */
 void cw_store_guild_accept(cw_store *s, int64_t guild_id, const char *guild_name,
                            int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud);
