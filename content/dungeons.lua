@@ -4,6 +4,6 @@ local defs = require("content.defs")
 defs.dungeon{
   id = "wolf_den", name = "Wolf Den",
   size = { 40, 24 }, rooms = { 4, 7 }, difficulty = 3,
-  monsters = { "wolf" }, boss = "wolf",
+  monsters = { "wolf" }, boss = "den_leader",
   chests = { "healing_potion", "iron_sword" },
 }
