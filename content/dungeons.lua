@@ -7,3 +7,7 @@ defs.dungeon{
   monsters = { "wolf" }, boss = "den_leader",
   chests = { "healing_potion", "iron_sword" },
 }
+
+-- The pull (scripts/rules/dungeon.lua): a party leader walking into a dungeon
+-- portal takes the members standing within 30 units along.
+require("rules").dungeon_pull_radius = 30
