@@ -16,3 +16,16 @@ defs.monster{
            { item = "apprentice_robe", weight = 5, chance = 0.5 } },
   loot_rolls = 1,
 }
+
+-- The Wolf Den's boss (content/dungeons.lua): one per instance, no respawn
+-- there. Its own name lets a player tell it from the den's wolves.
+defs.monster{
+  id = "den_leader", name = "Den Leader",
+  stats = { hp_max = 240, power = 9, defense = 5, accuracy = 60, evasion = 10, move_speed = 8 },
+  skills = { "bite" },
+  respawn = 30, aggro = 12, leash = 40,
+  exp = 120, gold = { min = 10, max = 20 },
+  level = 5,
+  loot = { { item = "healing_potion", weight = 1, chance = 1, count = { 1, 2 } } },
+  loot_rolls = 1,
+}

@@ -6,8 +6,14 @@
 --     dungeon.generate(template, seed) with a seed from chaos.random, added
 --     through private.add_zone; its monsters and boss spawned through the
 --     battle (no respawn), its chests placed as NPCs "Chest";
---   * later members of the same party join the same instance; another party
---     (or a lone player) gets its own;
+--   * later members of the same party join the instance one of their party
+--     stands in (a member who left it, or left the party, no longer holds it
+--     for them); another party (or a lone player) gets its own. Whoever
+--     leaves an instance and walks in again alone gets a fresh one;
+--   * the pull: when the party leader enters, the other online members
+--     standing in the zone the leader left, alive and within
+--     rules.dungeon_pull_radius units of the leader (0 = off), are moved in
+--     with them;
 --   * a chest gives its item once per player (interact, one chaos.txn);
 --   * once no player is in it for rules.dungeon_linger seconds (checked each
 --     tick) it is torn down: monsters and chests despawned, zone removed.
@@ -15,9 +21,10 @@
 -- reload of the Lua code, and a content reload keeps their zones (the C
 -- world keeps runtime zones at their indices, players in them).
 --
--- M.enter(p, template) → instance record (raises on an unknown template).
--- M.leave(p) → true when p was in an instance (back to the start zone's spawn
---   of the zone it entered from).
+-- M.enter(p, template) → instance record, {handles of the members pulled in
+--   with p} (raises on an unknown template).
+-- M.leave(p) → true when p was in an instance (back to the spawn of the zone
+--   it entered from, or the start zone's).
 -- M.get(zone_id) / M.of(p) → instance record or nil.
 -- M.list() → sorted instance ids.
 -- M.check_portals(p): enters the dungeon of the portal p stands in, if any.
@@ -65,11 +72,15 @@ function M.list()
   return out
 end
 
--- A live instance of `template` already holding one of p's party, or nil.
+local function pull_radius()
+  return tonumber(rules.dungeon_pull_radius) or 0
+end
+
+-- A live instance of `template` one of p's party stands in, or nil.
 local function party_instance(p, template)
   for _, h in ipairs(party.members(p)) do
     local inst = M.of(h)
-    if inst and inst.template == template then return inst end
+    if h ~= p and inst and inst.template == template and h.zone == inst.id then return inst end
   end
   return nil
 end
@@ -104,9 +115,7 @@ local function create(template)
   return inst
 end
 
-function M.enter(p, template)
-  if not defs.get("dungeon", template) then error("unknown dungeon template '" .. tostring(template) .. "'", 0) end
-  local inst = party_instance(p, template) or create(template)
+local function put(p, inst)
   if p.zone ~= inst.id then
     inst.from[p.id] = { zone = p.zone }
     chaos.world.teleport(p, inst.id, inst.spawn.x, inst.spawn.y)
@@ -114,7 +123,41 @@ function M.enter(p, template)
   inst.players[p.id] = true
   S.of[p.id] = inst.id
   inst.empty_since = nil
-  return inst
+end
+
+-- The members the leader p pulls in from (zone, x, y): online, alive, in that
+-- zone and in no instance, within the radius.
+local function to_pull(p, zone, x, y)
+  local r, out = pull_radius(), {}
+  local pt = party.of(p)
+  if r <= 0 or not pt or pt.leader ~= p.id then return out end
+  for _, h in ipairs(party.members(p)) do
+    if h ~= p and h.exists and not h.dead and h.zone == zone and not S.list[h.zone]
+       and (h.x - x) ^ 2 + (h.y - y) ^ 2 <= r * r then
+      out[#out + 1] = h
+    end
+  end
+  return out
+end
+
+function M.enter(p, template)
+  if not defs.get("dungeon", template) then error("unknown dungeon template '" .. tostring(template) .. "'", 0) end
+  local inst = party_instance(p, template) or create(template)
+  local pull = p.zone ~= inst.id and to_pull(p, p.zone, p.x, p.y) or {}
+  put(p, inst)
+  local pulled = {}
+  for _, h in ipairs(pull) do
+    local ok, err = pcall(put, h, inst)
+    if ok then
+      pulled[#pulled + 1] = h
+    else
+      chaos.log("warn", "dungeon pull failed", { zone = inst.id, character = h.id, error = tostring(err) })
+    end
+  end
+  if #pulled > 0 then
+    chaos.log("info", "dungeon pull", { zone = inst.id, leader = p.id, pulled = #pulled })
+  end
+  return inst, pulled
 end
 
 function M.leave(p)
@@ -129,6 +172,8 @@ function M.leave(p)
     end
   end
   chaos.world.teleport(p, z.id, z.spawn.x, z.spawn.y)
+  S.of[p.id] = nil
+  inst.from[p.id] = nil
   return true
 end
 

@@ -11,7 +11,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, Server, ServerTest, audit, main, play  # noqa: E402
+from harness import FAST_AUTH, Server, ServerTest, audit, main, play, wait_for  # noqa: E402
 
 HELPERS = """
 local chaos = require("chaos")
@@ -34,10 +34,40 @@ chaos.on_op("t_npc", function(req, ctx)
   end
   return { entity = 0 }
 end)
+-- The standable cell centre nearest (x, y) in the player's zone (cells of 4
+-- units, rings out to 6 cells), teleported to; {} when none is standable.
+chaos.on_op("t_near", function(req, ctx)
+  local p = ctx.player
+  local cx, cy = math.floor(req.x / 4), math.floor(req.y / 4)
+  for r = 0, 6 do
+    for dy = -r, r do
+      for dx = -r, r do
+        if math.max(math.abs(dx), math.abs(dy)) == r then
+          local x, y = (cx + dx) * 4 + 2, (cy + dy) * 4 + 2
+          if pcall(chaos.world.teleport, p, p.zone, x, y) then return { x = x, y = y } end
+        end
+      end
+    end
+  end
+  return {}
+end)
 chaos.on_op("t_me", function(req, ctx)
   return { gold = ctx.player.gold, exp = ctx.player.exp, level = ctx.player.level }
 end)
 """
+
+
+def sight(c, seen):
+    """Folds the sight events in c.events into seen: {entity: {kind, name, x, y, dead}}."""
+    for e in c.events:
+        kind = e.get("ev")
+        if kind == "enter":
+            seen[e["e"]] = {"kind": e["kind"], "name": e["name"], "x": e["x"], "y": e["y"], "dead": False}
+        elif kind == "move" and e["e"] in seen:
+            seen[e["e"]].update(x=e["x"], y=e["y"])
+        elif kind == "death" and e["e"] in seen:
+            seen[e["e"]]["dead"] = True
+    return seen
 
 
 def ev_of(c, name, pred=None, timeout=10):
@@ -50,6 +80,9 @@ def ev_of(c, name, pred=None, timeout=10):
         c.request("ping")
         time.sleep(0.05)
     raise AssertionError("no %s event in %s" % (name, c.events))
+
+
+BOSS = "Den Leader"  # the Wolf Den's boss monster (content/dungeons.lua, monsters.lua)
 
 
 class DemoGame(ServerTest):
@@ -187,10 +220,59 @@ class DemoGame(ServerTest):
         self.assertTrue(self.log(c)["foundation"]["ready"])
         self.turn_in(c, "foundation", gold=100, exp=500)
 
-        # 6. the den run is in the log, not ready before the boss dies.
+        # 6. the den run: not ready before the boss dies.
         self.accept(c, "den_leader")
         self.assertFalse(self.log(c)["den_leader"]["ready"])
         self.assertGreaterEqual(c.request("t_me")["gold"], gold0 - 600)
+        self.den_run(c)
+        self.assertTrue(self.log(c)["den_leader"]["ready"])
+        r = c.request("dungeon_leave")
+        self.assertEqual(r.get("zone"), "meadow", r)
+        c.request("t_tp", x=510, y=558)
+        self.turn_in(c, "den_leader", gold=200, exp=2000)
+        self.assertNotIn("den_leader", self.log(c))
+        done = c.request("quests")["done"]
+        self.assertIn({"quest": "den_leader", "times": 1}, done)
+
+    def den_run(self, c):
+        """Walks into the Wolf Den's portal, looks for its boss by what the client sees (the
+        `enter` events of a sweep over the instance), kills it with `attack`."""
+        c.request("t_tp", x=690, y=300)
+        time.sleep(1.1)  # the move below is 9 units
+        r = c.request("move", x=699, y=300)
+        self.assertTrue(r.get("ok"), r)
+        ev_of(c, "zone", lambda e: e["zone"].startswith("dng:wolf_den:"))
+        seen = {}
+
+        def boss():
+            sight(c, seen)
+            del c.events[:]
+            found = [e for e, s in seen.items() if s["kind"] == "monster" and s["name"] == BOSS]
+            return found[0] if found else None
+
+        # The instance is at most 160 x 96 units (wolf_den: 40 x 24 cells of 4), the view 50.
+        for x in (20, 60, 100, 140):
+            for y in (20, 50, 80):
+                if boss():
+                    break
+                c.request("t_near", x=x, y=y)
+                c.request("ping")
+        b = boss()
+        self.assertIsNotNone(b, "no %s in sight anywhere in the instance: %s" % (BOSS, seen))
+        others = [s for e, s in seen.items() if e != b and s["name"] == BOSS]
+        self.assertEqual(others, [], "more than one boss")
+        me = c.request("t_me")
+        deadline = time.time() + 30
+        while not seen[b]["dead"] and time.time() < deadline:
+            r = c.request("attack", target=b)
+            if not r.get("ok"):
+                c.request("t_near", x=seen[b]["x"] + 1, y=seen[b]["y"])
+                time.sleep(0.1)
+            c.request("ping")
+            boss()
+        self.assertTrue(seen[b]["dead"], "the boss did not die")
+        # The kill's exp and gold (content/monsters.lua den_leader) commit behind the death.
+        wait_for(lambda: c.request("t_me")["gold"] >= me["gold"] + 10, timeout=10, what="the boss's gold")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ end
 -- ---- the demo template over many seeds --------------------------------------
 do
   local d = defs.get("dungeon", "wolf_den")
-  assert(d and d.boss == "wolf", "content/dungeons.lua defines wolf_den")
+  assert(d and d.boss == "den_leader", "content/dungeons.lua defines wolf_den with its boss")
   for seed = 0, 60 do check_map(dungeon.generate("wolf_den", seed), d, "wolf_den/" .. seed) end
 end
 
