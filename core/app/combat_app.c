@@ -3,6 +3,7 @@
  * See combat_app.h. */
 #include "core/app/trade_app.h"
 #include "core/app/combat_app.h"
+#include "core/app/guild_app.h"
 
 #include "core/app/accounts.h"
 #include "core/app/script_app.h"
@@ -152,6 +153,15 @@ static void apply_settings(cw_server *s)
     json_t *v = json_object_get(json_object_get(o, "game"), "player_respawn");
     if (json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) <= 3600)
         cw_battle_set_player_respawn_s(app_of(s)->b, json_number_value(v));
+    json_t *game = json_object_get(o, "game");
+    double gv[3];
+    const char *gk[3] = {"guild_fee", "guild_members", "guild_invite_s"};
+    for (int i = 0; i < 3; i++) {
+        json_t *x = json_object_get(game, gk[i]);
+        gv[i] = json_is_number(x) ? json_number_value(x) : -1;
+        if (x && (!json_is_number(x) || gv[i] < 0)) gv[i] = -2; /* wrong: logged, default */
+    }
+    cw_guild_app_rules(s, gv[0], gv[1], gv[2]);
     json_decref(o);
 }
 

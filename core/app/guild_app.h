@@ -2,7 +2,7 @@
  * database (core/io/store guilds and guild_invites). Every answer comes after
  * the store committed the change.
  *
- *   ops_guild.c          guild_create (pays CW_GUILD_FEE gold through the
+ *   ops_guild.c          guild_create (pays the fee (s->guild_rules) through the
  *                        value-transaction path: gold and ledger row in one
  *                        commit; a creation whose payment fails is undone by
  *                        cw_store_guild_delete), guild_roster, the roster JSON.
@@ -40,7 +40,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The guild rules' defaults; the content's rules.settings (guild_fee,
+ * guild_members, guild_invite_s) replace them after every load. */
 #define CW_GUILD_FEE 100               /* gold a new guild costs its founder */
+#define CW_GUILD_MEMBERS 100           /* members a guild may have (<= CW_GUILD_MEMBERS_MAX) */
 #define CW_GUILD_INVITE_TTL_S 600      /* seconds an invite stays open */
 #define CW_GUILD_CHANNEL "chaos:guild" /* pub/sub channel of guild events and chat */
 
@@ -48,6 +51,12 @@ struct cw_conn;
 struct cw_request;
 struct cw_guild;
 struct cw_player;
+
+/* Sets s->guild_rules from the content's rules.settings (each number -1
+ * when the content gives none: the default). A value out of range (fee
+ * 0..10^12, members 1..CW_GUILD_MEMBERS_MAX, invite_s 1..30 days) keeps
+ * the default and is logged. */
+void cw_guild_app_rules(cw_server *s, double fee, double members, double invite_s);
 
 /* guild_create {name}: ok {guild:{id,name,fee}} after the fee committed. */
 void cw_op_guild_create(cw_server *s, struct cw_conn *c, const struct cw_request *req);

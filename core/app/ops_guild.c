@@ -20,6 +20,7 @@ typedef struct creation {
     cw_server *s;
     cw_pending *pend;
     int64_t char_id, guild_id;
+    int64_t fee; /* the rule when it was asked: what it pays */
     uint64_t token;
     char name[CW_GUILD_NAME_MAX + 1];
     struct creation *next;
@@ -33,6 +34,23 @@ static void creation_free(creation *cr)
 {
     cw_pending_free(cr->pend);
     free(cr);
+}
+
+static double rule(const char *name, double v, double lo, double hi, double dflt)
+{
+    if (v == -1) return dflt; /* not given */
+    if (v >= lo && v <= hi && v == (double)(int64_t)v) return v;
+    cw_log(CW_LOG_WARN, "guild rule out of range: default kept", CW_S("rule", name), CW_END);
+    return dflt;
+}
+
+void cw_guild_app_rules(cw_server *s, double fee, double members, double invite_s)
+{
+    s->guild_rules.fee = (int64_t)rule("guild_fee", fee, 0, 1e12, CW_GUILD_FEE);
+    s->guild_rules.members =
+        (int)rule("guild_members", members, 1, CW_GUILD_MEMBERS_MAX, CW_GUILD_MEMBERS);
+    s->guild_rules.invite_s =
+        (int)rule("guild_invite_s", invite_s, 1, 30 * 86400, CW_GUILD_INVITE_TTL_S);
 }
 
 cw_player *cw_guild_caller(cw_server *s, cw_conn *c, const cw_request *req)
@@ -77,6 +95,35 @@ static void on_fee_recorded(void *ud, int rc, const cw_guild *g)
                CW_S("error", cw_err_name(rc)), CW_END);
 }
 
+static void no_gold(cw_pending *pend, int64_t fee)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "a guild costs %lld gold", (long long)fee);
+    cw_pending_error(pend, "no_gold", msg);
+}
+
+/* The fee committed (or there was none): the founder's guild id, the fee on
+ * record, the answer. */
+static void founded(cw_server *s, creation *cr)
+{
+    if (s->store && !s->store_closing && cr->fee > 0)
+        cw_store_guild_set_fee(s->store, cr->guild_id, cr->fee, on_fee_recorded, NULL);
+    cw_player *p = cw_players_get(s->players, cr->char_id);
+    if (p) p->guild_id = cr->guild_id; /* guild chat from now on */
+    cw_strbuf b = CW_STRBUF_INIT;
+    int brc = cw_strbuf_printf(&b, "{\"guild\":{\"id\":%lld,\"name\":", (long long)cr->guild_id);
+    brc |= cw_strbuf_json_str(&b, cr->name);
+    brc |= cw_strbuf_printf(&b, ",\"fee\":%lld}}", (long long)cr->fee);
+    if (brc == 0)
+        cw_pending_ok(cr->pend, b.data, b.len);
+    else
+        cw_pending_error(cr->pend, "internal", "out of memory");
+    cw_strbuf_free(&b);
+    cw_log(CW_LOG_INFO, "guild created", CW_I("guild", cr->guild_id), CW_S("name", cr->name),
+           CW_I("leader", cr->char_id), CW_I("fee", cr->fee), CW_I("grant", (int64_t)cr->token),
+           CW_END);
+}
+
 static void on_created(void *ud, int rc, const cw_guild *g)
 {
     creation *cr = ud;
@@ -100,14 +147,18 @@ static void on_created(void *ud, int rc, const cw_guild *g)
         creation_free(cr);
         return;
     }
+    if (cr->fee == 0) { /* a free guild: nothing to pay, nothing to wait for */
+        founded(s, cr);
+        creation_free(cr);
+        return;
+    }
     char reason[96];
     snprintf(reason, sizeof reason, "guild fee");
-    cw_txn_spec t = {.gold = -CW_GUILD_FEE, .reason = reason};
-    int qrc =
-        cw_player_gold_can_give(p, CW_GUILD_FEE) ? cw_txn_queue(s, p, &t, &cr->token) : CW_EINVAL;
+    cw_txn_spec t = {.gold = -cr->fee, .reason = reason};
+    int qrc = cw_player_gold_can_give(p, cr->fee) ? cw_txn_queue(s, p, &t, &cr->token) : CW_EINVAL;
     if (qrc != 0) {
         if (qrc == CW_EINVAL)
-            cw_pending_error(cr->pend, "no_gold", "a guild costs 100 gold");
+            no_gold(cr->pend, cr->fee);
         else
             cw_pending_error(cr->pend, qrc == CW_EUNAVAIL ? "unavailable" : "internal",
                              cw_err_name(qrc));
@@ -136,8 +187,11 @@ void cw_op_guild_create(cw_server *s, cw_conn *c, const cw_request *req)
         return;
     }
     /* Checked before the store is asked, and again when the fee is queued. */
-    if (!cw_player_gold_can_give(p, CW_GUILD_FEE)) {
-        cw_conn_reply_error(c, req->id_json, "no_gold", "a guild costs 100 gold");
+    int64_t fee = s->guild_rules.fee;
+    if (fee > 0 && !cw_player_gold_can_give(p, fee)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "a guild costs %lld gold", (long long)fee);
+        cw_conn_reply_error(c, req->id_json, "no_gold", msg);
         return;
     }
     if (!s->guild && !(s->guild = calloc(1, sizeof *s->guild))) {
@@ -153,6 +207,7 @@ void cw_op_guild_create(cw_server *s, cw_conn *c, const cw_request *req)
     }
     cr->s = s;
     cr->char_id = p->id;
+    cr->fee = fee;
     snprintf(cr->name, sizeof cr->name, "%.*s", (int)len, name);
     cw_store_guild_create(s->store, cr->name, p->id, on_created, cr);
 }
@@ -170,22 +225,7 @@ int cw_guild_app_txn_done(cw_server *s, uint64_t token, int rc)
         cw_pending_error(cr->pend, "txn_failed", "the fee was not paid; no guild");
         undo(cr);
     } else {
-        if (s->store && !s->store_closing)
-            cw_store_guild_set_fee(s->store, cr->guild_id, CW_GUILD_FEE, on_fee_recorded, NULL);
-        cw_player *p = cw_players_get(s->players, cr->char_id);
-        if (p) p->guild_id = cr->guild_id; /* guild chat from now on */
-        cw_strbuf b = CW_STRBUF_INIT;
-        int brc =
-            cw_strbuf_printf(&b, "{\"guild\":{\"id\":%lld,\"name\":", (long long)cr->guild_id);
-        brc |= cw_strbuf_json_str(&b, cr->name);
-        brc |= cw_strbuf_printf(&b, ",\"fee\":%d}}", CW_GUILD_FEE);
-        if (brc == 0)
-            cw_pending_ok(cr->pend, b.data, b.len);
-        else
-            cw_pending_error(cr->pend, "internal", "out of memory");
-        cw_strbuf_free(&b);
-        cw_log(CW_LOG_INFO, "guild created", CW_I("guild", cr->guild_id), CW_S("name", cr->name),
-               CW_I("leader", cr->char_id), CW_I("grant", (int64_t)token), CW_END);
+        founded(s, cr);
     }
     creation_free(cr);
     return 1;

@@ -278,13 +278,14 @@ static void on_mine(void *ud, int rc, const cw_guild *g)
             not_permitted(o, "only the leader or an officer invites");
             return;
         }
-        if (g->nmembers >= CW_GUILD_MEMBERS_MAX) {
+        if (g->nmembers >= o->s->guild_rules.members) {
             cw_pending_error(o->pend, "guild_full", "the guild has no room");
             gop_free(o);
             return;
         }
         cw_store_guild_invite(st, g->id, o->char_id, o->target,
-                              (int64_t)time(NULL) + CW_GUILD_INVITE_TTL_S, on_invited, o);
+                              (int64_t)time(NULL) + o->s->guild_rules.invite_s,
+                              o->s->guild_rules.members, on_invited, o);
         return;
     case OP_LEAVE:
         snprintf(o->target, sizeof o->target, "%s", o->actor);
@@ -451,7 +452,8 @@ static void accept_or_decline(cw_server *s, cw_conn *c, const cw_request *req, i
     if (!o) return;
     int64_t now = (int64_t)time(NULL);
     if (kind == OP_ACCEPT)
-        cw_store_guild_accept(s->store, id, name, p->id, now, on_answered, o);
+        cw_store_guild_accept(s->store, id, name, p->id, now, s->guild_rules.members, on_answered,
+                              o);
     else
         cw_store_guild_decline(s->store, id, name, p->id, now, on_answered, o);
 }

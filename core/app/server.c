@@ -259,6 +259,7 @@ static int start_store(cw_server *s, cw_error *err)
 
 int cw_server_start(cw_server *s, cw_error *err)
 {
+    cw_guild_app_rules(s, -1, -1, -1); /* defaults until the content's settings load */
     int rc;
     s->start_ns = cw_now_ns();
     s->seed = s->cfg.seed ? (uint64_t)s->cfg.seed : (uint64_t)cw_wall_ms() ^ s->start_ns;

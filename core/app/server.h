@@ -54,6 +54,13 @@ typedef struct cw_server {
     struct cw_script_app *script; /* the game wired to content (script_app.h) */
     struct cw_trade_app *trade;   /* trades between players (trade_app.h) */
     struct cw_guild_app *guild;   /* pending guild creations (guild_app.h) */
+    /* guild rules from the content (rules.settings: guild_fee, guild_members,
+     * guild_invite_s), set after every load; defaults until the first */
+    struct {
+        int64_t fee;
+        int members;
+        int invite_s;
+    } guild_rules;
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;

@@ -110,7 +110,11 @@ end
 -- Numbers the C core reads after every load (plain data only):
 --   player_respawn  seconds a dead player waits before coming back at the
 --                   zone's spawn
-M.settings = { player_respawn = 3 }
+--   guild_fee       gold a new guild costs its founder (0: free)
+--   guild_members   members a guild may have (1..500)
+--   guild_invite_s  seconds a guild invite stays open
+-- Change them in place from content, e.g. require("rules").settings.guild_fee = 250
+M.settings = { player_respawn = 3, guild_fee = 100, guild_members = 100, guild_invite_s = 600 }
 debug.getregistry()["chaos.defs"].settings = { game = M.settings }
 
 return M

@@ -278,6 +278,50 @@ class Guilds(ServerTest):
                          [{"ev": "chat", "channel": "guild", "from": mch["name"], "text": "back"}])
 
 
+class GuildRules(ServerTest):
+    """The fee, the member cap and the invite life are the content's rules (rules.settings):
+    a fee of 250 is what guild_create charges, a cap of 2 members refuses a third invite, a
+    reload that makes guilds free lets the next founder in without gold."""
+    server_args = FAST_AUTH
+    server_content = dict(CONTENT, **{"rules.lua": """
+local settings = require("rules").settings
+settings.guild_fee = 250
+settings.guild_members = 2
+"""})
+
+    def tearDown(self):
+        rc, out = audit("sqlite:" + os.path.join(self.server.var, "chaos.db"))
+        super().tearDown()
+        self.assertEqual(rc, 0, out)
+
+    def test_rules_from_content(self):
+        a = self.server.client()
+        play(a, "Rulea")
+        self.assertTrue(a.request("grant", gold=300)["ok"])
+        r = a.request("guild_create", name="Costly")
+        self.assertTrue(r.get("ok"), r)
+        self.assertEqual(r["guild"]["fee"], 250)
+        self.assertEqual(a.request("gold")["gold"], 50)
+        b = self.server.client()
+        play(b, "Ruleb")
+        play(self.server.client(), "Rulec")
+        self.assertTrue(a.request("guild_invite", name="Ruleb").get("ok"))
+        self.assertTrue(b.request("guild_accept", guild="Costly").get("ok"))
+        r = a.request("guild_invite", name="Rulec")
+        self.assertEqual(r["error"]["code"], "guild_full", r)
+        # free guilds after a reload: nothing to pay, the fee on record is 0
+        self.server.write_content("rules.lua",
+                                  'require("rules").settings.guild_fee = 0\n')
+        self.assertTrue(self.server.admin().cmd("reload").get("ok"))
+        d = self.server.client()
+        play(d, "Ruled")
+        r = d.request("guild_create", name="Free")
+        self.assertTrue(r.get("ok"), r)
+        self.assertEqual(r["guild"]["fee"], 0)
+        self.assertEqual(d.request("gold")["gold"], 0)
+        self.assertEqual(d.request("guild_roster")["guild"]["fee"], 0)
+
+
 @unittest.skipUnless(PG_URL, "CHAOS_TEST_PG not set")
 class PostgresGuilds(Guilds):
     server_args = Guilds.server_args + ["--store", PG_URL]

@@ -21,7 +21,8 @@ typedef struct guild_job {
     int kind;
     char *name; /* create: the guild's; invite: the invitee's; accept/decline: the guild's */
     char *rank; /* set_rank: argument */
-    int64_t guild_id, character_id, fee;
+    int64_t guild_id, character_id;
+    int64_t fee;       /* set_fee: the fee; join/invite/accept: the member cap (see cap_of) */
     int64_t when;      /* invite: expires_at; accept/decline: now */
     int64_t target_id; /* invite: the invitee found */
     char *target_name; /* invite: its stored name */
@@ -178,6 +179,13 @@ static int do_create(cw_db *db, guild_job *j, cw_error *err)
     return rc;
 }
 
+/* The most members the guild may have for this job: the caller's cap
+ * (1..CW_GUILD_MEMBERS_MAX), or CW_GUILD_MEMBERS_MAX when it gave none. */
+static int64_t cap_of(const guild_job *j)
+{
+    return j->fee > 0 && j->fee < CW_GUILD_MEMBERS_MAX ? j->fee : CW_GUILD_MEMBERS_MAX;
+}
+
 static int do_join(cw_db *db, guild_job *j, cw_error *err)
 {
     int64_t in = 0;
@@ -190,7 +198,7 @@ static int do_join(cw_db *db, guild_job *j, cw_error *err)
     cw_db_param p[2] = {CW_DBP_INT(j->guild_id), CW_DBP_INT(j->character_id)};
     int64_t n =
         scalar(db, "SELECT count(*) FROM guild_members WHERE guild_id = $1", p, 1, &rc, err);
-    if (rc == 0 && n >= CW_GUILD_MEMBERS_MAX) return CW_ELIMIT;
+    if (rc == 0 && n >= cap_of(j)) return CW_ELIMIT;
     if (rc == 0)
         rc = cw_db_query(db,
                          "INSERT INTO guild_members (guild_id, character_id, rank) "
@@ -264,7 +272,7 @@ static int do_invite(cw_db *db, guild_job *j, cw_error *err)
 {
     int rc = read_guild(db, j, j->guild_id, err);
     if (rc != 0) return rc;
-    if (j->g.nmembers >= CW_GUILD_MEMBERS_MAX) return CW_ELIMIT;
+    if (j->g.nmembers >= cap_of(j)) return CW_ELIMIT;
     cw_db_param p[1] = {CW_DBP_TEXT(j->name)};
     cw_db_res *r = NULL;
     rc = cw_db_query(db, "SELECT id, name FROM characters WHERE lower(name) = lower($1)", p, 1, &r,
@@ -463,10 +471,10 @@ void cw_store_guild_of(cw_store *s, int64_t character_id, cw_store_guild_cb cb, 
     submit(s, G_OF, NULL, NULL, 0, character_id, 0, 0, cb, NULL, ud);
 }
 
-void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, cw_store_guild_cb cb,
-                         void *ud)
+void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, int max_members,
+                         cw_store_guild_cb cb, void *ud)
 {
-    submit(s, G_JOIN, NULL, NULL, guild_id, character_id, 0, 0, cb, NULL, ud);
+    submit(s, G_JOIN, NULL, NULL, guild_id, character_id, max_members, 0, cb, NULL, ud);
 }
 
 void cw_store_guild_remove(cw_store *s, int64_t guild_id, int64_t character_id,
@@ -493,16 +501,18 @@ void cw_store_guild_delete(cw_store *s, int64_t guild_id, cw_store_guild_cb cb, 
 }
 
 void cw_store_guild_invite(cw_store *s, int64_t guild_id, int64_t inviter_id, const char *name,
-                           int64_t expires_at, cw_store_guild_invite_cb cb, void *ud)
+                           int64_t expires_at, int max_members, cw_store_guild_invite_cb cb,
+                           void *ud)
 {
-    submit(s, G_INVITE, name, NULL, guild_id, inviter_id, 0, expires_at, NULL, cb, ud);
+    submit(s, G_INVITE, name, NULL, guild_id, inviter_id, max_members, expires_at, NULL, cb, ud);
 }
 
 void cw_store_guild_accept(cw_store *s, int64_t guild_id, const char *guild_name,
-                           int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud)
+                           int64_t character_id, int64_t now, int max_members, cw_store_guild_cb cb,
+                           void *ud)
 {
-    submit(s, G_ACCEPT, guild_id > 0 ? NULL : guild_name, NULL, guild_id, character_id, 0, now, cb,
-           NULL, ud);
+    submit(s, G_ACCEPT, guild_id > 0 ? NULL : guild_name, NULL, guild_id, character_id, max_members,
+           now, cb, NULL, ud);
 }
 
 void cw_store_guild_decline(cw_store *s, int64_t guild_id, const char *guild_name,

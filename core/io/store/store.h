@@ -105,8 +105,8 @@ void cw_store_ban_clear(cw_store *s, const char *name, cw_store_ban_cb cb, void 
 
 /* Ranks, strongest first. A guild has exactly one "leader" (guilds.
  * leader_character_id); a character is in at most one guild. */
-#define CW_GUILD_NAME_MAX 64 /* bytes the database accepts */
-#define CW_GUILD_MEMBERS_MAX 500
+#define CW_GUILD_NAME_MAX 64     /* bytes the database accepts */
+#define CW_GUILD_MEMBERS_MAX 500 /* the ceiling of any member cap below */
 
 typedef struct cw_guild_member {
     int64_t character_id;
@@ -141,9 +141,10 @@ void cw_store_guild_create(cw_store *s, const char *name, int64_t leader_id, cw_
 void cw_store_guild_of(cw_store *s, int64_t character_id, cw_store_guild_cb cb, void *ud);
 /* Adds character_id to guild_id as "member". CW_ENOTFOUND: no such guild or
  * character; CW_EEXIST: it is in a guild already; CW_ELIMIT: the guild has
- * CW_GUILD_MEMBERS_MAX members. g: the guild after the change. */
-void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, cw_store_guild_cb cb,
-                         void *ud);
+ * max_members members (the game's rule; <= 0 or above CW_GUILD_MEMBERS_MAX
+ * means CW_GUILD_MEMBERS_MAX). g: the guild after the change. */
+void cw_store_guild_join(cw_store *s, int64_t guild_id, int64_t character_id, int max_members,
+                         cw_store_guild_cb cb, void *ud);
 /* Takes character_id out of guild_id (leave or kick). CW_ENOTFOUND: it is
  * not a member of that guild; CW_ESTATE: it is the leader (the leader hands
  * the lead on or disbands). g: the guild after the change. */
@@ -183,18 +184,20 @@ typedef void (*cw_store_guild_invite_cb)(void *ud, int rc, const cw_guild_invite
  * inviter_id (a character id; whether it may invite is the caller's rule)
  * until expires_at, replacing an earlier invite of the same pair. One
  * transaction. CW_ENOTFOUND: no such character (or guild); CW_EEXIST: the
- * character is in a guild already; CW_ELIMIT: the guild has
- * CW_GUILD_MEMBERS_MAX members; CW_EINVAL: bad arguments. */
+ * character is in a guild already; CW_ELIMIT: the guild has max_members
+ * members (as for join); CW_EINVAL: bad arguments. */
 void cw_store_guild_invite(cw_store *s, int64_t guild_id, int64_t inviter_id, const char *name,
-                           int64_t expires_at, cw_store_guild_invite_cb cb, void *ud);
+                           int64_t expires_at, int max_members, cw_store_guild_invite_cb cb,
+                           void *ud);
 /* Joins character_id to the guild given by id (guild_id > 0) or else by
  * name (case-insensitively) if it holds an invite there with expires_at >
  * now; the invite is consumed in the same transaction as the join.
  * CW_EEXIST (checked first): in a guild already (g: that guild; the invite
- * stays); CW_ENOTFOUND: no such guild or no live invite; CW_ELIMIT: full.
- * g: the guild after the join. */
+ * stays); CW_ENOTFOUND: no such guild or no live invite; CW_ELIMIT: it has
+ * max_members members (as for join). g: the guild after the join. */
 void cw_store_guild_accept(cw_store *s, int64_t guild_id, const char *guild_name,
-                           int64_t character_id, int64_t now, cw_store_guild_cb cb, void *ud);
+                           int64_t character_id, int64_t now, int max_members, cw_store_guild_cb cb,
+                           void *ud);
 /* Drops the invite of character_id to that guild (by id or name as for
  * accept). CW_ENOTFOUND: no such guild or no live invite. g: the guild. */
 void cw_store_guild_decline(cw_store *s, int64_t guild_id, const char *guild_name,

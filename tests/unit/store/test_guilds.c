@@ -125,14 +125,18 @@ static void test_create_join_rank_leave(void **state)
     assert_int_equal(g.rc, CW_EINVAL);
     assert_int_equal(raw(b, "SELECT count(*) FROM guilds"), 1);
 
-    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    CALL(cw_store_guild_join(s, gid, bob, 0, on_guild, &g));
     assert_int_equal(g.rc, 0);
     assert_int_equal(g.n, 2);
     assert_string_equal(g.members[1], "Bob:member");
-    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    CALL(cw_store_guild_join(s, gid, bob, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_EEXIST);
     assert_int_equal(g.id, gid); /* says which guild */
-    CALL(cw_store_guild_join(s, gid, cid, on_guild, &g));
+    /* the game's member cap: at 2 members a cap of 2 refuses Cid, 3 lets in */
+    CALL(cw_store_guild_join(s, gid, cid, 2, on_guild, &g));
+    assert_int_equal(g.rc, CW_ELIMIT);
+    assert_int_equal(raw(b, "SELECT count(*) FROM guild_members"), 2);
+    CALL(cw_store_guild_join(s, gid, cid, 3, on_guild, &g));
     assert_int_equal(g.rc, 0);
 
     CALL(cw_store_guild_set_rank(s, gid, cid, "officer", on_guild, &g));
@@ -184,7 +188,7 @@ static void test_fee_and_delete(void **state)
     assert_int_equal(g.fee, 500);
     CALL(cw_store_guild_set_fee(s, gid, -1, on_guild, &g));
     assert_int_equal(g.rc, CW_EINVAL);
-    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    CALL(cw_store_guild_join(s, gid, bob, 0, on_guild, &g));
 
     CALL(cw_store_guild_delete(s, gid, on_guild, &g));
     assert_int_equal(g.rc, 0);
@@ -194,7 +198,7 @@ static void test_fee_and_delete(void **state)
     assert_int_equal(raw(b, "SELECT count(*) FROM guild_members"), 0);
     CALL(cw_store_guild_delete(s, gid, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
-    CALL(cw_store_guild_join(s, gid, bob, on_guild, &g));
+    CALL(cw_store_guild_join(s, gid, bob, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
     CALL(cw_store_guild_set_fee(s, gid, 1, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
@@ -228,7 +232,7 @@ static void on_invite(void *ud, int rc, const cw_guild_invite *inv)
 #define INVITE(gid, who, name, exp)                                                                \
     do {                                                                                           \
         memset(&iv, 0, sizeof iv);                                                                 \
-        cw_store_guild_invite(s, gid, who, name, exp, on_invite, &iv);                             \
+        cw_store_guild_invite(s, gid, who, name, exp, 0, on_invite, &iv);                          \
         assert_int_equal(iv.calls, 1);                                                             \
     } while (0)
 
@@ -270,22 +274,22 @@ static void test_invites(void **state)
     assert_int_equal(iv.rc, CW_ENOTFOUND);
 
     /* no invite to Bats; an expired invite (now >= expires_at) is refused */
-    CALL(cw_store_guild_accept(s, other, NULL, bob, 10, on_guild, &g));
+    CALL(cw_store_guild_accept(s, other, NULL, bob, 10, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
-    CALL(cw_store_guild_accept(s, gid, NULL, bob, 2000, on_guild, &g));
+    CALL(cw_store_guild_accept(s, gid, NULL, bob, 2000, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
-    CALL(cw_store_guild_accept(s, 0, "No Such", bob, 10, on_guild, &g));
+    CALL(cw_store_guild_accept(s, 0, "No Such", bob, 10, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
     assert_int_equal(raw(b, "SELECT count(*) FROM guild_members WHERE character_id > 0"), 2);
 
     /* accepted by name: joined and the invite gone */
-    CALL(cw_store_guild_accept(s, 0, "owls", bob, 1999, on_guild, &g));
+    CALL(cw_store_guild_accept(s, 0, "owls", bob, 1999, 0, on_guild, &g));
     assert_int_equal(g.rc, 0);
     assert_int_equal(g.id, gid);
     assert_int_equal(g.n, 2);
     assert_string_equal(g.members[1], "Bob:member");
     assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 0);
-    CALL(cw_store_guild_accept(s, gid, NULL, bob, 10, on_guild, &g));
+    CALL(cw_store_guild_accept(s, gid, NULL, bob, 10, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_EEXIST); /* a member already: said before the missing invite */
 
     /* an invitee who joined elsewhere meanwhile: in a guild, the invite stays */
@@ -293,9 +297,9 @@ static void test_invites(void **state)
     assert_int_equal(iv.rc, 0);
     INVITE(other, dan, "Cid", 1000);
     assert_int_equal(iv.rc, 0);
-    CALL(cw_store_guild_accept(s, other, NULL, cid, 10, on_guild, &g));
+    CALL(cw_store_guild_accept(s, other, NULL, cid, 10, 0, on_guild, &g));
     assert_int_equal(g.rc, 0);
-    CALL(cw_store_guild_accept(s, gid, NULL, cid, 10, on_guild, &g));
+    CALL(cw_store_guild_accept(s, gid, NULL, cid, 10, 0, on_guild, &g));
     assert_int_equal(g.rc, CW_EEXIST);
     assert_int_equal(g.id, other);
     assert_int_equal(raw(b, "SELECT count(*) FROM guild_invites"), 1);
