@@ -54,6 +54,7 @@ typedef struct cw_server {
     struct cw_script_app *script; /* the game wired to content (script_app.h) */
     struct cw_trade_app *trade;   /* trades between players (trade_app.h) */
     struct cw_guild_app *guild;   /* pending guild creations (guild_app.h) */
+    struct cw_cluster *cluster;   /* zone owners, announcement, hand-offs (cluster.h) */
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;
