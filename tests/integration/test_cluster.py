@@ -15,8 +15,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, FAST_AUTH, SRC, Client, Server, audit, main, play,  # noqa: E402
-                     wait_for)
+from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit, main,  # noqa: E402
+                     play, wait_for)
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -84,10 +84,12 @@ def ev_of(c, name, tries=400):
 
 @unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not set")
 class Cluster(unittest.TestCase):
+    redis_url = REDIS_URL
+
     def setUp(self):
         self.pa = "pa" + RUN
         self.pb = "pb" + RUN
-        common = FAST_AUTH + ["--store", PG_URL, "--redis", REDIS_URL,
+        common = FAST_AUTH + ["--store", PG_URL, "--redis", self.redis_url,
                               "--set", "cluster.refresh_ms=200"]
         self.a = Server(extra=common + ["--name", self.pa], content=CONTENT).start()
         self.b = Server(extra=common + ["--name", self.pb,
@@ -98,7 +100,7 @@ class Cluster(unittest.TestCase):
         for s in (self.a, self.b):
             wait_for(lambda s=s: len(s.admin().cmd("status")["cluster"]["map"]) >= 3,
                      what="map read")
-        wait_for(lambda: {p["name"] for p in ctl("processes", "--redis", REDIS_URL)["processes"]}
+        wait_for(lambda: {p["name"] for p in ctl("processes", "--redis", self.redis_url)["processes"]}
                  >= {self.pa, self.pb}, what="both processes announced")
 
     def tearDown(self):
@@ -233,6 +235,40 @@ class Cluster(unittest.TestCase):
         r = Client(self.b.port).request("resume", token=ho["token"])
         self.assertTrue(r.get("ok"), r)
         self.assertEqual(r["character"]["zone"], ZA)
+
+
+@unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not set")
+class RedisDown(Cluster):
+    """Redis goes away: a portal step to another process' zone is refused with
+    `unavailable`, the player stays and plays on; resume answers `unavailable`."""
+
+    def setUp(self):
+        self.redis = PrivateRedis()
+        self.redis.start()
+        self.redis_url = self.redis.url
+        super().setUp()
+
+    def tearDown(self):
+        super().tearDown()
+        self.redis.cleanup()
+
+    def test_portal_step_refused(self):
+        c = self.a.client()
+        me = play(c, self.name("fred"))
+        self.redis.stop()
+        wait_for(lambda: not self.a.admin().cmd("status")["redis"]["available"], what="redis down")
+        r = self.walk(c, 60, 20)
+        self.assertEqual(r["error"]["code"], "unavailable", r)
+        r = self.walk(c, 40, 20)
+        self.assertTrue(r.get("ok"), r)
+        self.assertEqual(r["zone"], me["zone"])
+        r = Client(self.b.port).request("resume", token="ab" * 24)
+        self.assertEqual(r["error"]["code"], "unavailable", r)
+
+    # the shared-Redis tests are not repeated here
+    test_portal_handoff_and_resume = None
+    test_owner_not_running = None
+    test_move_zone_hands_off = None
 
 
 if __name__ == "__main__":
