@@ -69,7 +69,7 @@ static void sweep_one(cw_player *p, void *ud)
     if (!p->online || cw_handoff_busy(s, p->id)) return;
     const char *owner = cw_cluster_owner(s, p->zone);
     if (!owner) return;
-    cw_log(CW_LOG_INFO, "zone moved to another process: handing the player off",
+    cw_log(CW_LOG_DEBUG, "zone owned by another process: handing the player off",
            CW_I("character", p->id), CW_S("zone", p->zone), CW_S("owner", owner), CW_END);
     cw_handoff_start(s, p->id, owner, p->zone, p->x, p->y, NULL, 1, "move");
 }
@@ -109,7 +109,8 @@ static void on_list(void *ud, int rc, const cw_cluster_row *rows, int n)
     }
     if (rc == 0) k->loaded = 1;
     if (!s->stopping && !s->store_closing) {
-        cw_players_each(s->players, sweep_one, s);
+        /* without Redis nobody can be handed off: they stay until it is back */
+        if (s->cache && cw_cache_available(s->cache)) cw_players_each(s->players, sweep_one, s);
         announce(s);
     }
     if (k->again) {

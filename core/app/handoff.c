@@ -108,8 +108,9 @@ static void fail(ho *h, const char *code, const char *message)
 {
     cw_server *s = h->s;
     if (s->cluster) s->cluster->failed++;
-    cw_log(CW_LOG_WARN, "hand-off refused: the player stays", CW_I("character", h->id),
-           CW_S("zone", h->zone), CW_S("owner", h->owner), CW_S("error", code), CW_END);
+    cw_log(h->p ? CW_LOG_WARN : CW_LOG_DEBUG, "hand-off refused: the player stays",
+           CW_I("character", h->id), CW_S("zone", h->zone), CW_S("owner", h->owner),
+           CW_S("error", code), CW_END);
     if (h->moved) {
         cw_player *pl = cw_players_get(s->players, h->id);
         if (pl && !pl->stale) {
@@ -121,20 +122,8 @@ static void fail(ho *h, const char *code, const char *message)
             if (h->in_world) reattach(s, h, pl);
         }
     }
-    if (h->p) {
-        cw_pending_error(h->p, code, message);
-    } else if (h->in_world && s->net) {
-        /* the sweep: nobody asked, tell the player why it is still here */
-        cw_conn *c = cw_net_find(s->net, h->conn_id);
-        cw_strbuf b = CW_STRBUF_INIT;
-        cw_strbuf_puts(&b, "{\"ev\":\"handoff_failed\",\"code\":");
-        cw_strbuf_json_str(&b, code);
-        cw_strbuf_puts(&b, ",\"zone\":");
-        cw_strbuf_json_str(&b, h->zone);
-        cw_strbuf_puts(&b, "}");
-        if (c && b.data) cw_conn_send(c, b.data, b.len);
-        cw_strbuf_free(&b);
-    }
+    if (h->p) cw_pending_error(h->p, code, message);
+    /* the sweep (no request) tries again at the next refresh of the map */
     finish(h);
 }
 
