@@ -1,6 +1,7 @@
 /* admin_cmds.c — the console commands: status, reload, shutdown, announce;
  * and the registration of the operator commands of admin_players.c and
  * admin_bans.c. */
+#include "core/app/cluster.h"
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
@@ -40,6 +41,7 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     cw_strbuf_printf(out, ",\"redis\":{\"configured\":%s,\"available\":%s}",
                      s->cache ? "true" : "false",
                      s->cache && cw_cache_available(s->cache) ? "true" : "false");
+    cw_cluster_status(s, out);
     return 0;
 }
 

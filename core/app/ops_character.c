@@ -2,6 +2,7 @@
  * enter_world (move: ops_world.c). Races and jobs are content: create_character asks the
  * live generation whether the ids exist (cw_host_has_def). */
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "core/app/guild_app.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
@@ -354,6 +355,19 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
            CW_S("name", pl->name), CW_I("version", pl->version), CW_END);
 }
 
+/* Enters pl here, or — its zone is another process' — hands it over
+ * (answered either way; p is taken over). */
+static void enter_here_or_there(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
+{
+    const char *owner = cw_cluster_owner(s, pl->zone);
+    if (owner) {
+        cw_handoff_start(s, pl->id, owner, pl->zone, pl->x, pl->y, p, 0, "enter");
+        return;
+    }
+    attach(s, se, pl, p);
+    cw_pending_free(p);
+}
+
 static void loaded(void *ud, int rc, const cw_character *ch)
 {
     enter_req *e = ud;
@@ -411,11 +425,13 @@ static void loaded(void *ud, int rc, const cw_character *ch)
             free(items);
             doc_parts_free(&parts);
         }
-        if (arc != 0 || pl->online)
+        if (arc != 0 || pl->online) {
             cw_pending_error(e->p, arc ? "internal" : "busy",
                              arc ? "out of memory" : "that character is in the world");
-        else
-            attach(s, se, pl, e->p);
+        } else {
+            enter_here_or_there(s, se, pl, e->p);
+            e->p = NULL;
+        }
     }
     cw_pending_free(e->p);
     free(e);
@@ -434,6 +450,20 @@ void cw_op_enter_world(cw_server *s, cw_conn *c, const cw_request *req)
         cw_conn_reply_error(c, req->id_json, "in_world", "already in the world; log out first");
         return;
     }
+    if (cw_handoff_busy(s, id)) {
+        cw_conn_reply_error(c, req->id_json, "busy", "that character is being handed off");
+        return;
+    }
+    cw_pending *p = cw_pending_new(s, c, req);
+    if (!p) {
+        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+        return;
+    }
+    cw_enter_world_load(s, se, id, p);
+}
+
+void cw_enter_world_load(cw_server *s, cw_session *se, int64_t id, cw_pending *p)
+{
     cw_player *pl = cw_players_get(s->players, id);
     if (pl && pl->stale && !pl->saving_seq && !pl->online) {
         /* Our copy lost a version race: forget it, read the row again. */
@@ -442,31 +472,29 @@ void cw_op_enter_world(cw_server *s, cw_conn *c, const cw_request *req)
     }
     if (pl) {
         /* Still in memory (unsaved, or being saved): continue from it. */
-        if (pl->account_id != se->account_id) {
-            cw_conn_reply_error(c, req->id_json, "not_found", "no such character on this account");
+        if (pl->account_id != se->account_id)
+            cw_pending_error(p, "not_found", "no such character on this account");
+        else if (pl->online)
+            cw_pending_error(p, "busy", "that character is in the world");
+        else {
+            enter_here_or_there(s, se, pl, p);
             return;
         }
-        if (pl->online) {
-            cw_conn_reply_error(c, req->id_json, "busy", "that character is in the world");
-            return;
-        }
-        cw_pending *p = cw_pending_new(s, c, req);
-        if (!p) {
-            cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
-            return;
-        }
-        attach(s, se, pl, p);
         cw_pending_free(p);
         return;
     }
-    if (!store_ready(s, c, req)) return;
-    enter_req *e = calloc(1, sizeof *e);
-    if (e) e->p = cw_pending_new(s, c, req);
-    if (!e || !e->p) {
-        free(e);
-        cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+    enter_req *e = NULL;
+    if (!s->store || s->store_closing) {
+        cw_pending_error(p, "unavailable", "the server is shutting down");
+        cw_pending_free(p);
         return;
     }
+    if (!(e = calloc(1, sizeof *e))) {
+        cw_pending_error(p, "internal", "out of memory");
+        cw_pending_free(p);
+        return;
+    }
+    e->p = p;
     e->account_id = se->account_id;
     se->busy = 1;
     cw_store_character_load(s->store, se->account_id, id, loaded, e);

@@ -6,6 +6,7 @@
 #include "core/app/world_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "core/app/combat_app.h"
 #include "core/app/outbox.h"
 #include "core/app/script_app.h"
@@ -33,6 +34,9 @@ typedef struct cw_world_app {
     cw_strbuf frame;   /* reused for every event frame */
     cw_outbox *outbox; /* per-player event queues, written per tick */
     uint64_t arrivals; /* new characters placed: part of their spawn point's seed */
+    /* the portal the last move was held at (its zone is another process') */
+    int held;
+    cw_portal held_portal;
 } cw_world_app;
 
 static cw_world_app *app_of(cw_server *s)
@@ -107,6 +111,17 @@ static void ev_zone(void *ud, const cw_entity *e)
     cw_strbuf_json_str(b, cw_world_zone_of(app_of(s)->w, e)->id);
     cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
     send_all(s, b, &self, 1);
+}
+
+/* A player stepping into a portal to a zone another process owns is held
+ * here; cw_op_move hands it over. */
+static int ev_portal(void *ud, cw_entity *e, const cw_portal *p)
+{
+    cw_server *s = ud;
+    if (e->kind != CW_ENT_PLAYER || !cw_cluster_owner(s, p->to)) return 0;
+    app_of(s)->held = 1;
+    app_of(s)->held_portal = *p;
+    return 1;
 }
 
 static void ev_release(void *ud, cw_entity *e)
@@ -245,7 +260,7 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     cw_world_app *a = calloc(1, sizeof *a);
     if (!a) return cw_error_set(err, CW_ENOMEM, "out of memory");
     s->world = a;
-    cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release};
+    cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release, ev_portal};
     a->w = cw_world_new(&h);
     a->races = json_object();
     int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
@@ -390,7 +405,21 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
         return;
     }
     cw_move_verdict why = CW_MOVE_OK;
+    app_of(s)->held = 0;
     int rc = cw_world_move(app_of(s)->w, e, x, y, cw_now_ns(), &why);
+    if (rc == CW_EBUSY && app_of(s)->held) {
+        /* Through a portal into another process' zone: answered once handed
+         * off (or refused, the player standing where it was). */
+        const cw_portal *po = &app_of(s)->held_portal;
+        const char *owner = cw_cluster_owner(s, po->to);
+        cw_pending *p = owner ? cw_pending_new(s, c, req) : NULL;
+        if (!p) {
+            cw_conn_reply_error(c, req->id_json, "internal", "out of memory");
+            return;
+        }
+        cw_handoff_start(s, pl->id, owner, po->to, po->to_x, po->to_y, p, 1, "move");
+        return;
+    }
     cw_strbuf b = CW_STRBUF_INIT;
     if (rc == 0) {
         sync_player(s, e);

@@ -5,6 +5,7 @@
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "core/app/world_app.h"
 #include "core/app/combat_app.h"
 #include "core/app/script_app.h"
@@ -87,6 +88,7 @@ static const struct {
     {"create_character", NULL, cw_op_create_character, LOGGED_IN},
     {"delete_character", NULL, cw_op_delete_character, LOGGED_IN},
     {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
+    {"resume", NULL, cw_op_resume, ANYONE},
     {"move", NULL, cw_op_move, LOGGED_IN},
     {"whereis", NULL, cw_op_whereis, LOGGED_IN},
     {"chat", NULL, cw_op_chat, LOGGED_IN},

@@ -7,6 +7,7 @@
 
 #include "bindings/bindings.h"
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "bindings/world.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
@@ -185,6 +186,7 @@ void cw_server_shutdown(cw_server *s, const char *reason)
     event_add(s->shutdown_ev, &tv);
     /* Save every changed character; the loop stops only after this. */
     cw_presence_shutdown(s);
+    cw_cluster_shutdown(s);
     cw_saver_flush_all(s, final_flush_done, s);
 }
 
@@ -322,6 +324,7 @@ int cw_server_start(cw_server *s, cw_error *err)
         .ud = s, .on_open = on_open, .on_request = on_request, .on_close = on_close};
     s->net = cw_net_new(s->base, &nc, &nh, s->metrics, err);
     if (!s->net) return CW_EIO;
+    if ((rc = cw_cluster_start(s, err)) != 0) return rc;
 
     if ((rc = cw_server_admin_token(s, err)) != 0) return rc;
     s->admin = cw_admin_new(s->base, s->cfg.admin_host, s->cfg.admin_port, s->admin_token, err);
@@ -388,7 +391,8 @@ void cw_server_free(cw_server *s)
     s->work = NULL;
     /* Before the connections: pending presence lookups answer their clients. */
     cw_presence_free(s);
-    cw_chat_free(s); /* after presence: no pub/sub callback runs any more */
+    cw_chat_free(s);    /* after presence: no pub/sub callback runs any more */
+    cw_cluster_free(s); /* likewise: no hand-off step runs any more */
     if (s->http) cw_http_free(s->http);
     if (s->admin) cw_admin_free(s->admin);
     if (s->net) cw_net_free(s->net);

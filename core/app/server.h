@@ -61,6 +61,7 @@ typedef struct cw_server {
         int members;
         int invite_s;
     } guild_rules;
+    struct cw_cluster *cluster; /* zone owners, announcement, hand-offs (cluster.h) */
     char admin_token[80];
     uint64_t start_ns;
     uint64_t seed;

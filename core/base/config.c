@@ -69,6 +69,13 @@ const cw_config_key cw_config_keys[] = {
      "how long a database call retries an unreachable database"},
     {"redis.url", CW_CFG_STR, OFF(redis_url), 0, 0, "",
      "Redis for presence and cross-server chat: redis://host:port (empty = off)"},
+    {"cluster.advertise", CW_CFG_STR, OFF(cluster_advertise), 0, 0, "",
+     "host:port clients of other processes are sent to on a hand-off (empty = net.host and "
+     "the game port)"},
+    {"cluster.handoff_ttl", CW_CFG_INT, OFF(cluster_handoff_ttl), 1, 3600, "30",
+     "seconds a hand-off token stays valid"},
+    {"cluster.refresh_ms", CW_CFG_INT, OFF(cluster_refresh_ms), 100, 600000, "2000",
+     "how often the cluster map is re-read and this process announced in Redis"},
     {"auth.opslimit", CW_CFG_INT, OFF(auth_opslimit), 1, 100, "2",
      "Argon2id passes (libsodium opslimit) for new password hashes"},
     {"auth.memlimit_kib", CW_CFG_INT, OFF(auth_memlimit_kib), 8, 4194304, "19456",

@@ -54,6 +54,10 @@ typedef struct cw_config {
     int store_save_interval_ms;
     int store_retry_deadline_ms;
     char *redis_url;
+    /* cluster (core/app/cluster.c) */
+    char *cluster_advertise;
+    int cluster_handoff_ttl;
+    int cluster_refresh_ms;
     /* accounts */
     int auth_opslimit;
     int auth_memlimit_kib;

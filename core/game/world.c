@@ -351,7 +351,10 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
     if (why) *why = v;
     if (v != CW_MOVE_OK) return CW_EINVAL;
     const cw_portal *p = cw_zone_portal_at(z, x, y);
-    if (p && p->to_index >= 0) return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
+    if (p && p->to_index >= 0) {
+        if (w->hooks.portal && w->hooks.portal(w->hooks.ud, e, p)) return CW_EBUSY;
+        return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
+    }
     e->x = x;
     e->y = y;
     e->moves++;

@@ -67,6 +67,10 @@ typedef struct cw_world_hooks {
     /* e is about to be freed (removed, or the world freed): release what the
      * owner hangs on it (outbox). Optional. */
     void (*release)(void *ud, cw_entity *e);
+    /* A validated move of e ends inside portal p (its target resolved): return
+     * 1 to hold e where it is (the owner takes it elsewhere: cw_world_move
+     * then returns CW_EBUSY), 0 to let it through. Optional (NULL: through). */
+    int (*portal)(void *ud, cw_entity *e, const cw_portal *p);
 } cw_world_hooks;
 
 typedef struct cw_world cw_world;
@@ -133,7 +137,8 @@ const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e);
 
 /* A validated move at now_ns. On refusal returns CW_EINVAL with *why set and
  * e unchanged (its position is the authoritative one). A move ending inside
- * a portal moves e to the portal's target (zone hook). */
+ * a portal moves e to the portal's target (zone hook), unless the portal
+ * hook holds it: then e stays where it was and the result is CW_EBUSY. */
 int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns,
                   cw_move_verdict *why);
 /* Moves e to zone index zi at (x,y) (not validated against speed). */

@@ -57,7 +57,7 @@ int main(void)
            (double)found / ROUNDS);
     cw_grid_free(g);
 
-    cw_world_hooks h = {NULL, sink, sink, sink, NULL, NULL};
+    cw_world_hooks h = {NULL, sink, sink, sink, NULL, NULL, NULL};
     cw_world *w = cw_world_new(&h);
     cw_zoneset zs = {0};
     zs.n = 1;

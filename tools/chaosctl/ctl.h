@@ -29,6 +29,9 @@ void ctl_admin_usage(FILE *out); /* the admin part of `chaosctl --help` (ctl_adm
 int ctl_migrate_main(int argc, char **argv);
 /* `chaosctl audit` — the characters' gold and exp against the ledger (ctl_audit.c). */
 int ctl_audit_main(int argc, char **argv);
+/* `chaosctl cluster list|set|move|unset|processes` — the cluster map and the
+ * processes announced in Redis (ctl_cluster.c). */
+int ctl_cluster_main(int argc, char **argv);
 
 /* The console commands chaosctl knows by name (ctl_commands.c). */
 typedef struct ctl_command {

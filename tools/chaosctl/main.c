@@ -19,6 +19,8 @@ static void usage(FILE *out)
             "  migrate status|up       database schema migrations (chaosctl migrate --help)\n"
             "  audit                   gold and exp of every character against the ledger\n"
             "                          (chaosctl audit --help)\n"
+            "  cluster list|set|move|unset|processes\n"
+            "                          which process owns which zone (chaosctl cluster --help)\n"
             "\n");
     ctl_admin_usage(out);
     fprintf(out, "\nExit codes: 0 success, 1 failure, 2 bad usage or input.\n");
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "script")) return ctl_script_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "migrate")) return ctl_migrate_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "audit")) return ctl_audit_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "cluster")) return ctl_cluster_main(argc - 1, argv + 1);
     if (ctl_command_find(cmd) || !strcmp(cmd, "raw")) return ctl_admin_main(argc - 1, argv + 1);
     /* Options may come before the command: let the admin client sort it out. */
     if (cmd[0] == '-') return ctl_admin_main(argc - 1, argv + 1);

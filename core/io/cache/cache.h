@@ -40,6 +40,19 @@ typedef struct cw_cache cw_cache;
 /* Longest server name, character name, session token or channel accepted. */
 #define CW_CACHE_NAME_MAX 128
 
+/* A parsed redis:// URL (also for tools that speak to Redis themselves:
+ * chaosctl cluster). The strings are owned by it (cw_cache_url_clear). */
+typedef struct cw_cache_url {
+    char host[256];
+    int port;
+    int db;
+    char *user;     /* NULL: AUTH <password> (or no AUTH) */
+    char *password; /* NULL: no AUTH */
+} cw_cache_url;
+/* 0, or CW_EINVAL with err saying what is wrong (see cw_cache_new). */
+int cw_cache_url_parse(const char *url, cw_cache_url *out, cw_error *err);
+void cw_cache_url_clear(cw_cache_url *u);
+
 /* url: redis://[[user]:password@]host[:port][/db] (port 6379, db 0 by default);
  * any other scheme (rediss://, unix://, …) is refused with CW_EINVAL.
  * server_name: this process' name in presence, 1..64 bytes of [A-Za-z0-9_.:-].
@@ -84,6 +97,31 @@ int cw_cache_session_set(cw_cache *c, const char *token, int64_t account_id, int
 typedef void (*cw_cache_session_fn)(void *ud, int rc, int64_t account_id);
 int cw_cache_session_get(cw_cache *c, const char *token, cw_cache_session_fn cb, void *ud);
 int cw_cache_session_del(cw_cache *c, const char *token);
+
+/* ---- Cluster: process announcements and hand-off tokens ------------------------ */
+
+/* A lookup's answer: rc 0 (value, len set; binary, NUL-terminated), CW_ENOTFOUND
+ * (no such key, or it expired), CW_EUNAVAIL / CW_EIO. */
+typedef void (*cw_cache_value_fn)(void *ud, int rc, const char *value, size_t len);
+/* A write's answer: rc 0, CW_EEXIST (hand-off token taken), CW_EUNAVAIL / CW_EIO. */
+typedef void (*cw_cache_done_fn)(void *ud, int rc);
+
+/* Writes cluster:process:<this server> = value (len > 0 bytes) with a TTL of
+ * ttl_s (1..30 days) seconds: the process is "announced" while it exists.
+ * Fire and forget. */
+int cw_cache_cluster_announce(cw_cache *c, const char *value, size_t len, int ttl_s);
+/* Deletes this server's announcement (shutdown). Fire and forget. */
+int cw_cache_cluster_withdraw(cw_cache *c);
+/* The announcement of process (a server name), or CW_ENOTFOUND. */
+int cw_cache_cluster_process_get(cw_cache *c, const char *process, cw_cache_value_fn cb, void *ud);
+/* Stores handoff:<token> = value for ttl_s seconds, only if no such token
+ * exists (CW_EEXIST). token: a name as for presence (1..CW_CACHE_NAME_MAX). */
+int cw_cache_handoff_put(cw_cache *c, const char *token, const char *value, size_t len, int ttl_s,
+                         cw_cache_done_fn cb, void *ud);
+/* Reads and deletes handoff:<token> atomically (MULTI GET DEL EXEC): of any
+ * number of takers of one token, exactly one gets rc 0; the others, and
+ * everyone after the TTL, get CW_ENOTFOUND. */
+int cw_cache_handoff_take(cw_cache *c, const char *token, cw_cache_value_fn cb, void *ud);
 
 /* ---- Pub/sub (a separate subscriber connection) -------------------------------- */
 

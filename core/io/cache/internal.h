@@ -22,14 +22,8 @@
 #define CW_KEY_PRESENCE_SERVER "presence:server:"
 #define CW_KEY_PRESENCE_ALIVE "presence:alive:"
 #define CW_KEY_SESSION "session:"
-
-typedef struct cw_cache_url {
-    char host[256];
-    int port;
-    int db;
-    char *user;     /* NULL: AUTH <password> (or no AUTH) */
-    char *password; /* NULL: no AUTH */
-} cw_cache_url;
+#define CW_KEY_CLUSTER_PROCESS "cluster:process:"
+#define CW_KEY_HANDOFF "handoff:"
 
 typedef enum { CONN_IDLE = 0, CONN_CONNECTING, CONN_READY } cw_conn_state;
 
@@ -77,9 +71,7 @@ struct cw_cache {
     cw_metric *m_available, *m_reconnects, *m_errors, *m_commands;
 };
 
-/* url.c */
-int cw_cache_url_parse(const char *url, cw_cache_url *out, cw_error *err);
-void cw_cache_url_clear(cw_cache_url *u);
+/* url.c: cw_cache_url_parse / cw_cache_url_clear are in cache.h */
 
 /* cache.c */
 /* Sends one command on conn (argv form) if it may take one: 0, or CW_EUNAVAIL. */

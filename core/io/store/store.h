@@ -370,6 +370,29 @@ void cw_store_world_event_put(cw_store *s, const char *id, int64_t started_at, i
 typedef void (*cw_store_world_events_cb)(void *ud, int rc, const cw_world_event_row *rows, int n);
 void cw_store_world_events_load(cw_store *s, cw_store_world_events_cb cb, void *ud);
 
+/* ---- the cluster map (table cluster_zones, migration 0009) ---------------------------- */
+
+/* Which process (its server.name) owns which zone. A zone without a row is
+ * hosted by every process. Zone and process names: 1..MAX bytes, no spaces
+ * or control characters (CW_EINVAL otherwise). */
+#define CW_CLUSTER_ZONE_MAX 63
+#define CW_CLUSTER_PROCESS_MAX 64
+#define CW_CLUSTER_ROWS_MAX 4096
+typedef struct cw_cluster_row {
+    char zone[CW_CLUSTER_ZONE_MAX + 1];
+    char process[CW_CLUSTER_PROCESS_MAX + 1];
+    int64_t updated_at; /* UTC seconds of the last set */
+} cw_cluster_row;
+typedef void (*cw_store_cluster_set_cb)(void *ud, int rc);
+/* Makes process the owner of zone (a new row or a replaced one). process NULL
+ * removes zone's row (back to "every process"): CW_ENOTFOUND when it had none. */
+void cw_store_cluster_set(cw_store *s, const char *zone, const char *process,
+                          cw_store_cluster_set_cb cb, void *ud);
+/* Every row (at most CW_CLUSTER_ROWS_MAX, by zone); rows borrowed for the call
+ * (NULL, 0 on error). */
+typedef void (*cw_store_cluster_cb)(void *ud, int rc, const cw_cluster_row *rows, int n);
+void cw_store_cluster_list(cw_store *s, cw_store_cluster_cb cb, void *ud);
+
 /* ---- ledger audit (chaosctl audit) ------------------------------------------- */
 
 /* Checks, in one read-only snapshot, that every character's document agrees

@@ -217,7 +217,7 @@ static void fx_reload(fx *f, const defs_text *t)
 static fx *fx_new(void)
 {
     fx *f = calloc(1, sizeof *f);
-    cw_world_hooks h = {f, on_enter, on_leave, NULL, NULL, NULL};
+    cw_world_hooks h = {f, on_enter, on_leave, NULL, NULL, NULL, NULL};
     f->w = cw_world_new(&h);
     set_zones(f);
     cw_battle_config cfg = {.seed = 42,

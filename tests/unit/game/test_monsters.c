@@ -58,7 +58,7 @@ static int on_attack(void *ud, cw_monster *m, cw_entity *self, cw_entity *t, uin
 static fx *setup_fx(void)
 {
     fx *f = calloc(1, sizeof *f);
-    cw_world_hooks h = {f, on_enter, on_leave, on_move, NULL, NULL};
+    cw_world_hooks h = {f, on_enter, on_leave, on_move, NULL, NULL, NULL};
     f->w = cw_world_new(&h);
     cw_zoneset zs = {0};
     zs.n = 1;

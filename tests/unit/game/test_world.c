@@ -46,6 +46,16 @@ static void on_zone(void *ud, const cw_entity *s)
     strncat(((log_t *)ud)->buf, line, sizeof((log_t *)ud)->buf - strlen(((log_t *)ud)->buf) - 1);
 }
 
+/* The portal hook: holds the mover when g_hold is set, and logs the call. */
+static int g_hold;
+static int on_portal(void *ud, cw_entity *e, const cw_portal *p)
+{
+    char line[96];
+    snprintf(line, sizeof line, "portal %lld %s\n", (long long)e->id, p->to);
+    strncat(((log_t *)ud)->buf, line, sizeof((log_t *)ud)->buf - strlen(((log_t *)ud)->buf) - 1);
+    return g_hold;
+}
+
 static int count(const log_t *l, const char *line)
 {
     int n = 0;
@@ -68,7 +78,7 @@ static void zone(cw_zone *z, const char *id, double view)
 /* meadow (start) with a wall and a portal to caves; caves. */
 static cw_world *world(log_t *l)
 {
-    cw_world_hooks h = {l, on_enter, on_leave, on_move, on_zone, NULL};
+    cw_world_hooks h = {l, on_enter, on_leave, on_move, on_zone, NULL, on_portal};
     cw_world *w = cw_world_new(&h);
     cw_zoneset zs = {0};
     zs.n = 2;
@@ -206,6 +216,33 @@ static void test_portal(void **state)
     assert_int_equal(b->nseen, 0);
     assert_int_equal(c->nseen, 1);
     assert_int_equal(d->nseen, 0);
+    cw_world_free(w);
+}
+
+/* The portal hook may hold a mover (a zone another process owns): it stays
+ * where it was, nobody hears of anything, and the move answers CW_EBUSY. */
+static void test_portal_held(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 310, 500);
+    cw_entity *b = player(w, 2, "meadow", 320, 500);
+    l.buf[0] = 0;
+    g_hold = 1;
+    cw_move_verdict why;
+    assert_int_equal(cw_world_move(w, a, 302, 500, 10 * SEC, &why), CW_EBUSY);
+    g_hold = 0;
+    assert_string_equal(cw_world_zone_of(w, a)->id, "meadow");
+    assert_true(a->x == 310 && a->y == 500);
+    assert_int_equal(count(&l, "portal 1 caves"), 1);
+    assert_int_equal(count(&l, "zone 1") + count(&l, "leave 1>2") + count(&l, "move 1>2"), 0);
+    assert_int_equal(b->nseen, 1);
+    /* let through, the same step goes through the portal */
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_move(w, a, 302, 500, 11 * SEC, &why), 0);
+    assert_int_equal(count(&l, "portal 1 caves"), 1);
+    assert_string_equal(cw_world_zone_of(w, a)->id, "caves");
     cw_world_free(w);
 }
 
@@ -502,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_crossing_view_edges_once),
         cmocka_unit_test(test_speed_and_blocked),
         cmocka_unit_test(test_portal),
+        cmocka_unit_test(test_portal_held),
         cmocka_unit_test(test_reload_zones),
         cmocka_unit_test(test_reload_same_layout_touches_nobody),
         cmocka_unit_test(test_zone_checks),
