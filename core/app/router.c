@@ -88,6 +88,7 @@ static const struct {
     {"delete_character", NULL, cw_op_delete_character, LOGGED_IN},
     {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
     {"move", NULL, cw_op_move, LOGGED_IN},
+    {"zone_info", NULL, cw_op_zone_info, LOGGED_IN},
     {"whereis", NULL, cw_op_whereis, LOGGED_IN},
     {"chat", NULL, cw_op_chat, LOGGED_IN},
     {"attack", NULL, cw_op_attack, LOGGED_IN},
