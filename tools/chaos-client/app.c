@@ -241,8 +241,8 @@ void cc_app_tick(cc_app *a)
     if (!a->connected) {
         if (a->quit || !a->interactive || !a->reconnect_at_ns) return;
         if (!strncmp(m->lost, "kicked: logged_in_elsewhere", 27) ||
-            !strncmp(m->lost, "kicked: banned", 14))
-            return; /* /reconnect brings it back by hand */
+            !strncmp(m->lost, "kicked: banned", 14) || !strncmp(m->lost, "kicked: operator", 16))
+            return; /* not against the operator's or the other session's will: /reconnect */
         if (cc_now_ns() < a->reconnect_at_ns) return;
         a->reconnect_tries++;
         char why[160];

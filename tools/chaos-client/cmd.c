@@ -13,7 +13,7 @@
 #include <strings.h>
 
 const char *const cc_cmd_help[] = {
-    "/register NAME PASS      create an account (then /login)",
+    "/register NAME PASS      create an account (then /login); PASS is the rest of the line",
     "/login NAME PASS         log in (kept to log in again after a reconnect)",
     "/logout                  leave the world and the account",
     "/chars                   list the account's characters",
@@ -142,13 +142,16 @@ static int step_dir(const char *d, double *dx, double *dy)
 static int account_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
 {
     if (!strcmp(c, "register") || !strcmp(c, "login")) {
-        if (k->n != 3) return fail(o, "usage: /%s NAME PASSWORD", c);
+        if (k->n < 3) return fail(o, "usage: /%s NAME PASSWORD", c);
+        char pw[1100]; /* the rest of the line: a password may hold spaces */
+        snprintf(pw, sizeof pw, "%s", k->rest[2]);
+        for (size_t n = strlen(pw); n && isspace((unsigned char)pw[n - 1]);)
+            pw[--n] = 0;
         if (!strcmp(c, "login")) {
             snprintf(a->user, sizeof a->user, "%s", k->t[1]);
-            snprintf(a->pass, sizeof a->pass, "%s", k->t[2]);
+            snprintf(a->pass, sizeof a->pass, "%s", pw);
         }
-        return send(a, o,
-                    json_pack("{s:s, s:s, s:s}", "op", c, "name", k->t[1], "password", k->t[2]));
+        return send(a, o, json_pack("{s:s, s:s, s:s}", "op", c, "name", k->t[1], "password", pw));
     }
     if (!strcmp(c, "logout")) return send(a, o, json_pack("{s:s}", "op", "logout"));
     if (!strcmp(c, "chars")) return send(a, o, json_pack("{s:s}", "op", "characters"));
