@@ -256,7 +256,7 @@ class ClientTmux(ServerTest):
                  what="the reason of the loss")
         self.server.start()
         wait_for(lambda: "reconnected" in self.pane(), what="the reconnect", timeout=60)
-        wait_for(lambda: self.pane().count("Termy entered meadow") == 2, what="entering again")
+        wait_for(lambda: "meadow (" in self.pane(), what="the world screen again")
         self.assertNotIn("[OFFLINE]", self.pane())
 
         self.keys("Q")
