@@ -187,7 +187,7 @@ static void ev_hit(cc_model *m, json_t *ev)
         cc_log_add(&m->combat, attr, "%s %s %s (%s): miss", a,
                    from == m->self_e ? "miss" : "misses", t, str(ev, "skill"));
     else
-        cc_log_add(&m->combat, attr, "%s %s %s (%s) for %g%s, hp %g%s", a,
+        cc_log_add(&m->combat, attr, "%s %s %s (%s) for %.1f%s, hp %.0f%s", a,
                    from == m->self_e ? "hit" : "hits", t, str(ev, "skill"), num(ev, "damage", 0),
                    json_is_true(json_object_get(ev, "crit")) ? " CRIT" : "", hp,
                    json_is_true(json_object_get(ev, "killed")) ? " - killed" : "");

@@ -104,7 +104,6 @@ static void draw_map(cc_ui *u, int top, int left, int h, int w)
             }
         }
     mvaddch(cy, cx, '@' | COLOR_PAIR(PAIR_SELF) | A_BOLD);
-    if (u->names && cx + 2 < left + w) mvprintw(cy, cx + 2, "%.*s", left + w - cx - 2, m->name);
 }
 
 /* ---- panels -------------------------------------------------------------------------------- */
@@ -137,7 +136,7 @@ static void panel_sheet(cc_ui *u, int top, int bottom, int left, int w)
     LINE(PAIR_INFO, "[c] %s  (%s %s)", m->name, m->race, m->job);
     LINE(0, "level %g  realm %s", m->level, m->realm[0] ? m->realm : "-");
     LINE(0, "exp %g  gold %g", m->exp, m->gold);
-    if (m->hp_max > 0) LINE(0, "hp %g/%g  mp %g/%g", m->hp, m->hp_max, m->mp, m->mp_max);
+    if (m->hp_max > 0) LINE(0, "hp %.0f/%.0f  mp %.0f/%.0f", m->hp, m->hp_max, m->mp, m->mp_max);
     const char *k;
     json_t *v;
     char buf[64];
@@ -299,12 +298,12 @@ void cc_ui_draw_world(cc_ui *u)
     /* status bar */
     char tgt[96] = "";
     cc_ent *t = m->target ? cc_model_ent(m, m->target) : NULL;
-    if (t) snprintf(tgt, sizeof tgt, "  target %s hp %g", t->name, t->hp);
+    if (t) snprintf(tgt, sizeof tgt, "  target %s hp %.0f", t->name, t->hp);
     attron(A_REVERSE);
     mvprintw(0, 0, "%-*.*s", W, W, "");
-    mvprintw(0, 0, " %s L%g %s | hp %g/%g mp %g/%g | gold %g exp %g | %s (%.1f, %.1f)%s%s", m->name,
-             m->level, m->realm, m->hp, m->hp_max, m->mp, m->mp_max, m->gold, m->exp, m->zone, m->x,
-             m->y, tgt, u->a->connected ? "" : "  [OFFLINE]");
+    mvprintw(0, 0, " %s L%g %s | hp %.0f/%.0f mp %.0f/%.0f | gold %g exp %g | %s (%.1f, %.1f)%s%s",
+             m->name, m->level, m->realm, m->hp, m->hp_max, m->mp, m->mp_max, m->gold, m->exp,
+             m->zone, m->x, m->y, tgt, u->a->connected ? "" : "  [OFFLINE]");
     attroff(A_REVERSE);
     draw_map(u, 1, 0, maph, mapw);
     /* side panel (top) and combat log (bottom) */
