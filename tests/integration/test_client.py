@@ -185,6 +185,38 @@ class ClientScript(ServerTest):
         self.assertEqual(events(run.frames(), "kicked")[0]["reason"], "operator")
 
 
+class ClientOps(ServerTest):
+    """The two small read-only ops the client draws from: zone_info and sheet."""
+    server_args = FAST_AUTH
+
+    def test_zone_info_and_sheet(self):
+        c = self.server.client()
+        self.assertEqual(c.request("zone_info")["error"]["code"], "not_logged_in")
+        c.request("register", name="Geo", password=PASSWORD)
+        c.request("login", name="Geo", password=PASSWORD)
+        self.assertEqual(c.request("zone_info")["error"]["code"], "not_in_world")
+        self.assertEqual(c.request("sheet")["error"]["code"], "not_in_world")
+        r = c.request("create_character", name="Geo", race="human", job="warrior")
+        c.request("enter_world", character=r["character"]["id"])
+        z = c.request("zone_info")
+        self.assertTrue(z.get("ok"), z)
+        self.assertEqual((z["zone"], z["width"], z["height"], z["view"]), ("meadow", 1000, 1000, 50))
+        self.assertEqual(z["blocked"], [{"x": 600, "y": 400, "w": 20, "h": 200}])
+        self.assertEqual(z["safe"], [{"x": 450, "y": 450, "w": 100, "h": 100}])
+        self.assertEqual(z["portals"], [{"x": 300, "y": 300, "radius": 5, "to": "caves"},
+                                        {"x": 700, "y": 300, "radius": 5, "dungeon": "wolf_den"}])
+        near = c.request("zone_info", radius=60)  # from (500, 500): the camp only
+        self.assertEqual((near["safe"], near["blocked"], near["portals"]), (z["safe"], [], []))
+        self.assertEqual(c.request("zone_info", radius=-1)["error"]["code"], "bad_field")
+        self.assertEqual(c.request("zone_info", radius="far")["error"]["code"], "bad_field")
+        sh = c.request("sheet")
+        self.assertTrue(sh.get("ok"), sh)
+        self.assertEqual((sh["name"], sh["level"], sh["realm"]), ("Geo", 1, "qi"))
+        self.assertEqual(sh["hp"], sh["hp_max"])
+        self.assertEqual(sh["stats"]["hp_max"], sh["hp_max"])
+        self.assertEqual(c.request("skills")["realm"], "qi")
+
+
 class ClientTmux(ServerTest):
     server_args = FAST_AUTH
 
