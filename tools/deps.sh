@@ -4,9 +4,10 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config git libluajit2-5.1-dev luajit2 lua-cjson-dev
-      libevent-dev libjansson-dev libpq-dev libhiredis-dev libsqlite3-dev libsodium-dev)
+      libevent-dev libjansson-dev libpq-dev libhiredis-dev libsqlite3-dev libsodium-dev
+      libncurses-dev)
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(libcmocka-dev clang libclang-rt-14-dev postgresql redis-server python3 procps)
+  PKGS+=(libcmocka-dev clang libclang-rt-14-dev postgresql redis-server python3 procps tmux)
 fi
 
 missing=()

@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHAOS_TESTS=OFF >/dev/null
-cmake --build build -j"$(nproc)" --target chaosd chaosctl chaos-load
+cmake --build build -j"$(nproc)" --target chaosd chaosctl chaos-load chaos-client
 echo "chaosd: game 127.0.0.1:7777, admin 127.0.0.1:7778 (token in var/admin.token), http 127.0.0.1:7780" >&2
 exec build/bin/chaosd --var var --migrate --set lua.watch_ms=1000 "$@"

@@ -130,6 +130,7 @@ void cw_op_create_character(cw_server *s, struct cw_conn *c, const struct cw_req
 void cw_op_delete_character(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 void cw_op_enter_world(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+void cw_op_zone_info(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 void cw_op_whereis(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* {"id":…,"name":…,…} of a loaded character, appended to out. */
 void cw_player_json(cw_strbuf *out, const cw_player *p);

@@ -439,6 +439,98 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
     cw_strbuf_free(&b);
 }
 
+/* ---- zone_info: the geometry a client draws --------------------------------------------- */
+
+/* 1 when the rectangle meets the square of half-side r around (cx, cy); r < 0: always. */
+static int near_box(double x, double y, double w, double h, double cx, double cy, double r)
+{
+    return r < 0 || (x <= cx + r && x + w >= cx - r && y <= cy + r && y + h >= cy - r);
+}
+
+static void rects_json(cw_strbuf *b, const char *key, const cw_rect *v, int n, double cx, double cy,
+                       double r)
+{
+    cw_strbuf_printf(b, ",\"%s\":[", key);
+    int first = 1;
+    for (int i = 0; i < n; i++) {
+        if (!near_box(v[i].x, v[i].y, v[i].w, v[i].h, cx, cy, r)) continue;
+        cw_strbuf_printf(b, "%s{\"x\":%.17g,\"y\":%.17g,\"w\":%.17g,\"h\":%.17g}", first ? "" : ",",
+                         v[i].x, v[i].y, v[i].w, v[i].h);
+        first = 0;
+    }
+    cw_strbuf_puts(b, "]");
+}
+
+/* Portals: the zone's own, then the content's dungeon portals of its definition. */
+static void portals_json(cw_server *s, cw_strbuf *b, const cw_zone *z, double cx, double cy,
+                         double r)
+{
+    cw_strbuf_puts(b, ",\"portals\":[");
+    int first = 1;
+    for (int i = 0; i < z->nportals; i++) {
+        const cw_portal *p = &z->portals[i];
+        if (!near_box(p->x - p->radius, p->y - p->radius, 2 * p->radius, 2 * p->radius, cx, cy, r))
+            continue;
+        cw_strbuf_printf(b, "%s{\"x\":%.17g,\"y\":%.17g,\"radius\":%.17g,\"to\":", first ? "" : ",",
+                         p->x, p->y, p->radius);
+        cw_strbuf_json_str(b, p->to);
+        cw_strbuf_puts(b, "}");
+        first = 0;
+    }
+    json_t *def = json_object_get(app_of(s)->zone_defs, z->id);
+    json_t *list = json_object_get(def, "portals"), *p;
+    size_t i;
+    json_array_foreach(list, i, p)
+    {
+        json_t *dg = json_object_get(p, "dungeon");
+        if (!json_is_string(dg)) continue;
+        double x = num(p, "x", 0), y = num(p, "y", 0), rad = num(p, "radius", 0);
+        if (!near_box(x - rad, y - rad, 2 * rad, 2 * rad, cx, cy, r)) continue;
+        cw_strbuf_printf(b, "%s{\"x\":%.17g,\"y\":%.17g,\"radius\":%.17g,\"dungeon\":",
+                         first ? "" : ",", x, y, rad);
+        cw_strbuf_json_str(b, json_string_value(dg));
+        cw_strbuf_puts(b, "}");
+        first = 0;
+    }
+    cw_strbuf_puts(b, "]");
+}
+
+void cw_op_zone_info(cw_server *s, cw_conn *c, const cw_request *req)
+{
+    cw_session *se = cw_session_of(c);
+    cw_player *pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
+    cw_entity *e = pl ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    if (!e) {
+        cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
+        return;
+    }
+    double r = -1;
+    json_t *rv = json_object_get((json_t *)req->json, "radius");
+    if (rv) {
+        if (!json_is_number(rv) || json_number_value(rv) <= 0) {
+            cw_conn_reply_error(c, req->id_json, "bad_field",
+                                "zone_info \"radius\" must be a number > 0");
+            return;
+        }
+        r = json_number_value(rv);
+    }
+    const cw_zone *z = cw_world_zone_of(app_of(s)->w, e);
+    cw_strbuf b = CW_STRBUF_INIT;
+    cw_strbuf_puts(&b, "{\"zone\":");
+    cw_strbuf_json_str(&b, z->id);
+    cw_strbuf_puts(&b, ",\"name\":");
+    cw_strbuf_json_str(&b, z->name);
+    cw_strbuf_printf(&b, ",\"width\":%.17g,\"height\":%.17g,\"view\":%.17g", z->width, z->height,
+                     z->view);
+    cw_strbuf_printf(&b, ",\"spawn\":{\"x\":%.17g,\"y\":%.17g}", z->spawn_x, z->spawn_y);
+    rects_json(&b, "safe", z->safe, z->nsafe, e->x, e->y, r);
+    rects_json(&b, "blocked", z->blocked, z->nblocked, e->x, e->y, r);
+    portals_json(s, &b, z, e->x, e->y, r);
+    cw_strbuf_puts(&b, "}");
+    cw_conn_reply_ok(c, req->id_json, b.data, b.len);
+    cw_strbuf_free(&b);
+}
+
 void cw_world_app_flush_conn(cw_server *s, cw_conn *c)
 {
     cw_session *se = app_of(s) ? cw_session_of(c) : NULL;

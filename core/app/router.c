@@ -90,6 +90,7 @@ static const struct {
     {"enter_world", NULL, cw_op_enter_world, LOGGED_IN},
     {"resume", NULL, cw_op_resume, ANYONE},
     {"move", NULL, cw_op_move, LOGGED_IN},
+    {"zone_info", NULL, cw_op_zone_info, LOGGED_IN},
     {"whereis", NULL, cw_op_whereis, LOGGED_IN},
     {"chat", NULL, cw_op_chat, LOGGED_IN},
     {"attack", NULL, cw_op_attack, LOGGED_IN},

@@ -47,6 +47,9 @@ int cw_world_app_each_in_view(cw_server *s, const cw_player *pl, void (*fn)(cw_p
                               void *ud);
 /* The `move` op. */
 void cw_op_move(cw_server *s, struct cw_conn *c, const struct cw_request *req);
+/* The `zone_info` op: the character's zone geometry (bounds, safe, blocked, portals),
+ * optionally only what lies within `radius` (a square) of the character. */
+void cw_op_zone_info(cw_server *s, struct cw_conn *c, const struct cw_request *req);
 /* Writes the events queued for c's player, if it is in the world (called
  * before handling any request but `move`, so replies keep their order
  * after the events that happened before them). */

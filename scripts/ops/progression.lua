@@ -1,5 +1,6 @@
 -- Progression ops (docs/protocol.md): `breakthrough` out of the character's
--- cultivation realm, and `skills`, its job's skills with what unlocks them.
+-- cultivation realm, `skills`, its job's skills with what unlocks them, and
+-- `sheet`, the character's snapshot (a client's character sheet).
 local chaos = require("chaos")
 local defs = require("content.defs")
 local rules = require("rules")
@@ -84,7 +85,7 @@ end)
 chaos.on_op("skills", function(_, ctx)
   local p = caller(ctx)
   local job = defs.get("job", p.job) or {}
-  local _, rank = prog.realm_of(p)
+  local cur, rank = prog.realm_of(p)
   local known = {}
   for _, id in ipairs(rules.known_skills(p.level, p.race, p.job, rank) or {}) do known[id] = true end
   local out = {}
@@ -93,7 +94,17 @@ chaos.on_op("skills", function(_, ctx)
     out[#out + 1] = { id = e.skill, name = sk and sk.name or e.skill, known = known[e.skill] == true,
                       unlock = { level = e.level, realm = e.realm } }
   end
-  return { job = p.job, skills = out }
+  return { job = p.job, realm = cur and cur.id or nil, realm_name = cur and cur.name or nil,
+           skills = out }
+end)
+
+-- sheet: level, realm, experience, gold, vitals and every resolved stat, now.
+chaos.on_op("sheet", function(_, ctx)
+  local p = caller(ctx)
+  local cur = prog.realm_of(p)
+  return { name = p.name, race = p.race, job = p.job, level = p.level, exp = p.exp, gold = p.gold,
+           realm = cur and cur.id or nil, realm_name = cur and cur.name or nil,
+           hp = p.hp, hp_max = p.hp_max, mp = p.mp, mp_max = p.mp_max, stats = p:stats() }
 end)
 
 return M
