@@ -8,7 +8,7 @@
  *                        cw_store_guild_delete), guild_roster, the roster JSON.
  *   ops_guild_members.c  invite, accept, decline, leave, kick, rank, disband;
  *                        each online character's guild id (cw_player.guild_id:
- *                        loaded at enter_world, set by create/accept, cleared by
+ *                        loaded with the character at enter_world, set by create/accept, cleared by
  *                        the member events).
  *   guild_bus.c          events and guild chat to the online members of a guild:
  *                        those on this server at once, those on other servers
@@ -93,8 +93,6 @@ void cw_op_guild_disband(cw_server *s, struct cw_conn *c, const struct cw_reques
 /* The caller's loaded, online character, or NULL when answered
  * (not_in_world; unavailable while the store closes). */
 struct cw_player *cw_guild_caller(cw_server *s, struct cw_conn *c, const struct cw_request *req);
-/* Loads p's guild id from the store (enter_world). */
-void cw_guild_app_enter(cw_server *s, struct cw_player *p);
 /* {"id":…,"name":…,"leader":…,"fee":…,"members":[{id,name,rank}…]} into b.
  * 0 or CW_ENOMEM. */
 int cw_guild_json(cw_strbuf *b, const struct cw_guild *g);

@@ -3,7 +3,6 @@
  * live generation whether the ids exist (cw_host_has_def). */
 #include "core/app/accounts.h"
 #include "core/app/cluster.h"
-#include "core/app/guild_app.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
@@ -342,7 +341,6 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     }
     se->char_id = pl->id;
     cw_presence_enter(s, pl);
-    cw_guild_app_enter(s, pl); /* its guild id, read before any later store request answers */
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");
     cw_player_json(&b, pl);
@@ -425,6 +423,8 @@ static void loaded(void *ud, int rc, const cw_character *ch)
             free(items);
             doc_parts_free(&parts);
         }
+        if (arc == 0 && !pl->online)
+            pl->guild_id = ch->guild_id; /* guild chat from the first request on */
         if (arc != 0 || pl->online) {
             cw_pending_error(e->p, arc ? "internal" : "busy",
                              arc ? "out of memory" : "that character is in the world");

@@ -467,37 +467,3 @@ void cw_op_guild_decline(cw_server *s, cw_conn *c, const cw_request *req)
 {
     accept_or_decline(s, c, req, OP_DECLINE);
 }
-
-/* ---- enter_world: the guild id in memory ------------------------------------------------- */
-
-typedef struct enter_ctx {
-    cw_server *s;
-    int64_t char_id;
-} enter_ctx;
-
-static void on_entered(void *ud, int rc, const cw_guild *g)
-{
-    enter_ctx *e = ud;
-    cw_player *p = e->s->stopping ? NULL : cw_players_get(e->s->players, e->char_id);
-    if (p && rc == 0)
-        p->guild_id = g->id;
-    else if (p && rc == CW_ENOTFOUND)
-        p->guild_id = 0;
-    else if (p)
-        cw_log(CW_LOG_WARN, "guild of a character not loaded", CW_I("character", e->char_id),
-               CW_S("error", cw_err_name(rc)), CW_END);
-    free(e);
-}
-
-void cw_guild_app_enter(cw_server *s, cw_player *p)
-{
-    if (!s->store || s->store_closing) return;
-    enter_ctx *e = malloc(sizeof *e);
-    if (!e) {
-        cw_log(CW_LOG_WARN, "guild of a character not loaded: out of memory",
-               CW_I("character", p->id), CW_END);
-        return;
-    }
-    *e = (enter_ctx){s, p->id};
-    cw_store_guild_of(s->store, p->id, on_entered, e);
-}

@@ -111,8 +111,15 @@ static void run(bench *b, const char *label, const char *url, const char *sqlite
     for (int i = 0; i < b->n; i++) {
         docs[i] = malloc(512);
         if (!docs[i]) die("alloc", "out of memory");
-        chs[i] = (cw_character){i + 1, b->id, "", "human", "knight", 1,    "town", 0,
-                                0,     "{}",  1,  NULL,    0,        NULL, 0,      0};
+        chs[i] = (cw_character){.id = i + 1,
+                                .account_id = b->id,
+                                .name = "",
+                                .race = "human",
+                                .job = "knight",
+                                .level = 1,
+                                .zone = "town",
+                                .doc = "{}",
+                                .version = 1};
     }
     for (int r = 0; r < b->runs; r++) {
         for (int i = 0; i < b->n; i++) {

@@ -158,7 +158,7 @@ void cw_store_character_create(cw_store *s, const cw_character *ch, cw_store_cha
         cw_store_submit(s, &c->job);
 }
 
-/* The row and its items in one snapshot (a read-only transaction). */
+/* The row, its items and its guild in one snapshot (a read-only transaction). */
 static int load_run(cw_db *db, cw_store_job *j, cw_error *err)
 {
     char_job *c = (char_job *)j;
@@ -177,9 +177,15 @@ static int load_run(cw_db *db, cw_store_job *j, cw_error *err)
     if (rc == 0 && cw_db_nrows(db, r) == 1)
         rc = cw_store_items_read(db, c->id, &ir, &items, &nitems, err);
     if (rc == 0) rc = take_rows(db, r, c, items, nitems);
+    cw_db_res *gr = NULL;
+    if (rc == 0 && c->n_out == 1)
+        rc = cw_db_query(db, "SELECT guild_id FROM guild_members WHERE character_id = $1", p, 1,
+                         &gr, err);
+    if (rc == 0 && gr && cw_db_nrows(db, gr) == 1) c->out[0].guild_id = cw_db_i64(db, gr, 0, 0);
     if (rc == 0) rc = cw_db_commit(db, err);
     if (rc != 0) cw_db_rollback(db);
     free(items);
+    cw_db_res_free(db, gr);
     cw_db_res_free(db, ir);
     cw_db_res_free(db, r);
     return rc;

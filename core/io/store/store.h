@@ -277,6 +277,9 @@ typedef struct cw_character {
      * (a trade between two characters): if one of them is not written,
      * none is, and the others get CW_EABORT. */
     int64_t group;
+    /* cw_store_character_load only: the guild it is in (0: none), read in the
+     * same snapshot as the row. */
+    int64_t guild_id;
 } cw_character;
 
 typedef void (*cw_store_character_cb)(void *ud, int rc, const cw_character *ch);

@@ -251,8 +251,15 @@ static int64_t make_account(cw_store *s, const char *name)
 
 static cw_character sample(int64_t account, const char *name)
 {
-    cw_character c = {0,     account,        name, "elf", "mage", 3,    "forest", 10.5,
-                      -4.25, "{\"hp\": 10}", 0,    NULL,  0,      NULL, 0,        0};
+    cw_character c = {.account_id = account,
+                      .name = name,
+                      .race = "elf",
+                      .job = "mage",
+                      .level = 3,
+                      .zone = "forest",
+                      .x = 10.5,
+                      .y = -4.25,
+                      .doc = "{\"hp\": 10}"};
     return c;
 }
 

@@ -66,6 +66,22 @@ static void on_char(void *ud, int rc, const cw_character *ch)
     if (rc == 0) o->id = ch->id;
 }
 
+static void on_loaded_guild(void *ud, int rc, const cw_character *ch)
+{
+    idgot *o = ud;
+    o->rc = rc;
+    if (rc == 0) o->id = ch->guild_id;
+}
+
+/* The guild id cw_store_character_load reports for character id. */
+static int64_t loaded_guild(cw_store *s, int64_t account, int64_t id)
+{
+    idgot o = {0, -1};
+    cw_store_character_load(s, account, id, on_loaded_guild, &o);
+    assert_int_equal(o.rc, 0);
+    return o.id;
+}
+
 static int64_t make_char(cw_store *s, int64_t account, const char *name)
 {
     cw_character c = {.account_id = account,
@@ -138,6 +154,9 @@ static void test_create_join_rank_leave(void **state)
     assert_int_equal(raw(b, "SELECT count(*) FROM guild_members"), 2);
     CALL(cw_store_guild_join(s, gid, cid, 3, on_guild, &g));
     assert_int_equal(g.rc, 0);
+    /* a character's load carries its guild (what guild chat needs at once) */
+    assert_int_equal(loaded_guild(s, acc, cid), gid);
+    assert_int_equal(loaded_guild(s, acc, ann), gid);
 
     CALL(cw_store_guild_set_rank(s, gid, cid, "officer", on_guild, &g));
     assert_int_equal(g.rc, 0);
@@ -161,6 +180,7 @@ static void test_create_join_rank_leave(void **state)
     CALL(cw_store_guild_remove(s, gid, ann, on_guild, &g));
     assert_int_equal(g.rc, 0);
     assert_int_equal(g.n, 2);
+    assert_int_equal(loaded_guild(s, acc, ann), 0); /* out of it: no guild */
     CALL(cw_store_guild_remove(s, gid, ann, on_guild, &g));
     assert_int_equal(g.rc, CW_ENOTFOUND);
     CALL(cw_store_guild_of(s, ann, on_guild, &g));

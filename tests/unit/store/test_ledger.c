@@ -59,8 +59,15 @@ static void on_save(void *ud, int rc, const int *results, int n)
 
 static cw_character make_char(cw_store *s, int64_t account, const char *name)
 {
-    cw_character c = {0, account, name, "elf", "mage", 1, "forest", 1, 2, "{\"gold\":0,\"exp\":0}",
-                      0, NULL,    0,    NULL,  0,      0};
+    cw_character c = {.account_id = account,
+                      .name = name,
+                      .race = "elf",
+                      .job = "mage",
+                      .level = 1,
+                      .zone = "forest",
+                      .x = 1,
+                      .y = 2,
+                      .doc = "{\"gold\":0,\"exp\":0}"};
     answer a = {0};
     cw_store_character_create(s, &c, on_char, &a);
     assert_int_equal(a.rc, 0);

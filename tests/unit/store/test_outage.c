@@ -196,8 +196,17 @@ static cw_store *open_store(pgfix *f, int deadline_ms, cw_metrics *m)
 
 static cw_character ch_of(int64_t acc, int64_t id, const char *name, int64_t version, int level)
 {
-    cw_character c = {id, acc,  name,    "orc", "warrior", level, "plains", 1,
-                      2,  "{}", version, NULL,  0,         NULL,  0,        0};
+    cw_character c = {.id = id,
+                      .account_id = acc,
+                      .name = name,
+                      .race = "orc",
+                      .job = "warrior",
+                      .level = level,
+                      .zone = "plains",
+                      .x = 1,
+                      .y = 2,
+                      .doc = "{}",
+                      .version = version};
     return c;
 }
 
