@@ -16,7 +16,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, FAST_AUTH, ServerTest, main, play, wait_for  # noqa: E402
+from harness import BIN, FAST_AUTH, Server, ServerTest, main, play, wait_for  # noqa: E402
 
 CLIENT = os.path.join(BIN, "chaos-client")
 PASSWORD = "correct horse 1"
@@ -215,6 +215,208 @@ class ClientOps(ServerTest):
         self.assertEqual(sh["hp"], sh["hp_max"])
         self.assertEqual(sh["stats"]["hp_max"], sh["hp_max"])
         self.assertEqual(c.request("skills")["realm"], "qi")
+
+
+GRANT = """
+local chaos = require("chaos")
+chaos.on_op("grant", function(req, ctx)
+  chaos.txn(ctx.player, "test grant", function(t) t:add_gold(req.gold) end)
+  return { granted = true }
+end)
+"""
+
+
+def script_of(*lines):
+    return "\n".join(lines + ("",))
+
+
+def login_script(name, race="human"):
+    return ("/register %s %s" % (name, PASSWORD), "/login %s %s" % (name, PASSWORD),
+            "/create %s %s warrior" % (name, race), "/enter " + name, "/expect ok")
+
+
+class ClientPanels(ServerTest):
+    """The panels' commands in script mode against the demo content (plus a test op that
+    grants gold): the told speed, the vendor, items, NPC dialogue and quests, trade, guild,
+    and the Wolf Den's walls."""
+    server_args = FAST_AUTH
+
+    def setUp(self):
+        self.server = Server(extra=self.server_args)
+        self.server.write_content("zz_test_grant.lua", GRANT)
+        self.server.start()
+
+    def run_ok(self, run):
+        rc, err = run.finish()
+        self.assertNotIn("AddressSanitizer", err)
+        self.assertNotIn("runtime error:", err)
+        self.assertEqual(rc, 0, err + "\n" + json.dumps(answers(run.frames()))[-3000:])
+        return run.frames()
+
+    def test_speed_vendor_items_dialogue_quest(self):
+        frames = self.run_ok(Run(self.server.port, script_of(
+            *login_script("Shopper"),
+            "/expect field speed 10",          # human: move_speed 10 (content/races.lua)
+            "/sheet",
+            "/expect field speed 10",
+            "/raw {\"op\":\"grant\",\"gold\":200}",
+            "/expect ok",
+            "/goto 505 557",                   # within 6 of Trader Lin and Elder Mo
+            "/talk trader",
+            "/expect field claimed true",
+            "/wait ev vendor vendor=village_trader",
+            "/buy healing_potion 3",
+            "/expect ok",
+            "/expect field count 3",
+            "/buy iron_sword",
+            "/expect ok",
+            "/buy dragon_egg",
+            "/expect not_sold",
+            "/inv",
+            "/expect ok",
+            "/equip iron_sword",
+            "/expect ok",
+            "/use healing_potion",
+            "/expect ok",
+            "/expect field template healing_potion",
+            "/destroy healing_potion 1",
+            "/expect ok",
+            "/expect field count 1",
+            "/inv",
+            "/expect ok",
+            "/talk elder",
+            "/wait ev dialogue npc=elder node=start",
+            "/choose 2",
+            "/expect field node den",
+            "/talk Elder Mo",
+            "/wait ev dialogue npc=elder node=start",
+            "/choose 3",
+            "/expect field ended true",
+            "/accept first_steps",
+            "/expect ok",
+            "/expect field quest first_steps",
+            "/quests",
+            "/expect field active.0.quest first_steps",
+            "/quit")))
+        ans = answers(frames)
+        entered = [a for a in ans if "entity" in a][0]
+        self.assertEqual(entered["speed"], 10)
+        # the walk to the trader went at 0.9 x 10 units/s: no move was refused
+        moves = [a for a in ans if a.get("zone") == "meadow" and "x" in a]
+        self.assertTrue(moves)
+        self.assertFalse([a for a in ans if a.get("error", {}).get("code") == "bad_move"], ans)
+        vendor = events(frames, "vendor")[0]
+        self.assertIn("healing_potion", [s["item"] for s in vendor["sells"]])
+        bought = [a for a in ans if a.get("item") == "healing_potion"][0]
+        self.assertEqual((bought["count"], bought["price"]), (3, 30))
+        inv = [a for a in ans if "items" in a][-1]["items"]
+        places = {i["template"]: i["place"] for i in inv}
+        self.assertEqual(places["iron_sword"], "eq:weapon")
+        self.assertEqual([i["stack"] for i in inv if i["template"] == "healing_potion"], [1])
+        dialogue = events(frames, "dialogue")[0]
+        self.assertEqual(dialogue["choices"][2], "Farewell.")
+        den = [a for a in ans if a.get("node") == "den"][0]
+        self.assertIn("Wolf Den", den["text"])
+
+        # a /buy without a vendor shown is refused by the client itself (exit 3, nothing sent)
+        run = Run(self.server.port, script_of("/login Shopper " + PASSWORD, "/chars",
+                                              "/enter Shopper", "/buy healing_potion"))
+        rc, err = run.finish()
+        self.assertEqual(rc, 3, err)
+        self.assertIn("no vendor", err)
+        self.assertFalse([a for a in answers(run.frames()) if "item" in a])
+
+    def test_trade_with_a_socket_client_and_guild(self):
+        sock = self.server.client()
+        play(sock, "Sockey")
+        self.assertTrue(sock.request("grant", gold=50).get("ok"))
+        run = Run(self.server.port, script_of(
+            *login_script("Trady"),
+            "/raw {\"op\":\"grant\",\"gold\":300}",
+            "/wait ev chat 30 text=ready",
+            "/trade Sockey",
+            "/expect ok",
+            "/expect field state asked",
+            "/wait ev trade 10 state=open",
+            "/offer gold=40",
+            "/expect ok",
+            "/lock",
+            "/expect ok",
+            "/wait ev trade 10 theirs.locked=true mine.locked=true",
+            "/confirm",
+            "/expect ok",
+            "/wait ev trade_done 10",
+            "/gcreate HowlingPack",
+            "/expect ok",
+            "/expect field guild.name HowlingPack",
+            "/ginvite Sockey",
+            "/expect ok",
+            "/wait ev guild_member 10 name=Sockey change=joined",
+            "/groster",
+            "/expect field guild.members.0.rank leader",
+            "/expect field guild.members.1.name Sockey",
+            "/expect field guild.members.1.rank member",
+            "/party",
+            "/expect field in_party false",
+            "/quit"))
+        # the socket client: near the script's character, answers its trade
+        wait_for(lambda: any("entity" in a for a in answers(run.frames())), what="enter_world")
+        trady = [a for a in answers(run.frames()) if "entity" in a][0]["character"]
+        r = self.server.admin().cmd("teleport Sockey meadow %g %g" % (trady["x"] + 3, trady["y"]))
+        self.assertTrue(r.get("ok"), r)
+        r = sock.request("chat", channel="say", text="ready")
+        self.assertTrue(r.get("ok"), r)
+
+        def event(name, **want):
+            def found():
+                sock.request("ping")
+                for e in sock.events:
+                    if e.get("ev") == name and all(e.get(k) == v for k, v in want.items()):
+                        sock.events.remove(e)
+                        return e
+                return None
+            return wait_for(found, what="the %s event" % name)
+
+        event("trade", state="asked")
+        self.assertEqual(sock.request("trade_respond", accept=True)["state"], "open")
+        wait_for(lambda: [f for f in run.frames() if f.get("ev") == "trade" and
+                          f["mine"]["gold"] == 40], what="the script's offer")
+        self.assertTrue(sock.request("trade_lock").get("ok"))
+        wait_for(lambda: [f for f in run.frames() if f.get("ev") == "trade" and
+                          f["mine"]["locked"] and f["theirs"]["locked"]], what="both locked")
+        r = sock.request("trade_confirm")
+        self.assertTrue(r.get("ok"), r)
+        event("trade_done")
+        invite = event("guild_invite")
+        self.assertEqual(invite["name"], "HowlingPack")
+        r = sock.request("guild_accept", guild="HowlingPack")
+        self.assertTrue(r.get("ok"), r)
+        frames = self.run_ok(run)
+        done = events(frames, "trade_done")[0]
+        self.assertEqual(done["gave"]["gold"], 40)
+        self.assertEqual(sock.request("sheet")["gold"], 90)
+
+    def test_wolf_den_walls(self):
+        run = Run(self.server.port, script_of(
+            *login_script("Delver"),
+            "/wait ev zone 30 zone=meadow",
+            "/goto 700 300",                   # into the portal: the instance's zone event follows
+            "/wait ev zone 10 zone~dng:wolf_den",
+            "/zoneinfo 250",
+            "/expect ok",
+            "/quit"))
+        wait_for(lambda: any("entity" in a for a in answers(run.frames())), what="enter_world")
+        r = self.server.admin().cmd("teleport Delver meadow 700 312")
+        self.assertTrue(r.get("ok"), r)
+        frames = self.run_ok(run)
+        zi = [a for a in answers(frames) if "blocked" in a][-1]
+        self.assertTrue(zi["zone"].startswith("dng:wolf_den:"), zi)
+        self.assertTrue(zi["blocked"], zi)
+        self.assertEqual(zi["name"], "Wolf Den")
+        for b in zi["blocked"]:  # walls inside the instance's bounds
+            self.assertTrue(0 <= b["x"] and b["x"] + b["w"] <= zi["width"], b)
+            self.assertTrue(0 <= b["y"] and b["y"] + b["h"] <= zi["height"], b)
+        self.assertLess(len(json.dumps(zi)), 1 << 20)  # one frame the client takes
 
 
 class ClientTmux(ServerTest):
