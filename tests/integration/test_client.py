@@ -13,10 +13,12 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, FAST_AUTH, Server, ServerTest, main, play, wait_for  # noqa: E402
+from harness import (BIN, FAST_AUTH, SRC, Server, ServerTest, main, play,  # noqa: E402
+                     wait_for)
 
 CLIENT = os.path.join(BIN, "chaos-client")
 PASSWORD = "correct horse 1"
@@ -419,13 +421,105 @@ class ClientPanels(ServerTest):
         self.assertLess(len(json.dumps(zi)), 1 << 20)  # one frame the client takes
 
 
+PG_URL = os.environ.get("CHAOS_TEST_PG", "")
+REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
+RUN_ID = uuid.uuid4().hex[:8]  # zone ids of this run: the cluster map lives in the shared database
+ZA, ZB = "ca" + RUN_ID, "cb" + RUN_ID
+CLUSTER_CONTENT = {
+    "base.lua": """
+local defs = require("content.defs")
+defs.race{ id = "human", name = "Human", move_speed = 20 }
+defs.job{ id = "warrior", name = "Warrior" }
+defs.zone{ id = "%(a)s", name = "A", start = true, width = 200, height = 200, view = 50,
+           spawn = { x = 20, y = 20 },
+           portals = { { x = 60, y = 20, radius = 3, to = "%(b)s", to_x = 30, to_y = 30 } } }
+defs.zone{ id = "%(b)s", name = "B", width = 200, height = 200, view = 50,
+           spawn = { x = 35, y = 30 } }
+""" % {"a": ZA, "b": ZB},
+}
+
+
+def cluster_ctl(*args):
+    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+@unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not set")
+class ClientHandoff(unittest.TestCase):
+    """Two chaosd on one PostgreSQL and one Redis, zone A on one, zone B on the other: the
+    script client walks into A's portal to B, gets the hand-off, connects to B and resumes
+    there (not a lost connection) and plays on."""
+
+    def setUp(self):
+        self.pa, self.pb = "cpa" + RUN_ID, "cpb" + RUN_ID
+        common = FAST_AUTH + ["--store", PG_URL, "--redis", REDIS_URL,
+                              "--set", "cluster.refresh_ms=200"]
+        self.a = Server(extra=common + ["--name", self.pa], content=CLUSTER_CONTENT).start()
+        self.b = Server(extra=common + ["--name", self.pb], content=CLUSTER_CONTENT).start()
+        cluster_ctl("set", ZA, self.pa, "--store", PG_URL)
+        cluster_ctl("set", ZB, self.pb, "--store", PG_URL)
+        for s in (self.a, self.b):
+            wait_for(lambda s=s: len(s.admin().cmd("status")["cluster"]["map"]) >= 2,
+                     what="the cluster map read")
+        wait_for(lambda: {p["name"] for p in cluster_ctl("processes", "--redis",
+                                                         REDIS_URL)["processes"]}
+                 >= {self.pa, self.pb}, what="both processes announced")
+
+    def tearDown(self):
+        for z in (ZA, ZB):
+            subprocess.run([os.path.join(BIN, "chaosctl"), "cluster", "unset", z, "--store",
+                            PG_URL], cwd=SRC, capture_output=True, timeout=60)
+        for s in (self.a, self.b):
+            rc = s.stop()
+            log = s.log()
+            s.cleanup()
+            self.assertNotIn("ERROR: AddressSanitizer", log)
+            self.assertNotIn("runtime error:", log)
+            self.assertEqual(rc, 0, log[-3000:])
+
+    def test_walk_through_a_portal_to_the_other_process(self):
+        name = ("hopper" + RUN_ID)[:24]
+        record = os.path.join(self.a.dir, "frames.jsonl")
+        run = Run(self.a.port, script_of(
+            *login_script(name),
+            "/expect field character.zone " + ZA,
+            "/expect field speed 20",
+            "/goto 60 20",                      # the portal: handed off to B, resumed there
+            "/zoneinfo",
+            "/expect ok",
+            "/expect field zone " + ZB,
+            "/say still here",
+            "/expect ok",
+            "/wait ev chat 10 channel=say",
+            "/quit"), record)
+        rc, err = run.finish()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("AddressSanitizer", err)
+        frames = run.frames()
+        ho = events(frames, "handoff")[0]
+        self.assertEqual((ho["port"], ho["zone"]), (self.b.port, ZB))
+        resumed = [a for a in answers(frames) if "entity" in a]
+        self.assertEqual(len(resumed), 2, answers(frames))  # enter_world on A, resume on B
+        self.assertEqual((resumed[1]["character"]["zone"], resumed[1]["character"]["x"]),
+                         (ZB, 30))
+        with open(record) as f:
+            sent = [json.loads(line)["frame"] for line in f if '"dir":"out"' in line]
+        resume = [f for f in sent if f["op"] == "resume"]
+        self.assertEqual([f["token"] for f in resume], [ho["token"]])
+        self.assertEqual(events(frames, "chat")[-1]["text"], "still here")
+
+
 class ClientTmux(ServerTest):
     server_args = FAST_AUTH
 
     def setUp(self):
         if not shutil.which("tmux"):
             self.skipTest("tmux is not installed (tools/deps.sh --test installs it)")
-        super().setUp()
+        self.server = Server(extra=self.server_args)
+        self.server.write_content("zz_test_grant.lua", GRANT)
+        self.server.start()
         self.session = "chaos-client-" + uuid.uuid4().hex[:8]
         self.err = os.path.join(self.server.dir, "client.err")
 
@@ -480,6 +574,26 @@ class ClientTmux(ServerTest):
         self.assertTrue(r.get("ok"), r)
         wait_for(lambda: "[say] Bobby: hi from bobby" in self.pane(), what="the chat line")
         wait_for(self.bobby_beside, what="the other player's marker three columns east of '@'")
+
+        # panels: the inventory after its key, the party/guild panel after its key, and a
+        # guild invite shown in the system log with the command that accepts it
+        self.keys("i")
+        wait_for(lambda: "[i] inventory" in self.pane() and "(empty)" in self.pane(),
+                 what="the inventory panel")
+        self.keys("p")
+        wait_for(lambda: "(no party)" in self.pane() and "(no guild)" in self.pane(),
+                 what="the party and guild panel")
+        r = bob.request("grant", gold=100)
+        self.assertTrue(r.get("ok"), r)
+        r = bob.request("guild_create", name="Bobbers")
+        self.assertTrue(r.get("ok"), r)
+        r = bob.request("guild_invite", name="Termy")
+        self.assertTrue(r.get("ok"), r)
+        wait_for(lambda: "/gaccept Bobbers" in self.pane(), what="the guild invite line")
+        self.keys("Enter", "/gaccept", "Enter")
+        wait_for(lambda: "Bobbers  (2 members)" in self.pane(), what="the guild roster")
+        self.assertRegex(self.pane(), r"Bobby +leader")
+        self.assertRegex(self.pane(), r"Termy +member")
 
         # the input line says something back, and Bobby hears it
         self.keys("Enter", "hello bobby", "Enter")

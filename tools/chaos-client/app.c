@@ -168,6 +168,8 @@ static void handle(cc_app *a, json_t *f)
             a->npend--;
             op = p.op[0] ? p.op : "?";
             cc_model_answer(&a->m, op, p.req, f);
+            if (json_object_get(f, "handoff")) a->handing = 1; /* the event and close follow */
+            if (!strcmp(op, "resume")) a->handing = 0;
             if (!strcmp(op, "enter_world") || !strcmp(op, "resume"))
                 a->last_move_ns = cc_now_ns(); /* no time banked yet */
             json_decref(a->last_answer);
@@ -198,7 +200,9 @@ static void handoff(cc_app *a)
     snprintf(a->net.host, sizeof a->net.host, "%s", m->ho_host);
     a->net.port = m->ho_port;
     cc_log_add(&m->sys, 3, "hand-off to %s:%d (zone %s)", m->ho_host, m->ho_port, m->ho_zone);
+    a->handing = 1;
     if (cc_app_connect(a) != 0) {
+        a->handing = 0;
         a->connected = 1; /* so that lost() reports it and the reconnect loop retries there */
         char why[200] = "";
         snprintf(why, sizeof why, "hand-off to %.60s:%d failed: %.100s", m->ho_host, m->ho_port,
@@ -253,6 +257,17 @@ json_t *cc_app_wait(cc_app *a, long long id, int timeout_ms)
         if (cc_app_pump(a, (int)((end - now) / 1000000u) + 1, 0) < 0) return NULL;
     }
     return a->last_answer;
+}
+
+int cc_app_settle(cc_app *a, int timeout_ms)
+{
+    uint64_t end = cc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    while (a->handing) {
+        uint64_t now = cc_now_ns();
+        if (now >= end) return -1;
+        if (cc_app_pump(a, (int)((end - now) / 1000000u) + 1, 0) < 0) return -1;
+    }
+    return 0;
 }
 
 int cc_app_step_toward(cc_app *a, double tx, double ty, double min_step)

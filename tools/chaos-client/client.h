@@ -149,6 +149,7 @@ typedef struct cc_app {
     char want_char[48];        /* the character to enter again after a reconnect */
     int quit;
     int connected;
+    int handing; /* a hand-off is under way: told (answer or event) until `resume` answers */
     int reconnect_tries;
     uint64_t reconnect_at_ns;
     cc_frame_fn on_frame; /* called for every frame received (script mode prints) */
@@ -177,6 +178,9 @@ double cc_app_speed(const cc_app *a);
  * Waits (answers 0) until the step is at least min_step or reaches the point. 1 when a
  * move was sent, 0 when it is too early, -1 when not in the world. */
 int cc_app_step_toward(cc_app *a, double tx, double ty, double min_step);
+/* Pumps until a hand-off under way has been resumed on the other process (at once when none
+ * is). 0 done, -1 lost or timed out. */
+int cc_app_settle(cc_app *a, int timeout_ms);
 /* Interactive upkeep: refetches what the model asks for; reconnects with backoff. */
 void cc_app_tick(cc_app *a);
 

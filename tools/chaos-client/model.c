@@ -279,8 +279,8 @@ static void ev_guild(cc_model *m, const char *name, json_t *ev)
 {
     if (!strcmp(name, "guild_invite")) {
         snprintf(m->guild_invite, sizeof m->guild_invite, "%s", str(ev, "name"));
-        cc_log_add(&m->sys, A_GOOD, "%s invites you to the guild %s: /gaccept %s",
-                   str(ev, "inviter"), str(ev, "name"), str(ev, "name"));
+        cc_log_add(&m->sys, A_GOOD, "guild invite from %s: /gaccept %s", str(ev, "inviter"),
+                   str(ev, "name"));
         return;
     }
     const char *who = str(ev, "name"), *change = str(ev, "change");
@@ -378,7 +378,7 @@ void cc_model_event(cc_model *m, json_t *ev)
     } else if (strcmp(name, "party") == 0) {
         ev_party(m, ev);
     } else if (strcmp(name, "party_invite") == 0) {
-        cc_log_add(&m->sys, A_GOOD, "%s invites you to a party: /paccept", str(ev, "from"));
+        cc_log_add(&m->sys, A_GOOD, "party invite from %s: /paccept", str(ev, "from"));
     } else if (!strncmp(name, "guild_", 6)) {
         ev_guild(m, name, ev);
     } else if (strcmp(name, "vendor") == 0) {
