@@ -216,6 +216,7 @@ class ClientOps(ServerTest):
         self.assertEqual((sh["name"], sh["level"], sh["realm"]), ("Geo", 1, "qi"))
         self.assertEqual(sh["hp"], sh["hp_max"])
         self.assertEqual(sh["stats"]["hp_max"], sh["hp_max"])
+        self.assertEqual(sh["speed"], 10)  # the human's move_speed (content/races.lua)
         self.assertEqual(c.request("skills")["realm"], "qi")
 
 

@@ -371,8 +371,9 @@ void cc_model_event(cc_model *m, json_t *ev)
     } else if (!strcmp(name, "quest_progress") || !strcmp(name, "quest_done")) {
         cc_log_add(&m->sys, A_GOOD, "%s %s", name, str(ev, "quest"));
         m->want_quests = 1;
-    } else if (strcmp(name, "dialogue") == 0) {
+    } else if (strcmp(name, "dialogue") == 0) { /* another NPC: the vendor list goes */
         set_json(&m->dialogue, json_is_true(json_object_get(ev, "ended")) ? NULL : ev);
+        set_json(&m->vendor, NULL);
     } else if (!strncmp(name, "trade", 5)) {
         ev_trade(m, name, ev);
     } else if (strcmp(name, "party") == 0) {
@@ -381,7 +382,8 @@ void cc_model_event(cc_model *m, json_t *ev)
         cc_log_add(&m->sys, A_GOOD, "party invite from %s: /paccept", str(ev, "from"));
     } else if (!strncmp(name, "guild_", 6)) {
         ev_guild(m, name, ev);
-    } else if (strcmp(name, "vendor") == 0) {
+    } else if (strcmp(name, "vendor") == 0) { /* talking to a vendor ends a dialogue */
+        set_json(&m->dialogue, NULL);
         vendor_lines(m, ev);
     } else if (strcmp(name, "handoff") == 0) {
         m->handoff = 1;
