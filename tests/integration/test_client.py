@@ -361,6 +361,12 @@ class ClientPanels(ServerTest):
             "/expect field guild.members.1.rank member",
             "/party",
             "/expect field in_party false",
+            "/wait ev party_invite 10 from=Sockey",
+            "/paccept",
+            "/expect field in_party true",
+            "/expect field leader Sockey",
+            "/pleave",
+            "/expect field left true",
             "/quit"))
         # the socket client: near the script's character, answers its trade
         wait_for(lambda: any("entity" in a for a in answers(run.frames())), what="enter_world")
@@ -393,6 +399,10 @@ class ClientPanels(ServerTest):
         invite = event("guild_invite")
         self.assertEqual(invite["name"], "HowlingPack")
         r = sock.request("guild_accept", guild="HowlingPack")
+        self.assertTrue(r.get("ok"), r)
+        wait_for(lambda: [a for a in answers(run.frames()) if a.get("in_party") is False],
+                 what="the script's /party")
+        r = sock.request("party_invite", name="Trady")
         self.assertTrue(r.get("ok"), r)
         frames = self.run_ok(run)
         done = events(frames, "trade_done")[0]
