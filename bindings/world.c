@@ -170,6 +170,8 @@ static int entity_field(lua_State *L, const cw_bind_game *g, cw_entity *e, const
         lua_pushnumber(L, e->y);
     } else if (strcmp(k, "name") == 0) {
         lua_pushstring(L, e->name);
+    } else if (strcmp(k, "speed") == 0) {
+        lua_pushnumber(L, e->speed);
     } else {
         return vitals_field(L, g, e, k);
     }

@@ -344,7 +344,8 @@ static void attach(cw_server *s, cw_session *se, cw_player *pl, cw_pending *p)
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"character\":");
     cw_player_json(&b, pl);
-    cw_strbuf_printf(&b, ",\"entity\":%lld}", (long long)eid);
+    cw_strbuf_printf(&b, ",\"entity\":%lld,\"speed\":%.17g}", (long long)eid,
+                     cw_world_app_speed(s, pl));
     cw_pending_ok(p, b.data, b.len);
     cw_strbuf_free(&b);
     cw_world_app_show(s, pl); /* enter events, after the answer */

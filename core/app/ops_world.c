@@ -352,6 +352,12 @@ void cw_world_app_show(cw_server *s, const cw_player *pl)
     if (e) cw_world_show(app_of(s)->w, e);
 }
 
+double cw_world_app_speed(cw_server *s, const cw_player *pl)
+{
+    cw_entity *e = app_of(s) ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    return e ? e->speed : 0;
+}
+
 void cw_world_app_leave(cw_server *s, const cw_player *pl)
 {
     if (!app_of(s)) return;

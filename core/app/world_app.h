@@ -38,6 +38,8 @@ void cw_world_app_start_point(cw_server *s, const char **zone, double *x, double
 int64_t cw_world_app_enter(cw_server *s, cw_player *pl);
 /* Sends the enter events both ways for pl's entity. */
 void cw_world_app_show(cw_server *s, const cw_player *pl);
+/* The move speed (units/s) the server allows pl's entity; 0 when it is not in the world. */
+double cw_world_app_speed(cw_server *s, const cw_player *pl);
 /* Removes pl's entity: observers get `leave`. */
 void cw_world_app_leave(cw_server *s, const cw_player *pl);
 /* Calls fn for every player whose entity is in pl's view (not pl itself):

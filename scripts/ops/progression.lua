@@ -98,13 +98,15 @@ chaos.on_op("skills", function(_, ctx)
            skills = out }
 end)
 
--- sheet: level, realm, experience, gold, vitals and every resolved stat, now.
+-- sheet: level, realm, experience, gold, vitals, the move speed the server
+-- allows (units/s) and every resolved stat, now.
 chaos.on_op("sheet", function(_, ctx)
   local p = caller(ctx)
   local cur = prog.realm_of(p)
   return { name = p.name, race = p.race, job = p.job, level = p.level, exp = p.exp, gold = p.gold,
            realm = cur and cur.id or nil, realm_name = cur and cur.name or nil,
-           hp = p.hp, hp_max = p.hp_max, mp = p.mp, mp_max = p.mp_max, stats = p:stats() }
+           hp = p.hp, hp_max = p.hp_max, mp = p.mp, mp_max = p.mp_max, speed = p.speed,
+           stats = p:stats() }
 end)
 
 return M

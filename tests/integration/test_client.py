@@ -13,10 +13,12 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, FAST_AUTH, ServerTest, main, play, wait_for  # noqa: E402
+from harness import (BIN, FAST_AUTH, SRC, Server, ServerTest, main, play,  # noqa: E402
+                     wait_for)
 
 CLIENT = os.path.join(BIN, "chaos-client")
 PASSWORD = "correct horse 1"
@@ -214,7 +216,310 @@ class ClientOps(ServerTest):
         self.assertEqual((sh["name"], sh["level"], sh["realm"]), ("Geo", 1, "qi"))
         self.assertEqual(sh["hp"], sh["hp_max"])
         self.assertEqual(sh["stats"]["hp_max"], sh["hp_max"])
+        self.assertEqual(sh["speed"], 10)  # the human's move_speed (content/races.lua)
         self.assertEqual(c.request("skills")["realm"], "qi")
+
+
+GRANT = """
+local chaos = require("chaos")
+chaos.on_op("grant", function(req, ctx)
+  chaos.txn(ctx.player, "test grant", function(t) t:add_gold(req.gold) end)
+  return { granted = true }
+end)
+"""
+
+
+def script_of(*lines):
+    return "\n".join(lines + ("",))
+
+
+def login_script(name, race="human"):
+    return ("/register %s %s" % (name, PASSWORD), "/login %s %s" % (name, PASSWORD),
+            "/create %s %s warrior" % (name, race), "/enter " + name, "/expect ok")
+
+
+class ClientPanels(ServerTest):
+    """The panels' commands in script mode against the demo content (plus a test op that
+    grants gold): the told speed, the vendor, items, NPC dialogue and quests, trade, guild,
+    and the Wolf Den's walls."""
+    server_args = FAST_AUTH
+
+    def setUp(self):
+        self.server = Server(extra=self.server_args)
+        self.server.write_content("zz_test_grant.lua", GRANT)
+        self.server.start()
+
+    def run_ok(self, run):
+        rc, err = run.finish()
+        self.assertNotIn("AddressSanitizer", err)
+        self.assertNotIn("runtime error:", err)
+        self.assertEqual(rc, 0, err + "\n" + json.dumps(answers(run.frames()))[-3000:])
+        return run.frames()
+
+    def test_speed_vendor_items_dialogue_quest(self):
+        frames = self.run_ok(Run(self.server.port, script_of(
+            *login_script("Shopper"),
+            "/expect field speed 10",          # human: move_speed 10 (content/races.lua)
+            "/sheet",
+            "/expect field speed 10",
+            "/raw {\"op\":\"grant\",\"gold\":200}",
+            "/expect ok",
+            "/goto 505 557",                   # within 6 of Trader Lin and Elder Mo
+            "/talk trader",
+            "/expect field claimed true",
+            "/wait ev vendor vendor=village_trader",
+            "/buy healing_potion 3",
+            "/expect ok",
+            "/expect field count 3",
+            "/buy iron_sword",
+            "/expect ok",
+            "/buy dragon_egg",
+            "/expect not_sold",
+            "/inv",
+            "/expect ok",
+            "/equip iron_sword",
+            "/expect ok",
+            "/use healing_potion",
+            "/expect ok",
+            "/expect field template healing_potion",
+            "/destroy healing_potion 1",
+            "/expect ok",
+            "/expect field count 1",
+            "/inv",
+            "/expect ok",
+            "/talk elder",
+            "/wait ev dialogue npc=elder node=start",
+            "/choose 2",
+            "/expect field node den",
+            "/talk Elder Mo",
+            "/wait ev dialogue npc=elder node=start",
+            "/choose 3",
+            "/expect field ended true",
+            "/accept first_steps",
+            "/expect ok",
+            "/expect field quest first_steps",
+            "/quests",
+            "/expect field active.0.quest first_steps",
+            "/quit")))
+        ans = answers(frames)
+        entered = [a for a in ans if "entity" in a][0]
+        self.assertEqual(entered["speed"], 10)
+        # the walk to the trader went at 0.9 x 10 units/s: no move was refused
+        moves = [a for a in ans if a.get("zone") == "meadow" and "x" in a]
+        self.assertTrue(moves)
+        self.assertFalse([a for a in ans if a.get("error", {}).get("code") == "bad_move"], ans)
+        vendor = events(frames, "vendor")[0]
+        self.assertIn("healing_potion", [s["item"] for s in vendor["sells"]])
+        bought = [a for a in ans if a.get("item") == "healing_potion"][0]
+        self.assertEqual((bought["count"], bought["price"]), (3, 30))
+        inv = [a for a in ans if "items" in a][-1]["items"]
+        places = {i["template"]: i["place"] for i in inv}
+        self.assertEqual(places["iron_sword"], "eq:weapon")
+        self.assertEqual([i["stack"] for i in inv if i["template"] == "healing_potion"], [1])
+        dialogue = events(frames, "dialogue")[0]
+        self.assertEqual(dialogue["choices"][2], "Farewell.")
+        den = [a for a in ans if a.get("node") == "den"][0]
+        self.assertIn("Wolf Den", den["text"])
+
+        # a /buy without a vendor shown is refused by the client itself (exit 3, nothing sent)
+        run = Run(self.server.port, script_of("/login Shopper " + PASSWORD, "/chars",
+                                              "/enter Shopper", "/buy healing_potion"))
+        rc, err = run.finish()
+        self.assertEqual(rc, 3, err)
+        self.assertIn("no vendor", err)
+        self.assertFalse([a for a in answers(run.frames()) if "item" in a])
+
+    def test_trade_with_a_socket_client_and_guild(self):
+        sock = self.server.client()
+        play(sock, "Sockey")
+        self.assertTrue(sock.request("grant", gold=50).get("ok"))
+        run = Run(self.server.port, script_of(
+            *login_script("Trady"),
+            "/raw {\"op\":\"grant\",\"gold\":300}",
+            "/wait ev chat 30 text=ready",
+            "/trade Sockey",
+            "/expect ok",
+            "/expect field state asked",
+            "/wait ev trade 10 state=open",
+            "/offer gold=40",
+            "/expect ok",
+            "/lock",
+            "/expect ok",
+            "/wait ev trade 10 theirs.locked=true mine.locked=true",
+            "/confirm",
+            "/expect ok",
+            "/wait ev trade_done 10",
+            "/gcreate HowlingPack",
+            "/expect ok",
+            "/expect field guild.name HowlingPack",
+            "/ginvite Sockey",
+            "/expect ok",
+            "/wait ev guild_member 10 name=Sockey change=joined",
+            "/groster",
+            "/expect field guild.members.0.rank leader",
+            "/expect field guild.members.1.name Sockey",
+            "/expect field guild.members.1.rank member",
+            "/party",
+            "/expect field in_party false",
+            "/wait ev party_invite 10 from=Sockey",
+            "/paccept",
+            "/expect field in_party true",
+            "/expect field leader Sockey",
+            "/pleave",
+            "/expect field left true",
+            "/quit"))
+        # the socket client: near the script's character, answers its trade
+        wait_for(lambda: any("entity" in a for a in answers(run.frames())), what="enter_world")
+        trady = [a for a in answers(run.frames()) if "entity" in a][0]["character"]
+        r = self.server.admin().cmd("teleport Sockey meadow %g %g" % (trady["x"] + 3, trady["y"]))
+        self.assertTrue(r.get("ok"), r)
+        r = sock.request("chat", channel="say", text="ready")
+        self.assertTrue(r.get("ok"), r)
+
+        def event(name, **want):
+            def found():
+                sock.request("ping")
+                for e in sock.events:
+                    if e.get("ev") == name and all(e.get(k) == v for k, v in want.items()):
+                        sock.events.remove(e)
+                        return e
+                return None
+            return wait_for(found, what="the %s event" % name)
+
+        event("trade", state="asked")
+        self.assertEqual(sock.request("trade_respond", accept=True)["state"], "open")
+        wait_for(lambda: [f for f in run.frames() if f.get("ev") == "trade" and
+                          f["mine"]["gold"] == 40], what="the script's offer")
+        self.assertTrue(sock.request("trade_lock").get("ok"))
+        wait_for(lambda: [f for f in run.frames() if f.get("ev") == "trade" and
+                          f["mine"]["locked"] and f["theirs"]["locked"]], what="both locked")
+        r = sock.request("trade_confirm")
+        self.assertTrue(r.get("ok"), r)
+        event("trade_done")
+        invite = event("guild_invite")
+        self.assertEqual(invite["name"], "HowlingPack")
+        r = sock.request("guild_accept", guild="HowlingPack")
+        self.assertTrue(r.get("ok"), r)
+        wait_for(lambda: [a for a in answers(run.frames()) if a.get("in_party") is False],
+                 what="the script's /party")
+        r = sock.request("party_invite", name="Trady")
+        self.assertTrue(r.get("ok"), r)
+        frames = self.run_ok(run)
+        done = events(frames, "trade_done")[0]
+        self.assertEqual(done["gave"]["gold"], 40)
+        self.assertEqual(sock.request("sheet")["gold"], 90)
+
+    def test_wolf_den_walls(self):
+        run = Run(self.server.port, script_of(
+            *login_script("Delver"),
+            "/wait ev zone 30 zone=meadow",
+            "/goto 700 300",                   # into the portal: the instance's zone event follows
+            "/wait ev zone 10 zone~dng:wolf_den",
+            "/zoneinfo 250",
+            "/expect ok",
+            "/quit"))
+        wait_for(lambda: any("entity" in a for a in answers(run.frames())), what="enter_world")
+        r = self.server.admin().cmd("teleport Delver meadow 700 312")
+        self.assertTrue(r.get("ok"), r)
+        frames = self.run_ok(run)
+        zi = [a for a in answers(frames) if "blocked" in a][-1]
+        self.assertTrue(zi["zone"].startswith("dng:wolf_den:"), zi)
+        self.assertTrue(zi["blocked"], zi)
+        self.assertEqual(zi["name"], "Wolf Den")
+        for b in zi["blocked"]:  # walls inside the instance's bounds
+            self.assertTrue(0 <= b["x"] and b["x"] + b["w"] <= zi["width"], b)
+            self.assertTrue(0 <= b["y"] and b["y"] + b["h"] <= zi["height"], b)
+        self.assertLess(len(json.dumps(zi)), 1 << 20)  # one frame the client takes
+
+
+PG_URL = os.environ.get("CHAOS_TEST_PG", "")
+REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
+RUN_ID = uuid.uuid4().hex[:8]  # zone ids of this run: the cluster map lives in the shared database
+ZA, ZB = "ca" + RUN_ID, "cb" + RUN_ID
+CLUSTER_CONTENT = {
+    "base.lua": """
+local defs = require("content.defs")
+defs.race{ id = "human", name = "Human", move_speed = 20 }
+defs.job{ id = "warrior", name = "Warrior" }
+defs.zone{ id = "%(a)s", name = "A", start = true, width = 200, height = 200, view = 50,
+           spawn = { x = 20, y = 20 },
+           portals = { { x = 60, y = 20, radius = 3, to = "%(b)s", to_x = 30, to_y = 30 } } }
+defs.zone{ id = "%(b)s", name = "B", width = 200, height = 200, view = 50,
+           spawn = { x = 35, y = 30 } }
+""" % {"a": ZA, "b": ZB},
+}
+
+
+def cluster_ctl(*args):
+    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+@unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not set")
+class ClientHandoff(unittest.TestCase):
+    """Two chaosd on one PostgreSQL and one Redis, zone A on one, zone B on the other: the
+    script client walks into A's portal to B, gets the hand-off, connects to B and resumes
+    there (not a lost connection) and plays on."""
+
+    def setUp(self):
+        self.pa, self.pb = "cpa" + RUN_ID, "cpb" + RUN_ID
+        common = FAST_AUTH + ["--store", PG_URL, "--redis", REDIS_URL,
+                              "--set", "cluster.refresh_ms=200"]
+        self.a = Server(extra=common + ["--name", self.pa], content=CLUSTER_CONTENT).start()
+        self.b = Server(extra=common + ["--name", self.pb], content=CLUSTER_CONTENT).start()
+        cluster_ctl("set", ZA, self.pa, "--store", PG_URL)
+        cluster_ctl("set", ZB, self.pb, "--store", PG_URL)
+        for s in (self.a, self.b):
+            wait_for(lambda s=s: len(s.admin().cmd("status")["cluster"]["map"]) >= 2,
+                     what="the cluster map read")
+        wait_for(lambda: {p["name"] for p in cluster_ctl("processes", "--redis",
+                                                         REDIS_URL)["processes"]}
+                 >= {self.pa, self.pb}, what="both processes announced")
+
+    def tearDown(self):
+        for z in (ZA, ZB):
+            subprocess.run([os.path.join(BIN, "chaosctl"), "cluster", "unset", z, "--store",
+                            PG_URL], cwd=SRC, capture_output=True, timeout=60)
+        for s in (self.a, self.b):
+            rc = s.stop()
+            log = s.log()
+            s.cleanup()
+            self.assertNotIn("ERROR: AddressSanitizer", log)
+            self.assertNotIn("runtime error:", log)
+            self.assertEqual(rc, 0, log[-3000:])
+
+    def test_walk_through_a_portal_to_the_other_process(self):
+        name = ("hopper" + RUN_ID)[:24]
+        record = os.path.join(self.a.dir, "frames.jsonl")
+        run = Run(self.a.port, script_of(
+            *login_script(name),
+            "/expect field character.zone " + ZA,
+            "/expect field speed 20",
+            "/goto 60 20",                      # the portal: handed off to B, resumed there
+            "/zoneinfo",
+            "/expect ok",
+            "/expect field zone " + ZB,
+            "/say still here",
+            "/expect ok",
+            "/wait ev chat 10 channel=say",
+            "/quit"), record)
+        rc, err = run.finish()
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("AddressSanitizer", err)
+        frames = run.frames()
+        ho = events(frames, "handoff")[0]
+        self.assertEqual((ho["port"], ho["zone"]), (self.b.port, ZB))
+        resumed = [a for a in answers(frames) if "entity" in a]
+        self.assertEqual(len(resumed), 2, answers(frames))  # enter_world on A, resume on B
+        self.assertEqual((resumed[1]["character"]["zone"], resumed[1]["character"]["x"]),
+                         (ZB, 30))
+        with open(record) as f:
+            sent = [json.loads(line)["frame"] for line in f if '"dir":"out"' in line]
+        resume = [f for f in sent if f["op"] == "resume"]
+        self.assertEqual([f["token"] for f in resume], [ho["token"]])
+        self.assertEqual(events(frames, "chat")[-1]["text"], "still here")
 
 
 class ClientTmux(ServerTest):
@@ -223,7 +528,9 @@ class ClientTmux(ServerTest):
     def setUp(self):
         if not shutil.which("tmux"):
             self.skipTest("tmux is not installed (tools/deps.sh --test installs it)")
-        super().setUp()
+        self.server = Server(extra=self.server_args)
+        self.server.write_content("zz_test_grant.lua", GRANT)
+        self.server.start()
         self.session = "chaos-client-" + uuid.uuid4().hex[:8]
         self.err = os.path.join(self.server.dir, "client.err")
 
@@ -278,6 +585,26 @@ class ClientTmux(ServerTest):
         self.assertTrue(r.get("ok"), r)
         wait_for(lambda: "[say] Bobby: hi from bobby" in self.pane(), what="the chat line")
         wait_for(self.bobby_beside, what="the other player's marker three columns east of '@'")
+
+        # panels: the inventory after its key, the party/guild panel after its key, and a
+        # guild invite shown in the system log with the command that accepts it
+        self.keys("i")
+        wait_for(lambda: "[i] inventory" in self.pane() and "(empty)" in self.pane(),
+                 what="the inventory panel")
+        self.keys("p")
+        wait_for(lambda: "(no party)" in self.pane() and "(no guild)" in self.pane(),
+                 what="the party and guild panel")
+        r = bob.request("grant", gold=100)
+        self.assertTrue(r.get("ok"), r)
+        r = bob.request("guild_create", name="Bobbers")
+        self.assertTrue(r.get("ok"), r)
+        r = bob.request("guild_invite", name="Termy")
+        self.assertTrue(r.get("ok"), r)
+        wait_for(lambda: "/gaccept Bobbers" in self.pane(), what="the guild invite line")
+        self.keys("Enter", "/gaccept", "Enter")
+        wait_for(lambda: "Bobbers  (2 members)" in self.pane(), what="the guild roster")
+        self.assertRegex(self.pane(), r"Bobby +leader")
+        self.assertRegex(self.pane(), r"Termy +member")
 
         # the input line says something back, and Bobby hears it
         self.keys("Enter", "hello bobby", "Enter")

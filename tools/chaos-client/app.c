@@ -1,7 +1,9 @@
 /* app.c — the client's connection life: hello, requests in flight (id → op,
  * so answers reach the model with their op), the receive pump, movement at
  * the allowed speed, the interactive refetches, and reconnecting with
- * backoff after a lost connection (logging in and entering again). */
+ * backoff after a lost connection (logging in and entering again), and the
+ * cluster hand-off: after {"ev":"handoff"} the closing connection is not a
+ * loss; the client connects to the named process and sends `resume`. */
 #include "tools/chaos-client/client.h"
 
 #include <errno.h>
@@ -17,7 +19,6 @@ int cc_app_init(cc_app *a, const char *host, int port, const char *record)
     memset(a, 0, sizeof *a);
     cc_net_init(&a->net, host, port);
     cc_model_init(&a->m);
-    a->speed = 6.0 * 0.9;
     a->next_id = 1;
     if (record) {
         a->net.record = fopen(record, "w");
@@ -100,6 +101,12 @@ int cc_app_pending(const cc_app *a, long long id)
     return 0;
 }
 
+double cc_app_speed(const cc_app *a)
+{
+    if (a->speed > 0) return a->speed;
+    return a->m.speed > 0 ? a->m.speed * 0.9 : 6.0 * 0.9;
+}
+
 static const char *char_named(cc_app *a, const char *name, long long *id)
 {
     size_t i;
@@ -129,7 +136,7 @@ static void auto_enter(cc_app *a, const char *op, json_t *ans)
         if (char_named(a, a->want_char, &id))
             cc_app_request(
                 a, json_pack("{s:s, s:I}", "op", "enter_world", "character", (json_int_t)id));
-    } else if (strcmp(op, "enter_world") == 0) {
+    } else if ((strcmp(op, "enter_world") == 0 || strcmp(op, "resume") == 0) && a->m.in_world) {
         snprintf(a->want_char, sizeof a->want_char, "%s", a->m.name);
         a->reconnect_tries = 0;
     }
@@ -161,7 +168,10 @@ static void handle(cc_app *a, json_t *f)
             a->npend--;
             op = p.op[0] ? p.op : "?";
             cc_model_answer(&a->m, op, p.req, f);
-            if (!strcmp(op, "enter_world")) a->last_move_ns = cc_now_ns(); /* no time banked yet */
+            if (json_object_get(f, "handoff")) a->handing = 1; /* the event and close follow */
+            if (!strcmp(op, "resume")) a->handing = 0;
+            if (!strcmp(op, "enter_world") || !strcmp(op, "resume"))
+                a->last_move_ns = cc_now_ns(); /* no time banked yet */
             json_decref(a->last_answer);
             a->last_answer = json_incref(f);
             snprintf(a->last_op, sizeof a->last_op, "%s", op);
@@ -173,6 +183,35 @@ static void handle(cc_app *a, json_t *f)
         cc_model_answer(&a->m, "?", NULL, f);
     }
     if (a->on_frame) a->on_frame(a->on_frame_ud, f, op);
+}
+
+/* The server told where the character went and closed: connect there and resume. The old
+ * connection's requests are gone (their answers never come). */
+static void handoff(cc_app *a)
+{
+    cc_model *m = &a->m;
+    m->handoff = 0;
+    a->connected = 0;
+    cc_net_close(&a->net);
+    for (int i = 0; i < a->npend; i++)
+        json_decref(a->pend[i].req);
+    a->npend = 0;
+    cc_model_leave_world(m);
+    snprintf(a->net.host, sizeof a->net.host, "%s", m->ho_host);
+    a->net.port = m->ho_port;
+    cc_log_add(&m->sys, 3, "hand-off to %s:%d (zone %s)", m->ho_host, m->ho_port, m->ho_zone);
+    a->handing = 1;
+    if (cc_app_connect(a) != 0) {
+        a->handing = 0;
+        a->connected = 1; /* so that lost() reports it and the reconnect loop retries there */
+        char why[200] = "";
+        snprintf(why, sizeof why, "hand-off to %.60s:%d failed: %.100s", m->ho_host, m->ho_port,
+                 m->lost);
+        m->lost[0] = 0;
+        lost(a, why);
+        return;
+    }
+    cc_app_request(a, json_pack("{s:s, s:s}", "op", "resume", "token", m->ho_token));
 }
 
 int cc_app_pump(cc_app *a, int timeout_ms, int watch_stdin)
@@ -200,7 +239,10 @@ int cc_app_pump(cc_app *a, int timeout_ms, int watch_stdin)
             json_decref(f);
         }
         if (bad) cc_log_add(&a->m.sys, 2, "a frame from the server was not a JSON object");
-        if (rc != 0) lost(a, err);
+        if (rc != 0 && a->m.handoff)
+            handoff(a);
+        else if (rc != 0)
+            lost(a, err);
     }
     if (!a->connected) return -1;
     return in_ix >= 0 && r > 0 && (p[in_ix].revents & POLLIN) ? 1 : 0;
@@ -217,13 +259,24 @@ json_t *cc_app_wait(cc_app *a, long long id, int timeout_ms)
     return a->last_answer;
 }
 
+int cc_app_settle(cc_app *a, int timeout_ms)
+{
+    uint64_t end = cc_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    while (a->handing) {
+        uint64_t now = cc_now_ns();
+        if (now >= end) return -1;
+        if (cc_app_pump(a, (int)((end - now) / 1000000u) + 1, 0) < 0) return -1;
+    }
+    return 0;
+}
+
 int cc_app_step_toward(cc_app *a, double tx, double ty, double min_step)
 {
     if (!a->m.in_world) return -1;
     uint64_t now = cc_now_ns();
     double el = a->last_move_ns ? (double)(now - a->last_move_ns) / 1e9 : 1.0;
     if (el > 1.0) el = 1.0; /* the server banks at most one second */
-    double budget = el * a->speed;
+    double budget = el * cc_app_speed(a);
     double dx = tx - a->m.x, dy = ty - a->m.y, d = hypot(dx, dy);
     if (d < 1e-9) return 0;
     if (budget < min_step && d > budget) return 0; /* wait for a worthwhile step */
@@ -276,5 +329,10 @@ void cc_app_tick(cc_app *a)
     if (m->want_quests) {
         m->want_quests = 0;
         cc_app_request(a, json_pack("{s:s}", "op", "quests"));
+    }
+    if (m->want_guild) {
+        m->want_guild = 0;
+        cc_app_request(a, json_pack("{s:s}", "op", "guild_roster"));
+        cc_app_request(a, json_pack("{s:s}", "op", "party"));
     }
 }

@@ -7,10 +7,12 @@
  *   net.c      one TCP connection: connect, framing, the --record file
  *   model.c    what the client knows: account, characters, self, entities by
  *              id, zone geometry, chat/combat/system logs, inventory, quests,
- *              dialogue, trade — updated from answers and events only
+ *              dialogue, trade, vendor, party, guild — updated from answers
+ *              and events only
  *   cmd.c      the text command language (`/login`, `/move`, `/say` …) shared
  *              by the script mode and the interactive input line
- *   app.c      requests in flight (ids → ops), the receive pump, reconnects
+ *   app.c      requests in flight (ids → ops), the receive pump, reconnects,
+ *              the cluster hand-off (connect to the named process, `resume`)
  *   script.c   --script FILE: commands without a terminal, one JSON line per
  *              received frame on stdout, `/wait` and `/expect`
  *   ui_*.c     the ncurses screens (login, characters, world), map and panels,
@@ -95,9 +97,18 @@ typedef struct cc_model {
     json_t *quests;    /* the `quests` answer */
     json_t *dialogue;  /* the last dialogue event/answer (NULL when none / ended) */
     json_t *trade;     /* the last trade event (NULL when none) */
-    char lost[160];    /* why the connection was lost (kicked, shutdown…) */
+    json_t *vendor;    /* the last vendor list (`vendor` event or answer; NULL when none) */
+    json_t *party;     /* {leader, members:[names]} while in a party, else NULL */
+    json_t *guild;     /* the last roster {id, name, leader, members:[{name, rank}]}, else NULL */
+    char guild_invite[80]; /* the guild of the last invite (for /gaccept without a name) */
+    double speed;          /* the move speed the server told (enter_world, sheet); 0 unknown */
+    /* a cluster hand-off told by the server ({"ev":"handoff"}): where to resume */
+    int handoff;
+    char ho_host[128], ho_token[128], ho_zone[64];
+    int ho_port;
+    char lost[160]; /* why the connection was lost (kicked, shutdown…) */
     /* what the app should (re)fetch in interactive mode */
-    int want_inventory, want_quests, want_zone, want_skills;
+    int want_inventory, want_quests, want_zone, want_skills, want_guild;
 } cc_model;
 
 void cc_model_init(cc_model *m);
@@ -127,7 +138,7 @@ typedef struct cc_app {
     cc_net net;
     cc_model m;
     int interactive;
-    double speed; /* units/s the client moves at (below the server's limit) */
+    double speed; /* --speed: units/s to move at; 0 = 0.9 × the told speed (5.4 unknown) */
     uint64_t last_move_ns;
     long long next_id;
     cc_pending pend[64];
@@ -138,6 +149,7 @@ typedef struct cc_app {
     char want_char[48];        /* the character to enter again after a reconnect */
     int quit;
     int connected;
+    int handing; /* a hand-off is under way: told (answer or event) until `resume` answers */
     int reconnect_tries;
     uint64_t reconnect_at_ns;
     cc_frame_fn on_frame; /* called for every frame received (script mode prints) */
@@ -160,10 +172,15 @@ int cc_app_pump(cc_app *a, int timeout_ms, int watch_stdin);
  * lost connection or timeout. */
 json_t *cc_app_wait(cc_app *a, long long id, int timeout_ms);
 int cc_app_pending(const cc_app *a, long long id);
+/* The walking speed now: --speed, else 0.9 × the speed the server told, else 5.4. */
+double cc_app_speed(const cc_app *a);
 /* One step of at most the distance the speed allows now toward (tx, ty); sends `move`.
  * Waits (answers 0) until the step is at least min_step or reaches the point. 1 when a
  * move was sent, 0 when it is too early, -1 when not in the world. */
 int cc_app_step_toward(cc_app *a, double tx, double ty, double min_step);
+/* Pumps until a hand-off under way has been resumed on the other process (at once when none
+ * is). 0 done, -1 lost or timed out. */
+int cc_app_settle(cc_app *a, int timeout_ms);
 /* Interactive upkeep: refetches what the model asks for; reconnects with backoff. */
 void cc_app_tick(cc_app *a);
 

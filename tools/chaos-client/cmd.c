@@ -29,13 +29,16 @@ const char *const cc_cmd_help[] = {
     "/attack [E]              strike the target (or entity E)",
     "/cast N|SKILL [E]        cast known skill number N (or by id) at the target",
     "/skills  /sheet  /breakthrough   skills / the character's stats / try the next realm",
-    "/inv  /equip UID  /unequip SLOT  /use UID  /destroy UID [N]",
+    "/inv  /equip UID  /unequip SLOT  /use UID  /destroy UID [N]  (UID or an item id)",
     "/quests  /accept Q  /abandon Q  /turnin Q",
-    "/talk [E]  /choose N     talk to the nearest NPC / pick a dialogue choice",
+    "/talk [E|NAME]  /choose N   talk to the nearest (or named) NPC / pick a choice",
+    "/vendor [ID]  /buy ITEM [N]  /sell UID [N]   the vendor last talked to (or ID)",
     "/trade NAME  /trade_yes  /trade_no  /offer [UID...] [gold=N]  /lock  /confirm  /tcancel",
-    "/invite NAME  /paccept  /pleave  /party",
+    "/invite NAME  /paccept  /pleave  /party  /pkick NAME  /plead NAME",
+    "/gcreate NAME  /ginvite NAME  /gaccept [GUILD]  /gdecline [GUILD]  /gleave  /groster",
+    "/gkick NAME  /grank NAME RANK  /gdisband",
     "/raw {JSON}              send a request as it is (an id is added)",
-    "/ping  /quit  /reconnect",
+    "/zoneinfo [RADIUS]  /ping  /quit  /reconnect",
     "script only: /wait ev NAME [SECONDS] [FIELD=VALUE]  /expect ok|CODE[|CODE…]",
     "             /expect field PATH VALUE  /sleep SECONDS",
     NULL,
@@ -179,6 +182,24 @@ static int account_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
                           (json_int_t)id));
 }
 
+/* A uid, or the first unequipped item of the last inventory list whose template is s. */
+static int item_uid(cc_app *a, const char *s, long long *uid)
+{
+    if (parse_int(s, uid)) return 1;
+    size_t i;
+    json_t *it;
+    json_array_foreach(a->m.inventory, i, it)
+    {
+        const char *t = json_string_value(json_object_get(it, "template"));
+        const char *place = json_string_value(json_object_get(it, "place"));
+        if (t && !strcmp(t, s) && !(place && !strncmp(place, "eq:", 3))) {
+            *uid = json_integer_value(json_object_get(it, "uid"));
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int item_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
 {
     long long uid, n;
@@ -187,7 +208,9 @@ static int item_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
         if (k->n != 2) return fail(o, "%s", "usage: /unequip SLOT");
         return send(a, o, json_pack("{s:s, s:s}", "op", "unequip", "slot", k->t[1]));
     }
-    if (k->n < 2 || !parse_int(k->t[1], &uid)) return fail(o, "usage: /%s UID", c);
+    if (k->n < 2) return fail(o, "usage: /%s UID|ITEM", c);
+    if (!item_uid(a, k->t[1], &uid))
+        return fail(o, "no %s in the inventory list (try /inv)", k->t[1]);
     const char *op = !strcmp(c, "equip") ? "equip"
                      : !strcmp(c, "use") ? "use_item"
                                          : "destroy_item";
@@ -217,8 +240,18 @@ static int talk_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
     long long v;
     if (!strcmp(c, "talk")) {
         long long e = 0;
-        if (k->n > 1 && parse_int(k->t[1], &v)) e = v;
-        if (!e) {
+        if (k->n > 1 && parse_int(k->t[1], &v)) {
+            e = v;
+        } else if (k->n > 1) { /* the nearest NPC whose name holds the text */
+            double bd = INFINITY;
+            for (int i = 0; i < a->m.nents; i++) {
+                cc_ent *x = &a->m.ents[i];
+                double d = hypot(x->x - a->m.x, x->y - a->m.y);
+                if (!strcmp(x->kind, "npc") && strcasestr(x->name, k->rest[1]) && d < bd)
+                    bd = d, e = x->e;
+            }
+            if (!e) return fail(o, "no NPC named %s in view", k->rest[1]);
+        } else {
             cc_ent *x = cc_model_nearest(&a->m, "npc");
             if (!x) return fail(o, "%s", "no NPC in view");
             e = x->e;
@@ -233,6 +266,69 @@ static int talk_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
     return send(
         a, o,
         json_pack("{s:s, s:O, s:I}", "op", "dialogue_choose", "npc", npc, "choice", (json_int_t)v));
+}
+
+/* /vendor [ID], /buy ITEM [N], /sell UID [N]: the vendor is the last one shown. */
+static int shop_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
+{
+    const char *vendor = json_string_value(json_object_get(a->m.vendor, "vendor"));
+    if (!strcmp(c, "vendor")) {
+        if (k->n > 2 || (k->n == 1 && !vendor))
+            return fail(o, "%s", "usage: /vendor ID (or /talk to a vendor first)");
+        return send(
+            a, o, json_pack("{s:s, s:s}", "op", "vendor", "vendor", k->n == 2 ? k->t[1] : vendor));
+    }
+    long long uid = 0, n = 0;
+    int is_buy = !strcmp(c, "buy");
+    if (k->n < 2 || k->n > 3 || (k->n == 3 && (!parse_int(k->t[2], &n) || n < 1)) ||
+        (!is_buy && !item_uid(a, k->t[1], &uid)))
+        return fail(o, "usage: /%s",
+                    is_buy ? "buy ITEM [COUNT]" : "sell UID|ITEM [COUNT] (see /inv)");
+    if (!vendor) return fail(o, "%s", "no vendor: /talk to one (or /vendor ID) first");
+    json_t *r =
+        is_buy
+            ? json_pack("{s:s, s:s, s:s}", "op", "buy", "vendor", vendor, "item", k->t[1])
+            : json_pack("{s:s, s:s, s:I}", "op", "sell", "vendor", vendor, "uid", (json_int_t)uid);
+    if (n > 0) json_object_set_new(r, "count", json_integer(n));
+    return send(a, o, r);
+}
+
+/* The guild commands: /gcreate NAME, /ginvite NAME, /gaccept [GUILD] … */
+static int guild_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
+{
+    static const struct {
+        const char *cmd, *op, *field, *usage;
+    } g[] = {{"gcreate", "guild_create", "name", "/gcreate NAME"},
+             {"ginvite", "guild_invite", "name", "/ginvite NAME"},
+             {"gaccept", "guild_accept", "guild", "/gaccept [GUILD]"},
+             {"gdecline", "guild_decline", "guild", "/gdecline [GUILD]"},
+             {"gkick", "guild_kick", "name", "/gkick NAME"},
+             {"gleave", "guild_leave", NULL, "/gleave"},
+             {"groster", "guild_roster", NULL, "/groster"},
+             {"gdisband", "guild_disband", NULL, "/gdisband"}};
+    if (!strcmp(c, "grank")) {
+        if (k->n != 3) return fail(o, "%s", "usage: /grank NAME leader|officer|member");
+        return send(
+            a, o,
+            json_pack("{s:s, s:s, s:s}", "op", "guild_rank", "name", k->t[1], "rank", k->t[2]));
+    }
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        if (strcmp(c, g[i].cmd) != 0) continue;
+        if (!g[i].field) {
+            if (k->n != 1) return fail(o, "usage: %s", g[i].usage);
+            return send(a, o, json_pack("{s:s}", "op", g[i].op));
+        }
+        /* a guild name may hold spaces: the rest of the line */
+        const char *v = k->n > 1 ? k->rest[1] : NULL;
+        if (!v && !strcmp(g[i].field, "guild") && a->m.guild_invite[0]) v = a->m.guild_invite;
+        if (!v) return fail(o, "usage: %s", g[i].usage);
+        char buf[200];
+        snprintf(buf, sizeof buf, "%s", v);
+        for (size_t n = strlen(buf); n && isspace((unsigned char)buf[n - 1]);)
+            buf[--n] = 0;
+        return send(a, o, json_pack("{s:s, s:s}", "op", g[i].op, g[i].field, buf));
+    }
+    return fail(o, "unknown command /%s (try /help)", c);
 }
 
 static int trade_cmd(cc_app *a, toks *k, cc_cmd_out *o, const char *c)
@@ -362,6 +458,9 @@ cc_cmd_result cc_cmd_run(cc_app *a, const char *line, cc_cmd_out *o)
     for (int i = 0; trade[i]; i++)
         if (!strcmp(c, trade[i])) return (cc_cmd_result)trade_cmd(a, &k, o, c);
     if (!strcmp(c, "talk") || !strcmp(c, "choose")) return (cc_cmd_result)talk_cmd(a, &k, o, c);
+    if (!strcmp(c, "vendor") || !strcmp(c, "buy") || !strcmp(c, "sell"))
+        return (cc_cmd_result)shop_cmd(a, &k, o, c);
+    if (c[0] == 'g' && c[1] && strcmp(c, "goto") != 0) return (cc_cmd_result)guild_cmd(a, &k, o, c);
     if (!strcmp(c, "say") || !strcmp(c, "zone") || !strcmp(c, "world"))
         return (cc_cmd_result)chat(a, o, c, rest1, NULL);
     if (!strcmp(c, "p")) return (cc_cmd_result)chat(a, o, "party", rest1, NULL);
@@ -370,9 +469,15 @@ cc_cmd_result cc_cmd_run(cc_app *a, const char *line, cc_cmd_out *o)
         if (k.n < 3) return (cc_cmd_result)fail(o, "%s", "usage: /w NAME TEXT");
         return (cc_cmd_result)chat(a, o, "whisper", rest2, k.t[1]);
     }
-    if (!strcmp(c, "invite") && k.n == 2)
-        return (cc_cmd_result)send(a, o,
-                                   json_pack("{s:s, s:s}", "op", "party_invite", "name", k.t[1]));
+    static const struct {
+        const char *cmd, *op;
+    } named[] = {{"invite", "party_invite"}, {"pkick", "party_kick"}, {"plead", "party_leader"}};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        if (!strcmp(c, named[i].cmd)) {
+            if (k.n != 2) return (cc_cmd_result)fail(o, "usage: /%s NAME", c);
+            return (cc_cmd_result)send(a, o,
+                                       json_pack("{s:s, s:s}", "op", named[i].op, "name", k.t[1]));
+        }
     static const struct {
         const char *cmd, *op;
     } plain[] = {{"paccept", "party_accept"},
@@ -381,11 +486,18 @@ cc_cmd_result cc_cmd_run(cc_app *a, const char *line, cc_cmd_out *o)
                  {"skills", "skills"},
                  {"sheet", "sheet"},
                  {"ping", "ping"},
-                 {"breakthrough", "breakthrough"},
-                 {"zoneinfo", "zone_info"}};
+                 {"breakthrough", "breakthrough"}};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         if (!strcmp(c, plain[i].cmd))
             return (cc_cmd_result)send(a, o, json_pack("{s:s}", "op", plain[i].op));
+    if (!strcmp(c, "zoneinfo")) {
+        double r;
+        if (k.n > 2 || (k.n == 2 && !parse_num(k.t[1], &r)))
+            return (cc_cmd_result)fail(o, "%s", "usage: /zoneinfo [RADIUS]");
+        json_t *req = json_pack("{s:s}", "op", "zone_info");
+        if (k.n == 2) json_object_set_new(req, "radius", json_real(r));
+        return (cc_cmd_result)send(a, o, req);
+    }
     if (!strcmp(c, "raw")) {
         json_error_t je;
         json_t *r = rest1 ? json_loads(rest1, 0, &je) : NULL;

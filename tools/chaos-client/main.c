@@ -16,7 +16,8 @@ static void usage(FILE *f)
           "                  2 when the connection is lost, 3 on a bad script line\n"
           "  --record FILE   write every frame sent and received as JSON lines\n"
           "                  {\"dir\":\"out\"|\"in\",\"t\":SECONDS,\"frame\":{…}}\n"
-          "  --speed N       walking speed in units/s (default 5.4: under the server's 6)\n",
+          "  --speed N       walking speed in units/s (default: 0.9 x the speed the server\n"
+          "                  tells on entering the world, 5.4 until it does)\n",
           f);
 }
 

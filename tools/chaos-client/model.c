@@ -34,6 +34,10 @@ void cc_model_leave_world(cc_model *m)
     set_json(&m->zinfo, NULL);
     set_json(&m->dialogue, NULL);
     set_json(&m->trade, NULL);
+    set_json(&m->vendor, NULL);
+    set_json(&m->party, NULL);
+    set_json(&m->guild, NULL);
+    m->speed = 0;
 }
 
 void cc_model_free(cc_model *m)
@@ -46,6 +50,9 @@ void cc_model_free(cc_model *m)
     set_json(&m->quests, NULL);
     set_json(&m->dialogue, NULL);
     set_json(&m->trade, NULL);
+    set_json(&m->vendor, NULL);
+    set_json(&m->party, NULL);
+    set_json(&m->guild, NULL);
     free(m->ents);
     m->ents = NULL;
 }
@@ -251,6 +258,58 @@ static void ev_trade(cc_model *m, const char *name, json_t *ev)
     }
 }
 
+/* party {event, name, leader, members}: no members for whoever left or was kicked, nor with
+ * "disbanded" (then we are out of it). */
+static void ev_party(cc_model *m, json_t *ev)
+{
+    const char *what = str(ev, "event"), *name = str(ev, "name");
+    json_t *members = json_object_get(ev, "members");
+    int out = !strcmp(what, "disbanded") || (!strcasecmp(name, m->name) && !json_is_array(members));
+    if (out) {
+        set_json(&m->party, NULL);
+    } else if (json_is_array(members)) {
+        json_t *p = json_pack("{s:s, s:O}", "leader", str(ev, "leader"), "members", members);
+        set_json(&m->party, p);
+        json_decref(p);
+    }
+    cc_log_add(&m->sys, A_INFO, "party: %s %s (leader %s)", name, what, str(ev, "leader"));
+}
+
+static void ev_guild(cc_model *m, const char *name, json_t *ev)
+{
+    if (!strcmp(name, "guild_invite")) {
+        snprintf(m->guild_invite, sizeof m->guild_invite, "%s", str(ev, "name"));
+        cc_log_add(&m->sys, A_GOOD, "guild invite from %s: /gaccept %s", str(ev, "inviter"),
+                   str(ev, "name"));
+        return;
+    }
+    const char *who = str(ev, "name"), *change = str(ev, "change");
+    if (*str(ev, "rank"))
+        cc_log_add(&m->sys, A_INFO, "guild: %s %s %s", who, change, str(ev, "rank"));
+    else
+        cc_log_add(&m->sys, A_INFO, "guild: %s %s", who, change);
+    int self = !strcasecmp(who, m->name);
+    if (!strcmp(change, "disbanded") ||
+        (self && (!strcmp(change, "left") || !strcmp(change, "kicked"))))
+        set_json(&m->guild, NULL);
+    else
+        m->want_guild = 1;
+}
+
+static void vendor_lines(cc_model *m, json_t *v)
+{
+    set_json(&m->vendor, v);
+    cc_log_add(&m->sys, A_INFO, "%s sells (/buy ITEM [N]%s):", str(v, "name"),
+               json_is_true(json_object_get(v, "buys")) ? ", buys: /sell UID [N]" : "");
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(v, "sells"), i, it)
+    {
+        cc_log_add(&m->sys, A_INFO, "  %s (%s) %g gold", str(it, "item"), str(it, "name"),
+                   num(it, "price", 0));
+    }
+}
+
 void cc_model_event(cc_model *m, json_t *ev)
 {
     const char *name = str(ev, "ev");
@@ -312,10 +371,26 @@ void cc_model_event(cc_model *m, json_t *ev)
     } else if (!strcmp(name, "quest_progress") || !strcmp(name, "quest_done")) {
         cc_log_add(&m->sys, A_GOOD, "%s %s", name, str(ev, "quest"));
         m->want_quests = 1;
-    } else if (strcmp(name, "dialogue") == 0) {
+    } else if (strcmp(name, "dialogue") == 0) { /* another NPC: the vendor list goes */
         set_json(&m->dialogue, json_is_true(json_object_get(ev, "ended")) ? NULL : ev);
+        set_json(&m->vendor, NULL);
     } else if (!strncmp(name, "trade", 5)) {
         ev_trade(m, name, ev);
+    } else if (strcmp(name, "party") == 0) {
+        ev_party(m, ev);
+    } else if (strcmp(name, "party_invite") == 0) {
+        cc_log_add(&m->sys, A_GOOD, "party invite from %s: /paccept", str(ev, "from"));
+    } else if (!strncmp(name, "guild_", 6)) {
+        ev_guild(m, name, ev);
+    } else if (strcmp(name, "vendor") == 0) { /* talking to a vendor ends a dialogue */
+        set_json(&m->dialogue, NULL);
+        vendor_lines(m, ev);
+    } else if (strcmp(name, "handoff") == 0) {
+        m->handoff = 1;
+        snprintf(m->ho_host, sizeof m->ho_host, "%s", str(ev, "host"));
+        snprintf(m->ho_token, sizeof m->ho_token, "%s", str(ev, "token"));
+        snprintf(m->ho_zone, sizeof m->ho_zone, "%s", str(ev, "zone"));
+        m->ho_port = (int)inum(ev, "port");
     } else if (strcmp(name, "healed") == 0) {
         if (inum(ev, "entity") == m->self_e) m->hp = num(ev, "hp", m->hp);
         cc_log_add(&m->combat, A_GOOD, "healed %g", num(ev, "amount", 0));
@@ -331,7 +406,12 @@ void cc_model_event(cc_model *m, json_t *ev)
 static void enter_answer(cc_model *m, json_t *ans)
 {
     json_t *c = json_object_get(ans, "character");
+    if (!json_is_object(c)) { /* {"handoff":{…}}: the handoff event follows */
+        cc_log_add(&m->sys, A_INFO, "the character plays on another server: following");
+        return;
+    }
     cc_model_leave_world(m);
+    m->speed = num(ans, "speed", 0);
     m->in_world = 1;
     m->self_e = inum(ans, "entity");
     m->character = inum(c, "id");
@@ -357,6 +437,10 @@ void cc_model_answer(cc_model *m, const char *op, json_t *req, json_t *ans)
         if (strcmp(op, "move") == 0 && strcmp(str(err, "code"), "bad_move") == 0) {
             m->x = num(err, "x", m->x); /* the server's correction */
             m->y = num(err, "y", m->y);
+        }
+        if (!strcmp(op, "guild_roster") && !strcmp(str(err, "code"), "no_guild")) {
+            set_json(&m->guild, NULL); /* asked on entering: not news */
+            return;
         }
         cc_log_add(&m->sys, A_BAD, "%s: %s: %s", op, str(err, "code"), str(err, "message"));
         return;
@@ -386,8 +470,9 @@ void cc_model_answer(cc_model *m, const char *op, json_t *req, json_t *ans)
             json_array_remove(m->chars, i);
             break;
         }
-    } else if (strcmp(op, "enter_world") == 0) {
+    } else if (strcmp(op, "enter_world") == 0 || strcmp(op, "resume") == 0) {
         enter_answer(m, ans);
+        m->want_guild = 1;
     } else if (strcmp(op, "move") == 0) {
         m->x = num(ans, "x", m->x);
         m->y = num(ans, "y", m->y);
@@ -411,6 +496,7 @@ void cc_model_answer(cc_model *m, const char *op, json_t *req, json_t *ans)
         m->mp = num(ans, "mp", m->mp);
         m->mp_max = num(ans, "mp_max", m->mp_max);
         m->level = num(ans, "level", m->level);
+        m->speed = num(ans, "speed", m->speed);
         const char *r = str(ans, "realm_name");
         if (*r) snprintf(m->realm, sizeof m->realm, "%s", r);
     } else if (strcmp(op, "inventory") == 0) {
@@ -419,6 +505,40 @@ void cc_model_answer(cc_model *m, const char *op, json_t *req, json_t *ans)
         set_json(&m->quests, ans);
     } else if (strcmp(op, "dialogue_choose") == 0) {
         set_json(&m->dialogue, json_is_true(json_object_get(ans, "ended")) ? NULL : ans);
+    } else if (strcmp(op, "vendor") == 0) {
+        vendor_lines(m, ans);
+    } else if (!strcmp(op, "party") || !strcmp(op, "party_accept")) {
+        if (json_is_true(json_object_get(ans, "in_party"))) {
+            json_t *p = json_pack("{s:s, s:O}", "leader", str(ans, "leader"), "members",
+                                  json_object_get(ans, "members"));
+            set_json(&m->party, p);
+            json_decref(p);
+        } else {
+            set_json(&m->party, NULL);
+        }
+        if (!strcmp(op, "party_accept")) cc_log_add(&m->sys, A_GOOD, "joined the party");
+    } else if (!strcmp(op, "party_leave")) {
+        set_json(&m->party, NULL);
+        cc_log_add(&m->sys, A_INFO, "left the party");
+    } else if (!strcmp(op, "guild_roster") || !strcmp(op, "guild_accept") ||
+               !strcmp(op, "guild_kick") || !strcmp(op, "guild_rank")) {
+        set_json(&m->guild, json_object_get(ans, "guild"));
+    } else if (!strcmp(op, "guild_create")) {
+        cc_log_add(&m->sys, A_GOOD, "founded the guild %s",
+                   str(json_object_get(ans, "guild"), "name"));
+        m->want_guild = 1;
+    } else if (!strcmp(op, "guild_leave") || !strcmp(op, "guild_disband")) {
+        set_json(&m->guild, NULL);
+        cc_log_add(&m->sys, A_INFO, "%s",
+                   json_object_get(ans, "disbanded") ? "guild disbanded" : "left the guild");
+    } else if (!strcmp(op, "guild_invite")) {
+        cc_log_add(&m->sys, A_GOOD, "invited %s to the guild",
+                   str(json_object_get(ans, "invite"), "name"));
+    } else if (!strcmp(op, "buy") || !strcmp(op, "sell")) {
+        m->gold = num(ans, "gold", m->gold);
+        cc_log_add(&m->sys, A_GOOD, "%s %g %s for %g gold", !strcmp(op, "buy") ? "bought" : "sold",
+                   num(ans, "count", 0), !strcmp(op, "buy") ? str(ans, "item") : "item(s)",
+                   num(ans, "price", 0));
     } else if (strcmp(op, "logout") == 0) {
         cc_model_leave_world(m);
         m->logged_in = 0;

@@ -2,8 +2,9 @@
  * Each request waits for its answer; every frame received is printed as one
  * JSON line on stdout. /wait ev NAME waits for an event (received since the
  * last matched one; FIELD=VALUE equal, FIELD~TEXT contains), /expect checks the last answer, /sleep
- * pumps for a while. Exit codes: 0 done, 1 an /expect or /wait failed, 2 the connection was lost
- * unexpectedly, 3 a bad script line. */
+ * pumps for a while. A request that starts a cluster hand-off (a move through a portal, an
+ * enter_world) returns once the character is resumed on the other process. Exit codes: 0 done, 1 an
+ * /expect or /wait failed, 2 the connection was lost unexpectedly, 3 a bad script line. */
 #include "tools/chaos-client/client.h"
 
 #include <ctype.h>
@@ -169,6 +170,7 @@ static int do_walk(cc_app *a, double tx, double ty)
             continue;
         }
         if (!cc_app_wait(a, a->next_id - 1, ANSWER_TIMEOUT_MS)) return 2;
+        if (cc_app_settle(a, ANSWER_TIMEOUT_MS) != 0) return 2; /* through a hand-off */
         if (json_object_get(a->last_answer, "error")) {
             if (++refused >= 3) {
                 fprintf(stderr, "chaos-client: walk to (%g, %g) refused at (%g, %g)\n", tx, ty,
@@ -199,7 +201,7 @@ static int run_line(cc_app *a, const char *line, int lineno)
     case CC_CMD_OK:
         if (o.msg[0]) fprintf(stderr, "chaos-client: %s\n", o.msg);
         if (o.sent > 0 && !cc_app_wait(a, o.sent, ANSWER_TIMEOUT_MS)) return 2;
-        return 0;
+        return cc_app_settle(a, ANSWER_TIMEOUT_MS) != 0 ? 2 : 0;
     case CC_CMD_SCRIPT:
         break;
     }

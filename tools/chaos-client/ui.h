@@ -31,6 +31,7 @@ typedef enum {
     PANEL_QUESTS,
     PANEL_TRADE,
     PANEL_DIALOGUE,
+    PANEL_SOCIAL, /* party and guild */
     PANEL_HELP
 } cc_panel;
 

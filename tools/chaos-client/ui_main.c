@@ -27,7 +27,7 @@ static void run_command(cc_ui *u, const char *line)
         if (d > 0) { /* walk toward it until it is reached (an estimate of the time) */
             u->walk_dx = dx / d;
             u->walk_dy = dy / d;
-            u->walk_until_ns = cc_now_ns() + (uint64_t)(d / u->a->speed * 1e9);
+            u->walk_until_ns = cc_now_ns() + (uint64_t)(d / cc_app_speed(u->a) * 1e9);
         }
     }
     if (o.msg[0]) say(u, o.msg);
@@ -46,6 +46,9 @@ static void on_frame(void *ud, json_t *f, const char *op)
     }
     if (!strcmp(op, "interact") || !strcmp(op, "dialogue_choose")) u->panel = PANEL_DIALOGUE;
     if (!strncmp(op, "trade", 5)) u->panel = PANEL_TRADE;
+    if (!strcmp(op, "vendor") || !strcmp(op, "buy") || !strcmp(op, "sell"))
+        u->panel = PANEL_DIALOGUE;
+    if (!strncmp(op, "guild", 5) || !strncmp(op, "party", 5)) u->panel = PANEL_SOCIAL;
 }
 
 /* ---- the input line ------------------------------------------------------------------------ */
@@ -252,6 +255,11 @@ static void world_key(cc_ui *u, int ch)
         break;
     case 'x':
         u->panel = PANEL_TRADE;
+        break;
+    case 'p':
+        u->panel = PANEL_SOCIAL;
+        run_command(u, "/party");
+        if (u->a->m.guild) run_command(u, "/groster");
         break;
     case 'h':
     case '?':

@@ -1,8 +1,8 @@
 /* ui_world.c — the world screen: a status bar, the map that follows the
  * character (zone bounds, walls, safe areas, portals, players, monsters and
  * NPCs by kind, names on demand), the side panel (character sheet,
- * inventory, quests, trade, dialogue, help), the combat log, and the chat
- * and system logs with scrollback. */
+ * inventory, quests, trade, dialogue and vendor, party and guild, help), the combat log, and the
+ * chat and system logs with scrollback. */
 #include "tools/chaos-client/ui.h"
 
 #include <math.h>
@@ -240,7 +240,17 @@ static void panel_trade(cc_ui *u, int top, int bottom, int left, int w)
 static void panel_dialogue(cc_ui *u, int top, int bottom, int left, int w)
 {
     int row = top;
-    json_t *d = u->a->m.dialogue;
+    json_t *d = u->a->m.dialogue, *v = u->a->m.vendor;
+    if (v) {
+        LINE(PAIR_NPC, "%s sells: /buy ITEM [N]%s", str(v, "name"),
+             json_is_true(json_object_get(v, "buys")) ? "  /sell UID [N]" : "");
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(v, "sells"), i, it)
+        {
+            LINE(0, " %-16s %-18s %6g gold", str(it, "item"), str(it, "name"), num(it, "price"));
+        }
+    }
     if (!d) {
         LINE(PAIR_INFO, "[g] talk to the nearest NPC");
         return;
@@ -259,13 +269,40 @@ static void panel_dialogue(cc_ui *u, int top, int bottom, int left, int w)
     LINE(PAIR_INFO, "number keys choose, Esc closes");
 }
 
+static void panel_social(cc_ui *u, int top, int bottom, int left, int w)
+{
+    int row = top;
+    json_t *p = u->a->m.party, *g = u->a->m.guild, *x;
+    size_t i;
+    LINE(PAIR_INFO, "[p] party: /invite NAME /paccept /pleave /pkick NAME");
+    if (!p) LINE(PAIR_INFO, " (no party)");
+    json_array_foreach(json_object_get(p, "members"), i, x)
+    {
+        const char *n = json_is_string(x) ? json_string_value(x) : str(x, "name");
+        LINE(!strcmp(n, str(p, "leader")) ? PAIR_GOOD : 0, " %s%s", n,
+             !strcmp(n, str(p, "leader")) ? " (leader)" : "");
+    }
+    LINE(PAIR_INFO, "guild: /gcreate N /ginvite N /gaccept G /gleave /groster");
+    if (!g) {
+        LINE(PAIR_INFO, " (no guild)");
+        return;
+    }
+    LINE(PAIR_GOOD, " %s  (%zu members)", str(g, "name"),
+         json_array_size(json_object_get(g, "members")));
+    json_array_foreach(json_object_get(g, "members"), i, x)
+    {
+        const char *rank = str(x, "rank");
+        LINE(!strcmp(rank, "leader") ? PAIR_GOOD : 0, " %-24s %s", str(x, "name"), rank);
+    }
+}
+
 static void panel_help(int top, int bottom, int left, int w)
 {
     int row = top;
     static const char *const keys[] = {
         "arrows/WASD move   Tab target   Space/f attack   1-9 cast skill",
         "Enter or t: chat line (/command too)   / command line",
-        "c sheet  i inventory  j quests  x trade  g talk  h help",
+        "c sheet  i inventory  j quests  x trade  g talk  p party/guild  h help",
         "n names  +/- zoom  PgUp/PgDn chat scroll  Q quit", NULL};
     for (int i = 0; keys[i]; i++)
         LINE(PAIR_GOOD, "%s", keys[i]);
@@ -327,6 +364,9 @@ void cc_ui_draw_world(cc_ui *u)
             break;
         case PANEL_DIALOGUE:
             panel_dialogue(u, 1, 1 + ph, left, pw);
+            break;
+        case PANEL_SOCIAL:
+            panel_social(u, 1, 1 + ph, left, pw);
             break;
         case PANEL_HELP:
             panel_help(1, 1 + maph, left, pw);
