@@ -33,13 +33,17 @@ struct cw_request;
 
 /* ---- sessions (session.c) ------------------------------------------------ */
 
+/* Hex digits of a session's nonce (claims.h). */
+#define CW_CLAIM_NONCE_LEN 32
+
 typedef struct cw_session {
     uint64_t conn_id;
     int64_t account_id; /* 0 = not logged in */
     char account[CW_NAME_MAX + 1];
-    int64_t char_id; /* the active character, 0 = none */
-    int busy;        /* a login/enter_world/logout is in flight */
-    char addr[64];   /* peer address without the port */
+    int64_t char_id;                    /* the active character, 0 = none */
+    int busy;                           /* a login/enter_world/logout is in flight */
+    char addr[64];                      /* peer address without the port */
+    char nonce[CW_CLAIM_NONCE_LEN + 1]; /* its account claim in Redis, "" = none (claims.h) */
     struct cw_session *prev, *next;
 } cw_session;
 
@@ -49,7 +53,9 @@ typedef struct cw_accounts {
     cw_session *sessions;
     size_t nsessions, logged_in;
     cw_ratelimit *rl_account, *rl_addr;
-    char dummy_hash[128]; /* verified against for unknown accounts (same cost) */
+    struct cw_claims *claims;  /* one session per account across servers (claims.h) */
+    int shared_rl_down_logged; /* shared login limits fell back to the local ones */
+    char dummy_hash[128];      /* verified against for unknown accounts (same cost) */
     cw_metric *m_login_ok, *m_login_invalid, *m_login_limited, *m_login_unavail, *m_login_banned;
     cw_metric *m_sessions;
 } cw_accounts;

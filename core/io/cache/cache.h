@@ -123,7 +123,7 @@ int cw_cache_handoff_put(cw_cache *c, const char *token, const char *value, size
  * everyone after the TTL, get CW_ENOTFOUND. */
 int cw_cache_handoff_take(cw_cache *c, const char *token, cw_cache_value_fn cb, void *ud);
 
-/* ---- Account sessions: account:<id> -> "<server> <nonce>" ----------------------- */
+/* ---- Account sessions: account:<name> -> "<server> <nonce>" --------------------- */
 
 /* The live session of an account across the cluster: which server holds it
  * and that session's nonce (1..64 bytes of [A-Za-z0-9], chosen by the app).
@@ -139,14 +139,16 @@ int cw_cache_handoff_take(cw_cache *c, const char *token, cw_cache_value_fn cb, 
  * server heart-beats), or CW_EUNAVAIL / CW_EIO. */
 typedef void (*cw_cache_claim_fn)(void *ud, int rc, const char *prev_server, const char *prev_nonce,
                                   int prev_alive);
-/* Writes account:<account_id> = "<this server> <nonce>" and returns, in one
- * step, the entry it replaced. account_id > 0. */
-int cw_cache_account_claim(cw_cache *c, int64_t account_id, const char *nonce, cw_cache_claim_fn cb,
-                           void *ud);
-/* Only if account:<account_id> is still "<this server> <nonce>": replaces it
+/* Writes account:<account> = "<this server> <nonce>" and returns, in one
+ * step, the entry it replaced. account: an account name (compared
+ * case-insensitively, ASCII; a name, not an id, so that servers on separate
+ * databases never mix two accounts up). */
+int cw_cache_account_claim(cw_cache *c, const char *account, const char *nonce,
+                           cw_cache_claim_fn cb, void *ud);
+/* Only if account:<account> is still "<this server> <nonce>": replaces it
  * with "<put_server> <put_nonce>" (a claim undone), or deletes it when
  * put_server is NULL (logout). Fire and forget. */
-int cw_cache_account_release(cw_cache *c, int64_t account_id, const char *nonce,
+int cw_cache_account_release(cw_cache *c, const char *account, const char *nonce,
                              const char *put_server, const char *put_nonce);
 
 /* ---- Shared counters: counter:<name>, a fixed window ---------------------------- */

@@ -1,12 +1,11 @@
 /* shared.c — state several servers share through Redis: the live session of
- * each account (account:<id>, with this server's index account:server:<me>),
+ * each account (account:<name>, with this server's index account:server:<me>),
  * fixed-window counters (counter:<name>) and chat mutes (mute:<name> with a
  * TTL, indexed by the set mutes). See cache.h and docs/redis.md. */
 #include "core/io/cache/internal.h"
 
 #include "core/base/log.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +13,8 @@
 #define COUNTER_WINDOW_MAX_S 86400
 #define MUTE_TTL_MAX_S (366 * 24 * 3600)
 
-/* KEYS[1] account:<id>, KEYS[2] this server's set; ARGV[1] the new value,
- * ARGV[2] the alive-key prefix, ARGV[3] the id. Returns the replaced entry as
+/* KEYS[1] account:<name>, KEYS[2] this server's set; ARGV[1] the new value,
+ * ARGV[2] the alive-key prefix, ARGV[3] the name. Returns the replaced entry as
  * {server, nonce, alive} or nil. */
 static const char SCRIPT_CLAIM[] = "local old = redis.call('GET', KEYS[1])\n"
                                    "redis.call('SET', KEYS[1], ARGV[1])\n"
@@ -25,8 +24,8 @@ static const char SCRIPT_CLAIM[] = "local old = redis.call('GET', KEYS[1])\n"
                                    "if not srv then return false end\n"
                                    "return {srv, nonce, redis.call('EXISTS', ARGV[2] .. srv)}\n";
 
-/* KEYS[1] account:<id>, KEYS[2] this server's set; ARGV[1] the value expected,
- * ARGV[2] the value to put ('' deletes), ARGV[3] the id. */
+/* KEYS[1] account:<name>, KEYS[2] this server's set; ARGV[1] the value
+ * expected, ARGV[2] the value to put ('' deletes), ARGV[3] the name. */
 static const char SCRIPT_RELEASE[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
                                      "  if ARGV[2] == '' then redis.call('DEL', KEYS[1])\n"
                                      "  else redis.call('SET', KEYS[1], ARGV[2]) end\n"
@@ -110,7 +109,7 @@ static spending *spending_new(cw_cache *c, void *ud)
 
 /* ---- account sessions ------------------------------------------------------------- */
 
-#define ACCOUNT_KEY_CAP (sizeof CW_KEY_ACCOUNT + 24)
+#define ACCOUNT_KEY_CAP (sizeof CW_KEY_ACCOUNT + CW_CACHE_NAME_MAX)
 #define ENTRY_CAP (CW_CACHE_SERVER_MAX + CW_CACHE_NONCE_MAX + 2)
 
 static void on_claim(redisAsyncContext *ac, void *r, void *priv)
@@ -134,12 +133,12 @@ static void on_claim(redisAsyncContext *ac, void *r, void *priv)
     free(p);
 }
 
-int cw_cache_account_claim(cw_cache *c, int64_t account_id, const char *nonce, cw_cache_claim_fn cb,
-                           void *ud)
+int cw_cache_account_claim(cw_cache *c, const char *account, const char *nonce,
+                           cw_cache_claim_fn cb, void *ud)
 {
-    if (!c || !cb || account_id <= 0 || !valid_nonce(nonce)) return CW_EINVAL;
-    char key[ACCOUNT_KEY_CAP], val[ENTRY_CAP], id[24];
-    snprintf(id, sizeof id, "%" PRId64, account_id);
+    if (!c || !cb || !cw_cache_valid_name(account) || !valid_nonce(nonce)) return CW_EINVAL;
+    char key[ACCOUNT_KEY_CAP], val[ENTRY_CAP], id[CW_CACHE_NAME_MAX + 1];
+    lower_copy(account, id);
     snprintf(key, sizeof key, "%s%s", CW_KEY_ACCOUNT, id);
     snprintf(val, sizeof val, "%s %s", c->server, nonce);
     spending *p = spending_new(c, ud);
@@ -152,16 +151,16 @@ int cw_cache_account_claim(cw_cache *c, int64_t account_id, const char *nonce, c
     return rc;
 }
 
-int cw_cache_account_release(cw_cache *c, int64_t account_id, const char *nonce,
+int cw_cache_account_release(cw_cache *c, const char *account, const char *nonce,
                              const char *put_server, const char *put_nonce)
 {
-    if (!c || account_id <= 0 || !valid_nonce(nonce)) return CW_EINVAL;
+    if (!c || !cw_cache_valid_name(account) || !valid_nonce(nonce)) return CW_EINVAL;
     if (put_server &&
         (!cw_cache_valid_name(put_server) || strlen(put_server) > CW_CACHE_SERVER_MAX ||
          strchr(put_server, ' ') || !valid_nonce(put_nonce)))
         return CW_EINVAL;
-    char key[ACCOUNT_KEY_CAP], mine[ENTRY_CAP], put[ENTRY_CAP] = "", id[24];
-    snprintf(id, sizeof id, "%" PRId64, account_id);
+    char key[ACCOUNT_KEY_CAP], mine[ENTRY_CAP], put[ENTRY_CAP] = "", id[CW_CACHE_NAME_MAX + 1];
+    lower_copy(account, id);
     snprintf(key, sizeof key, "%s%s", CW_KEY_ACCOUNT, id);
     snprintf(mine, sizeof mine, "%s %s", c->server, nonce);
     if (put_server) snprintf(put, sizeof put, "%s %s", put_server, put_nonce);

@@ -155,7 +155,8 @@ static int claim_answered(void *ud)
     return ((claim_res *)ud)->calls > 0;
 }
 
-static void claim(struct event_base *base, cw_cache *c, int64_t id, const char *nonce, claim_res *r)
+static void claim(struct event_base *base, cw_cache *c, const char *id, const char *nonce,
+                  claim_res *r)
 {
     memset(r, 0, sizeof *r);
     assert_int_equal(cw_cache_account_claim(c, id, nonce, on_claim, r), 0);
@@ -200,8 +201,8 @@ static void test_arguments(void **state)
     (void)state;
     res r = {0};
     claim_res cr = {0};
-    assert_int_equal(cw_cache_account_claim(NULL, 5, "n1", on_claim, &cr), CW_EINVAL);
-    assert_int_equal(cw_cache_account_release(NULL, 5, "n1", NULL, NULL), CW_EINVAL);
+    assert_int_equal(cw_cache_account_claim(NULL, "acc", "n1", on_claim, &cr), CW_EINVAL);
+    assert_int_equal(cw_cache_account_release(NULL, "acc", "n1", NULL, NULL), CW_EINVAL);
     assert_int_equal(cw_cache_counter_incr(NULL, "x", 5, NULL, NULL), CW_EINVAL);
     assert_int_equal(cw_cache_mute_set(NULL, "bob", "{}", 2, 5), CW_EINVAL);
     assert_int_equal(cw_cache_mute_del(NULL, "bob"), CW_EINVAL);
@@ -209,20 +210,20 @@ static void test_arguments(void **state)
     cw_error err = {0};
     cw_cache *c = cw_cache_new(base, "redis://127.0.0.1:1", "args", NULL, &err);
     assert_non_null(c);
-    assert_int_equal(cw_cache_account_claim(c, 0, "n1", on_claim, &cr), CW_EINVAL);
-    assert_int_equal(cw_cache_account_claim(c, 5, "", on_claim, &cr), CW_EINVAL);
-    assert_int_equal(cw_cache_account_claim(c, 5, "has space", on_claim, &cr), CW_EINVAL);
-    assert_int_equal(cw_cache_account_claim(c, 5, "n1", NULL, &cr), CW_EINVAL);
-    assert_int_equal(cw_cache_account_release(c, 5, "n1", "other server", "n2"), CW_EINVAL);
-    assert_int_equal(cw_cache_account_release(c, 5, "n1", "other", "bad nonce"), CW_EINVAL);
+    assert_int_equal(cw_cache_account_claim(c, "", "n1", on_claim, &cr), CW_EINVAL);
+    assert_int_equal(cw_cache_account_claim(c, "acc", "", on_claim, &cr), CW_EINVAL);
+    assert_int_equal(cw_cache_account_claim(c, "acc", "has space", on_claim, &cr), CW_EINVAL);
+    assert_int_equal(cw_cache_account_claim(c, "acc", "n1", NULL, &cr), CW_EINVAL);
+    assert_int_equal(cw_cache_account_release(c, "acc", "n1", "other server", "n2"), CW_EINVAL);
+    assert_int_equal(cw_cache_account_release(c, "acc", "n1", "other", "bad nonce"), CW_EINVAL);
     assert_int_equal(cw_cache_counter_incr(c, "", 5, on_count, NULL), CW_EINVAL);
     assert_int_equal(cw_cache_mute_set(c, "bob", "", 0, 5), CW_EINVAL);
     assert_int_equal(cw_cache_mute_set(c, "bob", "{}", 2, 0), CW_EINVAL);
     assert_int_equal(cw_cache_mute_set(c, "bad\nname", "{}", 2, 5), CW_EINVAL);
     assert_int_equal(cw_cache_mutes_list(c, NULL, on_done, &r), CW_EINVAL);
     /* Good arguments while Redis is away: unavailable at once, no callback. */
-    assert_int_equal(cw_cache_account_claim(c, 5, "n1", on_claim, &cr), CW_EUNAVAIL);
-    assert_int_equal(cw_cache_account_release(c, 5, "n1", NULL, NULL), CW_EUNAVAIL);
+    assert_int_equal(cw_cache_account_claim(c, "acc", "n1", on_claim, &cr), CW_EUNAVAIL);
+    assert_int_equal(cw_cache_account_release(c, "acc", "n1", NULL, NULL), CW_EUNAVAIL);
     assert_int_equal(cw_cache_mute_set(c, "bob", "{}", 2, 5), CW_EUNAVAIL);
     assert_int_equal(cr.calls, 0);
     assert_int_equal(r.calls, 0);
@@ -235,11 +236,11 @@ static void test_account_claim(void **state)
     env *e = *state;
     if (!e->have) skip();
     struct event_base *base = event_base_new();
-    char sa[64], sb[64], key[64], got[256];
-    int64_t id = 1000000000 + (int64_t)getpid() * 10;
+    char sa[64], sb[64], key[96], got[256], id[64];
     snprintf(sa, sizeof sa, "%s-a", e->tag);
     snprintf(sb, sizeof sb, "%s-b", e->tag);
-    snprintf(key, sizeof key, "account:%lld", (long long)id);
+    snprintf(id, sizeof id, "Acc_%s", e->tag); /* stored lower-cased */
+    snprintf(key, sizeof key, "account:acc_%s", e->tag);
     sync_cmd(e, NULL, 0, "DEL %s", key);
     cw_cache *a = open_cache(base, e, sa), *b = open_cache(base, e, sb);
     claim_res r;
