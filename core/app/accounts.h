@@ -5,7 +5,8 @@
  *   session.c        a session per connection (cw_conn ud); one live session
  *                    per account; name and password rules; async replies
  *   ratelimit.c      keyed token buckets (login attempts per account/address)
- *   ops_account.c    register, login, logout
+ *   ops_account.c    register, login, logout (login limits shared in Redis)
+ *   claims.c         one live session per account across servers (claims.h)
  *   ops_character.c  characters, create_character, delete_character,
  *                    enter_world, move
  *   saver.c          write-behind: interval batches, flush one character,
@@ -15,6 +16,7 @@
  *   admin_players.c  admin `kick`, `who`, `inspect`, `teleport`; the text
  *                    rule of operator-written text (cw_admin_text_arg)
  *   admin_bans.c     admin `ban`, `unban` (bans in the store, checked at login)
+ *   chat_mutes.c     operator mutes shared through Redis (chat.h)
  *
  * Everything runs on the loop thread. Async work holds a connection's id,
  * never its pointer: a reply to a connection that has gone is dropped. */

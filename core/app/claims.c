@@ -170,6 +170,9 @@ static void claimed(void *ud, int rc, const char *prev_server, const char *prev_
     cw_claims *k = s->accounts ? s->accounts->claims : NULL;
     cw_done_fn cb = r->cb;
     void *cbud = r->ud;
+    if (rc == 0 && s->stopping && s->cache) /* written, but not used: put the old one back */
+        cw_cache_account_release(s->cache, r->account, r->nonce,
+                                 prev_server && alive ? prev_server : NULL, prev_nonce);
     if (rc != 0 || !k || s->stopping) {
         if (k && !k->down_logged && !s->stopping) {
             k->down_logged = 1;
@@ -338,7 +341,9 @@ static void on_message(void *ud, const char *channel, const char *msg, size_t le
 {
     (void)channel;
     cw_server *s = ud;
-    if (s->stopping || !s->accounts || !s->accounts->claims) return;
+    /* Also while stopping: until the final save is done, the entries here
+     * still stand, and a takeover still gets its answer after a save. */
+    if (!s->accounts || !s->accounts->claims) return;
     json_t *o = json_loadb(msg, len, 0, NULL);
     const char *op = json_string_value(json_object_get(o, "op"));
     const char *nonce = json_string_value(json_object_get(o, "nonce"));
@@ -396,6 +401,13 @@ void cw_claims_rebuild(cw_server *s)
         snprintf(r->nonce, sizeof r->nonce, "%s", se->nonce);
         if (cw_cache_account_claim(s->cache, se->account, se->nonce, reclaimed, r) != 0) free(r);
     }
+}
+
+void cw_claims_shutdown(cw_server *s)
+{
+    if (!s->accounts) return;
+    for (cw_session *se = s->accounts->sessions; se; se = se->next)
+        if (se->account_id) cw_claim_unclaim(s, se);
 }
 
 int cw_claims_start(cw_server *s, cw_error *err)

@@ -21,6 +21,9 @@ typedef struct cw_claims cw_claims;
 /* Creates the state and, with Redis, subscribes to chaos:account:<server>.
  * After cw_presence_start. 0, CW_ENOMEM, or the subscription's error. */
 int cw_claims_start(cw_server *s, cw_error *err);
+/* Shutdown, once the final save is done (the loop still runs): removes the
+ * entries of every session here, so logins elsewhere need not ask. */
+void cw_claims_shutdown(cw_server *s);
 /* After cw_presence_free: waits still open get CW_EUNAVAIL. */
 void cw_claims_free(cw_server *s);
 /* A fresh random nonce (CW_CLAIM_NONCE_LEN hex digits). */

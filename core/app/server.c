@@ -161,6 +161,7 @@ static void final_flush_done(void *ud, int rc)
 {
     cw_server *s = ud;
     s->final_flush_done = 1;
+    cw_claims_shutdown(s); /* every character is saved: the accounts are free */
     /* The socket flush gets its full grace from now on. */
     s->stop_deadline_ns = cw_now_ns() + (uint64_t)s->cfg.shutdown_grace_ms * 1000000ull;
     cw_log(rc ? CW_LOG_ERROR : CW_LOG_INFO, "shutdown: final save done",
