@@ -11,6 +11,7 @@ without both (tools/test.sh provides them).
 - Failed logins on A count on B: the next one there is `rate_limited`.
 - A mute given on A's console silences the player on B (not loaded on A); a server started
   afterwards reads it; unmute on A frees the player on B.
+- A resume on B takes over a session the account opened on A meanwhile.
 - After a portal hand-off A -> B, a whisper and guild chat from a player on A reach the
   handed-off player on B.
 """
@@ -242,7 +243,7 @@ class SessionsAcrossServers(unittest.TestCase):
         wait_for(lambda: not c.admin().cmd("mutes")["mutes"], what="the unmute reaching C")
         self.assertEqual(redis_cli("EXISTS", "mute:" + n.lower()), "0")
 
-    def test_whisper_and_guild_chat_after_handoff(self):
+    def map_zones(self):
         for z, p in ((ZA, self.pa), (ZB, self.pb)):
             rc, out, err = ctl("cluster", "set", z, p, "--store", PG_URL)
             self.assertEqual(rc, 0, (out, err))
@@ -251,6 +252,28 @@ class SessionsAcrossServers(unittest.TestCase):
                      what="map read")
         wait_for(lambda: ctl("cluster", "processes", "--redis", REDIS_URL)[1].count(self.pb) > 0,
                  what="B announced")
+
+    def test_resume_takes_over(self):
+        """A hand-off token taken on B while the account has logged in on A again: the
+        new session on A is kicked (logged_in_elsewhere) and B enters."""
+        self.map_zones()
+        n = self.name("rex")
+        a = self.a.client()
+        play(a, n)
+        time.sleep(0.05)
+        self.assertTrue(self.ok(a.request("move", x=60, y=20)).get("handoff"))
+        ho = next_event(a, "handoff")
+        a2 = self.a.client()
+        self.ok(a2.request("login", name=n, password=PASSWORD))  # logged in, not in the world
+        b = Client(self.b.port)
+        self.b.clients.append(b)
+        r = self.ok(b.request("resume", token=ho["token"]))
+        self.assertEqual(r["character"]["zone"], ZB)
+        self.assertEqual(next_event(a2, "kicked")["reason"], "logged_in_elsewhere")
+        self.assertEqual(redis_cli("GET", "account:" + n.lower()).split(" ")[0], self.pb)
+
+    def test_whisper_and_guild_chat_after_handoff(self):
+        self.map_zones()
         lead = self.a.client()
         lch = play(lead, self.name("lead"))
         self.ok(lead.request("grant", gold=100))
