@@ -25,8 +25,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, FAST_AUTH, SRC, Client, Server, audit, main, play,  # noqa: E402
-                     wait_for)
+from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit,  # noqa: E402
+                     main, play, wait_for)
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -311,6 +311,49 @@ class SessionsAcrossServers(unittest.TestCase):
         got = [next_event(lead, "chat") for _ in range(3)]  # the echoes of psst and rally first
         self.assertEqual([(e["from"], e["text"]) for e in got],
                          [(lch["name"], "psst"), (lch["name"], "rally"), (fch["name"], "here")])
+
+
+@unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not both set")
+class RedisGone(unittest.TestCase):
+    """Redis stops: logins go on at once, limited by the server's own buckets (no waiting
+    for Redis); it comes back: the limit is shared again."""
+
+    def setUp(self):
+        self.redis = PrivateRedis()
+        self.redis.start()
+        self.tag = uuid.uuid4().hex[:6]
+        self.s = Server(extra=FAST_AUTH + ["--store", PG_URL, "--redis", self.redis.url,
+                                           "--name", "cg-" + self.tag,
+                                           "--set", "auth.login_rate_account=0.01"],
+                        content=CONTENT).start()
+        wait_for(lambda: self.s.admin().cmd("status")["redis"]["available"], what="redis up")
+
+    def tearDown(self):
+        rc = self.s.stop()
+        log = self.s.log()
+        self.s.cleanup()
+        self.redis.cleanup()
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertEqual(rc, 0, log[-3000:])
+
+    def test_local_limits_while_redis_is_down(self):
+        n = ("gina_" + self.tag)[:24]
+        c = self.s.client()
+        self.assertTrue(c.request("register", name=n, password=PASSWORD).get("ok"))
+        self.redis.stop()
+        wait_for(lambda: not self.s.admin().cmd("status")["redis"]["available"],
+                 what="redis down")
+        r = c.request("login", name=n, password=PASSWORD)
+        self.assertTrue(r.get("ok"), r)  # no claim to wait for, no counter to read
+        self.assertTrue(c.request("logout").get("ok"))
+        for _ in range(4):
+            r = c.request("login", name=n, password="wrong password 1")
+            self.assertEqual(r["error"]["code"], "invalid_credentials", r)
+        r = c.request("login", name=n, password=PASSWORD)
+        self.assertEqual(r["error"]["code"], "rate_limited", r)  # the local bucket (burst 5)
+        logs = [x for x in self.s.log_records()
+                if x.get("msg", "").startswith("Redis is unavailable: one session")]
+        self.assertEqual(len(logs), 1, "said once")
 
 
 if __name__ == "__main__":
