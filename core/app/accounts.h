@@ -5,7 +5,8 @@
  *   session.c        a session per connection (cw_conn ud); one live session
  *                    per account; name and password rules; async replies
  *   ratelimit.c      keyed token buckets (login attempts per account/address)
- *   ops_account.c    register, login, logout
+ *   ops_account.c    register, login, logout (login limits shared in Redis)
+ *   claims.c         one live session per account across servers (claims.h)
  *   ops_character.c  characters, create_character, delete_character,
  *                    enter_world, move
  *   saver.c          write-behind: interval batches, flush one character,
@@ -15,6 +16,7 @@
  *   admin_players.c  admin `kick`, `who`, `inspect`, `teleport`; the text
  *                    rule of operator-written text (cw_admin_text_arg)
  *   admin_bans.c     admin `ban`, `unban` (bans in the store, checked at login)
+ *   chat_mutes.c     operator mutes shared through Redis (chat.h)
  *
  * Everything runs on the loop thread. Async work holds a connection's id,
  * never its pointer: a reply to a connection that has gone is dropped. */
@@ -33,13 +35,17 @@ struct cw_request;
 
 /* ---- sessions (session.c) ------------------------------------------------ */
 
+/* Hex digits of a session's nonce (claims.h). */
+#define CW_CLAIM_NONCE_LEN 32
+
 typedef struct cw_session {
     uint64_t conn_id;
     int64_t account_id; /* 0 = not logged in */
     char account[CW_NAME_MAX + 1];
-    int64_t char_id; /* the active character, 0 = none */
-    int busy;        /* a login/enter_world/logout is in flight */
-    char addr[64];   /* peer address without the port */
+    int64_t char_id;                    /* the active character, 0 = none */
+    int busy;                           /* a login/enter_world/logout is in flight */
+    char addr[64];                      /* peer address without the port */
+    char nonce[CW_CLAIM_NONCE_LEN + 1]; /* its account claim in Redis, "" = none (claims.h) */
     struct cw_session *prev, *next;
 } cw_session;
 
@@ -49,7 +55,9 @@ typedef struct cw_accounts {
     cw_session *sessions;
     size_t nsessions, logged_in;
     cw_ratelimit *rl_account, *rl_addr;
-    char dummy_hash[128]; /* verified against for unknown accounts (same cost) */
+    struct cw_claims *claims;  /* one session per account across servers (claims.h) */
+    int shared_rl_down_logged; /* shared login limits fell back to the local ones */
+    char dummy_hash[128];      /* verified against for unknown accounts (same cost) */
     cw_metric *m_login_ok, *m_login_invalid, *m_login_limited, *m_login_unavail, *m_login_banned;
     cw_metric *m_sessions;
 } cw_accounts;

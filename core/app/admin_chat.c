@@ -1,10 +1,13 @@
 /* admin_chat.c — operator mutes: the console commands `mute`, `unmute` and
  * `mutes`, and the in-memory mute list chat.c consults (chat.h).
  *
- * A mute names a character loaded on this server (online, or still in the
- * player table) and lasts a whole number of minutes; it is kept by character
- * id in memory, so it survives the player's logout but not a restart, and
- * it applies on this server only. Every mute and unmute is logged at info. */
+ * A mute names a character and lasts a whole number of minutes; it is kept
+ * by character id and name in memory, so it survives the player's logout.
+ * Without Redis the character must be loaded on this server, and the mute
+ * applies here only and is forgotten on restart. With Redis any valid name
+ * is accepted (the character may be on another server), and the mute is
+ * shared with every server and kept in Redis for its duration
+ * (chat_mutes.c). Every mute and unmute is logged at info. */
 #include "core/app/chat.h"
 
 #include "core/base/clock.h"
@@ -19,7 +22,8 @@
 /* A year: long enough for any operator, short enough not to overflow. */
 #define MUTE_MINUTES_MAX 525600
 
-const cw_chat_mute *cw_chat_mute_find(cw_chat *ch, int64_t char_id, uint64_t now_ns)
+const cw_chat_mute *cw_chat_mute_find(cw_chat *ch, int64_t char_id, const char *name,
+                                      uint64_t now_ns)
 {
     for (cw_chat_mute **pp = &ch->mutes; *pp;) {
         cw_chat_mute *m = *pp;
@@ -28,10 +32,40 @@ const cw_chat_mute *cw_chat_mute_find(cw_chat *ch, int64_t char_id, uint64_t now
             free(m);
             continue;
         }
-        if (m->char_id == char_id) return m;
+        if ((char_id && m->char_id == char_id) || (name && !strcasecmp(m->name, name))) return m;
         pp = &m->next;
     }
     return NULL;
+}
+
+cw_chat_mute *cw_chat_mute_put(cw_chat *ch, int64_t char_id, const char *name, uint64_t until_ns,
+                               const char *reason)
+{
+    cw_chat_mute *m = (cw_chat_mute *)cw_chat_mute_find(ch, char_id, name, cw_now_ns());
+    if (!m) {
+        m = calloc(1, sizeof *m);
+        if (!m) return NULL;
+        m->next = ch->mutes;
+        ch->mutes = m;
+    }
+    if (char_id) m->char_id = char_id;
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->until_ns = until_ns;
+    snprintf(m->reason, sizeof m->reason, "%s", reason ? reason : "");
+    return m;
+}
+
+int cw_chat_mute_remove(cw_chat *ch, const char *name)
+{
+    cw_chat_mute_find(ch, 0, NULL, cw_now_ns()); /* drop expired mutes first */
+    for (cw_chat_mute **pp = &ch->mutes; *pp; pp = &(*pp)->next) {
+        cw_chat_mute *m = *pp;
+        if (strcasecmp(m->name, name) != 0) continue;
+        *pp = m->next;
+        free(m);
+        return 0;
+    }
+    return CW_ENOTFOUND;
 }
 
 void cw_chat_mutes_free(cw_chat *ch)
@@ -55,8 +89,10 @@ static int cmd_mute(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *e
     cw_chat *ch = s->chat;
     if (argc < 3) return cw_error_set(err, CW_EINVAL, "usage: mute CHARACTER MINUTES [REASON…]");
     cw_player *p = cw_players_find_name(s->players, argv[1]);
-    if (!p)
+    if (!p && !s->cache)
         return cw_error_set(err, CW_ENOTFOUND, "no character named %.40s is loaded here", argv[1]);
+    if (!p && !cw_name_valid(argv[1], strlen(argv[1])))
+        return cw_error_set(err, CW_EINVAL, "%.40s is not a character name", argv[1]);
     char *end;
     errno = 0;
     long minutes = strtol(argv[2], &end, 10);
@@ -70,22 +106,13 @@ static int cmd_mute(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *e
         return err->code;
     }
     uint64_t now = cw_now_ns();
-    cw_chat_mute *m = (cw_chat_mute *)cw_chat_mute_find(ch, p->id, now);
-    if (!m) {
-        m = calloc(1, sizeof *m);
-        if (!m) {
-            cw_strbuf_free(&reason);
-            return cw_error_set(err, CW_ENOMEM, "out of memory");
-        }
-        m->next = ch->mutes;
-        ch->mutes = m;
-    }
-    m->char_id = p->id;
-    snprintf(m->name, sizeof m->name, "%s", p->name);
-    m->until_ns = now + (uint64_t)minutes * 60ull * 1000000000ull;
-    snprintf(m->reason, sizeof m->reason, "%s", reason.data ? reason.data : "");
+    cw_chat_mute *m = cw_chat_mute_put(ch, p ? p->id : 0, p ? p->name : argv[1],
+                                       now + (uint64_t)minutes * 60ull * 1000000000ull,
+                                       reason.data ? reason.data : "");
     cw_strbuf_free(&reason);
-    cw_log(CW_LOG_INFO, "character muted", CW_I("character", p->id), CW_S("name", p->name),
+    if (!m) return cw_error_set(err, CW_ENOMEM, "out of memory");
+    cw_chat_mute_share(s, m, minutes * 60);
+    cw_log(CW_LOG_INFO, "character muted", CW_I("character", m->char_id), CW_S("name", m->name),
            CW_I("minutes", minutes), CW_S("reason", m->reason), CW_END);
     cw_strbuf_puts(out, "\"character\":");
     cw_strbuf_json_str(out, m->name);
@@ -99,7 +126,7 @@ static int cmd_unmute(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
     cw_server *s = ud;
     cw_chat *ch = s->chat;
     if (argc != 2) return cw_error_set(err, CW_EINVAL, "usage: unmute CHARACTER");
-    cw_chat_mute_find(ch, 0, cw_now_ns()); /* drop expired mutes first */
+    cw_chat_mute_find(ch, 0, NULL, cw_now_ns()); /* drop expired mutes first */
     for (cw_chat_mute **pp = &ch->mutes; *pp; pp = &(*pp)->next) {
         cw_chat_mute *m = *pp;
         if (strcasecmp(m->name, argv[1]) != 0) continue;
@@ -108,6 +135,7 @@ static int cmd_unmute(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
                CW_S("name", m->name), CW_END);
         cw_strbuf_puts(out, "\"character\":");
         cw_strbuf_json_str(out, m->name);
+        cw_chat_unmute_share(s, m->name);
         free(m);
         return 0;
     }
@@ -122,7 +150,7 @@ static int cmd_mutes(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
     (void)err;
     cw_server *s = ud;
     uint64_t now = cw_now_ns();
-    cw_chat_mute_find(s->chat, 0, now);
+    cw_chat_mute_find(s->chat, 0, NULL, now);
     cw_strbuf_puts(out, "\"mutes\":[");
     for (const cw_chat_mute *m = s->chat->mutes; m; m = m->next) {
         cw_strbuf_printf(out, "%s{\"character\":", m == s->chat->mutes ? "" : ",");
@@ -138,11 +166,12 @@ static int cmd_mutes(void *ud, int argc, char **argv, cw_strbuf *out, cw_error *
 int cw_chat_admin_commands(cw_server *s)
 {
     int rc = 0;
-    rc |= cw_admin_register(s->admin, "mute",
-                            "CHARACTER MINUTES [REASON…]: refuse a character's chat on this server",
-                            cmd_mute, s);
+    rc |= cw_admin_register(
+        s->admin, "mute",
+        "CHARACTER MINUTES [REASON…]: refuse a character's chat (on every server with Redis)",
+        cmd_mute, s);
     rc |= cw_admin_register(s->admin, "unmute", "CHARACTER: lift a mute", cmd_unmute, s);
-    rc |= cw_admin_register(s->admin, "mutes", "list the mutes in force on this server", cmd_mutes,
-                            s);
+    rc |= cw_admin_register(s->admin, "mutes",
+                            "list the mutes in force here (with Redis: everywhere)", cmd_mutes, s);
     return rc ? CW_ENOMEM : 0;
 }

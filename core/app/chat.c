@@ -187,7 +187,7 @@ static int may_speak(cw_server *s, cw_conn *c, const cw_request *req, const cw_p
 {
     cw_chat *ch = s->chat;
     uint64_t now = cw_now_ns();
-    const cw_chat_mute *m = cw_chat_mute_find(ch, me->id, now);
+    const cw_chat_mute *m = cw_chat_mute_find(ch, me->id, me->name, now);
     if (m) {
         long long secs = (long long)((m->until_ns - now + 999999999ull) / 1000000000ull);
         cw_strbuf b = CW_STRBUF_INIT;
@@ -473,7 +473,7 @@ int cw_chat_start(cw_server *s, cw_error *err)
     int rc = cw_cache_subscribe(s->cache, WORLD_CHANNEL, on_world, s);
     if (rc == 0) rc = cw_cache_subscribe(s->cache, ch->whisper_channel, on_whisper, s);
     if (rc != 0) return cw_error_set(err, rc, "cannot subscribe to the chat channels");
-    return 0;
+    return cw_chat_mutes_start(s, err);
 }
 
 void cw_chat_free(cw_server *s)

@@ -17,8 +17,11 @@
  * boundary). */
 #define CW_CHAT_REASON_MAX 127
 
-/* One muted character, by id (so a mute outlives the character's session
- * while the server runs). Kept in memory only: a restart forgets mutes. */
+/* One muted character, by id when known here and by name (so a mute
+ * outlives the character's session while the server runs). Kept in memory;
+ * with Redis also shared (chat_mutes.c): mute:<name> with the mute's TTL,
+ * published on CW_CHAT_MUTE_CHANNEL to every server and read back by a
+ * server that starts or reconnects. */
 typedef struct cw_chat_mute {
     int64_t char_id;
     char name[CW_NAME_MAX + 1];
@@ -65,9 +68,28 @@ struct cw_chat {
     char whisper_channel[CW_NAME_MAX + 160]; /* this server's whisper inbox */
 };
 
-/* The mute of char_id still in force at now_ns, or NULL. Drops expired
- * entries it passes. */
-const cw_chat_mute *cw_chat_mute_find(cw_chat *ch, int64_t char_id, uint64_t now_ns);
+/* The mute of char_id (0: none) or of name (case-insensitive; NULL: none)
+ * still in force at now_ns, or NULL. Drops expired entries it passes. */
+const cw_chat_mute *cw_chat_mute_find(cw_chat *ch, int64_t char_id, const char *name,
+                                      uint64_t now_ns);
+/* Sets (or replaces) the local mute of a character: char_id 0 when it is not
+ * known here. NULL when out of memory. */
+cw_chat_mute *cw_chat_mute_put(cw_chat *ch, int64_t char_id, const char *name, uint64_t until_ns,
+                               const char *reason);
+/* Removes the local mute of name: 0, or CW_ENOTFOUND. */
+int cw_chat_mute_remove(cw_chat *ch, const char *name);
+
+/* ---- shared mutes (chat_mutes.c; no-ops without Redis) -------------------------- */
+
+#define CW_CHAT_MUTE_CHANNEL "chaos:mute"
+/* Subscribes to CW_CHAT_MUTE_CHANNEL (from cw_chat_start). */
+int cw_chat_mutes_start(cw_server *s, cw_error *err);
+/* Stores m (seconds left) in Redis and tells every server. */
+void cw_chat_mute_share(cw_server *s, const cw_chat_mute *m, long long seconds);
+/* Removes the mute of name from Redis and tells every server. */
+void cw_chat_unmute_share(cw_server *s, const char *name);
+/* Reads every live mute from Redis into the local list (after a connect). */
+void cw_chat_mutes_reload(cw_server *s);
 /* NULL when text[0..len) is valid UTF-8 (shortest forms, no surrogates)
  * without control characters (C0, DEL, C1) and has a character other than
  * a space; else the problem, as a phrase ("is not valid UTF-8"). */

@@ -3,6 +3,8 @@
  * owns. See cluster.h. */
 #include "core/app/cluster.h"
 
+#include "core/app/claims.h"
+
 #include "core/app/combat_app.h"
 #include "core/base/clock.h"
 #include "core/base/log.h"
@@ -219,7 +221,9 @@ void cw_cluster_status(cw_server *s, cw_strbuf *out)
         cw_strbuf_puts(out, ":");
         cw_strbuf_json_str(out, k->rows[i].process);
     }
-    cw_strbuf_printf(out, "},\"handoffs_out\":%llu,\"resumed\":%llu,\"handoff_failures\":%llu}",
+    cw_strbuf_printf(out, "},\"handoffs_out\":%llu,\"resumed\":%llu,\"handoff_failures\":%llu",
                      (unsigned long long)k->handed_off, (unsigned long long)k->resumed,
                      (unsigned long long)k->failed);
+    cw_claims_status(s, out);
+    cw_strbuf_puts(out, "}");
 }

@@ -5,6 +5,7 @@
  * `resume {token}`. See cluster.h. */
 #include "core/app/cluster.h"
 
+#include "core/app/claims.h"
 #include "core/app/script_app.h"
 #include "core/app/trade_app.h"
 #include "core/app/world_app.h"
@@ -158,6 +159,7 @@ static void handed_off(ho *h)
     cw_session *se = cw_session_of(c);
     if (c && ev.data) cw_conn_send(c, ev.data, ev.len);
     if (se && se->account_id) { /* the session ends here: logged out, without hooks */
+        cw_claim_unclaim(s, se);
         se->account_id = 0;
         s->accounts->logged_in--;
         cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);
@@ -310,9 +312,59 @@ void cw_handoff_start(cw_server *s, int64_t id, const char *owner, const char *z
 
 /* ---- resume on the target ---------------------------------------------------------------- */
 
-typedef struct resume_req {
+typedef struct resume_job {
     cw_pending *p;
-} resume_req;
+    int64_t cid, aid;
+    char account[CW_NAME_MAX + 1];
+    char nonce[CW_CLAIM_NONCE_LEN + 1];
+} resume_job;
+
+/* The account is this session's across the cluster: log in, enter. */
+static void resume_claimed(void *ud, int rc)
+{
+    resume_job *r = ud;
+    cw_pending *p = r->p;
+    cw_server *s = p->s;
+    cw_session *se = cw_session_of(cw_pending_conn(p));
+    if (se) se->busy = 0;
+    if (!se || rc != 0 || se->account_id || !s->cluster) {
+        if (rc == 0) cw_claim_drop(s, r->account, r->nonce);
+        if (!se)
+            cw_log(CW_LOG_WARN, "resume: the connection went away with a taken token",
+                   CW_I("character", r->cid), CW_END);
+        else
+            cw_pending_error(p, "unavailable",
+                             "the account's session on another server did not end; log in again");
+        cw_pending_free(p);
+        free(r);
+        return;
+    }
+    se->account_id = r->aid;
+    snprintf(se->account, sizeof se->account, "%s", r->account);
+    snprintf(se->nonce, sizeof se->nonce, "%s", r->nonce);
+    s->accounts->logged_in++;
+    cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);
+    s->cluster->resumed++;
+    cw_log(CW_LOG_INFO, "resume: hand-off token taken", CW_S("account", se->account),
+           CW_I("character", r->cid), CW_END);
+    /* A copy left here by an earlier visit is older than the saved row. */
+    cw_player *pl = cw_players_get(s->players, r->cid);
+    if (pl && !pl->online && !pl->saving_seq && pl->saved_seq == pl->change_seq)
+        cw_players_remove(s->players, r->cid);
+    int64_t cid = r->cid;
+    free(r);
+    cw_enter_world_load(s, se, cid, p);
+}
+
+/* An older session of the account here has ended and saved: now the
+ * account's claim across the cluster. */
+static void resume_local_done(void *ud, int rc)
+{
+    (void)rc; /* not saved: it stays in memory and is retried, and is reused */
+    resume_job *r = ud;
+    cw_claim_new_nonce(r->nonce);
+    cw_claim_account(r->p->s, r->aid, r->account, r->nonce, resume_claimed, r);
+}
 
 static int token_valid(const char *t, size_t len)
 {
@@ -327,7 +379,7 @@ static void took(void *ud, int rc, const char *value, size_t len)
     cw_pending *p = ud;
     cw_server *s = p->s;
     cw_session *se = cw_session_of(cw_pending_conn(p));
-    if (se) se->busy = 0;
+    if (se && rc != 0) se->busy = 0;
     if (!se) {
         if (rc == 0)
             cw_log(CW_LOG_WARN, "resume: the connection went away with a taken token", CW_END);
@@ -348,26 +400,31 @@ static void took(void *ud, int rc, const char *value, size_t len)
     const char *acc = json_string_value(json_object_get(o, "account_name"));
     if (cid <= 0 || aid <= 0 || !acc || !cw_name_valid(acc, strlen(acc))) {
         json_decref(o);
+        se->busy = 0;
         cw_pending_error(p, "bad_token", "the token carries no character");
         cw_pending_free(p);
         return;
     }
-    /* One live session per account on this process: an older one ends. */
-    cw_session *old = cw_session_find_account(s, (int64_t)aid, se);
-    if (old) cw_session_kick_out(s, old, "logged_in_elsewhere", NULL, NULL, NULL);
-    se->account_id = (int64_t)aid;
-    snprintf(se->account, sizeof se->account, "%s", acc);
-    s->accounts->logged_in++;
-    cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);
+    resume_job *r = calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(o);
+        se->busy = 0;
+        cw_pending_error(p, "internal", "out of memory");
+        cw_pending_free(p);
+        return;
+    }
+    r->p = p;
+    r->cid = (int64_t)cid;
+    r->aid = (int64_t)aid;
+    snprintf(r->account, sizeof r->account, "%s", acc);
     json_decref(o);
-    s->cluster->resumed++;
-    cw_log(CW_LOG_INFO, "resume: hand-off token taken", CW_S("account", se->account),
-           CW_I("character", (int64_t)cid), CW_END);
-    /* A copy left here by an earlier visit is older than the saved row. */
-    cw_player *pl = cw_players_get(s->players, (int64_t)cid);
-    if (pl && !pl->online && !pl->saving_seq && pl->saved_seq == pl->change_seq)
-        cw_players_remove(s->players, (int64_t)cid);
-    cw_enter_world_load(s, se, (int64_t)cid, p);
+    /* One live session per account on this process: an older one ends
+     * (saved first), then the claim across the cluster. */
+    cw_session *old = cw_session_find_account(s, r->aid, se);
+    if (old)
+        cw_session_kick_out(s, old, "logged_in_elsewhere", NULL, resume_local_done, r);
+    else
+        resume_local_done(r, 0);
 }
 
 void cw_op_resume(cw_server *s, cw_conn *c, const cw_request *req)

@@ -9,10 +9,12 @@
  * (operator `ban`, admin_bans.c) with the right password gets `banned` with
  * the time left and the reason; the ban is read with the account. */
 #include "core/app/accounts.h"
+#include "core/app/claims.h"
 #include "core/app/script_app.h"
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/io/cache/cache.h"
 #include "core/io/net/net.h"
 #include "core/io/store/store.h"
 #include "core/io/work/work.h"
@@ -32,7 +34,10 @@ typedef struct auth_job {
     int banned;          /* login: a ban in force (store.h cw_account) */
     int64_t ban_seconds; /* 0 = permanent */
     char ban_reason[256];
-    int rc; /* of the hashing/verification */
+    int rc;                             /* of the hashing/verification */
+    char nonce[CW_CLAIM_NONCE_LEN + 1]; /* the new session's claim (claims.h) */
+    int rl_wait, rl_limited, rl_failed; /* shared login limits: answers due, verdicts */
+    int claimed;                        /* the claim answered "go on" */
     unsigned long long opslimit;
     size_t memlimit;
 } auth_job;
@@ -193,6 +198,7 @@ static void complete_login(auth_job *j, cw_session *se, cw_conn *c)
     se->busy = 0;
     se->account_id = j->account_id;
     snprintf(se->account, sizeof se->account, "%s", j->name);
+    snprintf(se->nonce, sizeof se->nonce, "%s", j->nonce);
     s->accounts->logged_in++;
     cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);
     cw_counter_add(s->accounts->m_login_ok, 1);
@@ -213,6 +219,22 @@ typedef struct takeover {
 } takeover;
 
 static void takeover_step(auth_job *j);
+
+/* The account is ours across the cluster (or Redis is away): go on. */
+static void login_claimed(void *ud, int rc)
+{
+    auth_job *j = ud;
+    if (rc != 0) {
+        unbusy(j);
+        cw_counter_add(j->pend->s->accounts->m_login_unavail, 1);
+        cw_pending_error(j->pend, "unavailable",
+                         "the account's session on another server did not end; try again");
+        job_free(j);
+        return;
+    }
+    j->claimed = 1;
+    takeover_step(j);
+}
 
 /* The old session's character is saved (or could not be): now tell the old
  * connection why and close it, then go on with the new login. */
@@ -236,10 +258,17 @@ static void takeover_step(auth_job *j)
     cw_conn *c = cw_pending_conn(j->pend);
     cw_session *se = cw_session_of(c);
     if (!se) { /* the new connection went away meanwhile */
+        if (j->claimed) cw_claim_drop(s, j->name, j->nonce);
         job_free(j);
         return;
     }
     cw_session *old = cw_session_find_account(s, j->account_id, se);
+    if (!old && !j->claimed) {
+        /* This server's sessions are settled: now the other servers'. */
+        cw_claim_new_nonce(j->nonce);
+        cw_claim_account(s, j->account_id, j->name, j->nonce, login_claimed, j);
+        return;
+    }
     if (!old) {
         complete_login(j, se, c);
         return;
@@ -257,6 +286,7 @@ static void takeover_step(auth_job *j)
            CW_I("old_conn", (int64_t)old->conn_id), CW_END);
     /* The old session stops being logged in now; its character is saved
      * before its connection is closed. */
+    cw_claim_unclaim(s, old);
     old->account_id = 0;
     s->accounts->logged_in--;
     cw_session_leave_world(s, old, takeover_saved, t);
@@ -336,27 +366,126 @@ static void account_got(void *ud, int rc, const cw_account *acc)
     submit(s, j, verify_job, verify_done);
 }
 
+/* The limits passed: read the account. */
+static void login_go(auth_job *j)
+{
+    cw_server *s = j->pend->s;
+    if (!cw_pending_conn(j->pend)) { /* gone meanwhile */
+        job_free(j);
+        return;
+    }
+    if (!s->store || s->store_closing) {
+        unbusy(j);
+        cw_pending_error(j->pend, "unavailable", "the server is shutting down");
+        job_free(j);
+        return;
+    }
+    cw_store_account_get(s->store, j->name, account_got, j);
+}
+
+static void login_limited(auth_job *j)
+{
+    unbusy(j);
+    cw_counter_add(j->pend->s->accounts->m_login_limited, 1);
+    cw_pending_error(j->pend, "rate_limited", "too many login attempts; wait a moment");
+    job_free(j);
+}
+
+/* This server's own buckets: without Redis, or while it does not answer. */
+static int local_limits(cw_server *s, auth_job *j, const char *addr)
+{
+    uint64_t now = cw_now_ns();
+    return cw_ratelimit_take(s->accounts->rl_addr, addr, now) != 0 ||
+           cw_ratelimit_take(s->accounts->rl_account, j->name, now) != 0;
+}
+
+/* Shared limits: attempts counted in Redis per fixed window of
+ * LOGIN_WINDOW_S seconds; the budget of a window is the bucket's burst plus
+ * what its rate refills in the window. */
+#define LOGIN_WINDOW_S 60
+
+static int64_t window_budget(double rate, double burst)
+{
+    return (int64_t)(burst + rate * LOGIN_WINDOW_S);
+}
+
+static void rl_answer(auth_job *j, int rc, int64_t count, int64_t budget)
+{
+    if (rc != 0)
+        j->rl_failed = 1;
+    else if (count > budget)
+        j->rl_limited = 1;
+    if (--j->rl_wait > 0) return;
+    cw_server *s = j->pend->s;
+    cw_session *se = cw_session_of(cw_pending_conn(j->pend));
+    if (!se) {
+        job_free(j);
+        return;
+    }
+    if (j->rl_failed && !j->rl_limited) {
+        if (!s->accounts->shared_rl_down_logged) {
+            s->accounts->shared_rl_down_logged = 1;
+            cw_log(CW_LOG_WARN, "Redis does not answer: login limits are counted here only",
+                   CW_END);
+        }
+        if (local_limits(s, j, se->addr)) {
+            login_limited(j);
+            return;
+        }
+    } else if (!j->rl_failed) {
+        s->accounts->shared_rl_down_logged = 0;
+    }
+    if (j->rl_limited)
+        login_limited(j);
+    else
+        login_go(j);
+}
+
+static void rl_addr_counted(void *ud, int rc, int64_t count)
+{
+    auth_job *j = ud;
+    cw_server *s = j->pend->s;
+    rl_answer(j, rc, count, window_budget(s->cfg.auth_login_rate_addr, 10));
+}
+
+static void rl_account_counted(void *ud, int rc, int64_t count)
+{
+    auth_job *j = ud;
+    cw_server *s = j->pend->s;
+    rl_answer(j, rc, count, window_budget(s->cfg.auth_login_rate_account, 5));
+}
+
 void cw_op_login(cw_server *s, cw_conn *c, const cw_request *req)
 {
     auth_job *j = start(s, c, req, 0);
     if (!j) return;
     cw_session *se = cw_session_of(c);
-    uint64_t now = cw_now_ns();
-    if (cw_ratelimit_take(s->accounts->rl_addr, se->addr, now) != 0 ||
-        cw_ratelimit_take(s->accounts->rl_account, j->name, now) != 0) {
-        cw_counter_add(s->accounts->m_login_limited, 1);
-        cw_conn_reply_error(c, req->id_json, "rate_limited",
-                            "too many login attempts; wait a moment");
-        job_free(j);
-        return;
-    }
-    if (!s->store || s->store_closing) {
-        cw_conn_reply_error(c, req->id_json, "unavailable", "the server is shutting down");
-        job_free(j);
-        return;
-    }
     se->busy = 1;
-    cw_store_account_get(s->store, j->name, account_got, j);
+    if (s->cache && cw_cache_available(s->cache)) {
+        /* Counted across the cluster: each answer comes back later (a key
+         * whose rate is 0 is not limited, as with the local buckets). */
+        char key[CW_NAME_MAX + 96];
+        j->rl_wait = 1;
+        if (s->cfg.auth_login_rate_addr > 0) {
+            snprintf(key, sizeof key, "login:addr:%s", se->addr);
+            j->rl_wait++;
+            if (cw_cache_counter_incr(s->cache, key, LOGIN_WINDOW_S, rl_addr_counted, j) != 0)
+                rl_answer(j, CW_EUNAVAIL, 0, 0);
+        }
+        if (s->cfg.auth_login_rate_account > 0) {
+            snprintf(key, sizeof key, "login:account:%s", j->name);
+            j->rl_wait++;
+            if (cw_cache_counter_incr(s->cache, key, LOGIN_WINDOW_S, rl_account_counted, j) != 0)
+                rl_answer(j, CW_EUNAVAIL, 0, 0);
+        }
+        rl_answer(j, 0, 0, INT64_MAX); /* the extra count: the last answer decides */
+        return;
+    }
+    if (local_limits(s, j, se->addr)) {
+        login_limited(j);
+        return;
+    }
+    login_go(j);
 }
 
 /* ---- logout ----------------------------------------------------------------------- */
@@ -384,6 +513,7 @@ void cw_op_logout(cw_server *s, cw_conn *c, const cw_request *req)
         return;
     }
     cw_log(CW_LOG_INFO, "logout", CW_S("account", se->account), CW_END);
+    cw_claim_unclaim(s, se);
     se->account_id = 0;
     s->accounts->logged_in--;
     cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);

@@ -6,6 +6,8 @@
  * reconnect (Redis going away never stops the game), and operator
  * announcements travel on a pub/sub channel to every server. */
 #include "core/app/accounts.h"
+#include "core/app/chat.h"
+#include "core/app/claims.h"
 
 #include "core/base/log.h"
 #include "core/io/cache/cache.h"
@@ -25,6 +27,8 @@ static void on_rebuild(void *ud, cw_cache *c)
 {
     cw_server *s = ud;
     cw_players_each(s->players, republish, c);
+    cw_claims_rebuild(s);    /* the account entries of the sessions live here */
+    cw_chat_mutes_reload(s); /* mutes given while this server was away */
     cw_log(CW_LOG_INFO, "presence rebuilt", CW_I("players", cw_players_count(s->players)), CW_END);
 }
 

@@ -7,6 +7,7 @@
 
 #include "bindings/bindings.h"
 #include "core/app/accounts.h"
+#include "core/app/claims.h"
 #include "core/app/cluster.h"
 #include "bindings/world.h"
 #include "core/app/script_app.h"
@@ -160,6 +161,7 @@ static void final_flush_done(void *ud, int rc)
 {
     cw_server *s = ud;
     s->final_flush_done = 1;
+    cw_claims_shutdown(s); /* every character is saved: the accounts are free */
     /* The socket flush gets its full grace from now on. */
     s->stop_deadline_ns = cw_now_ns() + (uint64_t)s->cfg.shutdown_grace_ms * 1000000ull;
     cw_log(rc ? CW_LOG_ERROR : CW_LOG_INFO, "shutdown: final save done",
@@ -306,6 +308,7 @@ int cw_server_start(cw_server *s, cw_error *err)
     cw_events_restore(s);
     if ((rc = cw_presence_start(s, err)) != 0) return rc;
     if ((rc = cw_chat_start(s, err)) != 0) return rc;
+    if ((rc = cw_claims_start(s, err)) != 0) return rc;
     if ((rc = cw_guild_bus_start(s, err)) != 0) return rc;
 
     cw_net_config nc;
@@ -392,6 +395,7 @@ void cw_server_free(cw_server *s)
     /* Before the connections: pending presence lookups answer their clients. */
     cw_presence_free(s);
     cw_chat_free(s);    /* after presence: no pub/sub callback runs any more */
+    cw_claims_free(s);  /* likewise; open takeover waits answer `unavailable` */
     cw_cluster_free(s); /* likewise: no hand-off step runs any more */
     if (s->http) cw_http_free(s->http);
     if (s->admin) cw_admin_free(s->admin);

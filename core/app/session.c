@@ -3,6 +3,7 @@
  * helpers and replies that arrive after the request returned. */
 #include "core/app/trade_app.h"
 #include "core/app/accounts.h"
+#include "core/app/claims.h"
 #include "core/app/script_app.h"
 #include "core/app/world_app.h"
 
@@ -124,6 +125,7 @@ void cw_session_close(cw_server *s, cw_conn *c)
     cw_accounts *a = s->accounts;
     cw_session_leave_world(s, se, NULL, NULL);
     if (se->account_id) {
+        cw_claim_unclaim(s, se);
         a->logged_in--;
         cw_gauge_set(a->m_sessions, (double)a->logged_in);
     }
@@ -248,6 +250,7 @@ void cw_session_kick_out(cw_server *s, cw_session *se, const char *reason, const
     if (se->account_id) {
         cw_log(CW_LOG_INFO, "session ended by the server", CW_S("account", se->account),
                CW_S("reason", reason), CW_END);
+        cw_claim_unclaim(s, se);
         se->account_id = 0;
         s->accounts->logged_in--;
         cw_gauge_set(s->accounts->m_sessions, (double)s->accounts->logged_in);

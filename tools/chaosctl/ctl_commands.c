@@ -20,9 +20,10 @@ static const ctl_command commands[] = {
     {"unban", 1, 1, "ACCOUNT", "lift an account's ban"},
     {"teleport", 4, 4, "NAME ZONE X Y", "move an online character (standable point)"},
     {"announce", 1, -1, "TEXT...", "a line to every player of every server"},
-    {"mute", 2, -1, "NAME MINUTES [REASON...]", "refuse a character's chat there"},
+    {"mute", 2, -1, "NAME MINUTES [REASON...]",
+     "refuse a character's chat (with Redis: on every server)"},
     {"unmute", 1, 1, "NAME", "lift a mute"},
-    {"mutes", 0, 0, "", "the mutes in force on that server"},
+    {"mutes", 0, 0, "", "the mutes in force on that server (with Redis: everywhere)"},
     {"event", 1, 2, "start ID | stop ID | list", "world events by hand; kept across restarts"},
 };
 

@@ -308,6 +308,8 @@ cw_cache *cw_cache_new(struct event_base *base, const char *url, const char *ser
     snprintf(c->server_set_key, sizeof c->server_set_key, "%s%s", CW_KEY_PRESENCE_SERVER,
              server_name);
     snprintf(c->alive_key, sizeof c->alive_key, "%s%s", CW_KEY_PRESENCE_ALIVE, server_name);
+    snprintf(c->account_set_key, sizeof c->account_set_key, "%s%s", CW_KEY_ACCOUNT_SERVER,
+             server_name);
     if (m) { /* without a registry the handles stay NULL: updates are no-ops */
         c->m_available = cw_metrics_gauge(m, "chaos_redis_available",
                                           "1 when the Redis command connection is up", NULL, NULL);

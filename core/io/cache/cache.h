@@ -123,6 +123,56 @@ int cw_cache_handoff_put(cw_cache *c, const char *token, const char *value, size
  * everyone after the TTL, get CW_ENOTFOUND. */
 int cw_cache_handoff_take(cw_cache *c, const char *token, cw_cache_value_fn cb, void *ud);
 
+/* ---- Account sessions: account:<name> -> "<server> <nonce>" --------------------- */
+
+/* The live session of an account across the cluster: which server holds it
+ * and that session's nonce (1..64 bytes of [A-Za-z0-9], chosen by the app).
+ * Entries have no TTL: each server removes its own on logout (release) and,
+ * on every (re)connect of the command connection, every entry it still owns
+ * (the set account:server:<server>) before the rebuild callback runs. An
+ * entry of a server whose heartbeat (presence:alive:<server>) has expired is
+ * reported with alive 0: a server killed with -9 locks nobody out. */
+#define CW_CACHE_NONCE_MAX 64
+
+/* The answer of a claim: rc 0 with the entry it replaced (prev_server NULL
+ * when there was none; else prev_nonce set and prev_alive 1 while that
+ * server heart-beats), or CW_EUNAVAIL / CW_EIO. */
+typedef void (*cw_cache_claim_fn)(void *ud, int rc, const char *prev_server, const char *prev_nonce,
+                                  int prev_alive);
+/* Writes account:<account> = "<this server> <nonce>" and returns, in one
+ * step, the entry it replaced. account: an account name (compared
+ * case-insensitively, ASCII; a name, not an id, so that servers on separate
+ * databases never mix two accounts up). */
+int cw_cache_account_claim(cw_cache *c, const char *account, const char *nonce,
+                           cw_cache_claim_fn cb, void *ud);
+/* Only if account:<account> is still "<this server> <nonce>": replaces it
+ * with "<put_server> <put_nonce>" (a claim undone), or deletes it when
+ * put_server is NULL (logout). Fire and forget. */
+int cw_cache_account_release(cw_cache *c, const char *account, const char *nonce,
+                             const char *put_server, const char *put_nonce);
+
+/* ---- Shared counters: counter:<name>, a fixed window ---------------------------- */
+
+/* rc 0 with the count in this window (1 for the first), or CW_EUNAVAIL / CW_EIO. */
+typedef void (*cw_cache_count_fn)(void *ud, int rc, int64_t count);
+/* Adds 1 to counter:<name>, created with a TTL of window_s (1..86400) seconds
+ * when absent (MULTI SET NX EX, INCR, EXEC: no script). name: as a channel. */
+int cw_cache_counter_incr(cw_cache *c, const char *name, int window_s, cw_cache_count_fn cb,
+                          void *ud);
+
+/* ---- Chat mutes: mute:<name> with the mute's TTL, indexed by the set mutes ----- */
+
+/* name: a character name (compared case-insensitively, ASCII); value: opaque
+ * bytes (len > 0); ttl_s 1..(366 days). Fire and forget. */
+int cw_cache_mute_set(cw_cache *c, const char *name, const char *value, size_t len, int ttl_s);
+int cw_cache_mute_del(cw_cache *c, const char *name);
+/* Every live mute: each(ud, name, value, len, ttl_s) per mute, then
+ * done(ud, rc) exactly once (rc 0, CW_EUNAVAIL or CW_EIO; each is not called
+ * unless rc is 0). Expired names are dropped from the index on the way. */
+typedef void (*cw_cache_mute_fn)(void *ud, const char *name, const char *value, size_t len,
+                                 int ttl_s);
+int cw_cache_mutes_list(cw_cache *c, cw_cache_mute_fn each, cw_cache_done_fn done, void *ud);
+
 /* ---- Pub/sub (a separate subscriber connection) -------------------------------- */
 
 /* msg is binary (len bytes, NUL-terminated for convenience). */

@@ -24,6 +24,11 @@
 #define CW_KEY_SESSION "session:"
 #define CW_KEY_CLUSTER_PROCESS "cluster:process:"
 #define CW_KEY_HANDOFF "handoff:"
+#define CW_KEY_ACCOUNT "account:"
+#define CW_KEY_ACCOUNT_SERVER "account:server:"
+#define CW_KEY_COUNTER "counter:"
+#define CW_KEY_MUTE "mute:"
+#define CW_KEY_MUTES "mutes"
 
 typedef enum { CONN_IDLE = 0, CONN_CONNECTING, CONN_READY } cw_conn_state;
 
@@ -60,6 +65,7 @@ struct cw_cache {
     char server[CW_CACHE_SERVER_MAX + 1];
     char server_set_key[sizeof(CW_KEY_PRESENCE_SERVER) + CW_CACHE_SERVER_MAX];
     char alive_key[sizeof(CW_KEY_PRESENCE_ALIVE) + CW_CACHE_SERVER_MAX];
+    char account_set_key[sizeof(CW_KEY_ACCOUNT_SERVER) + CW_CACHE_SERVER_MAX];
     cw_cache_conn cmd, sub;
     struct event *tick;
     int hb_outstanding;
@@ -87,6 +93,9 @@ void cw_cache_count_error(cw_cache *c);
  * old presence, then the app's rebuild. */
 void cw_cache_on_command_ready(cw_cache *c);
 void cw_cache_heartbeat(cw_cache *c);
+/* shared.c: queues the removal of this server's old account entries (on
+ * every connect of the command connection, before the app's rebuild). */
+void cw_cache_accounts_clear_own(cw_cache *c);
 /* Called once the subscriber connection is READY, and by subscribe. */
 int cw_cache_send_subscribe(cw_cache *c, cw_cache_sub *s);
 /* 1 if s is acceptable as a name/token/channel: 1..CW_CACHE_NAME_MAX bytes, no

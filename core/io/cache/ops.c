@@ -119,6 +119,7 @@ void cw_cache_on_command_ready(cw_cache *c)
     const char *argv[] = {"EVAL",          SCRIPT_CLEAR_ALL,  "2",
                           CW_KEY_PRESENCE, c->server_set_key, c->server};
     cw_cache_send(&c->cmd, cw_cache_on_reply, c, 6, argv, NULL);
+    cw_cache_accounts_clear_own(c);
     if (c->rebuild) c->rebuild(c->rebuild_ud, c);
 }
 
