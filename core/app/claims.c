@@ -44,6 +44,8 @@ typedef struct waiter {
     cw_done_fn cb;
     void *ud;
     struct event *timer;
+    int alive_asked; /* a heartbeat lookup will still call on_alive with this waiter */
+    int ended;       /* finished while that lookup was out: on_alive only frees it */
     struct waiter *next;
 } waiter;
 
@@ -123,13 +125,40 @@ static void finish_wait(waiter *w, int rc)
     cw_server *s = w->s;
     unlink_waiter(s->accounts->claims, w);
     if (w->timer) event_free(w->timer);
+    w->timer = NULL;
     if (rc != 0 && s->cache)
         cw_cache_account_release(s->cache, w->account, w->nonce, w->prev_server, w->prev_nonce);
     if (rc == 0) drop_clean_copies(s, w->account_id);
     cw_done_fn cb = w->cb;
     void *ud = w->ud;
-    free(w);
+    if (w->alive_asked)
+        w->ended = 1; /* on_alive frees it */
+    else
+        free(w);
     cb(ud, rc);
+}
+
+/* The silent server's heartbeat, asked after the wait: a server that died
+ * meanwhile (killed, hung) stops heart-beating within CW_CACHE_HEARTBEAT_TTL_S,
+ * shorter than the wait, so its account is taken over now; one that still
+ * heart-beats keeps it (the login answers unavailable). */
+static void on_alive(void *ud, int rc, int64_t alive)
+{
+    waiter *w = ud;
+    w->alive_asked = 0;
+    if (w->ended) { /* released (or the server stopped) while we asked */
+        free(w);
+        return;
+    }
+    if (rc == 0 && !alive) {
+        cw_log(CW_LOG_WARN, "takeover: the other server is gone; the account is taken over",
+               CW_S("account", w->account), CW_S("server", w->prev_server), CW_END);
+        finish_wait(w, 0);
+        return;
+    }
+    cw_log(CW_LOG_WARN, "takeover: the other server did not release the account in time",
+           CW_S("account", w->account), CW_S("server", w->prev_server), CW_END);
+    finish_wait(w, CW_EUNAVAIL);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -138,9 +167,11 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
     (void)what;
     waiter *w = arg;
     w->s->accounts->claims->timeouts++;
-    cw_log(CW_LOG_WARN, "takeover: the other server did not release the account in time",
-           CW_S("account", w->account), CW_S("server", w->prev_server), CW_END);
-    finish_wait(w, CW_EUNAVAIL);
+    if (w->s->cache && cw_cache_server_alive(w->s->cache, w->prev_server, on_alive, w) == 0) {
+        w->alive_asked = 1;
+        return;
+    }
+    on_alive(w, CW_EUNAVAIL, 1);
 }
 
 static int publish(cw_server *s, const char *server, json_t *msg)

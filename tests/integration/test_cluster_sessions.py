@@ -6,8 +6,9 @@ without both (tools/test.sh provides them).
   logged_in_elsewhere, and B enters with what A changed just before (gold, and player:data
   that is only written behind — so A saved before B loaded). Back on A the same way, with
   B's changes (A's old copy is not reused).
-- A server killed with -9 locks nobody out: while its heartbeat lives a login elsewhere waits
-  and answers `unavailable`; once the heartbeat is gone the login goes on at once.
+- A server killed with -9 locks nobody out: a login elsewhere waits for its answer, finds its
+  heartbeat gone (it lives 4 s, the wait is 5 s) and takes the account over. A server that still
+  heart-beats but does not answer keeps the account (`unavailable`, its entry put back).
 - Failed logins on A count on B: the next one there is `rate_limited`.
 - A mute given on A's console silences the player on B (not loaded on A); a server started
   afterwards reads it; unmute on A frees the player on B.
@@ -186,17 +187,37 @@ class SessionsAcrossServers(unittest.TestCase):
         self.assertEqual(next_event(a, "gold")["gold"], 7)
         self.a.stop(sig=signal.SIGKILL)
         self.killed.add(self.a)
-        # A's heartbeat still lives: B asks, nobody answers, the login is refused
+        # A's heartbeat key outlives it by a few seconds: B asks, nobody answers, and when the
+        # wait ends B finds the heartbeat gone and takes the account over (no lock left behind)
+        b = self.b.client()
+        self.ok(b.request("login", name=n, password=PASSWORD))
+        self.assertEqual(self.enter_first(b)["gold"], 7)
+        self.assertEqual(redis_cli("GET", "account:" + n.lower()).split(" ")[0], self.pb)
+        st = self.b.admin().cmd("status")["cluster"]["takeovers"]
+        self.assertEqual((st["asked"], st["timeouts"]), (1, 1), st)
+        self.ok(b.request("logout"))
+
+    def test_silent_live_server_keeps_its_account(self):
+        """A server that still heart-beats but does not answer keeps the account: the login
+        elsewhere is refused (`unavailable`) and the entry is put back; once its heartbeat is
+        gone the next login goes on at once."""
+        n = self.name("sil")
+        a = self.a.client()
+        play(a, n)
+        self.ok(a.request("grant", gold=9))
+        self.assertEqual(next_event(a, "gold")["gold"], 9)
+        self.a.stop(sig=signal.SIGKILL)
+        self.killed.add(self.a)
+        redis_cli("SET", "presence:alive:" + self.pa, "1", "EX", "60")  # hung, not dead
         b = self.b.client()
         r = b.request("login", name=n, password=PASSWORD)
         self.assertEqual(r["error"]["code"], "unavailable", r)
         self.assertEqual(redis_cli("GET", "account:" + n.lower()).split(" ")[0], self.pa,
                          "the refused claim put A's entry back")
-        # the heartbeat expires (as 15 s after the kill): the next login goes on at once
         redis_cli("DEL", "presence:alive:" + self.pa)
         b2 = self.b.client()
         self.ok(b2.request("login", name=n, password=PASSWORD))
-        self.assertEqual(self.enter_first(b2)["gold"], 7)
+        self.assertEqual(self.enter_first(b2)["gold"], 9)
 
     def test_login_rate_limit_shared(self):
         n = self.name("rita")

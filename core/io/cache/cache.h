@@ -159,6 +159,9 @@ typedef void (*cw_cache_count_fn)(void *ud, int rc, int64_t count);
  * when absent (MULTI SET NX EX, INCR, EXEC: no script). name: as a channel. */
 int cw_cache_counter_incr(cw_cache *c, const char *name, int window_s, cw_cache_count_fn cb,
                           void *ud);
+/* Whether server still heart-beats (presence:alive:<server> exists): cb gets
+ * rc 0 with count 1 or 0, or CW_EUNAVAIL / CW_EIO. */
+int cw_cache_server_alive(cw_cache *c, const char *server, cw_cache_count_fn cb, void *ud);
 
 /* ---- Chat mutes: mute:<name> with the mute's TTL, indexed by the set mutes ----- */
 

@@ -13,8 +13,8 @@
 #define CW_CACHE_BACKOFF_MIN_MS 100
 #define CW_CACHE_BACKOFF_MAX_MS 5000
 #define CW_CACHE_CONNECT_TIMEOUT_MS 5000 /* TCP connect + handshake */
-#define CW_CACHE_HEARTBEAT_MS 5000       /* presence:alive:<server> refresh */
-#define CW_CACHE_HEARTBEAT_TTL_S 15      /* a silent server is offline after this */
+#define CW_CACHE_HEARTBEAT_MS 1000       /* presence:alive:<server> refresh */
+#define CW_CACHE_HEARTBEAT_TTL_S 4       /* a silent server is offline after this */
 #define CW_CACHE_REPLY_TIMEOUT_MS 5000   /* an unanswered heartbeat drops the link */
 
 /* Key names, also documented in docs/redis.md. */

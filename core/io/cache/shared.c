@@ -194,6 +194,35 @@ static void on_count(redisAsyncContext *ac, void *r, void *priv)
     free(p);
 }
 
+static void on_exists(redisAsyncContext *ac, void *r, void *priv)
+{
+    (void)ac;
+    spending *p = priv;
+    redisReply *reply = r;
+    if (!reply)
+        p->count_fn(p->ud, CW_EUNAVAIL, 0);
+    else if (reply->type == REDIS_REPLY_INTEGER)
+        p->count_fn(p->ud, 0, reply->integer ? 1 : 0);
+    else
+        p->count_fn(p->ud, failed(p->cache, reply), 0);
+    free(p);
+}
+
+int cw_cache_server_alive(cw_cache *c, const char *server, cw_cache_count_fn cb, void *ud)
+{
+    char key[sizeof CW_KEY_PRESENCE_ALIVE + CW_CACHE_NAME_MAX];
+    if (!c || !cb || !cw_cache_valid_name(server)) return CW_EINVAL;
+    if (!cw_cache_available(c)) return CW_EUNAVAIL;
+    snprintf(key, sizeof key, "%s%s", CW_KEY_PRESENCE_ALIVE, server);
+    spending *p = spending_new(c, ud);
+    if (!p) return CW_ENOMEM;
+    p->count_fn = cb;
+    const char *ex[] = {"EXISTS", key};
+    int rc = cw_cache_send(&c->cmd, on_exists, p, 2, ex, NULL);
+    if (rc != 0) free(p);
+    return rc;
+}
+
 int cw_cache_counter_incr(cw_cache *c, const char *name, int window_s, cw_cache_count_fn cb,
                           void *ud)
 {
