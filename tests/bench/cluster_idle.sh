@@ -76,7 +76,14 @@ for k in $(seq 1 "$P"); do
   LOADERS+=($!)
 done
 # Every connection is up by the end of the ramp and warmup; read the memory mid-window.
-sleep $(( 22 + DUR / 2 ))
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; } # clock ticks
+sumcpu() { local t=0; for pid in "$@"; do t=$(( t + $(cpu "$pid") )); done; echo "$t"; }
+sleep $(( 12 + DUR / 2 ))
+S0=$(sumcpu "${SERVERS[@]}"); L0=$(sumcpu "${LOADERS[@]}")
+sleep 10
+S1=$(sumcpu "${SERVERS[@]}"); L1=$(sumcpu "${LOADERS[@]}")
+HZ=$(getconf CLK_TCK)
+echo "cpu over 10 s mid-window: servers $(( (S1 - S0) * 100 / HZ / 10 ))% loaders $(( (L1 - L0) * 100 / HZ / 10 ))% (of one core)"
 DURING=()
 for pid in "${SERVERS[@]}"; do DURING+=("$(rss "$pid")"); done
 LOAD_RSS=0

@@ -84,7 +84,7 @@ def one(c, portal, ports):
     assert r.get("ok"), r
     t3 = time.perf_counter()
     ch = r["character"]
-    r = d.request("move", x=ch["x"] + 0.25, y=ch["y"])
+    r = d.request("move", x=ch["x"] + 0.01, y=ch["y"])
     assert r.get("ok") and not r.get("handoff"), r
     t4 = time.perf_counter()
     return d, (t1 - t0, t2 - t0, t3 - t0, t4 - t0)
