@@ -2,6 +2,7 @@
  * and the registration of the operator commands of admin_players.c and
  * admin_bans.c. */
 #include "core/app/cluster.h"
+#include "core/app/combat_app.h"
 #include "core/app/server.h"
 
 #include "core/app/accounts.h"
@@ -42,6 +43,7 @@ static int cmd_status(void *ud, int argc, char **argv, cw_strbuf *out, cw_error 
                      s->cache ? "true" : "false",
                      s->cache && cw_cache_available(s->cache) ? "true" : "false");
     cw_cluster_status(s, out);
+    cw_combat_app_status(s, out);
     return 0;
 }
 

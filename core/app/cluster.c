@@ -107,6 +107,8 @@ static void on_list(void *ud, int rc, const cw_cluster_row *rows, int n)
             k->rows = v;
             k->n = n;
             cw_log(CW_LOG_INFO, "cluster map read", CW_I("rows", n), CW_END);
+            /* monsters follow the zones: gone where another owns, spawned where hosted */
+            if (!s->stopping) cw_combat_app_rehost(s);
         }
     }
     if (rc == 0) k->loaded = 1;

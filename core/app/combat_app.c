@@ -6,6 +6,7 @@
 #include "core/app/guild_app.h"
 
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "core/app/script_app.h"
 #include "core/app/outbox.h"
 #include "core/app/world_app.h"
@@ -213,6 +214,12 @@ static void on_respawn(void *ud, cw_entity *e)
     cw_fire_respawn(s, e, m ? m->def.id : NULL);
 }
 
+/* Zones another process owns (the cluster map) are not hosted here. */
+static int hosts(void *ud, const char *zone_id)
+{
+    return cw_cluster_owner(ud, zone_id) == NULL;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------------------- */
 
 int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
@@ -231,7 +238,8 @@ int cw_combat_app_start(cw_server *s, cw_world *w, cw_error *err)
                .respawn = on_respawn,
                .cast_failed = on_cast_failed,
                .spawn_failed = on_spawn_failed,
-               .stats = on_stats},
+               .stats = on_stats,
+               .hosts = hosts},
     };
     int rc = cw_battle_new(w, &cfg, &a->b, err);
     if (rc) return rc;
@@ -289,6 +297,40 @@ void cw_combat_app_forget(cw_server *s, cw_entity *e)
 int cw_combat_app_dead(cw_server *s, const cw_entity *e)
 {
     return app_of(s) && cw_battle_is_dead(app_of(s)->b, e);
+}
+
+void cw_combat_app_rehost(cw_server *s)
+{
+    cw_combat_app *a = app_of(s);
+    if (!a) return;
+    int gone = 0, spawned = 0;
+    cw_battle_rehost(a->b, cw_now_ns(), &gone, &spawned);
+    if (gone || spawned)
+        cw_log(CW_LOG_INFO, "hosted zones changed: monsters moved", CW_I("despawned", gone),
+               CW_I("spawned", spawned), CW_END);
+}
+
+void cw_combat_app_status(cw_server *s, cw_strbuf *out)
+{
+    cw_combat_app *a = app_of(s);
+    if (!a) return;
+    cw_monsters *ms = cw_battle_monsters(a->b);
+    const cw_zoneset *zs = cw_world_zones(a->w);
+    int n = cw_monsters_count(ms);
+    cw_strbuf_printf(out, ",\"monsters\":{\"total\":%d,\"zones\":{", n);
+    int first = 1;
+    for (int z = 0; zs && z < zs->n; z++) {
+        const char *id = zs->v[z].id;
+        if (!id[0]) continue;
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (strcmp(cw_monsters_at(ms, i)->zone_id, id) == 0) k++;
+        if (!first) cw_strbuf_puts(out, ",");
+        cw_strbuf_json_str(out, id);
+        cw_strbuf_printf(out, ":%d", k);
+        first = 0;
+    }
+    cw_strbuf_puts(out, "}}");
 }
 
 cw_battle *cw_combat_app_battle(cw_server *s)

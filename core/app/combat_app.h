@@ -47,6 +47,11 @@ void cw_combat_app_join(cw_server *s, cw_entity *e, const cw_player *pl);
 void cw_combat_app_forget(cw_server *s, cw_entity *e);
 /* 1 when e is a dead fighter. */
 int cw_combat_app_dead(cw_server *s, const cw_entity *e);
+/* The cluster map changed: monsters leave the zones this process no longer
+ * hosts, and the spawn groups of zones it now hosts spawn (logged). */
+void cw_combat_app_rehost(cw_server *s);
+/* Appends ,"monsters":{"total":N,"zones":{zone: count, …}} to a status object. */
+void cw_combat_app_status(cw_server *s, cw_strbuf *out);
 /* The battle and the world (NULL before start). */
 cw_battle *cw_combat_app_battle(cw_server *s);
 cw_world *cw_combat_app_world(cw_server *s);

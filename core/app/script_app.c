@@ -6,6 +6,7 @@
 
 #include "bindings/world.h"
 #include "core/app/accounts.h"
+#include "core/app/cluster.h"
 #include "core/app/combat_app.h"
 #include "core/app/outbox.h"
 #include "core/app/world_app.h"
@@ -149,6 +150,17 @@ static int g_known_skills(void *ud, int64_t id, const char *const *ids, int n, c
 static int g_spawn(void *ud, const cw_bind_spawn *sp, int64_t *id, cw_error *err)
 {
     cw_server *s = ud;
+    const cw_zoneset *zs = cw_world_zones(g_world(s));
+    const char *owner =
+        zs && sp->zone >= 0 && sp->zone < zs->n ? cw_cluster_owner(s, zs->v[sp->zone].id) : NULL;
+    if (owner) { /* no ghosts: the owner spawns there, not this process */
+        const char *what = sp->kind == CW_ENT_MONSTER ? sp->template_id : sp->name;
+        cw_log(CW_LOG_WARN, "spawn refused: the zone is hosted by another process",
+               CW_S("zone", zs->v[sp->zone].id), CW_S("owner", owner),
+               CW_S("what", what ? what : ""), CW_END);
+        return cw_error_set(err, CW_ESTATE, "zone '%s' is hosted by process '%s'",
+                            zs->v[sp->zone].id, owner);
+    }
     if (sp->kind == CW_ENT_MONSTER) {
         cw_spawn_opts o = {sp->respawn};
         return cw_battle_spawn(battle_of(ud), sp->template_id, sp->zone, sp->x, sp->y, cw_now_ns(),

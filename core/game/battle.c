@@ -202,6 +202,11 @@ static void refresh_player(cw_entity *e, void *ud)
     (void)set_player_sources(r->b, e, p, &err); /* only fails out of memory: keeps the old */
 }
 
+static int hosted(const cw_battle *b, const char *zone_id)
+{
+    return !b->cfg.ev.hosts || b->cfg.ev.hosts(b->cfg.ev.ud, zone_id ? zone_id : "");
+}
+
 /* ---- scripted spawns ------------------------------------------------------------------------- */
 
 static int spawn_one(cw_battle *b, const char *template_id, int zi, double x, double y,
@@ -223,6 +228,10 @@ static int spawn_one(cw_battle *b, const char *template_id, int zi, double x, do
 int cw_battle_spawn(cw_battle *b, const char *template_id, int zone_index, double x, double y,
                     uint64_t now_ns, const cw_spawn_opts *opts, int64_t *entity_id, cw_error *err)
 {
+    const cw_zoneset *zs = cw_world_zones(b->w);
+    if (zs && zone_index >= 0 && zone_index < zs->n && !hosted(b, zs->v[zone_index].id))
+        return cw_error_set(err, CW_ESTATE, "zone '%s' is hosted by another process",
+                            zs->v[zone_index].id);
     cw_monster *m = NULL;
     int rc = spawn_one(b, template_id, zone_index, x, y, now_ns, !(opts && opts->respawn), NULL, &m,
                        err);
@@ -366,6 +375,7 @@ static int settle_kept(cw_battle *b, cw_monster *m, const cw_skill_def *skills, 
 typedef struct spawn_ctx {
     cw_battle *b;
     uint64_t now;
+    int spawned;
 } spawn_ctx;
 
 static int group_alive(cw_battle *b, const char *key)
@@ -379,15 +389,32 @@ static void spawn_group(const cw_spawn_group *g, void *ud)
 {
     spawn_ctx *c = ud;
     int zi = cw_zoneset_find(cw_world_zones(c->b->w), g->zone);
-    if (zi < 0 || group_alive(c->b, g->key)) return;
+    if (zi < 0 || !hosted(c->b, g->zone) || group_alive(c->b, g->key)) return;
     for (int k = 0; k < g->count; k++) {
         double x, y;
         cw_spawn_group_point(g, k, &x, &y);
         cw_error err = {0};
-        if (spawn_one(c->b, g->monster, zi, x, y, c->now, 0, g->key, NULL, &err) != 0 &&
-            c->b->cfg.ev.spawn_failed)
+        if (spawn_one(c->b, g->monster, zi, x, y, c->now, 0, g->key, NULL, &err) == 0)
+            c->spawned++;
+        else if (c->b->cfg.ev.spawn_failed)
             c->b->cfg.ev.spawn_failed(c->b->cfg.ev.ud, g->zone, g->monster, &err);
     }
+}
+
+void cw_battle_rehost(cw_battle *b, uint64_t now_ns, int *gone, int *spawned)
+{
+    int n = 0;
+    for (int i = 0; i < cw_monsters_count(b->mons); i++) {
+        cw_monster *m = cw_monsters_at(b->mons, i);
+        if (hosted(b, m->zone_id)) continue;
+        remove_monster(b, m);
+        n++;
+        i--;
+    }
+    spawn_ctx c = {b, now_ns, 0};
+    cw_content_spawn_groups(b->zone_defs, spawn_group, &c);
+    if (gone) *gone = n;
+    if (spawned) *spawned = c.spawned;
 }
 
 int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_error *err)
@@ -442,6 +469,7 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
         again *a = &s.back[i];
         cw_error e2 = {0};
         int zi = cw_zoneset_find(cw_world_zones(b->w), a->zone_id);
+        if (zi >= 0 && !hosted(b, a->zone_id)) continue;
         if ((zi < 0 ? cw_error_set(&e2, CW_EINVAL, "zone '%s' is gone", a->zone_id)
                     : spawn_one(b, a->template_id, zi, a->x, a->y, now_ns, a->once, NULL, NULL,
                                 &e2)) != 0 &&
@@ -449,7 +477,7 @@ int cw_battle_reload(cw_battle *b, const cw_battle_defs *d, uint64_t now_ns, cw_
             b->cfg.ev.spawn_failed(b->cfg.ev.ud, a->zone_id, a->template_id, &e2);
     }
     sweep_free(&s);
-    spawn_ctx c = {b, now_ns};
+    spawn_ctx c = {b, now_ns, 0};
     cw_content_spawn_groups(b->zone_defs, spawn_group, &c);
     return 0;
 }

@@ -110,6 +110,11 @@ typedef struct cw_battle_events {
      * cw_battle_flush_stats (and each tick), never from inside the call that
      * changed them */
     void (*stats)(void *ud, cw_entity *e);
+    /* 1 when this process hosts zone_id (a cluster: zones other processes own
+     * are not hosted). NULL: every zone is hosted. Content spawn groups spawn
+     * only in hosted zones, cw_battle_spawn refuses the others, and
+     * cw_battle_rehost applies a change of the answer. */
+    int (*hosts)(void *ud, const char *zone_id);
 } cw_battle_events;
 
 typedef struct cw_battle_config {
@@ -208,9 +213,15 @@ typedef struct cw_spawn_opts {
 
 /* Spawns one monster of template_id at (x, y) of zone zone_index now (opts
  * NULL: no respawn). CW_ENOTFOUND unknown template, CW_EINVAL bad zone or a
- * place that is not standable. *entity_id gets the new entity. */
+ * place that is not standable, CW_ESTATE a zone not hosted here (ev.hosts). *entity_id gets the new
+ * entity. */
 int cw_battle_spawn(cw_battle *b, const char *template_id, int zone_index, double x, double y,
                     uint64_t now_ns, const cw_spawn_opts *opts, int64_t *entity_id, cw_error *err);
+/* The zones hosted here changed (ev.hosts answers differently): every
+ * monster (content or scripted, live or corpse) of a zone no longer hosted
+ * leaves (observers get `leave`), and the spawn groups of hosted zones that
+ * have no monster spawn fresh. *gone and *spawned (optional) count them. */
+void cw_battle_rehost(cw_battle *b, uint64_t now_ns, int *gone, int *spawned);
 /* Removes a monster (live or corpse) for good: observers get `leave`.
  * CW_ENOTFOUND for an unknown or non-monster entity. A content monster
  * despawned this way comes back only if a reload respawns its group. */
