@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *script = NULL, *record = NULL;
     int port = 7777;
     double speed = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* each option takes one value */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -63,7 +63,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 3;
         }
-        i++;
     }
     signal(SIGPIPE, SIG_IGN);
     cc_app a;
