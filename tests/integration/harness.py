@@ -279,6 +279,22 @@ class Admin:
         self.sock.close()
 
 
+def stop_checked(test, server, clean_exit=True):
+    """Closes server's clients, stops it (SIGTERM), removes its files and fails test on a
+    sanitizer report in its log or, with clean_exit, on an exit code other than 0. A crash on
+    the way out is a failure of the test. Use clean_exit=False for a server killed on purpose."""
+    for c in server.clients:
+        c.close()
+    rc = server.stop()
+    log = server.log()
+    server.cleanup()
+    test.assertNotIn("ERROR: AddressSanitizer", log)
+    test.assertNotIn("ERROR: LeakSanitizer", log)
+    test.assertNotIn("runtime error:", log)
+    if clean_exit:
+        test.assertEqual(rc, 0, "chaosd exit code %r; log:\n%s" % (rc, log[-4000:]))
+
+
 class ServerTest(unittest.TestCase):
     """A test case with one fresh server per test (override server_args)."""
 
@@ -289,16 +305,7 @@ class ServerTest(unittest.TestCase):
         self.server = Server(extra=self.server_args, content=self.server_content).start()
 
     def tearDown(self):
-        for c in self.server.clients:
-            c.close()
-        rc = self.server.stop()
-        log = self.server.log()
-        self.server.cleanup()
-        # A sanitizer report or a crash on the way out is a failure of the test.
-        self.assertNotIn("ERROR: AddressSanitizer", log)
-        self.assertNotIn("runtime error:", log)
-        self.assertNotIn("ERROR: LeakSanitizer", log)
-        self.assertEqual(rc, 0, "chaosd exit code %r; log:\n%s" % (rc, log[-4000:]))
+        stop_checked(self, self.server)
 
 
 class PrivateRedis:
@@ -350,12 +357,7 @@ class TwoServersWithRedis(unittest.TestCase):
 
     def tearDown(self):
         for s in (self.a, self.b):
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
+            stop_checked(self, s)
         self.redis.cleanup()
 
 

@@ -18,7 +18,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, FAST_AUTH, SRC, Server, ServerTest, main, play,  # noqa: E402
-                     wait_for)
+                     stop_checked, wait_for)
 
 CLIENT = os.path.join(BIN, "chaos-client")
 PASSWORD = "correct horse 1"
@@ -483,12 +483,7 @@ class ClientHandoff(unittest.TestCase):
             subprocess.run([os.path.join(BIN, "chaosctl"), "cluster", "unset", z, "--store",
                             PG_URL], cwd=SRC, capture_output=True, timeout=60)
         for s in (self.a, self.b):
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
+            stop_checked(self, s)
 
     def test_walk_through_a_portal_to_the_other_process(self):
         name = ("hopper" + RUN_ID)[:24]

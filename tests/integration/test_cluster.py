@@ -16,7 +16,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit, main,  # noqa: E402
-                     play, wait_for)
+                     play, stop_checked, wait_for)
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -108,12 +108,7 @@ class Cluster(unittest.TestCase):
             subprocess.run([os.path.join(BIN, "chaosctl"), "cluster", "unset", z, "--store",
                             PG_URL], cwd=SRC, capture_output=True, timeout=60)
         for s in (self.a, self.b):
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
+            stop_checked(self, s)
 
     def name(self, base):
         return (base + RUN)[:24]

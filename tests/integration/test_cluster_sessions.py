@@ -27,7 +27,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit,  # noqa: E402
-                     main, play, wait_for)
+                     main, play, stop_checked, wait_for)
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -118,13 +118,7 @@ class SessionsAcrossServers(unittest.TestCase):
         for z in (ZA, ZB):
             ctl("cluster", "unset", z, "--store", PG_URL)
         for s in self.servers:
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            if s not in self.killed:
-                self.assertEqual(rc, 0, log[-3000:])
+            stop_checked(self, s, clean_exit=s not in self.killed)
         rc, out = audit(PG_URL)
         self.assertEqual(rc, 0, out)
 
@@ -350,12 +344,8 @@ class RedisGone(unittest.TestCase):
         wait_for(lambda: self.s.admin().cmd("status")["redis"]["available"], what="redis up")
 
     def tearDown(self):
-        rc = self.s.stop()
-        log = self.s.log()
-        self.s.cleanup()
+        stop_checked(self, self.s)
         self.redis.cleanup()
-        self.assertNotIn("ERROR: AddressSanitizer", log)
-        self.assertEqual(rc, 0, log[-3000:])
 
     def test_local_limits_while_redis_is_down(self):
         n = ("gina_" + self.tag)[:24]

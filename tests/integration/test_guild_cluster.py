@@ -10,7 +10,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import FAST_AUTH, Server, audit, main, play, wait_for  # noqa: E402
+from harness import FAST_AUTH, Server, audit, main, play, stop_checked, wait_for  # noqa: E402
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -66,14 +66,7 @@ class GuildAcrossServers(unittest.TestCase):
 
     def tearDown(self):
         for s in (self.a, self.b):
-            for c in s.clients:
-                c.close()
-            rc = s.stop()
-            log = s.log()
-            s.cleanup()
-            self.assertNotIn("ERROR: AddressSanitizer", log)
-            self.assertNotIn("runtime error:", log)
-            self.assertEqual(rc, 0, log[-3000:])
+            stop_checked(self, s)
         rc, out = audit(PG_URL)
         self.assertEqual(rc, 0, out)
 
