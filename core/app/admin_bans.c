@@ -4,11 +4,13 @@
  * every server sharing the database).
  *
  * A ban is checked at login (ops_account.c: `banned`, with the time left
- * and the reason). An account online on this server when it is banned is
- * kicked at once ({"ev":"kicked","reason":"banned","text":REASON}); its
- * character is saved as on logout. Both commands answer once the database
+ * and the reason). An account online on this server — or, with Redis, on
+ * any server of the cluster (claims.h) — when it is banned is kicked at
+ * once ({"ev":"kicked","reason":"banned","text":REASON}); its character is
+ * saved as on logout. Both commands answer once the database
  * has (deferred console answers). */
 #include "core/app/accounts.h"
+#include "core/app/claims.h"
 
 #include "core/base/log.h"
 #include "core/io/admin/admin.h"
@@ -107,6 +109,7 @@ static void ban_stored(void *ud, int rc, const cw_ban *ban)
     /* Online here: out at once (its character saved as on logout). */
     cw_session *se = s->accounts ? cw_session_find_account(s, ban->account_id, NULL) : NULL;
     if (se) cw_session_kick_out(s, se, "banned", b->reason, NULL, NULL);
+    cw_claims_kick_banned(s, ban->account, b->reason); /* and wherever else it plays */
     cw_strbuf out = CW_STRBUF_INIT;
     cw_strbuf_puts(&out, "\"account\":");
     cw_strbuf_json_str(&out, ban->account);

@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #define CHANNEL_PREFIX "chaos:account:"
+#define BROADCAST_CHANNEL "chaos:account" /* kicks every server applies */
 
 typedef struct waiter {
     cw_server *s;
@@ -441,6 +442,48 @@ void cw_claims_shutdown(cw_server *s)
         if (se->account_id) cw_claim_unclaim(s, se);
 }
 
+void cw_claims_kick_banned(cw_server *s, const char *account, const char *text)
+{
+    if (!s->cache) return;
+    json_t *msg = json_pack("{s:s, s:s, s:s, s:s, s:s}", "op", "kick", "account", account, "reason",
+                            "banned", "text", text ? text : "", "from", s->cfg.server_name);
+    char *out = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    int rc = out ? cw_cache_publish(s->cache, BROADCAST_CHANNEL, out, strlen(out)) : CW_ENOMEM;
+    free(out);
+    if (rc != 0)
+        cw_log(CW_LOG_WARN, "ban not sent to the other servers (it holds at their next login)",
+               CW_S("account", account), CW_S("error", cw_err_name(rc)), CW_END);
+}
+
+/* chaos:account: a ban given on another server kicks the account's session
+ * here. Only "banned" is accepted: the channel carries nothing else. */
+static void on_broadcast(void *ud, const char *channel, const char *msg, size_t len)
+{
+    (void)channel;
+    cw_server *s = ud;
+    if (!s->accounts || s->stopping) return;
+    json_t *o = json_loadb(msg, len, 0, NULL);
+    const char *op = json_string_value(json_object_get(o, "op"));
+    const char *account = json_string_value(json_object_get(o, "account"));
+    const char *reason = json_string_value(json_object_get(o, "reason"));
+    const char *text = json_string_value(json_object_get(o, "text"));
+    const char *from = json_string_value(json_object_get(o, "from"));
+    if (!op || strcmp(op, "kick") != 0 || !account || !reason || strcmp(reason, "banned") != 0 ||
+        !from) {
+        cw_log(CW_LOG_WARN, "account channel: unreadable message", CW_END);
+    } else if (strcmp(from, s->cfg.server_name) != 0) { /* the origin kicked its own already */
+        for (cw_session *se = s->accounts->sessions; se; se = se->next) {
+            if (se->account_id == 0 || strcasecmp(se->account, account) != 0) continue;
+            cw_log(CW_LOG_INFO, "account banned on another server: kicked here",
+                   CW_S("account", se->account), CW_S("server", from), CW_END);
+            cw_session_kick_out(s, se, "banned", text ? text : "", NULL, NULL);
+            break;
+        }
+    }
+    json_decref(o);
+}
+
 int cw_claims_start(cw_server *s, cw_error *err)
 {
     cw_claims *k = calloc(1, sizeof *k);
@@ -450,6 +493,8 @@ int cw_claims_start(cw_server *s, cw_error *err)
     if (!s->cache) return 0;
     int rc = cw_cache_subscribe(s->cache, k->channel, on_message, s);
     if (rc != 0) return cw_error_set(err, rc, "cannot subscribe to %s", k->channel);
+    rc = cw_cache_subscribe(s->cache, BROADCAST_CHANNEL, on_broadcast, s);
+    if (rc != 0) return cw_error_set(err, rc, "cannot subscribe to %s", BROADCAST_CHANNEL);
     return 0;
 }
 

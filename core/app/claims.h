@@ -18,7 +18,8 @@
 
 typedef struct cw_claims cw_claims;
 
-/* Creates the state and, with Redis, subscribes to chaos:account:<server>.
+/* Creates the state and, with Redis, subscribes to chaos:account:<server>
+ * and chaos:account (kicks for every server).
  * After cw_presence_start. 0, CW_ENOMEM, or the subscription's error. */
 int cw_claims_start(cw_server *s, cw_error *err);
 /* Shutdown, once the final save is done (the loop still runs): removes the
@@ -46,6 +47,12 @@ void cw_claim_unclaim(cw_server *s, cw_session *se);
 /* After a reconnect (presence rebuild): claims every live session again;
  * one another server took meanwhile is kicked here. */
 void cw_claims_rebuild(cw_server *s);
+/* An operator's ban reaches every server: with Redis, publishes
+ * {"op":"kick","account","reason":"banned","text","from"} on chaos:account,
+ * and each other server kicks the account's session there (kicked banned,
+ * the character saved as on logout). Without Redis nothing is sent (the ban
+ * still holds at every login: it is in the database). */
+void cw_claims_kick_banned(cw_server *s, const char *account, const char *text);
 /* Appends ,"takeovers":{asked,released,timeouts,waiting} to a status object. */
 void cw_claims_status(cw_server *s, cw_strbuf *out);
 

@@ -10,6 +10,7 @@ without both (tools/test.sh provides them).
   heartbeat gone (it lives 4 s, the wait is 5 s) and takes the account over. A server that still
   heart-beats but does not answer keeps the account (`unavailable`, its entry put back).
 - Failed logins on A count on B: the next one there is `rate_limited`.
+- A ban given on A's console kicks the account's player on B at once.
 - A mute given on A's console silences the player on B (not loaded on A); a server started
   afterwards reads it; unmute on A frees the player on B.
 - A resume on B takes over a session the account opened on A meanwhile.
@@ -257,6 +258,20 @@ class SessionsAcrossServers(unittest.TestCase):
                  what="the unmute reaching B")
         wait_for(lambda: not c.admin().cmd("mutes")["mutes"], what="the unmute reaching C")
         self.assertEqual(redis_cli("EXISTS", "mute:" + n.lower()), "0")
+
+    def test_ban_on_a_kicks_player_on_b(self):
+        n = self.name("ban")
+        b = self.b.client()
+        play(b, n)
+        r = self.a.admin().cmd("ban %s 1h gold duping" % n)  # the account plays on B only
+        self.assertTrue(r["ok"], r)
+        self.assertFalse(r["kicked"], r)  # not here
+        ev = next_event(b, "kicked")
+        self.assertEqual((ev["reason"], ev["text"]), ("banned", "gold duping"), ev)
+        self.assertTrue(b.closed())
+        r = self.b.client().request("login", name=n, password=PASSWORD)
+        self.assertEqual(r["error"]["code"], "banned", r)
+        self.assertTrue(self.a.admin().cmd("unban " + n)["ok"])
 
     def map_zones(self):
         for z, p in ((ZA, self.pa), (ZB, self.pb)):
