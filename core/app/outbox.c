@@ -222,9 +222,9 @@ static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
     cw_strbuf *a = &o->arena[o->cur];
     size_t at = a->len;
     if (cw_strbuf_append(a, "\0\0\0\0", 4) ||
-        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":%.17g,\"y\":%.17g}",
-                         (long long)s->id, s->x, s->y) ||
-        a->len > UINT32_MAX) {
+        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":", (long long)s->id) ||
+        cw_strbuf_coord(a, s->x) || cw_strbuf_puts(a, ",\"y\":") || cw_strbuf_coord(a, s->y) ||
+        cw_strbuf_puts(a, "}") || a->len > UINT32_MAX) {
         a->len = at;
         return CW_ENOMEM;
     }
