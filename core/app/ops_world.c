@@ -263,7 +263,9 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
     cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0,
                              /* whole ticks an event may wait, rounded down */
-                             s->cfg.world_event_delay_ms * hz / 1000};
+                             s->cfg.world_event_delay_ms * hz / 1000, s->cfg.world_interest_full,
+                             (int)((long long)s->cfg.world_interest_far_ms * hz / 1000),
+                             s->cfg.world_interest_cap};
     a->outbox = a->w ? cw_outbox_new(&s->net, a->w, s->metrics, &ocfg) : NULL;
     if (!a->w || !a->races || !a->outbox) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
@@ -282,7 +284,9 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     if (hz == 1) tv = (struct timeval){1, 0};
     event_add(a->tick_ev, &tv);
     cw_log(CW_LOG_INFO, "world ready", CW_I("zones", cw_world_zones(a->w)->n), CW_I("tick_hz", hz),
-           CW_I("event_delay_ms", s->cfg.world_event_delay_ms), CW_END);
+           CW_I("event_delay_ms", s->cfg.world_event_delay_ms),
+           CW_I("interest_full", s->cfg.world_interest_full),
+           CW_I("interest_far_ms", s->cfg.world_interest_far_ms), CW_END);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "core/base/strbuf.h"
 #include "core/io/net/frame.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #define DEFAULT_BACKLOG (64u * 1024u)
 #define DEFAULT_MAX_ITEMS 65536
 #define FIRST_CAP 16
+#define NEAR_REFRESH 4 /* flushes between two computations of a recipient's near radius */
 
 /* A queued event: a framed blob in the arena (len > 0), a move of subject
  * (len == 0, subject > 0, encoded when written), or a slot coalesced away
@@ -26,6 +28,10 @@ typedef struct box {
     int n, cap;
     int dirty;      /* listed in o->dirty */
     uint64_t since; /* o->flushes when the queue last became non-empty */
+    int kept;       /* moves left waiting by the last write (interest): may repeat a subject */
+    int near_ok;    /* near_d2 computed (at flush near_at) */
+    uint64_t near_at;
+    double near_d2; /* squared distance to the K-th nearest entity in view */
     item v[];
 } box;
 
@@ -35,6 +41,12 @@ struct cw_outbox {
     size_t backlog;
     int max_items;
     int hold;
+    int full, far, cap; /* interest: see outbox.h */
+    double *d2;         /* scratch: squared distances to the entities one recipient sees */
+    int capd2;
+    unsigned char *plan; /* scratch: per item of the box being written (interest) */
+    uint32_t *age;       /* scratch: how long each due far move has been held back */
+    int capplan;
     uint64_t flushes;   /* cw_outbox_flush calls so far */
     cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
     int cur;
@@ -44,7 +56,8 @@ struct cw_outbox {
     int ndirty, capdirty;
     size_t pending; /* items queued over all boxes */
     cw_strbuf out;  /* one player's batch */
-    cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow;
+    cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow,
+        *m_deferred;
 };
 
 cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
@@ -57,8 +70,14 @@ cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
     o->backlog = cfg && cfg->backlog_bytes ? cfg->backlog_bytes : DEFAULT_BACKLOG;
     o->max_items = cfg && cfg->max_items > 0 ? cfg->max_items : DEFAULT_MAX_ITEMS;
     o->hold = cfg && cfg->hold_flushes > 0 ? cfg->hold_flushes : 0;
+    o->full = cfg && cfg->interest_full > 0 ? cfg->interest_full : 0;
+    o->far = cfg && cfg->interest_far > 1 ? cfg->interest_far : 1;
+    o->cap = cfg && cfg->interest_cap > 0 ? cfg->interest_cap : 0;
     o->gen = 1;
     if (m) {
+        o->m_deferred = cw_metrics_counter(
+            m, "chaos_events_deferred_total",
+            "moves of far subjects left waiting for their turn (interest management)", NULL, NULL);
         o->m_queued = cw_metrics_counter(m, "chaos_events_queued_total",
                                          "world events queued for a player", NULL, NULL);
         o->m_coalesced = cw_metrics_counter(
@@ -86,6 +105,9 @@ void cw_outbox_free(cw_outbox *o)
     cw_strbuf_free(&o->arena[1]);
     cw_strbuf_free(&o->out);
     free(o->dirty);
+    free(o->d2);
+    free(o->plan);
+    free(o->age);
     free(o);
 }
 
@@ -131,7 +153,11 @@ static box *room(cw_outbox *o, cw_entity *e)
     int cap = b ? b->cap * 2 : FIRST_CAP;
     box *nb = realloc(b, sizeof *nb + sizeof(item) * (size_t)cap);
     if (!nb) return NULL;
-    if (!b) nb->n = nb->dirty = 0;
+    if (!b) {
+        nb->n = nb->dirty = nb->kept = nb->near_ok = 0;
+        nb->near_at = 0;
+        nb->near_d2 = 0;
+    }
     nb->cap = cap;
     e->outbox = nb;
     return nb;
@@ -184,7 +210,9 @@ int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to,
 
 /* Keeps only the last move of each subject in b (the others are
  * superseded: a move is encoded with the position at write time), and drops
- * moves of subjects that are gone (their leave is queued). In place. */
+ * moves of subjects that are gone (their leave is queued). A dropped move
+ * that the interest cap held back passes its place in line to the one kept.
+ * In place. */
 static void coalesce(cw_outbox *o, box *b)
 {
     uint64_t serial = ++o->serial;
@@ -194,10 +222,13 @@ static void coalesce(cw_outbox *o, box *b)
         if (it->len != 0 || it->subject == 0) continue;
         cw_entity *s = cw_world_get(o->w, it->subject);
         if (!s || s->enc.stamp == serial) {
+            item *kept = s ? &b->v[s->enc.idx] : NULL;
+            if (kept && it->off && (!kept->off || it->off < kept->off)) kept->off = it->off;
             it->subject = 0;
             dropped++;
         } else {
             s->enc.stamp = serial;
+            s->enc.idx = (uint32_t)i;
         }
     }
     if (!dropped) return;
@@ -243,19 +274,195 @@ static void clear(cw_outbox *o, box *b)
     b->n = 0;
 }
 
-/* Writes b (r's queue) to c as one append. */
+static double dist2(const cw_entity *a, const cw_entity *b)
+{
+    double dx = a->x - b->x, dy = a->y - b->y;
+    return dx * dx + dy * dy;
+}
+
+/* The k-th smallest of v[0..n) (0-based; v is reordered). */
+static double kth(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+/* Squared distance within which r gets every move: to the K-th nearest
+ * entity it sees (INFINITY when it sees K or fewer, or out of memory). */
+static double near_d2(cw_outbox *o, const cw_entity *r, box *b)
+{
+    if (b->near_ok && o->flushes - b->near_at < NEAR_REFRESH) return b->near_d2;
+    double d = INFINITY;
+    if (r->nseen > o->capd2) {
+        double *v = realloc(o->d2, sizeof *v * (size_t)r->nseen);
+        if (v) {
+            o->d2 = v;
+            o->capd2 = r->nseen;
+        }
+    }
+    if (r->nseen <= o->capd2) {
+        int n = 0;
+        for (int i = 0; i < r->nseen; i++) {
+            const cw_entity *s = cw_world_get(o->w, r->seen[i]);
+            if (s) o->d2[n++] = dist2(r, s);
+        }
+        if (n > o->full) d = kth(o->d2, n, o->full - 1);
+    }
+    b->near_d2 = d;
+    b->near_at = o->flushes;
+    b->near_ok = 1;
+    return d;
+}
+
+/* Every how many flushes r gets the moves of s (1: every flush). */
+static int period_of(const cw_outbox *o, const cw_entity *r, const cw_entity *s, double near)
+{
+    if (s->id == r->focus || s->focus == r->id) return 1;
+    double d = dist2(r, s);
+    if (d <= near) return 1;
+    return d <= 4 * near ? (o->far + 1) / 2 : o->far;
+}
+
+/* A waiting move's turn: it.off holds 1 + the flush (low 32 bits) at which
+ * its turn came but the cap held it back (0: its turn has not come). */
+static uint32_t turn_mark(const cw_outbox *o)
+{
+    uint32_t m = (uint32_t)o->flushes + 1u;
+    return m ? m : 1u;
+}
+
+/* Per item of the box being written (interest on): what to do with it. */
+enum { SKIP, SEND, DUE, WAIT };
+
+static int grow_plan(cw_outbox *o, int n)
+{
+    if (n <= o->capplan) return 0;
+    int cap = o->capplan ? o->capplan : 64;
+    while (cap < n)
+        cap *= 2;
+    unsigned char *p = realloc(o->plan, (size_t)cap);
+    if (p) o->plan = p;
+    uint32_t *a = p ? realloc(o->age, sizeof *a * (size_t)cap) : NULL;
+    if (a) o->age = a;
+    if (!p || !a) return CW_ENOMEM;
+    o->capplan = cap;
+    return 0;
+}
+
+/* Decides, for every item of b, whether it goes in this batch (interest
+ * on): edges always; moves of near subjects always; far ones on their turn,
+ * at most o->cap of them, the longest held back first. 0 or CW_ENOMEM. */
+static int plan(cw_outbox *o, const cw_entity *r, box *b, double near)
+{
+    if (grow_plan(o, b->n) != 0) return CW_ENOMEM;
+    int ndue = 0;
+    for (int i = 0; i < b->n; i++) {
+        item it = b->v[i];
+        o->plan[i] = SEND;
+        if (it.len != 0) continue;
+        cw_entity *s =
+            it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+        if (!s) {
+            o->plan[i] = SKIP;
+            continue;
+        }
+        int p = period_of(o, r, s, near);
+        if (p == 1) continue;
+        if (it.off == 0 && (o->flushes + (uint64_t)s->id) % (uint64_t)p != 0) {
+            o->plan[i] = WAIT;
+            continue;
+        }
+        o->plan[i] = DUE;
+        o->age[ndue++] = it.off ? turn_mark(o) - it.off : 0;
+    }
+    if (!o->cap || ndue <= o->cap) return 0;
+    /* keep the o->cap oldest: the age of the cap-th oldest, and how many of
+     * that age may still go */
+    uint32_t *a = o->age;
+    int lo = 0, hi = ndue - 1, k = o->cap - 1; /* k-th largest, in place */
+    while (lo < hi) {
+        uint32_t pv = a[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] > pv)
+                i++;
+            while (a[j] < pv)
+                j--;
+            if (i <= j) {
+                uint32_t t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    uint32_t thr = a[k];
+    int older = 0;
+    for (int i = 0; i < ndue; i++)
+        older += a[i] > thr;
+    int ties = o->cap - older;
+    for (int i = 0; i < b->n; i++) {
+        if (o->plan[i] != DUE) continue;
+        item *it = &b->v[i];
+        uint32_t age = it->off ? turn_mark(o) - it->off : 0;
+        if (age > thr || (age == thr && ties-- > 0)) continue;
+        o->plan[i] = WAIT;
+        if (!it->off) it->off = turn_mark(o); /* its turn came: first in line from now on */
+    }
+    return 0;
+}
+
+/* Writes b (r's queue) to c as one append. With interest on, the moves of
+ * far subjects whose turn has not come stay in b (in order, in front). */
 static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
 {
+    int interest = o->full > 0 && o->far > 1 && r->nseen > o->full;
+    double near = interest ? near_d2(o, r, b) : INFINITY;
+    if (b->kept) coalesce(o, b); /* a waiting move and a newer one of the same subject */
+    if (near == INFINITY || plan(o, r, b, near) != 0) interest = 0;
     cw_strbuf *out = &o->out;
     cw_strbuf_reset(out);
     size_t frames = 0;
+    int keep = 0;
     for (int i = 0; i < b->n; i++) {
         item it = b->v[i];
+        if (interest && o->plan[i] == WAIT) {
+            b->v[keep++] = it;
+            continue;
+        }
         if (it.len == 0) {
             /* Only to a player who sees the subject now: a move queued before a
              * leave must not reveal where the subject went. */
-            cw_entity *s =
-                it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+            cw_entity *s = interest && o->plan[i] == SKIP ? NULL
+                           : it.subject && cw_entity_sees(r, it.subject)
+                               ? cw_world_get(o->w, it.subject)
+                               : NULL;
             if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
         }
         /* move_frame may have grown (moved) the arena: index it afresh. */
@@ -265,7 +472,13 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
         }
         frames++;
     }
-    clear(o, b);
+    o->pending -= (size_t)(b->n - keep);
+    b->n = keep;
+    b->kept = keep;
+    if (keep) {
+        b->since = o->flushes;
+        cw_counter_add(o->m_deferred, (uint64_t)keep);
+    }
     if (frames == 0) return;
     cw_counter_add(o->m_batches, 1);
     cw_conn_send_frames(c, out->data, out->len, frames);
@@ -296,7 +509,7 @@ static int flush_box(cw_outbox *o, cw_entity *e)
         return 1;
     }
     write_box(o, e, b, c);
-    return 0;
+    return b->n > 0; /* far moves left waiting (interest): stays listed */
 }
 
 void cw_outbox_flush_one(cw_outbox *o, cw_entity *e)

@@ -27,6 +27,19 @@
  * who sends nothing still gets its events, hold_flushes ticks late. This
  * trades event latency for socket writes.
  *
+ * Interest (interest_full > 0): a recipient that sees more than
+ * interest_full entities gets the moves of its interest_full nearest ones
+ * (distance to the K-th nearest, refreshed every 4 flushes) and of the one it
+ * fights or that fights it (cw_entity.focus) in every batch, as before. The
+ * move of any other subject waits in the queue until its turn: every
+ * interest_far flushes for subjects farther than twice that distance,
+ * every ceil(interest_far / 2) in between (turns staggered by subject id, so
+ * every recipient encodes the same frame). At most interest_cap of those far
+ * moves go in one batch (0: no cap), those held back longest first. A waiting move coalesces with
+ * the subject's later moves and is written with the position then, so the recipient always ends up
+ * with the latest position, at most interest_far flushes late. Enter, leave and the other events
+ * are never held, and nothing is sent about a subject out of sight (as for every move).
+ *
  * Backpressure: a player whose connection still has more than backlog_bytes
  * unsent is not appended to; its queue keeps coalescing, so a slow reader
  * gets the latest state when it catches up instead of a growing backlog.
@@ -54,6 +67,9 @@ typedef struct cw_outbox_config {
     size_t backlog_bytes; /* 0: 64 KiB */
     int max_items;        /* 0: 65536 */
     int hold_flushes;     /* a queue may wait this many flushes for flush_one (0: none) */
+    int interest_full;    /* K nearest subjects at full rate (0: interest off) */
+    int interest_far;     /* far subjects' moves every this many flushes (<= 1: every flush) */
+    int interest_cap;     /* far moves per batch (0: no cap) */
 } cw_outbox_config;
 
 /* net: where the server keeps its cw_net (it may still be NULL: nothing is

@@ -89,6 +89,14 @@ const cw_config_key cw_config_keys[] = {
     {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "0",
      "queued world events may wait this long for a player's next move reply to ride on, instead of "
      "a write of their own at the tick (0: written every tick)"},
+    {"world.interest_full", CW_CFG_INT, OFF(world_interest_full), 0, 100000, "32",
+     "a player who sees more entities than this gets the moves of this many nearest ones (and of "
+     "whom it fights) every tick, the others' at a lower rate (0: everyone every tick)"},
+    {"world.interest_far_ms", CW_CFG_INT, OFF(world_interest_far_ms), 0, 10000, "500",
+     "how often the moves of entities beyond the nearest world.interest_full are sent (half this "
+     "up to twice the distance of the farthest of those; rounded down to whole ticks)"},
+    {"world.interest_cap", CW_CFG_INT, OFF(world_interest_cap), 0, 100000, "32",
+     "at most this many moves of such far entities in one batch to one player (0: no cap)"},
     {"world.event_backlog_kib", CW_CFG_INT, OFF(world_event_backlog_kib), 1, 1048576, "64",
      "a player with more unsent than this gets no new event batch (its events coalesce)"},
 };

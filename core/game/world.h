@@ -48,9 +48,11 @@ typedef struct cw_entity {
     uint32_t moves; /* bumped by the world on every change of position or zone */
     void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
     void *outbox;   /* the owner's queue of events for this player (hooks.release frees it) */
+    int64_t focus;  /* the entity this one fights (its owner sets it; 0: none): interest
+                       management keeps the moves between the two at full rate */
     struct {
         uint64_t stamp, key;
-        uint32_t off, len;
+        uint32_t off, len, idx;
     } enc; /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
 } cw_entity;
 
