@@ -28,7 +28,9 @@ typedef struct box {
     int n, cap;
     int dirty;      /* listed in o->dirty */
     uint64_t since; /* o->flushes when the queue last became non-empty */
-    int kept;       /* moves left waiting by the last write (interest): may repeat a subject */
+    int kept;       /* v[0..kept): moves left waiting by the last write (interest) */
+    int64_t *wset;  /* the subjects of those moves (open addressing, 0: empty slot) */
+    int wcap, wn;   /* wset's size (a power of two) and whether it holds any (wn > 0) */
     int near_ok;    /* near_d2 computed (at flush near_at) */
     uint64_t near_at;
     double near_d2; /* squared distance to the K-th nearest entity in view */
@@ -46,6 +48,7 @@ struct cw_outbox {
     int capd2;
     unsigned char *plan; /* scratch: per item of the box being written (interest) */
     uint32_t *age;       /* scratch: how long each due far move has been held back */
+    cw_entity **ent;     /* scratch: the subject of each move planned */
     int capplan;
     uint64_t flushes;   /* cw_outbox_flush calls so far */
     cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
@@ -108,6 +111,7 @@ void cw_outbox_free(cw_outbox *o)
     free(o->d2);
     free(o->plan);
     free(o->age);
+    free(o->ent);
     free(o);
 }
 
@@ -133,6 +137,8 @@ static int mark_dirty(cw_outbox *o, cw_entity *e, box *b)
 
 void cw_outbox_release(cw_entity *e)
 {
+    box *b = e->outbox;
+    if (b) free(b->wset);
     free(e->outbox);
     e->outbox = NULL;
 }
@@ -154,7 +160,8 @@ static box *room(cw_outbox *o, cw_entity *e)
     box *nb = realloc(b, sizeof *nb + sizeof(item) * (size_t)cap);
     if (!nb) return NULL;
     if (!b) {
-        nb->n = nb->dirty = nb->kept = nb->near_ok = 0;
+        nb->n = nb->dirty = nb->near_ok = nb->kept = nb->wcap = nb->wn = 0;
+        nb->wset = NULL;
         nb->near_at = 0;
         nb->near_d2 = 0;
     }
@@ -198,11 +205,58 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
     return rc ? CW_ENOMEM : 0;
 }
 
+static size_t wslot(int64_t id, int cap)
+{
+    return (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ull) >> 32) & (size_t)(cap - 1);
+}
+
+/* 1 when b has a move of id waiting for its turn (from its last write). */
+static int waiting(const box *b, int64_t id)
+{
+    if (!b || b->wn == 0) return 0;
+    for (size_t k = wslot(id, b->wcap);; k = (k + 1) & (size_t)(b->wcap - 1)) {
+        if (b->wset[k] == id) return 1;
+        if (b->wset[k] == 0) return 0;
+    }
+}
+
+/* Rebuilds b's set of waiting subjects from v[0..kept). */
+static void index_waiting(box *b)
+{
+    b->wn = 0;
+    if (b->kept == 0) return;
+    int cap = 64;
+    while (cap < 2 * b->kept)
+        cap *= 2;
+    if (b->wcap < cap || b->wcap > 4 * cap) { /* grows, and shrinks when the crowd thins */
+        int64_t *v = realloc(b->wset, sizeof *v * (size_t)cap);
+        if (!v) return; /* no set: moves are queued as without one */
+        b->wset = v;
+        b->wcap = cap;
+    }
+    memset(b->wset, 0, sizeof *b->wset * (size_t)b->wcap);
+    for (int i = 0; i < b->kept; i++) {
+        size_t k = wslot(b->v[i].subject, b->wcap);
+        while (b->wset[k] != 0 && b->wset[k] != b->v[i].subject)
+            k = (k + 1) & (size_t)(b->wcap - 1);
+        b->wset[k] = b->v[i].subject;
+    }
+    b->wn = b->kept;
+}
+
+static int period_of(const cw_outbox *o, const cw_entity *r, const cw_entity *s, double near);
+
 int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
 {
     int rc = 0;
-    for (int i = 0; i < n; i++)
-        if (to[i]->kind == CW_ENT_PLAYER) rc |= push(o, to[i], (item){subject->id, 0, 0});
+    for (int i = 0; i < n; i++) {
+        if (to[i]->kind != CW_ENT_PLAYER) continue;
+        box *b = to[i]->outbox;
+        /* Its move already waits for its turn (written then, with the position
+         * then, after everything queued since): unless it came near. */
+        if (waiting(b, subject->id) && period_of(o, to[i], subject, b->near_d2) > 1) continue;
+        rc |= push(o, to[i], (item){subject->id, 0, 0});
+    }
     return rc ? CW_ENOMEM : 0;
 }
 
@@ -223,7 +277,8 @@ static void coalesce(cw_outbox *o, box *b)
         cw_entity *s = cw_world_get(o->w, it->subject);
         if (!s || s->enc.stamp == serial) {
             item *kept = s ? &b->v[s->enc.idx] : NULL;
-            if (kept && it->off && (!kept->off || it->off < kept->off)) kept->off = it->off;
+            if (kept && it->off && (!kept->off || (int32_t)(kept->off - it->off) > 0))
+                kept->off = it->off; /* the earlier turn */
             it->subject = 0;
             dropped++;
         } else {
@@ -232,10 +287,14 @@ static void coalesce(cw_outbox *o, box *b)
         }
     }
     if (!dropped) return;
-    int k = 0;
+    int k = 0, kept = 0;
     for (int i = 0; i < b->n; i++)
-        if (b->v[i].len != 0 || b->v[i].subject != 0) b->v[k++] = b->v[i];
+        if (b->v[i].len != 0 || b->v[i].subject != 0) {
+            kept += i < b->kept;
+            b->v[k++] = b->v[i];
+        }
     b->n = k;
+    b->kept = kept;
     o->pending -= (size_t)dropped;
     cw_counter_add(o->m_coalesced, (uint64_t)dropped);
 }
@@ -271,7 +330,7 @@ static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
 static void clear(cw_outbox *o, box *b)
 {
     o->pending -= (size_t)b->n;
-    b->n = 0;
+    b->n = b->kept = b->wn = 0;
 }
 
 static double dist2(const cw_entity *a, const cw_entity *b)
@@ -341,15 +400,20 @@ static int period_of(const cw_outbox *o, const cw_entity *r, const cw_entity *s,
     if (s->id == r->focus || s->focus == r->id) return 1;
     double d = dist2(r, s);
     if (d <= near) return 1;
-    return d <= 4 * near ? (o->far + 1) / 2 : o->far;
+    return d <= 2 * near ? (o->far + 1) / 2 : o->far; /* twice the area: half the wait */
 }
 
-/* A waiting move's turn: it.off holds 1 + the flush (low 32 bits) at which
- * its turn came but the cap held it back (0: its turn has not come). */
-static uint32_t turn_mark(const cw_outbox *o)
+/* A waiting move's turn: it.off holds 1 + the flush (low 32 bits) of its
+ * turn (0: not looked at yet). Marks compare modulo 2^32. */
+static uint32_t mark_of(uint64_t flush)
 {
-    uint32_t m = (uint32_t)o->flushes + 1u;
+    uint32_t m = (uint32_t)flush + 1u;
     return m ? m : 1u;
+}
+
+static int mark_later(uint32_t m, uint32_t now)
+{
+    return (int32_t)(m - now) > 0;
 }
 
 /* Per item of the box being written (interest on): what to do with it. */
@@ -365,42 +429,71 @@ static int grow_plan(cw_outbox *o, int n)
     if (p) o->plan = p;
     uint32_t *a = p ? realloc(o->age, sizeof *a * (size_t)cap) : NULL;
     if (a) o->age = a;
-    if (!p || !a) return CW_ENOMEM;
+    cw_entity **e = a ? realloc(o->ent, sizeof *e * (size_t)cap) : NULL;
+    if (e) o->ent = e;
+    if (!e) return CW_ENOMEM;
     o->capplan = cap;
     return 0;
 }
 
 /* Decides, for every item of b, whether it goes in this batch (interest
  * on): edges always; moves of near subjects always; far ones on their turn,
- * at most o->cap of them, the longest held back first. 0 or CW_ENOMEM. */
+ * at most o->cap of them, the longest waiting first. A move whose turn is
+ * still ahead costs no lookup. Of several moves of one subject only the last
+ * is written (it carries the position now), with the earliest turn. Backwards,
+ * so the last of each subject is met first. 0 or CW_ENOMEM. */
 static int plan(cw_outbox *o, const cw_entity *r, box *b, double near)
 {
     if (grow_plan(o, b->n) != 0) return CW_ENOMEM;
-    int ndue = 0;
-    for (int i = 0; i < b->n; i++) {
-        item it = b->v[i];
+    uint64_t serial = ++o->serial;
+    uint32_t now = mark_of(o->flushes);
+    int ndue = 0, dropped = 0;
+    for (int i = b->n - 1; i >= 0; i--) {
+        item *it = &b->v[i];
         o->plan[i] = SEND;
-        if (it.len != 0) continue;
-        cw_entity *s =
-            it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+        if (it->len != 0) continue;
+        if (it->off && mark_later(it->off, now)) {
+            o->plan[i] = WAIT; /* not its turn yet */
+            continue;
+        }
+        /* whether r still sees s is asked when it is written (add_item) */
+        cw_entity *s = it->subject ? cw_world_get(o->w, it->subject) : NULL;
+        o->ent[i] = s;
+        if (s && s->enc.stamp == serial) { /* a later move of s is kept */
+            int k = (int)s->enc.idx;
+            item *kept = &b->v[k];
+            if (it->off && o->plan[k] != SEND) { /* its turn came: the later one goes now */
+                if (o->plan[k] == WAIT || mark_later(kept->off, it->off)) kept->off = it->off;
+                o->plan[k] = DUE;
+            }
+            s = NULL;
+            dropped++;
+        }
         if (!s) {
             o->plan[i] = SKIP;
             continue;
         }
+        s->enc.stamp = serial;
+        s->enc.idx = (uint32_t)i;
         int p = period_of(o, r, s, near);
         if (p == 1) continue;
-        if (it.off == 0 && (o->flushes + (uint64_t)s->id) % (uint64_t)p != 0) {
-            o->plan[i] = WAIT;
-            continue;
+        if (!it->off) { /* first look: its next turn */
+            uint64_t wait = (uint64_t)p - (o->flushes + (uint64_t)s->id) % (uint64_t)p;
+            it->off = mark_of(o->flushes + wait % (uint64_t)p);
         }
-        o->plan[i] = DUE;
-        o->age[ndue++] = it.off ? turn_mark(o) - it.off : 0;
+        o->plan[i] = mark_later(it->off, now) ? WAIT : DUE;
     }
+    if (dropped) cw_counter_add(o->m_coalesced, (uint64_t)dropped);
+    for (int i = 0; i < b->n; i++)
+        if (o->plan[i] == DUE) ndue++;
     if (!o->cap || ndue <= o->cap) return 0;
-    /* keep the o->cap oldest: the age of the cap-th oldest, and how many of
-     * that age may still go */
+    /* keep the o->cap that waited longest: the cap-th largest wait, and how
+     * many of that wait may still go */
     uint32_t *a = o->age;
-    int lo = 0, hi = ndue - 1, k = o->cap - 1; /* k-th largest, in place */
+    int n = 0;
+    for (int i = 0; i < b->n; i++)
+        if (o->plan[i] == DUE) a[n++] = now - b->v[i].off;
+    int lo = 0, hi = n - 1, k = o->cap - 1; /* k-th largest, in place */
     while (lo < hi) {
         uint32_t pv = a[lo + (hi - lo) / 2];
         int i = lo, j = hi;
@@ -424,64 +517,79 @@ static int plan(cw_outbox *o, const cw_entity *r, box *b, double near)
     }
     uint32_t thr = a[k];
     int older = 0;
-    for (int i = 0; i < ndue; i++)
+    for (int i = 0; i < n; i++)
         older += a[i] > thr;
     int ties = o->cap - older;
     for (int i = 0; i < b->n; i++) {
         if (o->plan[i] != DUE) continue;
-        item *it = &b->v[i];
-        uint32_t age = it->off ? turn_mark(o) - it->off : 0;
+        uint32_t age = now - b->v[i].off;
         if (age > thr || (age == thr && ties-- > 0)) continue;
-        o->plan[i] = WAIT;
-        if (!it->off) it->off = turn_mark(o); /* its turn came: first in line from now on */
+        o->plan[i] = WAIT; /* its mark stays: first in line next time */
     }
     return 0;
 }
 
+/* Appends item it of r's queue to o->out (a move: encoded now, if r still
+ * sees its subject). Returns 1 when a frame was added, 0 when skipped, -1
+ * out of memory. */
+static int add_item(cw_outbox *o, const cw_entity *r, item it, cw_entity *s)
+{
+    if (it.len == 0) {
+        /* Only to a player who sees the subject now: a move queued before a
+         * leave must not reveal where the subject went. */
+        if (!s || !cw_entity_sees(r, s->id) || move_frame(o, s, &it.off, &it.len) != 0)
+            return 0; /* out of sight or gone */
+    }
+    /* move_frame may have grown (moved) the arena: index it afresh. */
+    return cw_strbuf_append(&o->out, o->arena[o->cur].data + it.off, it.len) == 0 ? 1 : -1;
+}
+
 /* Writes b (r's queue) to c as one append. With interest on, the moves of
- * far subjects whose turn has not come stay in b (in order, in front). */
+ * far subjects whose turn has not come stay in b; a waiting move whose turn
+ * came is written after the newer events, so that it never precedes an
+ * enter of its subject queued since it began to wait. */
 static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
 {
     int interest = o->full > 0 && o->far > 1 && r->nseen > o->full;
     double near = interest ? near_d2(o, r, b) : INFINITY;
-    if (b->kept) coalesce(o, b); /* a waiting move and a newer one of the same subject */
     if (near == INFINITY || plan(o, r, b, near) != 0) interest = 0;
-    cw_strbuf *out = &o->out;
-    cw_strbuf_reset(out);
+    cw_strbuf_reset(&o->out);
     size_t frames = 0;
-    int keep = 0;
-    for (int i = 0; i < b->n; i++) {
-        item it = b->v[i];
-        if (interest && o->plan[i] == WAIT) {
-            b->v[keep++] = it;
-            continue;
+    int failed = 0;
+    /* the events queued since the last write, then the moves that waited */
+    int from = interest ? b->kept : 0;
+    for (int pass = 0; pass < 2 && !failed; pass++) {
+        int lo = pass ? 0 : from, hi = pass ? from : b->n;
+        for (int i = lo; i < hi; i++) {
+            if (interest && o->plan[i] == WAIT) continue;
+            item it = b->v[i];
+            cw_entity *s = NULL;
+            if (it.len == 0)
+                s = interest     ? (o->plan[i] == SKIP ? NULL : o->ent[i])
+                    : it.subject ? cw_world_get(o->w, it.subject)
+                                 : NULL;
+            int rc = add_item(o, r, it, s);
+            if (rc < 0) {
+                failed = 1;
+                break;
+            }
+            frames += (size_t)rc;
         }
-        if (it.len == 0) {
-            /* Only to a player who sees the subject now: a move queued before a
-             * leave must not reveal where the subject went. */
-            cw_entity *s = interest && o->plan[i] == SKIP ? NULL
-                           : it.subject && cw_entity_sees(r, it.subject)
-                               ? cw_world_get(o->w, it.subject)
-                               : NULL;
-            if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
-        }
-        /* move_frame may have grown (moved) the arena: index it afresh. */
-        if (cw_strbuf_append(out, o->arena[o->cur].data + it.off, it.len) != 0) {
-            cw_counter_add(o->m_dropped, (uint64_t)(b->n - i));
-            break;
-        }
-        frames++;
     }
+    int keep = 0;
+    for (int i = 0; interest && i < b->n; i++)
+        if (o->plan[i] == WAIT) b->v[keep++] = b->v[i];
+    if (failed) cw_counter_add(o->m_dropped, (uint64_t)(b->n - keep) - frames);
     o->pending -= (size_t)(b->n - keep);
-    b->n = keep;
-    b->kept = keep;
+    b->n = b->kept = keep;
+    index_waiting(b);
     if (keep) {
         b->since = o->flushes;
         cw_counter_add(o->m_deferred, (uint64_t)keep);
     }
     if (frames == 0) return;
     cw_counter_add(o->m_batches, 1);
-    cw_conn_send_frames(c, out->data, out->len, frames);
+    cw_conn_send_frames(c, o->out.data, o->out.len, frames);
 }
 
 /* Flushes e's box unless its connection is backlogged. Returns 1 when the

@@ -32,8 +32,9 @@
  * (distance to the K-th nearest, refreshed every 4 flushes) and of the one it
  * fights or that fights it (cw_entity.focus) in every batch, as before. The
  * move of any other subject waits in the queue until its turn: every
- * interest_far flushes for subjects farther than twice that distance,
- * every ceil(interest_far / 2) in between (turns staggered by subject id, so
+ * interest_far flushes for subjects farther than sqrt(2) times that distance
+ * (twice the area), every ceil(interest_far / 2) in between (turns staggered
+ * by subject id, so
  * every recipient encodes the same frame). At most interest_cap of those far
  * moves go in one batch (0: no cap), those held back longest first. A waiting move coalesces with
  * the subject's later moves and is written with the position then, so the recipient always ends up

@@ -92,9 +92,9 @@ const cw_config_key cw_config_keys[] = {
     {"world.interest_full", CW_CFG_INT, OFF(world_interest_full), 0, 100000, "32",
      "a player who sees more entities than this gets the moves of this many nearest ones (and of "
      "whom it fights) every tick, the others' at a lower rate (0: everyone every tick)"},
-    {"world.interest_far_ms", CW_CFG_INT, OFF(world_interest_far_ms), 0, 10000, "500",
+    {"world.interest_far_ms", CW_CFG_INT, OFF(world_interest_far_ms), 0, 10000, "1000",
      "how often the moves of entities beyond the nearest world.interest_full are sent (half this "
-     "up to twice the distance of the farthest of those; rounded down to whole ticks)"},
+     "up to 1.41 times the distance of the farthest of those; whole ticks, rounded down)"},
     {"world.interest_cap", CW_CFG_INT, OFF(world_interest_cap), 0, 100000, "32",
      "at most this many moves of such far entities in one batch to one player (0: no cap)"},
     {"world.event_backlog_kib", CW_CFG_INT, OFF(world_event_backlog_kib), 1, 1048576, "64",

@@ -62,8 +62,9 @@ static void test_crowd_gets_nearest_every_flush_the_rest_slower(void **state)
     fx_start(&f, &(cw_outbox_config){.interest_full = 4, .interest_far = 4});
     client *c = client_open(&f);
     cw_entity *r = add_player(&f, 1, c->id, 500, 500);
-    /* near 5..8, mid (period 2) 12 and 14, far (period 4) 30..45 on both sides */
-    static const double d[] = {5, 6, 7, 8, 12, 14, 30, 35, 40, 45, -30, -40};
+    /* near 5..8, mid (period 2: up to 8 * sqrt(2)) 9.5 and 11, far (period 4)
+     * 12 and 30..45 on both sides */
+    static const double d[] = {5, 6, 7, 8, 9.5, 11, 12, 35, 40, 45, -30, -40};
     enum { N = sizeof d / sizeof d[0] };
     cw_entity *m[N];
     for (int i = 0; i < N; i++)
