@@ -27,19 +27,24 @@
  * who sends nothing still gets its events, hold_flushes ticks late. This
  * trades event latency for socket writes.
  *
- * Interest (interest_full > 0): a recipient that sees more than
- * interest_full entities gets the moves of its interest_full nearest ones
- * (distance to the K-th nearest, refreshed every 4 flushes) and of the one it
- * fights or that fights it (cw_entity.focus) in every batch, as before. The
- * move of any other subject waits in the queue until its turn: every
- * interest_far flushes for subjects farther than sqrt(2) times that distance
- * (twice the area), every ceil(interest_far / 2) in between (turns staggered
- * by subject id, so
- * every recipient encodes the same frame). At most interest_cap of those far
- * moves go in one batch (0: no cap), those held back longest first. A waiting move coalesces with
- * the subject's later moves and is written with the position then, so the recipient always ends up
- * with the latest position, at most interest_far flushes late. Enter, leave and the other events
- * are never held, and nothing is sent about a subject out of sight (as for every move).
+ * Interest (interest_full > 0, interest_far > 1): a recipient that sees
+ * more than interest_full entities is "thinned": the moves of its
+ * interest_full nearest (distance to the K-th nearest, measured every 4
+ * flushes) and of the one it fights or that fights it (cw_entity.focus) are
+ * queued as always; the move of a farther subject is not queued (counted in
+ * chaos_events_deferred_total). Instead each subject has turns, staggered by
+ * its id: every interest_far flushes, if it moved since its last such turn,
+ * its move is queued for every thinned observer (also those that came near
+ * since: a move left out while one was far is never lost; near ones that
+ * already have this window's move are skipped); every ceil(interest_far / 2)
+ * flushes for the thinned observers up to sqrt(2) times their K-th distance
+ * (twice the area). At most interest_cap turn moves are queued for one
+ * recipient per flush (0: no cap); a subject held back by the cap has its
+ * turn again at the next flush, before the others. So a thinned recipient
+ * holds every subject's exact position at most interest_far flushes after
+ * the subject stopped. Turn moves are ordinary queued moves: written with the
+ * position at write time and only while the recipient sees the subject;
+ * enter, leave and the other events are never thinned.
  *
  * Backpressure: a player whose connection still has more than backlog_bytes
  * unsent is not appended to; its queue keeps coalescing, so a slow reader

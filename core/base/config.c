@@ -96,7 +96,8 @@ const cw_config_key cw_config_keys[] = {
      "how often the moves of entities beyond the nearest world.interest_full are sent (half this "
      "up to 1.41 times the distance of the farthest of those; whole ticks, rounded down)"},
     {"world.interest_cap", CW_CFG_INT, OFF(world_interest_cap), 0, 100000, "32",
-     "at most this many moves of such far entities in one batch to one player (0: no cap)"},
+     "at most this many moves of such far entities queued for one player per tick (0: no cap); "
+     "the others follow on the next ticks"},
     {"world.event_backlog_kib", CW_CFG_INT, OFF(world_event_backlog_kib), 1, 1048576, "64",
      "a player with more unsent than this gets no new event batch (its events coalesce)"},
 };

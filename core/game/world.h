@@ -52,7 +52,10 @@ typedef struct cw_entity {
                        management keeps the moves between the two at full rate */
     struct {
         uint64_t stamp, key;
-        uint32_t off, len, idx;
+        uint32_t off, len;
+        uint32_t mid_moves, full_moves; /* moves at its last turns (interest) */
+        uint32_t owed;                  /* a turn held back by a cap: repeated next flush */
+        uint64_t moved_at;              /* the flush window of its last move */
     } enc; /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
 } cw_entity;
 

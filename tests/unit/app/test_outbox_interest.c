@@ -1,8 +1,8 @@
 /* test_outbox_interest.c — core/app/outbox interest management: in a crowd,
  * a recipient gets the moves of its K nearest (and of whom it fights) at
- * every flush, the others at the lower rates; enter/leave are never held;
- * nothing about a subject out of sight; every recipient ends up with the
- * latest positions; the cap per batch. Fixture in outbox_fixture.h. */
+ * every flush, the others at their subjects' turns; enter/leave are never
+ * held; nothing about a subject out of sight; every recipient ends up with
+ * the latest positions; the cap per flush. Fixture in outbox_fixture.h. */
 #include "tests/unit/app/outbox_fixture.h"
 
 #define MAXID 64
@@ -51,10 +51,10 @@ static int drain(fx *f, client *c, tally *t)
     }
 }
 
-/* K = 4 nearest at full rate, far period 4 flushes (2 between one and two
- * times the 4th nearest distance). Monsters move every flush; each one is
- * stepped back and forth along the line to the recipient (the nearest four
- * never farther than when the near radius was measured). */
+/* K = 4 nearest at full rate, far period 4 flushes (2 up to sqrt(2) times
+ * the 4th nearest distance). Monsters move every flush: the nearest four hop
+ * across the recipient (their distance stays), the others step back and
+ * forth along the line to it (staying in their tier). */
 static void test_crowd_gets_nearest_every_flush_the_rest_slower(void **state)
 {
     (void)state;
@@ -80,8 +80,12 @@ static void test_crowd_gets_nearest_every_flush_the_rest_slower(void **state)
 
     for (int round = 1; round <= 8; round++) {
         double step = round % 2 ? 0.5 : 0; /* toward r on odd rounds */
-        for (int i = 0; i < N; i++)
-            relocate(&f, m[i], 500 + d[i] - (d[i] > 0 ? step : -step), 500);
+        for (int i = 0; i < N; i++) {
+            /* the nearest four hop across r: always at the same distance */
+            double x =
+                i < 4 ? 500 + (round % 2 ? -d[i] : d[i]) : 500 + d[i] - (d[i] > 0 ? step : -step);
+            relocate(&f, m[i], x, 500);
+        }
         cw_outbox_flush(f.outbox);
         int got = drain(&f, c, &t);
         assert_true(got >= 4 + 2); /* the nearest four and the two in a fight, at least */
@@ -155,6 +159,40 @@ static void test_waiting_move_of_subject_that_leaves_reveals_nothing(void **stat
     fx_stop(&f);
 }
 
+/* A far subject moves once (not queued: r is thinned), then stops; r walks
+ * up to it, so that it is among r's nearest before its turn. Its turn still
+ * brings r the position it stopped at, once. */
+static void test_left_out_move_arrives_after_coming_near(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, &(cw_outbox_config){.interest_full = 2, .interest_far = 8});
+    client *c = client_open(&f);
+    cw_entity *r = add_player(&f, 1, c->id, 500, 500);
+    add_monster(&f, 505, 500);
+    add_monster(&f, 506, 500);
+    cw_entity *s = add_monster(&f, 540, 500);
+    tally t = {0};
+    cw_outbox_flush(f.outbox);
+    drain(&f, c, &t);
+    cw_outbox_flush(f.outbox); /* r's near radius is measured (6) */
+    drain(&f, c, &t);
+    relocate(&f, s, 541, 500); /* far: left out */
+    assert_int_equal(metric(&f, "chaos_events_deferred_total"), 1);
+    relocate(&f, r, 530, 500); /* now s (11) is nearer than the two (24, 25) */
+    for (int k = 0; k < 8; k++) {
+        cw_outbox_flush(f.outbox);
+        drain(&f, c, &t);
+    }
+    assert_int_equal(t.moves[s->id], 1);
+    assert_true(t.x[s->id] == 541 && t.y[s->id] == 500);
+    for (int k = 0; k < 8; k++)
+        cw_outbox_flush(f.outbox);
+    expect_silence(&f, c, 30);
+    client_close(c);
+    fx_stop(&f);
+}
+
 /* A recipient that sees no more than K entities gets every move at every
  * flush, as without interest management. */
 static void test_small_view_is_not_thinned(void **state)
@@ -181,9 +219,9 @@ static void test_small_view_is_not_thinned(void **state)
     fx_stop(&f);
 }
 
-/* The cap: at most interest_cap far moves in one batch; a due move that was
- * capped goes first next time, so no subject starves while everyone keeps
- * moving; after they stop, everyone's last position arrives. */
+/* The cap: at most interest_cap turn moves per recipient and flush; a turn
+ * that was capped goes first at the next flush, so no subject starves while
+ * everyone keeps moving; after they stop, everyone's last position arrives. */
 static void test_cap_limits_far_moves_per_batch_without_starving(void **state)
 {
     (void)state;
@@ -234,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crowd_gets_nearest_every_flush_the_rest_slower),
         cmocka_unit_test(test_waiting_move_of_subject_that_leaves_reveals_nothing),
+        cmocka_unit_test(test_left_out_move_arrives_after_coming_near),
         cmocka_unit_test(test_small_view_is_not_thinned),
         cmocka_unit_test(test_cap_limits_far_moves_per_batch_without_starving),
     };

@@ -122,7 +122,9 @@ static void run_model(int held_back, int interest, uint64_t seed)
             model_apply(&m, &v, round);
         }
         drain_server(&f, c->id);
-        if (cw_outbox_pending(f.outbox) != 0) continue;
+        /* with interest, far moves wait for their subjects' turns unqueued: the
+         * picture is only whole at the end */
+        if (interest || cw_outbox_pending(f.outbox) != 0) continue;
         checked++;
         model_check(&m, o, round);
     }
