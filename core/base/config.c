@@ -86,7 +86,7 @@ const cw_config_key cw_config_keys[] = {
      "how long shutdown waits to flush clients"},
     {"world.tick_hz", CW_CFG_INT, OFF(world_tick_hz), 1, 1000, "20",
      "world ticks per second (monsters, timed effects, event batches)"},
-    {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "0",
+    {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "200",
      "queued world events may wait this long for a player's next move reply to ride on, instead of "
      "a write of their own at the tick (0: written every tick)"},
     {"world.interest_full", CW_CFG_INT, OFF(world_interest_full), 0, 100000, "32",
