@@ -49,6 +49,7 @@ static void use_skill(cw_server *s, cw_conn *c, const cw_request *req, const cha
         refuse(c, req, u.code, u.message, u.seconds);
         return;
     }
+    e->focus = (int64_t)json_integer_value(tv); /* its moves reach e at full rate */
     cw_strbuf b = CW_STRBUF_INIT;
     cw_strbuf_puts(&b, "{\"skill\":");
     cw_strbuf_json_str(&b, u.skill->id);

@@ -46,6 +46,16 @@ static cw_world_app *app_of(cw_server *s)
 
 /* ---- events → frames ----------------------------------------------------------------- */
 
+/* Appends ,"x":X,"y":Y with the wire's rounding (cw_strbuf_coord). */
+static void put_xy(cw_strbuf *b, const char *lead, double x, double y)
+{
+    cw_strbuf_puts(b, lead);
+    cw_strbuf_puts(b, "\"x\":");
+    cw_strbuf_coord(b, x);
+    cw_strbuf_puts(b, ",\"y\":");
+    cw_strbuf_coord(b, y);
+}
+
 static void send_all(cw_server *s, const cw_strbuf *b, cw_entity *const *to, int n)
 {
     cw_outbox_event(app_of(s)->outbox, b->data, b->len, to, n);
@@ -64,7 +74,8 @@ static void ev_enter(void *ud, const cw_entity *e, cw_entity *const *to, int n)
     cw_strbuf_printf(b, "{\"ev\":\"enter\",\"e\":%lld,\"kind\":\"%s\",\"name\":", (long long)e->id,
                      kind_name(e->kind));
     cw_strbuf_json_str(b, e->name);
-    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
+    put_xy(b, ",", e->x, e->y);
+    cw_strbuf_puts(b, "}");
     send_all(s, b, to, n);
 }
 
@@ -109,7 +120,8 @@ static void ev_zone(void *ud, const cw_entity *e)
     cw_strbuf_reset(b);
     cw_strbuf_puts(b, "{\"ev\":\"zone\",\"zone\":");
     cw_strbuf_json_str(b, cw_world_zone_of(app_of(s)->w, e)->id);
-    cw_strbuf_printf(b, ",\"x\":%.17g,\"y\":%.17g}", e->x, e->y);
+    put_xy(b, ",", e->x, e->y);
+    cw_strbuf_puts(b, "}");
     send_all(s, b, &self, 1);
 }
 
@@ -266,7 +278,9 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
     cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0,
                              /* whole ticks an event may wait, rounded down */
-                             s->cfg.world_event_delay_ms * hz / 1000};
+                             s->cfg.world_event_delay_ms * hz / 1000, s->cfg.world_interest_full,
+                             (int)((long long)s->cfg.world_interest_far_ms * hz / 1000),
+                             s->cfg.world_interest_cap};
     a->outbox = a->w ? cw_outbox_new(&s->net, a->w, s->metrics, &ocfg) : NULL;
     if (!a->w || !a->races || !a->outbox) return cw_error_set(err, CW_ENOMEM, "out of memory");
     int rc = load_content(s, err);
@@ -285,7 +299,9 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     if (hz == 1) tv = (struct timeval){1, 0};
     event_add(a->tick_ev, &tv);
     cw_log(CW_LOG_INFO, "world ready", CW_I("zones", cw_world_zones(a->w)->n), CW_I("tick_hz", hz),
-           CW_I("event_delay_ms", s->cfg.world_event_delay_ms), CW_END);
+           CW_I("event_delay_ms", s->cfg.world_event_delay_ms),
+           CW_I("interest_full", s->cfg.world_interest_full),
+           CW_I("interest_far_ms", s->cfg.world_interest_far_ms), CW_END);
     return 0;
 }
 
@@ -429,7 +445,8 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
     cw_strbuf b = CW_STRBUF_INIT;
     if (rc == 0) {
         sync_player(s, e);
-        cw_strbuf_printf(&b, "{\"x\":%.17g,\"y\":%.17g,\"zone\":", e->x, e->y);
+        put_xy(&b, "{", e->x, e->y);
+        cw_strbuf_puts(&b, ",\"zone\":");
         cw_strbuf_json_str(&b, cw_world_zone_of(app_of(s)->w, e)->id);
         cw_strbuf_puts(&b, "}");
         cw_conn_reply_ok(c, req->id_json, b.data, b.len); /* the router then flushes the
@@ -439,7 +456,8 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
         cw_strbuf_printf(&b, "{\"id\":%s,\"error\":{\"code\":\"bad_move\",\"message\":",
                          req->id_json ? req->id_json : "null");
         cw_strbuf_json_str(&b, why != CW_MOVE_OK ? cw_move_verdict_name(why) : "refused");
-        cw_strbuf_printf(&b, ",\"x\":%.17g,\"y\":%.17g}}", e->x, e->y);
+        put_xy(&b, ",", e->x, e->y);
+        cw_strbuf_puts(&b, "}}");
         cw_conn_send(c, b.data, b.len);
     }
     cw_strbuf_free(&b);

@@ -6,6 +6,7 @@
 #include "core/base/strbuf.h"
 #include "core/io/net/frame.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #define DEFAULT_BACKLOG (64u * 1024u)
 #define DEFAULT_MAX_ITEMS 65536
 #define FIRST_CAP 16
+#define NEAR_REFRESH 4 /* flushes between two computations of a recipient's near radius */
 
 /* A queued event: a framed blob in the arena (len > 0), a move of subject
  * (len == 0, subject > 0, encoded when written), or a slot coalesced away
@@ -26,6 +28,11 @@ typedef struct box {
     int n, cap;
     int dirty;      /* listed in o->dirty */
     uint64_t since; /* o->flushes when the queue last became non-empty */
+    int near_ok;    /* near_d2 computed (at flush near_at) */
+    uint64_t near_at;
+    double near_d2;    /* squared distance to the K-th nearest entity in view */
+    uint64_t turns_at; /* the flush whose turn moves `turns` counts */
+    int turns;
     item v[];
 } box;
 
@@ -35,6 +42,14 @@ struct cw_outbox {
     size_t backlog;
     int max_items;
     int hold;
+    int full, far, mid, cap; /* interest: see outbox.h (mid: the half-way tier's period) */
+    struct owed {
+        uint32_t since;
+        int64_t id;
+    } * owed; /* scratch: subjects whose turn a cap held back, longest first */
+    int nowed, capowed;
+    double *d2; /* scratch: squared distances to what one recipient sees */
+    int capd2;
     uint64_t flushes;   /* cw_outbox_flush calls so far */
     cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
     int cur;
@@ -44,7 +59,8 @@ struct cw_outbox {
     int ndirty, capdirty;
     size_t pending; /* items queued over all boxes */
     cw_strbuf out;  /* one player's batch */
-    cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow;
+    cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow,
+        *m_deferred;
 };
 
 cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
@@ -57,8 +73,16 @@ cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
     o->backlog = cfg && cfg->backlog_bytes ? cfg->backlog_bytes : DEFAULT_BACKLOG;
     o->max_items = cfg && cfg->max_items > 0 ? cfg->max_items : DEFAULT_MAX_ITEMS;
     o->hold = cfg && cfg->hold_flushes > 0 ? cfg->hold_flushes : 0;
+    o->full = cfg && cfg->interest_full > 0 ? cfg->interest_full : 0;
+    o->far = cfg && cfg->interest_far > 1 ? cfg->interest_far : 1;
+    o->mid = (o->far + 1) / 2;
+    o->cap = cfg && cfg->interest_cap > 0 ? cfg->interest_cap : 0;
     o->gen = 1;
     if (m) {
+        o->m_deferred = cw_metrics_counter(
+            m, "chaos_events_deferred_total",
+            "moves of far subjects not queued: their observers get them at the subject's turn",
+            NULL, NULL);
         o->m_queued = cw_metrics_counter(m, "chaos_events_queued_total",
                                          "world events queued for a player", NULL, NULL);
         o->m_coalesced = cw_metrics_counter(
@@ -86,6 +110,8 @@ void cw_outbox_free(cw_outbox *o)
     cw_strbuf_free(&o->arena[1]);
     cw_strbuf_free(&o->out);
     free(o->dirty);
+    free(o->d2);
+    free(o->owed);
     free(o);
 }
 
@@ -131,7 +157,11 @@ static box *room(cw_outbox *o, cw_entity *e)
     int cap = b ? b->cap * 2 : FIRST_CAP;
     box *nb = realloc(b, sizeof *nb + sizeof(item) * (size_t)cap);
     if (!nb) return NULL;
-    if (!b) nb->n = nb->dirty = 0;
+    if (!b) {
+        nb->n = nb->dirty = nb->near_ok = nb->turns = 0;
+        nb->near_at = nb->turns_at = 0;
+        nb->near_d2 = 0;
+    }
     nb->cap = cap;
     e->outbox = nb;
     return nb;
@@ -172,12 +202,154 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
     return rc ? CW_ENOMEM : 0;
 }
 
+/* ---- interest ----------------------------------------------------------------------------- */
+
+static double dist2(const cw_entity *a, const cw_entity *b)
+{
+    double dx = a->x - b->x, dy = a->y - b->y;
+    return dx * dx + dy * dy;
+}
+
+/* The k-th smallest of v[0..n) (0-based; v is reordered). */
+static double kth(double *v, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
+}
+
+/* 1 when interest management thins r's moves: it sees more than K. */
+static int thinned(const cw_outbox *o, const cw_entity *r)
+{
+    return o->full > 0 && o->far > 1 && r->kind == CW_ENT_PLAYER && r->nseen > o->full;
+}
+
+/* Squared distance within which r gets every move: to the K-th nearest
+ * entity it sees, measured again every NEAR_REFRESH flushes (staggered by
+ * r's id); INFINITY when out of memory. b is r's queue. */
+static double near_d2(cw_outbox *o, const cw_entity *r, box *b)
+{
+    if (b->near_ok && o->flushes - b->near_at < NEAR_REFRESH) return b->near_d2;
+    double d = INFINITY;
+    if (r->nseen > o->capd2) {
+        double *v = realloc(o->d2, sizeof *v * (size_t)r->nseen);
+        if (v) {
+            o->d2 = v;
+            o->capd2 = r->nseen;
+        }
+    }
+    if (r->nseen <= o->capd2) {
+        int n = 0;
+        for (int i = 0; i < r->nseen; i++) {
+            const cw_entity *s = cw_world_get(o->w, r->seen[i]);
+            if (s) o->d2[n++] = dist2(r, s);
+        }
+        if (n > o->full) d = kth(o->d2, n, o->full - 1);
+    }
+    b->near_d2 = d;
+    /* the next measure (NEAR_REFRESH flushes on), spread over the flushes */
+    b->near_at = b->near_ok ? o->flushes : o->flushes - (uint64_t)r->id % NEAR_REFRESH;
+    b->near_ok = 1;
+    return d;
+}
+
+/* Every how many flushes r gets the moves of s: 1 for the K nearest and
+ * for the one r fights or that fights r; o->mid up to sqrt(2) times that
+ * distance (twice the area); o->far beyond. */
+static int period_of(cw_outbox *o, cw_entity *r, const cw_entity *s)
+{
+    if (s->id == r->focus || s->focus == r->id) return 1;
+    box *b = room(o, r);
+    if (!b) return 1;
+    double near = near_d2(o, r, b), d = dist2(r, s);
+    if (d <= near) return 1;
+    return d <= 2 * near ? o->mid : o->far;
+}
+
 int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
 {
     int rc = 0;
-    for (int i = 0; i < n; i++)
-        if (to[i]->kind == CW_ENT_PLAYER) rc |= push(o, to[i], (item){subject->id, 0, 0});
+    uint64_t deferred = 0;
+    for (int i = 0; i < n; i++) {
+        if (to[i]->kind != CW_ENT_PLAYER) continue;
+        /* a far subject's move reaches r at the subject's turn (turn_of) */
+        if (thinned(o, to[i]) && period_of(o, to[i], subject) > 1) {
+            deferred++;
+            continue;
+        }
+        rc |= push(o, to[i], (item){subject->id, 0, 0});
+    }
+    cw_entity *s = cw_world_get(o->w, subject->id); /* the same entity: its scratch */
+    if (s) s->enc.moved_at = o->flushes;
+    cw_counter_add(o->m_deferred, deferred);
     return rc ? CW_ENOMEM : 0;
+}
+
+/* Pushes s's move to r as a turn move (under the cap). 0, or 1 when capped. */
+static int turn_push(cw_outbox *o, cw_entity *r, const cw_entity *s)
+{
+    box *b = room(o, r);
+    if (!b) return 0; /* out of memory: counted as dropped by push */
+    if (b->turns_at != o->flushes) {
+        b->turns_at = o->flushes;
+        b->turns = 0;
+    }
+    if (o->cap && b->turns >= o->cap) return 1;
+    b->turns++;
+    push(o, r, (item){s->id, 0, 0});
+    return 0;
+}
+
+/* At the flush: s's turns. Every o->far flushes (staggered by id), if it
+ * moved since the last such turn, its move goes to every thinned observer
+ * (the far ones, and any that came near since: a move of s left out while r
+ * was far is never lost); every o->mid flushes, to the thinned observers in
+ * the middle tier. A capped observer makes the turn repeat next time. */
+static void turn_of(cw_outbox *o, cw_entity *s)
+{
+    uint32_t owed = s->enc.owed;
+    uint64_t f = o->flushes + (uint64_t)s->id;
+    int full = (owed || f % (uint64_t)o->far == 0) && s->moves != s->enc.full_moves;
+    int mid = !full && o->mid > 1 && f % (uint64_t)o->mid == 0 && s->moves != s->enc.mid_moves;
+    s->enc.owed = 0;
+    if (!full && !mid) return;
+    int capped = 0;
+    for (int i = 0; i < s->nseen; i++) {
+        cw_entity *r = cw_world_get(o->w, s->seen[i]);
+        if (!r || !thinned(o, r)) continue; /* not thinned: it had every move */
+        int p = period_of(o, r, s);
+        /* near ones have it already unless it moved in an earlier window */
+        if (full ? p > 1 || s->enc.moved_at != o->flushes : p == o->mid)
+            capped |= turn_push(o, r, s);
+    }
+    if (capped) {
+        /* owed since this flush (or still since the first time) */
+        uint32_t mark = (uint32_t)o->flushes + 1u;
+        if (full) s->enc.owed = owed ? owed : mark ? mark : 1u;
+        return;
+    }
+    s->enc.mid_moves = s->moves;
+    if (full) s->enc.full_moves = s->moves;
 }
 
 /* ---- coalescing and writing ------------------------------------------------------------- */
@@ -222,9 +394,9 @@ static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
     cw_strbuf *a = &o->arena[o->cur];
     size_t at = a->len;
     if (cw_strbuf_append(a, "\0\0\0\0", 4) ||
-        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":%.17g,\"y\":%.17g}",
-                         (long long)s->id, s->x, s->y) ||
-        a->len > UINT32_MAX) {
+        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":", (long long)s->id) ||
+        cw_strbuf_coord(a, s->x) || cw_strbuf_puts(a, ",\"y\":") || cw_strbuf_coord(a, s->y) ||
+        cw_strbuf_puts(a, "}") || a->len > UINT32_MAX) {
         a->len = at;
         return CW_ENOMEM;
     }
@@ -319,8 +491,48 @@ static int carry(cw_outbox *o, box *b, cw_strbuf *next)
     return 0;
 }
 
+static void collect_owed(cw_entity *s, void *ud)
+{
+    cw_outbox *o = ud;
+    if (!s->enc.owed) return;
+    if (o->nowed == o->capowed) {
+        int cap = o->capowed ? o->capowed * 2 : 64;
+        struct owed *v = realloc(o->owed, sizeof *v * (size_t)cap);
+        if (!v) return; /* it goes with the others, in table order */
+        o->owed = v;
+        o->capowed = cap;
+    }
+    /* by age: insertion into the sorted list (few: only what a cap held back) */
+    int i = o->nowed++;
+    uint32_t now = (uint32_t)o->flushes + 1u;
+    while (i > 0 && now - o->owed[i - 1].since < now - s->enc.owed) {
+        o->owed[i] = o->owed[i - 1];
+        i--;
+    }
+    o->owed[i] = (struct owed){s->enc.owed, s->id};
+}
+
+static void turn_rest(cw_entity *s, void *ud)
+{
+    if (!s->enc.owed) turn_of(ud, s);
+}
+
+/* The subjects' turns of this flush: first those a cap held back, the
+ * longest waiting first, then the others. */
+static void turns(cw_outbox *o)
+{
+    o->nowed = 0;
+    cw_world_each(o->w, collect_owed, o);
+    for (int i = 0; i < o->nowed; i++) {
+        cw_entity *s = cw_world_get(o->w, o->owed[i].id);
+        if (s) turn_of(o, s);
+    }
+    cw_world_each(o->w, turn_rest, o);
+}
+
 void cw_outbox_flush(cw_outbox *o)
 {
+    if (o->full > 0 && o->far > 1) turns(o);
     cw_strbuf *next = &o->arena[!o->cur];
     cw_strbuf_reset(next);
     int keep = 0;

@@ -27,6 +27,25 @@
  * who sends nothing still gets its events, hold_flushes ticks late. This
  * trades event latency for socket writes.
  *
+ * Interest (interest_full > 0, interest_far > 1): a recipient that sees
+ * more than interest_full entities is "thinned": the moves of its
+ * interest_full nearest (distance to the K-th nearest, measured every 4
+ * flushes) and of the one it fights or that fights it (cw_entity.focus) are
+ * queued as always; the move of a farther subject is not queued (counted in
+ * chaos_events_deferred_total). Instead each subject has turns, staggered by
+ * its id: every interest_far flushes, if it moved since its last such turn,
+ * its move is queued for every thinned observer (also those that came near
+ * since: a move left out while one was far is never lost; near ones that
+ * already have this window's move are skipped); every ceil(interest_far / 2)
+ * flushes for the thinned observers up to sqrt(2) times their K-th distance
+ * (twice the area). At most interest_cap turn moves are queued for one
+ * recipient per flush (0: no cap); a subject held back by the cap has its
+ * turn again at the next flush, before the others. So a thinned recipient
+ * holds every subject's exact position at most interest_far flushes after
+ * the subject stopped. Turn moves are ordinary queued moves: written with the
+ * position at write time and only while the recipient sees the subject;
+ * enter, leave and the other events are never thinned.
+ *
  * Backpressure: a player whose connection still has more than backlog_bytes
  * unsent is not appended to; its queue keeps coalescing, so a slow reader
  * gets the latest state when it catches up instead of a growing backlog.
@@ -54,6 +73,9 @@ typedef struct cw_outbox_config {
     size_t backlog_bytes; /* 0: 64 KiB */
     int max_items;        /* 0: 65536 */
     int hold_flushes;     /* a queue may wait this many flushes for flush_one (0: none) */
+    int interest_full;    /* K nearest subjects at full rate (0: interest off) */
+    int interest_far;     /* far subjects' moves every this many flushes (<= 1: every flush) */
+    int interest_cap;     /* far moves per batch (0: no cap) */
 } cw_outbox_config;
 
 /* net: where the server keeps its cw_net (it may still be NULL: nothing is

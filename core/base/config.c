@@ -93,9 +93,18 @@ const cw_config_key cw_config_keys[] = {
      "how long shutdown waits to flush clients"},
     {"world.tick_hz", CW_CFG_INT, OFF(world_tick_hz), 1, 1000, "20",
      "world ticks per second (monsters, timed effects, event batches)"},
-    {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "0",
+    {"world.event_delay_ms", CW_CFG_INT, OFF(world_event_delay_ms), 0, 10000, "200",
      "queued world events may wait this long for a player's next move reply to ride on, instead of "
      "a write of their own at the tick (0: written every tick)"},
+    {"world.interest_full", CW_CFG_INT, OFF(world_interest_full), 0, 100000, "32",
+     "a player who sees more entities than this gets the moves of this many nearest ones (and of "
+     "whom it fights) every tick, the others' at a lower rate (0: everyone every tick)"},
+    {"world.interest_far_ms", CW_CFG_INT, OFF(world_interest_far_ms), 0, 10000, "1000",
+     "how often the moves of entities beyond the nearest world.interest_full are sent (half this "
+     "up to 1.41 times the distance of the farthest of those; whole ticks, rounded down)"},
+    {"world.interest_cap", CW_CFG_INT, OFF(world_interest_cap), 0, 100000, "32",
+     "at most this many moves of such far entities queued for one player per tick (0: no cap); "
+     "the others follow on the next ticks"},
     {"world.event_backlog_kib", CW_CFG_INT, OFF(world_event_backlog_kib), 1, 1048576, "64",
      "a player with more unsent than this gets no new event batch (its events coalesce)"},
 };

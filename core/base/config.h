@@ -71,6 +71,9 @@ typedef struct cw_config {
     int world_tick_hz;
     int world_event_backlog_kib;
     int world_event_delay_ms;
+    int world_interest_full;
+    int world_interest_far_ms;
+    int world_interest_cap;
     long long seed;
 } cw_config;
 

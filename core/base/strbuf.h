@@ -12,7 +12,10 @@ typedef struct cw_strbuf {
     size_t cap;
 } cw_strbuf;
 
-#define CW_STRBUF_INIT {NULL, 0, 0}
+#define CW_STRBUF_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 int cw_strbuf_append(cw_strbuf *b, const char *s, size_t n);
 int cw_strbuf_puts(cw_strbuf *b, const char *s);
@@ -22,6 +25,11 @@ int cw_strbuf_json_str(cw_strbuf *b, const char *s);
 /* The JSON escape for byte c ("\\n", "\\u0001", …), or NULL when c stands
  * as itself. tmp is scratch space the result may point into. */
 const char *cw_json_escape_char(unsigned char c, char tmp[8]);
+/* Appends v rounded to the nearest 1/100 as the shortest JSON number that
+ * holds it ("500", "503.5", "-0.25"; halves away from zero): the wire form
+ * of world positions (docs/protocol.md). Non-finite v appends 0; |v| of
+ * 1e13 and more is printed with %.17g instead. No printf on the common path. */
+int cw_strbuf_coord(cw_strbuf *b, double v);
 void cw_strbuf_reset(cw_strbuf *b);
 void cw_strbuf_free(cw_strbuf *b);
 

@@ -297,6 +297,7 @@ static void tick_one(cw_monsters *ms, cw_monster *m, uint64_t now_ns)
     }
     cw_entity *e = cw_world_get(ms->w, m->entity);
     if (!e) return;
+    e->focus = m->target; /* as of the last tick: whom it chases (0 on its way home) */
     if (m->state == CW_MON_RETURN) {
         if (step_toward(ms, m, e, m->home_x, m->home_y, 0, dt)) m->state = CW_MON_IDLE;
         return;

@@ -89,10 +89,59 @@ const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e)
 
 /* ---- sorted id sets --------------------------------------------------------------- */
 
-static int cmp_id(const void *a, const void *b)
+/* Sorts v[0..n) ascending, in place: quicksort (median of three, the
+ * smaller side first by recursion) down to short runs, then insertion. No
+ * comparison callback: this runs once per move, over the mover's view. */
+static void sort_ids(int64_t *v, int n)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    while (n > 16) {
+        int64_t a = v[0], b = v[n / 2], c = v[n - 1];
+        int64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
+        int i = 0, j = n - 1;
+        while (i <= j) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i <= j) {
+                int64_t t = v[i];
+                v[i++] = v[j];
+                v[j--] = t;
+            }
+        }
+        /* v[0..j] <= p <= v[i..n) */
+        if (j + 1 < n - i) {
+            sort_ids(v, j + 1);
+            v += i;
+            n -= i;
+        } else {
+            sort_ids(v + i, n - i);
+            n = j + 1;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        int64_t x = v[i];
+        int j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* The index of id in the sorted v[0..n), or -1. */
+static int find_id(const int64_t *v, int n, int64_t id)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == id ? lo : -1;
 }
 
 static int seen_insert(cw_entity *e, int64_t id)
@@ -120,15 +169,15 @@ static int seen_insert(cw_entity *e, int64_t id)
 
 int cw_entity_sees(const cw_entity *e, int64_t id)
 {
-    return e->nseen > 0 && bsearch(&id, e->seen, (size_t)e->nseen, sizeof id, cmp_id) != NULL;
+    return find_id(e->seen, e->nseen, id) >= 0;
 }
 
 static void seen_erase(cw_entity *e, int64_t id)
 {
-    int64_t *hit = bsearch(&id, e->seen, (size_t)e->nseen, sizeof id, cmp_id);
-    if (!hit) return;
-    size_t i = (size_t)(hit - e->seen);
-    memmove(hit, hit + 1, sizeof(int64_t) * ((size_t)e->nseen - i - 1));
+    int k = find_id(e->seen, e->nseen, id);
+    if (k < 0) return;
+    size_t i = (size_t)k;
+    memmove(e->seen + i, e->seen + i + 1, sizeof(int64_t) * ((size_t)e->nseen - i - 1));
     e->nseen--;
 }
 
@@ -161,7 +210,7 @@ static int query_near(cw_world *w, const cw_entity *e, int *out_n)
             int k = 0;
             for (int i = 0; i < n; i++)
                 if (w->near[i] != e->id) w->near[k++] = w->near[i];
-            qsort(w->near, (size_t)k, sizeof(int64_t), cmp_id);
+            sort_ids(w->near, k);
             *out_n = k;
             return 0;
         }

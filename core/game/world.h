@@ -48,9 +48,14 @@ typedef struct cw_entity {
     uint32_t moves; /* bumped by the world on every change of position or zone */
     void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
     void *outbox;   /* the owner's queue of events for this player (hooks.release frees it) */
+    int64_t focus;  /* the entity this one fights (its owner sets it; 0: none): interest
+                       management keeps the moves between the two at full rate */
     struct {
         uint64_t stamp, key;
         uint32_t off, len;
+        uint32_t mid_moves, full_moves; /* moves at its last turns (interest) */
+        uint32_t owed;                  /* a turn held back by a cap: repeated next flush */
+        uint64_t moved_at;              /* the flush window of its last move */
     } enc; /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
 } cw_entity;
 

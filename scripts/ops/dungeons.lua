@@ -3,10 +3,21 @@
 -- lingering instances are torn down each tick, chests loot on interact.
 -- Op: dungeon_leave {} → {zone} (back to the zone the player came from).
 local chaos = require("chaos")
+local defs = require("content.defs")
 local instance = require("dungeon.instance")
 
+-- Each tick: the players standing in a dungeon portal of a content zone (one
+-- grid query per portal, not a scan of everyone online).
 chaos.on("tick", function()
-  for _, p in ipairs(chaos.world.players()) do instance.check_portals(p) end
+  for _, zid in ipairs(defs.ids("zone")) do
+    for _, po in ipairs(defs.get("zone", zid).portals or {}) do
+      if po.dungeon then
+        for _, p in ipairs(chaos.world.within(zid, po.x, po.y, po.radius, "player")) do
+          instance.check_portals(p)
+        end
+      end
+    end
+  end
   instance.tick()
 end)
 

@@ -3,6 +3,7 @@
 -- progress (kill, interact, tick/enter_zone for reach, a used item).
 -- The logic: scripts/engine/npcs.lua, scripts/engine/quests.lua.
 local chaos = require("chaos")
+local defs = require("content.defs")
 local npcs = require("engine.npcs")
 local quests = require("engine.quests")
 local use = require("engine.use")
@@ -93,8 +94,23 @@ local function check_reach(p)
   end)
 end
 
+-- Each tick: only the players standing in some reach step's circle (one grid
+-- query per reach step of the content), not a scan of everyone online — with
+-- 10,000 players that scan outran the hook's time budget.
 chaos.on("tick", function()
-  for _, p in ipairs(chaos.world.players()) do check_reach(p) end
+  local done = {}
+  for _, id in ipairs(defs.ids("quest")) do
+    for _, s in ipairs(defs.get("quest", id).steps or {}) do
+      if s.kind == "reach" and defs.get("zone", s.zone) then
+        for _, p in ipairs(chaos.world.within(s.zone, s.x, s.y, s.radius, "player")) do
+          if not done[p.id] then
+            done[p.id] = true
+            check_reach(p)
+          end
+        end
+      end
+    end
+  end
 end)
 
 chaos.on("enter_zone", function(ev)

@@ -93,7 +93,9 @@ results="$TMP/results"
 CONTENT=(); BOX=()
 if [ -n "$FIELD" ]; then
   cp -r content "$TMP/content"
-  rm -f "$TMP/content/zones/"*.lua
+  # the other zones stay (vendors, NPCs, quests and events name them) but no
+  # longer are where characters start
+  sed -i 's/start *= *true *,\?//' "$TMP/content/zones/"*.lua
   half=$(( FIELD / 2 ))
   cat >"$TMP/content/zones/field.lua" <<LUA
 local defs = require("content.defs")

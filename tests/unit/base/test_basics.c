@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,48 @@ static void strbuf_appends_and_escapes(void **state)
     assert_string_equal(b.data, "\"a\\\"\\\\\\u0001z\"");
     cw_strbuf_free(&b);
     assert_null(b.data);
+}
+
+static const char *coord(cw_strbuf *b, double v)
+{
+    cw_strbuf_reset(b);
+    assert_int_equal(cw_strbuf_coord(b, v), 0);
+    return b->data;
+}
+
+static void strbuf_coord_rounds_to_hundredths(void **state)
+{
+    (void)state;
+    cw_strbuf b = CW_STRBUF_INIT;
+    assert_string_equal(coord(&b, 500), "500");
+    assert_string_equal(coord(&b, 0), "0");
+    assert_string_equal(coord(&b, -0.0), "0");
+    assert_string_equal(coord(&b, 503.5), "503.5");
+    assert_string_equal(coord(&b, 503.25), "503.25");
+    assert_string_equal(coord(&b, 10.05), "10.05");
+    assert_string_equal(coord(&b, 1.0 / 3.0), "0.33");
+    assert_string_equal(coord(&b, 2.0 / 3.0), "0.67");
+    assert_string_equal(coord(&b, 1499.996), "1500");
+    assert_string_equal(coord(&b, 0.004), "0");
+    assert_string_equal(coord(&b, -0.004), "0");
+    assert_string_equal(coord(&b, -12.345678), "-12.35");
+    assert_string_equal(coord(&b, -7.1), "-7.1");
+    assert_string_equal(coord(&b, 2999.99), "2999.99");
+    assert_string_equal(coord(&b, 1e300), "1.0000000000000001e+300");
+    assert_string_equal(coord(&b, NAN), "0");
+    /* appends: the buffer keeps what was there */
+    cw_strbuf_reset(&b);
+    cw_strbuf_puts(&b, "[");
+    cw_strbuf_coord(&b, 1.5);
+    cw_strbuf_puts(&b, ",");
+    cw_strbuf_coord(&b, 77);
+    assert_string_equal(b.data, "[1.5,77");
+    /* every hundredth below 100 comes back as the same number */
+    for (int i = 0; i < 10000; i++) {
+        double v = i / 100.0;
+        assert_true(strtod(coord(&b, v), NULL) == v);
+    }
+    cw_strbuf_free(&b);
 }
 
 static void rng_is_deterministic_and_matches_splitmix64(void **state)
@@ -164,6 +207,7 @@ int main(void)
         cmocka_unit_test(log_writes_one_json_object_per_line),
         cmocka_unit_test(log_level_names),
         cmocka_unit_test(strbuf_appends_and_escapes),
+        cmocka_unit_test(strbuf_coord_rounds_to_hundredths),
         cmocka_unit_test(rng_is_deterministic_and_matches_splitmix64),
         cmocka_unit_test(rng_ranges_stay_in_bounds),
         cmocka_unit_test(rng_stream_v1_known_answers),

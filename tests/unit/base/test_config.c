@@ -19,6 +19,12 @@ static void defaults_are_documented_values(void **state)
     assert_string_equal(c.net_host, "127.0.0.1");
     assert_int_equal(c.lua_budget_ms, 50);
     assert_int_equal(c.lua_jit, 0);
+    /* world events ride on the player's replies for up to 200 ms; crowds thinned
+     * beyond the 32 nearest (docs/performance.md, "Capacity") */
+    assert_int_equal(c.world_event_delay_ms, 200);
+    assert_int_equal(c.world_interest_full, 32);
+    assert_int_equal(c.world_interest_far_ms, 1000);
+    assert_int_equal(c.world_interest_cap, 32);
     cw_config_free(&c);
 }
 
@@ -70,8 +76,8 @@ static void environment_overrides_and_typos_fail(void **state)
     cw_config c;
     cw_error err;
     cw_config_init(&c);
-    char *env[] = {"HOME=/root", "CHAOS_NET_PORT=7001", "CHAOS_LUA_BUDGET_MS=20",
-                   "CHAOS_CONFIG=/x", NULL};
+    char *env[] = {"HOME=/root", "CHAOS_NET_PORT=7001", "CHAOS_LUA_BUDGET_MS=20", "CHAOS_CONFIG=/x",
+                   NULL};
     const char *ignore[] = {"CHAOS_CONFIG", NULL};
     cw_strbuf unknown = CW_STRBUF_INIT;
     assert_int_equal(cw_config_apply_env(&c, env, ignore, &unknown, &err), 0);

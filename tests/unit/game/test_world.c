@@ -109,6 +109,54 @@ static cw_entity *player(cw_world *w, int64_t ref, const char *zone, double x, d
     return e;
 }
 
+static double rnd_in(uint64_t *seed, double lo, double span)
+{
+    *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+    return lo + (double)(*seed >> 40) / (double)(1ull << 24) * span;
+}
+
+/* A crowd: after random placements and steps, every entity's view is the
+ * sorted set of exactly the others within the view distance (the sort and
+ * the lookups of the id sets), and cw_entity_sees agrees with it. */
+static void test_crowd_views_are_sorted_and_exact(void **state)
+{
+    (void)state;
+    log_t l = {0};
+    cw_world *w = world(&l);
+    enum { N = 300 };
+    cw_entity *e[N];
+    uint64_t seed = 0x853C49E6748FEA9Bull;
+    double x, y;
+    for (int i = 0; i < N; i++) {
+        x = rnd_in(&seed, 320, 260);
+        y = rnd_in(&seed, 300, 400);
+        cw_entity_init in = {CW_ENT_MONSTER, 0, 0, "m", "meadow", x, y, 10};
+        assert_int_equal(cw_world_add(w, &in, 0, &e[i]), 0);
+        assert_int_equal(cw_world_show(w, e[i]), 0);
+    }
+    for (int step = 0; step < 3 * N; step++) {
+        cw_entity *m = e[step % N];
+        x = rnd_in(&seed, 320, 260);
+        y = rnd_in(&seed, 300, 400);
+        assert_int_equal(cw_world_relocate(w, m, x, y), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        int want = 0;
+        for (int k = 1; k < e[i]->nseen; k++)
+            assert_true(e[i]->seen[k - 1] < e[i]->seen[k]);
+        for (int j = 0; j < N; j++) {
+            if (j == i) continue;
+            double dx = e[i]->x - e[j]->x, dy = e[i]->y - e[j]->y;
+            int in = dx * dx + dy * dy <= 50.0 * 50.0;
+            want += in;
+            assert_int_equal(cw_entity_sees(e[i], e[j]->id), in);
+        }
+        assert_int_equal(e[i]->nseen, want);
+        assert_false(cw_entity_sees(e[i], e[i]->id));
+    }
+    cw_world_free(w);
+}
+
 static void test_enter_both_ways(void **state)
 {
     (void)state;
@@ -536,6 +584,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_enter_both_ways),
+        cmocka_unit_test(test_crowd_views_are_sorted_and_exact),
         cmocka_unit_test(test_crossing_view_edges_once),
         cmocka_unit_test(test_speed_and_blocked),
         cmocka_unit_test(test_portal),
