@@ -278,7 +278,7 @@ int cc_app_step_toward(cc_app *a, double tx, double ty, double min_step)
     if (el > 1.0) el = 1.0; /* the server banks at most one second */
     double budget = el * cc_app_speed(a);
     double dx = tx - a->m.x, dy = ty - a->m.y, d = hypot(dx, dy);
-    if (d < 1e-9) return 0;
+    if (d < CC_ARRIVED) return 0;
     if (budget < min_step && d > budget) return 0; /* wait for a worthwhile step */
     double nx = tx, ny = ty;
     if (d > budget) nx = a->m.x + dx * budget / d, ny = a->m.y + dy * budget / d;

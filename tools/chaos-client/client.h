@@ -172,6 +172,10 @@ int cc_app_pump(cc_app *a, int timeout_ms, int watch_stdin);
  * lost connection or timeout. */
 json_t *cc_app_wait(cc_app *a, long long id, int timeout_ms);
 int cc_app_pending(const cc_app *a, long long id);
+/* Positions on the wire are rounded to 1/100 of a unit (docs/protocol.md):
+ * a walk is there once it is within this of its goal. */
+#define CC_ARRIVED 0.01
+
 /* The walking speed now: --speed, else 0.9 × the speed the server told, else 5.4. */
 double cc_app_speed(const cc_app *a);
 /* One step of at most the distance the speed allows now toward (tx, ty); sends `move`.

@@ -159,7 +159,7 @@ static int do_walk(cc_app *a, double tx, double ty)
     char zone[64];
     snprintf(zone, sizeof zone, "%s", a->m.zone);
     int refused = 0;
-    while (hypot(tx - a->m.x, ty - a->m.y) > 1e-6) {
+    while (hypot(tx - a->m.x, ty - a->m.y) >= CC_ARRIVED) {
         int r = cc_app_step_toward(a, tx, ty, 3.0);
         if (r < 0) {
             fprintf(stderr, "chaos-client: walk: not in the world\n");
