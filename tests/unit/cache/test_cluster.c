@@ -4,99 +4,13 @@
  * against $CHAOS_TEST_REDIS (started by tools/test.sh); without it only the
  * argument tests run and a SKIP line says so. Names carry the pid; the loop is
  * pumped without blocking, with generous deadlines; nothing asserts on timing. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#define CACHE_FIXTURE_TAG "c"
+#include "cache_fixture.h"
 
-#include <cmocka.h>
-
-#include "core/base/clock.h"
-#include "core/io/cache/cache.h"
-
-#include <event2/event.h>
-#include <hiredis/hiredis.h>
-
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#define WAIT_MS 10000
-
-typedef struct env {
-    int have;
-    char url[256], host[128];
-    int port;
-    char tag[32];
-} env;
-
-static int group_setup(void **state)
-{
-    env *e = calloc(1, sizeof *e);
-    *state = e;
-    snprintf(e->tag, sizeof e->tag, "c%d", (int)getpid());
-    const char *shared = getenv("CHAOS_TEST_REDIS");
-    if (!shared || !*shared) {
-        printf("SKIP: CHAOS_TEST_REDIS is unset: only the argument tests run\n");
-        return 0;
-    }
-    if (sscanf(shared, "redis://%127[^:/]:%d", e->host, &e->port) != 2) {
-        fprintf(stderr, "CHAOS_TEST_REDIS must be redis://host:port, got %s\n", shared);
-        return -1;
-    }
-    snprintf(e->url, sizeof e->url, "redis://%s:%d", e->host, e->port);
-    e->have = 1;
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    free(*state);
-    return 0;
-}
-
-typedef int (*pred_fn)(void *ud);
-
-static int pump_until(struct event_base *base, pred_fn pred, void *ud, int timeout_ms)
-{
-    uint64_t deadline = cw_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    while (!pred(ud)) {
-        if (cw_now_ns() > deadline) return 0;
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        usleep(1000);
-    }
-    return 1;
-}
-
-static int is_available(void *ud)
-{
-    return cw_cache_available(ud);
-}
-
-static cw_cache *open_cache(struct event_base *base, const env *e, const char *server)
-{
-    cw_error err = {0};
-    cw_cache *c = cw_cache_new(base, e->url, server, NULL, &err);
-    assert_non_null(c);
-    assert_true(pump_until(base, is_available, c, WAIT_MS));
-    return c;
-}
-
-/* A blocking client, to look behind the module's back. */
+/* The TTL of key, seconds (-2 absent, -1 none). */
 static long long sync_ttl(const env *e, const char *key)
 {
-    struct timeval tv = {5, 0};
-    redisContext *rc = redisConnectWithTimeout(e->host, e->port, tv);
-    assert_non_null(rc);
-    assert_int_equal(rc->err, 0);
-    redisReply *r = redisCommand(rc, "TTL %s", key);
-    assert_non_null(r);
-    assert_int_equal(r->type, REDIS_REPLY_INTEGER);
-    long long v = r->integer;
-    freeReplyObject(r);
-    redisFree(rc);
-    return v;
+    return sync_cmd(e, NULL, 0, "TTL %s", key);
 }
 
 typedef struct res {
