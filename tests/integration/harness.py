@@ -232,6 +232,27 @@ class Client:
                 return m
             raise AssertionError("unexpected frame %r while waiting for %r" % (m, rid))
 
+    def event(self, ev, timeout=10):
+        """The next event named ev (waiting up to timeout seconds); other events are kept in
+        self.events. None if the server closes the connection first."""
+        for i, e in enumerate(self.events):
+            if e.get("ev") == ev:
+                return self.events.pop(i)
+        deadline = time.time() + timeout
+        self.sock.settimeout(timeout)
+        try:
+            while time.time() < deadline:
+                m = self.recv()
+                if m is None:
+                    return None
+                assert "ev" in m, "unexpected frame %r" % (m,)
+                if m.get("ev") == ev:
+                    return m
+                self.events.append(m)
+        finally:
+            self.sock.settimeout(10)
+        raise AssertionError("no %s event within %ss" % (ev, timeout))
+
     def closed(self, timeout=5):
         """True when the server closes the connection within timeout."""
         self.sock.settimeout(timeout)

@@ -80,23 +80,7 @@ def redis_cli(*args):
 
 def next_event(c, ev, timeout=10):
     """The next event named ev on c; other events are kept. None if the connection closed."""
-    for i, e in enumerate(c.events):
-        if e.get("ev") == ev:
-            return c.events.pop(i)
-    deadline = time.time() + timeout
-    c.sock.settimeout(timeout)
-    try:
-        while time.time() < deadline:
-            m = c.recv()
-            if m is None:
-                return None
-            assert "ev" in m, "unexpected frame %r" % (m,)
-            if m.get("ev") == ev:
-                return m
-            c.events.append(m)
-    finally:
-        c.sock.settimeout(10)
-    raise AssertionError("no %s event within %ss" % (ev, timeout))
+    return c.event(ev, timeout)
 
 
 @unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not both set")

@@ -34,23 +34,10 @@ end)
 
 
 def next_event(c, ev, timeout=10):
-    """The next event named ev on c (waiting up to timeout seconds); other events are kept."""
-    for i, e in enumerate(c.events):
-        if e.get("ev") == ev:
-            return c.events.pop(i)
-    deadline = time.time() + timeout
-    c.sock.settimeout(timeout)
-    try:
-        while time.time() < deadline:
-            m = c.recv()
-            assert m is not None, "connection closed"
-            assert "ev" in m, "unexpected frame %r" % (m,)
-            if m.get("ev") == ev:
-                return m
-            c.events.append(m)
-    finally:
-        c.sock.settimeout(10)
-    raise AssertionError("no %s event within %ss" % (ev, timeout))
+    """The next event named ev on c; the connection must stay open."""
+    e = c.event(ev, timeout)
+    assert e is not None, "connection closed"
+    return e
 
 
 @unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not both set")
