@@ -100,10 +100,11 @@ static void sync_player(cw_server *s, const cw_entity *e)
     cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL;
     if (!pl) return;
     const char *zid = cw_world_zone_of(app_of(s)->w, e)->id;
-    if (pl->x != e->x || pl->y != e->y || strcmp(pl->zone, zid) != 0) {
+    int zone_changed = strcmp(pl->zone, zid) != 0;
+    if (pl->x != e->x || pl->y != e->y || zone_changed) {
         pl->x = e->x;
         pl->y = e->y;
-        snprintf(pl->zone, sizeof pl->zone, "%s", zid);
+        if (zone_changed) snprintf(pl->zone, sizeof pl->zone, "%s", zid); /* not per step */
         cw_player_touch(pl);
     }
 }
@@ -402,6 +403,10 @@ int cw_world_app_each_in_view(cw_server *s, const cw_player *pl, void (*fn)(cw_p
 
 static int number(const cw_request *req, const char *field, double *out)
 {
+    if (req->has_xy) { /* read by the fast path: no tree (request.h) */
+        *out = field[0] == 'x' ? req->x : req->y;
+        return 0;
+    }
     json_t *v = json_object_get((json_t *)req->json, field);
     if (!json_is_number(v)) return CW_EINVAL;
     *out = json_number_value(v);

@@ -393,8 +393,8 @@ static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
     }
     cw_strbuf *a = &o->arena[o->cur];
     size_t at = a->len;
-    if (cw_strbuf_append(a, "\0\0\0\0", 4) ||
-        cw_strbuf_printf(a, "{\"ev\":\"move\",\"e\":%lld,\"x\":", (long long)s->id) ||
+    if (cw_strbuf_append(a, "\0\0\0\0", 4) || cw_strbuf_puts(a, "{\"ev\":\"move\",\"e\":") ||
+        cw_strbuf_i64(a, (long long)s->id) || cw_strbuf_puts(a, ",\"x\":") ||
         cw_strbuf_coord(a, s->x) || cw_strbuf_puts(a, ",\"y\":") || cw_strbuf_coord(a, s->y) ||
         cw_strbuf_puts(a, "}") || a->len > UINT32_MAX) {
         a->len = at;

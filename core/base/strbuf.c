@@ -63,6 +63,19 @@ int cw_strbuf_coord(cw_strbuf *b, double v)
     return cw_strbuf_append(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
+int cw_strbuf_i64(cw_strbuf *b, long long v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* in unsigned arithmetic: -LLONG_MIN does not fit a long long */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return cw_strbuf_append(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
 int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...)
 {
     va_list ap;

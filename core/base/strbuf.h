@@ -30,6 +30,8 @@ const char *cw_json_escape_char(unsigned char c, char tmp[8]);
  * of world positions (docs/protocol.md). Non-finite v appends 0; |v| of
  * 1e13 and more is printed with %.17g instead. No printf on the common path. */
 int cw_strbuf_coord(cw_strbuf *b, double v);
+/* Appends v in decimal ("-12", "0"), without printf. */
+int cw_strbuf_i64(cw_strbuf *b, long long v);
 void cw_strbuf_reset(cw_strbuf *b);
 void cw_strbuf_free(cw_strbuf *b);
 

@@ -7,7 +7,9 @@
  *     consumed == 4 + payload_len; payload_len <= max
  *   - the frames found do not depend on the chunking (compared with decoding
  *     the whole stream at once)
- *   - a parse result is coherent: success has op and an object; failure has
+ *   - a parse result is coherent: success has op and an object (or, from the
+ *     `move` fast path, x and y equal bit for bit to what the full parser
+ *     reads, with the same id echo); failure has
  *     a known code and an ASCII message; id_json is always valid JSON text
  *     holding a scalar.
  *
@@ -37,7 +39,17 @@ static void check_request(const uint8_t *p, size_t n)
     cw_request_parsed rp;
     cw_error err;
     int rc = cw_request_parse((const char *)p, n, &rp, &err);
-    if (rc == 0) {
+    if (rc == 0 && rp.req.has_xy) {
+        /* the move fast path: the full parser must say the same */
+        cw_request_parsed full;
+        check(rp.code == NULL && rp.req.json == NULL && strcmp(rp.req.op, "move") == 0);
+        check(cw_request_parse_full((const char *)p, n, &full, NULL) == 0);
+        check(strcmp(full.req.op, "move") == 0 && strcmp(full.req.id_json, rp.req.id_json) == 0);
+        double x = json_number_value(json_object_get(full.req.json, "x"));
+        double y = json_number_value(json_object_get(full.req.json, "y"));
+        check(memcmp(&x, &rp.req.x, sizeof x) == 0 && memcmp(&y, &rp.req.y, sizeof y) == 0);
+        cw_request_release(&full);
+    } else if (rc == 0) {
         check(rp.code == NULL && rp.req.op != NULL && json_is_object((json_t *)rp.req.json));
     } else {
         int known = 0;

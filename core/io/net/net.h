@@ -86,9 +86,12 @@ typedef struct cw_net_config {
 typedef struct cw_request {
     const char *op;      /* the "op" string */
     const char *id_json; /* the "id" value re-encoded as JSON text ("null" when absent) */
-    void *json;          /* the parsed payload (jansson json_t *, an object) */
+    void *json;          /* the parsed payload (jansson json_t *, an object); NULL for a
+                            `move` read by the fast path (has_xy set, see request.h) */
     const char *payload; /* raw payload bytes (not NUL-terminated) */
     size_t len;
+    int has_xy;  /* 1: json is NULL and x, y hold the request's "x" and "y" numbers */
+    double x, y; /* as json_number_value would give them */
 } cw_request;
 
 typedef struct cw_net_handler {

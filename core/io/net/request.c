@@ -58,6 +58,12 @@ static void set_id(cw_request_parsed *out, const json_t *id)
 
 int cw_request_parse(const char *payload, size_t len, cw_request_parsed *out, cw_error *err)
 {
+    if (cw_request_parse_move(payload, len, out)) return 0;
+    return cw_request_parse_full(payload, len, out, err);
+}
+
+int cw_request_parse_full(const char *payload, size_t len, cw_request_parsed *out, cw_error *err)
+{
     memset(out, 0, sizeof *out);
     out->req.id_json = "null";
     out->req.payload = payload;

@@ -32,6 +32,15 @@
  *     the shortest form that reads back to the same double, true/false/null
  *     as such. A missing id echoes as null. On an error the id is echoed
  *     whenever the payload was an object whose "id" was a scalar.
+ *   - `move` fast path (request_move.c): {"op":"move","x":N,"y":N} with an
+ *     optional "id", in any key order, is read without a JSON tree when it
+ *     holds nothing unusual: no other or repeated key, no escape or non-ASCII
+ *     byte in a string, an id that is a plain string, an integer of up to 18
+ *     digits (not -0), true, false or null, numbers that strtod reads without
+ *     overflow or underflow (integers of up to 18 digits). Then req.json is
+ *     NULL, req.has_xy is 1 and req.x, req.y hold the numbers. Anything else
+ *     goes to jansson, so every error, every id echo and every number is what
+ *     the full parser gives (tests/unit/net/test_request_move.c compares).
  *   - Error messages are ASCII only (non-ASCII input bytes quoted by the
  *     parser are replaced by '?') so they can be echoed safely.
  *
@@ -72,11 +81,18 @@ typedef struct cw_request_parsed {
 } cw_request_parsed;
 
 /* Parses payload[0..len). Returns 0 (out->code NULL, out->req.json the parsed
- * object), or CW_EINVAL with out->code set to a stable code and err->msg to a
- * human-readable ASCII message for the error frame; CW_ENOMEM (code
+ * object, or NULL with req.has_xy for a fast-path move), or CW_EINVAL with out->code set to a
+ * stable code and err->msg to a human-readable ASCII message for the error frame; CW_ENOMEM (code
  * "internal") if jansson could not allocate. out->req.id_json is set in every
  * case. payload need not be NUL-terminated. */
 int cw_request_parse(const char *payload, size_t len, cw_request_parsed *out, cw_error *err);
+/* The jansson parser alone (always builds req.json on success): what the
+ * fast path must agree with. */
+int cw_request_parse_full(const char *payload, size_t len, cw_request_parsed *out, cw_error *err);
+/* The fast path alone: 1 and out filled (req.json NULL, req.has_xy 1) when
+ * payload is a plain `move`; 0 (out reset, nothing allocated) when the full
+ * parser must decide. Never fails otherwise; needs no release but allows it. */
+int cw_request_parse_move(const char *payload, size_t len, cw_request_parsed *out);
 /* Frees what cw_request_parse allocated (the JSON tree, a long id). Idempotent. */
 void cw_request_release(cw_request_parsed *p);
 

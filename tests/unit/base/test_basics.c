@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,25 @@ static void strbuf_appends_and_escapes(void **state)
     assert_string_equal(b.data, "\"a\\\"\\\\\\u0001z\"");
     cw_strbuf_free(&b);
     assert_null(b.data);
+}
+
+/* cw_strbuf_i64 prints what printf's %lld prints, at the edges too. */
+static void strbuf_i64_matches_printf(void **state)
+{
+    (void)state;
+    static const long long v[] = {
+        0, 1, -1, 9, 10, -10, 123456789, 4294967296LL, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1};
+    cw_strbuf b = CW_STRBUF_INIT;
+    char want[32];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        cw_strbuf_reset(&b);
+        cw_strbuf_puts(&b, "e:");
+        assert_int_equal(cw_strbuf_i64(&b, v[i]), 0);
+        snprintf(want, sizeof want, "e:%lld", v[i]);
+        assert_string_equal(b.data, want);
+        assert_int_equal(b.len, strlen(want));
+    }
+    cw_strbuf_free(&b);
 }
 
 static const char *coord(cw_strbuf *b, double v)
@@ -208,6 +228,7 @@ int main(void)
         cmocka_unit_test(log_level_names),
         cmocka_unit_test(strbuf_appends_and_escapes),
         cmocka_unit_test(strbuf_coord_rounds_to_hundredths),
+        cmocka_unit_test(strbuf_i64_matches_printf),
         cmocka_unit_test(rng_is_deterministic_and_matches_splitmix64),
         cmocka_unit_test(rng_ranges_stay_in_bounds),
         cmocka_unit_test(rng_stream_v1_known_answers),
