@@ -303,32 +303,6 @@ static void count_savable(cw_player *p, void *ud)
     if ((cw_player_dirty(p) && !p->stale) || p->saving_seq) (*(int *)ud)++;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Removes the saved offline characters ids[0..n) nobody waits for. The
- * waiters' ids are sorted once, so a storm of disconnects (thousands of
- * waiters, each save its own batch) costs O(W log W) per pass, not O(n W). */
-static void forget_unwaited(cw_server *s, const int64_t *ids, int n)
-{
-    size_t nw = 0;
-    for (waiter *w = s->saver->waiters; w; w = w->next)
-        nw++;
-    int64_t *waited = nw ? malloc(sizeof *waited * nw) : NULL;
-    if (nw && !waited) return; /* out of memory: forget nobody this time (the next pass will) */
-    size_t k = 0;
-    for (waiter *w = s->saver->waiters; w; w = w->next)
-        waited[k++] = w->id;
-    if (nw > 1) qsort(waited, nw, sizeof *waited, cmp_i64);
-    for (int i = 0; i < n; i++)
-        if (!nw || !bsearch(&ids[i], waited, nw, sizeof *waited, cmp_i64))
-            cw_players_remove(s->players, ids[i]);
-    free(waited);
-}
-
 static void service(cw_server *s)
 {
     cw_saver *sv = s->saver;
@@ -365,7 +339,12 @@ static void service(cw_server *s)
     }
     int64_t ids[1 + BATCH_MAX] = {0};
     cw_players_each(s->players, remove_saved_offline, ids);
-    if (ids[0] > 0) forget_unwaited(s, ids + 1, (int)ids[0]);
+    for (int64_t i = 0; i < ids[0]; i++) {
+        int waited = 0;
+        for (waiter *w = sv->waiters; w; w = w->next)
+            waited |= w->id == ids[1 + i];
+        if (!waited) cw_players_remove(s->players, ids[1 + i]);
+    }
     int grants = 0;
     cw_players_each(s->players, has_grants, &grants);
     if (grants) cw_saver_commit_soon(s);
