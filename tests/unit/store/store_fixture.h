@@ -44,7 +44,8 @@ static int setup(void **state)
         snprintf(b->url, sizeof b->url, "sqlite:%s/chaos.db", b->dir);
         return 0;
     }
-    snprintf(b->schema, sizeof b->schema, "cw_" STORE_FIXTURE_PREFIX "_%d_%d", (int)getpid(), b->seq);
+    snprintf(b->schema, sizeof b->schema, "cw_" STORE_FIXTURE_PREFIX "_%d_%d", (int)getpid(),
+             b->seq);
     char sql[256];
     snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", b->schema,
              b->schema);

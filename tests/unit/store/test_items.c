@@ -23,78 +23,7 @@
 #define STORE_FIXTURE_PREFIX "items"
 #include "tests/unit/store/store_fixture.h"
 
-typedef struct answer {
-    int calls, rc, n;
-    int64_t id;
-    int results[4];
-    int nitems;
-    int64_t uid[4], stack[4], version[4];
-    char place[4][16];
-} answer;
-
-static void on_account(void *ud, int rc, const cw_account *acc)
-{
-    answer *a = ud;
-    a->rc = rc;
-    a->id = rc == 0 ? acc->id : 0;
-}
-
-static void on_char(void *ud, int rc, const cw_character *ch)
-{
-    answer *a = ud;
-    a->calls++;
-    a->rc = rc;
-    a->id = rc == 0 ? ch->id : 0;
-    a->nitems = rc == 0 ? ch->nitems : 0;
-    for (int i = 0; rc == 0 && i < ch->nitems && i < 4; i++) {
-        a->uid[i] = ch->items[i].uid;
-        a->stack[i] = ch->items[i].stack;
-        a->version[i] = ch->items[i].version;
-        snprintf(a->place[i], sizeof a->place[i], "%s", ch->items[i].place);
-    }
-}
-
-static void on_save(void *ud, int rc, const int *results, int n)
-{
-    answer *a = ud;
-    a->calls++;
-    a->rc = rc;
-    a->n = n;
-    for (int i = 0; i < n && i < 4; i++)
-        a->results[i] = results[i];
-}
-
-static cw_character make_char(cw_store *s, int64_t account, const char *name)
-{
-    cw_character c = {.account_id = account,
-                      .name = name,
-                      .race = "elf",
-                      .job = "mage",
-                      .level = 1,
-                      .zone = "forest",
-                      .doc = "{\"gold\":0,\"exp\":0}"};
-    answer a = {0};
-    cw_store_character_create(s, &c, on_char, &a);
-    assert_int_equal(a.rc, 0);
-    c.id = a.id;
-    c.version = 1;
-    return c;
-}
-
-static long long q(const backend *b, const char *fmt, long long arg)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, fmt, arg);
-    return raw(b, sql);
-}
-
-static int save(cw_store *s, cw_character *c, int n, answer *sv)
-{
-    memset(sv, 0, sizeof *sv);
-    cw_store_characters_save(s, c, n, on_save, sv);
-    assert_int_equal(sv->calls, 1);
-    return sv->rc;
-}
+#include "tests/unit/store/char_fixture.h"
 
 static answer load(cw_store *s, const cw_character *c)
 {
