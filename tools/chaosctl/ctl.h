@@ -19,6 +19,17 @@ int ctl_gen_main(int argc, char **argv);
  * does not load (every file:line printed). `what` names the command in errors. */
 int ctl_offline_print(const char *what, const char *scripts, const char *content,
                       const char *module, const char *fn, const char **args, int nargs);
+/* One `--name VALUE` option of an offline command: where its value goes. */
+typedef struct ctl_opt {
+    const char *name; /* "--seed" */
+    const char **value;
+} ctl_opt;
+/* Reads argv[first..argc) as `--name VALUE` pairs of opts[0..n). Returns -1
+ * when all were read; else the exit code to return: 0 after --help/-h
+ * (usage on stdout), 2 for an unknown option or one without a value (said on
+ * stderr, naming `what`). */
+int ctl_offline_options(const char *what, int argc, char **argv, int first, const ctl_opt *opts,
+                        int n, void (*usage)(FILE *out));
 /* 1 when s is a whole decimal integer in [lo, hi]. */
 int ctl_parse_uint(const char *s, unsigned long long lo, unsigned long long hi);
 /* `chaosctl COMMAND …` for a console command (ctl_commands.c) or `raw …` —

@@ -5,7 +5,6 @@
  * that fails to load; 1 when generation fails (an unknown template). */
 #include "tools/chaosctl/ctl.h"
 
-
 #include <stdio.h>
 #include <string.h>
 
@@ -33,27 +32,11 @@ int ctl_gen_main(int argc, char **argv)
     }
     const char *tmpl = NULL, *seed = NULL;
     const char *scripts = "scripts", *content = "content";
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        const char **slot = !strcmp(a, "--template")  ? &tmpl
-                            : !strcmp(a, "--seed")    ? &seed
-                            : !strcmp(a, "--scripts") ? &scripts
-                            : !strcmp(a, "--content") ? &content
-                                                      : NULL;
-        if (!slot) {
-            fprintf(stderr, "chaosctl gen dungeon: unknown option %s\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "chaosctl gen dungeon: %s needs a value\n", a);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const ctl_opt opts[] = {
+        {"--template", &tmpl}, {"--seed", &seed}, {"--scripts", &scripts}, {"--content", &content}};
+    int orc = ctl_offline_options("gen dungeon", argc, argv, 2, opts,
+                                  (int)(sizeof opts / sizeof opts[0]), usage);
+    if (orc >= 0) return orc;
     if (!tmpl || !seed) {
         fprintf(stderr, "chaosctl gen dungeon: --template and --seed are required\n");
         usage(stderr);

@@ -4,7 +4,6 @@
  * content that fails to load; 1 when the roll fails (an unknown template). */
 #include "tools/chaosctl/ctl.h"
 
-
 #include <stdio.h>
 #include <string.h>
 
@@ -31,28 +30,14 @@ int ctl_item_main(int argc, char **argv)
     }
     const char *tmpl = NULL, *ilvl = NULL, *seed = NULL;
     const char *scripts = "scripts", *content = "content";
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return 0;
-        }
-        const char **slot = !strcmp(a, "--template")  ? &tmpl
-                            : !strcmp(a, "--ilvl")    ? &ilvl
-                            : !strcmp(a, "--seed")    ? &seed
-                            : !strcmp(a, "--scripts") ? &scripts
-                            : !strcmp(a, "--content") ? &content
-                                                      : NULL;
-        if (!slot) {
-            fprintf(stderr, "chaosctl item roll: unknown option %s\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "chaosctl item roll: %s needs a value\n", a);
-            return 2;
-        }
-        *slot = argv[++i];
-    }
+    const ctl_opt opts[] = {{"--template", &tmpl},
+                            {"--ilvl", &ilvl},
+                            {"--seed", &seed},
+                            {"--scripts", &scripts},
+                            {"--content", &content}};
+    int orc = ctl_offline_options("item roll", argc, argv, 2, opts,
+                                  (int)(sizeof opts / sizeof opts[0]), usage);
+    if (orc >= 0) return orc;
     if (!tmpl || !ilvl || !seed) {
         fprintf(stderr, "chaosctl item roll: --template, --ilvl and --seed are required\n");
         usage(stderr);

@@ -9,7 +9,34 @@
 #include "core/script/host.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+int ctl_offline_options(const char *what, int argc, char **argv, int first, const ctl_opt *opts,
+                        int n, void (*usage)(FILE *out))
+{
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        const char **slot = NULL;
+        for (int k = 0; k < n && !slot; k++)
+            if (!strcmp(a, opts[k].name)) slot = opts[k].value;
+        if (!slot) {
+            fprintf(stderr, "chaosctl %s: unknown option %s\n", what, a);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "chaosctl %s: %s needs a value\n", what, a);
+            return 2;
+        }
+        *slot = argv[++i];
+    }
+    return -1;
+}
 
 int ctl_parse_uint(const char *s, unsigned long long lo, unsigned long long hi)
 {
