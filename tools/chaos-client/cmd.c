@@ -491,7 +491,7 @@ cc_cmd_result cc_cmd_run(cc_app *a, const char *line, cc_cmd_out *o)
         if (!strcmp(c, plain[i].cmd))
             return (cc_cmd_result)send(a, o, json_pack("{s:s}", "op", plain[i].op));
     if (!strcmp(c, "zoneinfo")) {
-        double r;
+        double r = 0;
         if (k.n > 2 || (k.n == 2 && !parse_num(k.t[1], &r)))
             return (cc_cmd_result)fail(o, "%s", "usage: /zoneinfo [RADIUS]");
         json_t *req = json_pack("{s:s}", "op", "zone_info");

@@ -210,6 +210,11 @@ static int run_line(cc_app *a, const char *line, int lineno)
     snprintf(buf, sizeof buf, "%s", line);
     for (char *p = strtok(buf + 1, " \t"); p && ntok < 24; p = strtok(NULL, " \t"))
         tok[ntok++] = p;
+    if (ntok == 0) {
+        fprintf(stderr, "chaos-client: script line %d: a script command after the dot is missing\n",
+                lineno);
+        return 3;
+    }
     int rc = 3;
     if (strcmp(tok[0], "wait") == 0) {
         rc = do_wait(a, tok, ntok);

@@ -12,7 +12,10 @@
 
 static void say(cc_ui *u, const char *msg)
 {
-    snprintf(u->status, sizeof u->status, "%s", msg);
+    size_t n = strlen(msg); /* the status line shows what fits; the log keeps it whole */
+    if (n >= sizeof u->status) n = sizeof u->status - 1;
+    memcpy(u->status, msg, n);
+    u->status[n] = 0;
     if (*msg) cc_log_add(&u->a->m.sys, PAIR_INFO, "%s", msg);
 }
 
