@@ -16,7 +16,9 @@
 # W: the demo content with its zones replaced by one open W x W zone "field",
 # view 50, whose spawn radius spreads arrivals over the whole field — the
 # density of a large zone instead of a crowd at one spawn point),
-# PLAY_BENCH_SERVER_ARGS (extra chaosd flags, e.g. "--set world.event_delay_ms=100").
+# PLAY_BENCH_SERVER_ARGS (extra chaosd flags, e.g. "--set world.event_delay_ms=100"),
+# PLAY_BENCH_PERF (unset: no profile; a path prefix P: `perf record --call-graph dwarf` of chaosd
+# for 8 s inside the window, written to P.N.data).
 #
 # Per N it prints chaos-load's JSON line plus the server figures: VmRSS idle,
 # after everyone entered (at the start of the window) and per player; CPU of
@@ -132,6 +134,9 @@ for N in $NS; do
   rss1=$(rss $SERVER)
   until grep -q "measuring" "$TMP/load.err" || ! kill -0 $LOADER 2>/dev/null; do sleep 0.1; done
   c0=$(cpu $SERVER); rssm=$(rss $SERVER); t0=$(date +%s.%N)
+  if [ -n "${PLAY_BENCH_PERF:-}" ]; then
+    perf record -q -F 1999 --call-graph dwarf,8192 -p "$SERVER" -o "$PLAY_BENCH_PERF.$N.data" -- sleep 8 >/dev/null 2>&1 &
+  fi
   metrics "$H" >"$TMP/m0" 2>/dev/null || echo "  [N=$N] /metrics did not answer within 30 s" >&2
   until grep -q "window over" "$TMP/load.err" || ! kill -0 $LOADER 2>/dev/null; do sleep 0.1; done
   c1=$(cpu $SERVER); t1=$(date +%s.%N)
