@@ -489,10 +489,8 @@ static void peer_eof(cw_conn *c)
  * its input buffer): one recv into a stack buffer whose whole frames are
  * handled in place; only a partial frame is kept, in the bufferevent's input
  * buffer, until the rest arrives. */
-static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
+static void conn_read(cw_conn *c, evutil_socket_t fd)
 {
-    (void)what;
-    cw_conn *c = arg;
     uint8_t buf[READ_CHUNK];
     ssize_t r = recv(fd, buf, sizeof buf, 0);
     if (r <= 0) {
@@ -526,6 +524,15 @@ static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
     pause_if_full(c, in);
     /* Caught up: credit for time held is not kept for later traffic. */
     if (!c->holds && (size_t)r < READ_CHUNK && evbuffer_get_length(in) == 0) c->credit = 0;
+}
+
+static void conn_read_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    cw_conn *c = arg;
+    cw_net *n = c->net; /* c may be dead after the read: its memory stays until the reap */
+    conn_read(c, fd);
+    cw_net_read_done_(n);
 }
 
 /* ---- answer order ----------------------------------------------------- */

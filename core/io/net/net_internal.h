@@ -28,6 +28,11 @@ typedef struct cw_linger cw_linger;
  * the rest waits for the next loop iteration, so reading and answering
  * requests goes on between chunks (about 3 ms of writes each). */
 #define CW_NET_FLUSH_CHUNK 256
+/* Answers are written after at most this many reads, not only once the
+ * whole batch the poll returned was read: after a stall the poll returns
+ * thousands of readable sockets, and the first request read would otherwise
+ * wait for every other one to be read and handled before its answer leaves. */
+#define CW_NET_READS_PER_FLUSH 32
 enum { FLUSH_URGENT = 1, FLUSH_BULK = 2 };
 
 typedef struct cw_idq {
@@ -102,6 +107,7 @@ struct cw_net {
     struct event *flusher;         /* writes queued output once per loop iteration */
     struct event *flush_more;      /* zero timer: the rest of the bulk queue, next iteration */
     cw_idq urgent, bulk;           /* ids of connections with output to write (see conn.c) */
+    unsigned reads_unflushed;      /* reads since the answers were last written */
     struct event *resumer;         /* handles the frames that waited behind a hold */
     cw_idq resume;                 /* ids of connections whose last hold was released */
     int port;
@@ -145,6 +151,9 @@ void cw_net_count_perr_(cw_net *n, const char *code);
 void cw_net_schedule_reap_(cw_net *n, cw_conn *c);
 /* which: FLUSH_URGENT (replies, direct sends) or FLUSH_BULK (event batches) */
 void cw_net_schedule_flush_(cw_net *n, cw_conn *c, int which);
+/* After each read: every CW_NET_READS_PER_FLUSH reads, writes the answers
+ * queued so far (the flusher writes the rest at the end of the iteration). */
+void cw_net_read_done_(cw_net *n);
 void cw_net_schedule_resume_(cw_net *n, cw_conn *c);
 
 #endif

@@ -207,15 +207,25 @@ static void flush_ids(cw_net *n, const uint64_t *ids, size_t k)
     }
 }
 
+static void flush_urgent(cw_net *n)
+{
+    flush_ids(n, n->urgent.v, n->urgent.n); /* cannot grow the queues: writing queues nothing */
+    n->urgent.n = 0;
+    n->reads_unflushed = 0;
+}
+
+void cw_net_read_done_(cw_net *n)
+{
+    if (++n->reads_unflushed >= CW_NET_READS_PER_FLUSH && n->urgent.n) flush_urgent(n);
+}
+
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     cw_net *n = arg;
-    size_t k = n->urgent.n; /* flush_ids cannot grow the queues: writing queues nothing */
-    flush_ids(n, n->urgent.v, k);
-    n->urgent.n = 0;
-    k = n->bulk.n < CW_NET_FLUSH_CHUNK ? n->bulk.n : CW_NET_FLUSH_CHUNK;
+    flush_urgent(n);
+    size_t k = n->bulk.n < CW_NET_FLUSH_CHUNK ? n->bulk.n : CW_NET_FLUSH_CHUNK;
     flush_ids(n, n->bulk.v, k);
     n->bulk.n -= k;
     if (n->bulk.n) {

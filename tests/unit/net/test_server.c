@@ -42,8 +42,11 @@ typedef struct fx {
     int closed;
     uint64_t closed_ids[MAX_CLOSED];
     char closed_reasons[MAX_CLOSED][32];
-    int flood_bytes;  /* bytes per "flood" request */
-    int flood_elimit; /* cw_conn_send returned CW_ELIMIT */
+    int probes;               /* "probe" requests handled */
+    cw_conn *first_probe;     /* the connection of the first one */
+    size_t first_pending[64]; /* its unsent bytes when probe i was handled */
+    int flood_bytes;          /* bytes per "flood" request */
+    int flood_elimit;         /* cw_conn_send returned CW_ELIMIT */
 } fx;
 
 static void on_open(void *ud, cw_conn *c)
@@ -77,6 +80,11 @@ static void on_request(void *ud, cw_conn *c, const cw_request *req)
     } else if (strcmp(req->op, "bye") == 0) {
         cw_conn_reply_ok(c, req->id_json, NULL, 0);
         cw_conn_close(c, "server_closed");
+    } else if (strcmp(req->op, "probe") == 0) {
+        cw_conn_reply_ok(c, req->id_json, NULL, 0);
+        if (f->probes == 0) f->first_probe = c;
+        if (f->probes < 64) f->first_pending[f->probes] = cw_conn_pending(f->first_probe);
+        f->probes++;
     } else if (strcmp(req->op, "flood") == 0) {
         char *blob = malloc((size_t)f->flood_bytes + 16);
         int n = snprintf(blob, 16, "{\"x\":\"");
@@ -350,6 +358,45 @@ static void test_one_write_per_iteration(void **state)
     assert_int_equal(metric(&f, "chaos_frames_out_total", NULL, NULL), 3);
     assert_int_equal(metric(&f, "chaos_socket_writes_total", NULL, NULL), 1);
     client_close(c);
+    fx_stop(&f);
+}
+
+/* When a poll returns many readable sockets, answers are written after every
+ * few reads, not once all of them were read and handled: the first request
+ * of a large batch does not wait for the whole batch. */
+static void test_answers_leave_during_a_large_read_batch(void **state)
+{
+    (void)state;
+    fx f;
+    cw_net_config cfg = test_config();
+    fx_start(&f, &cfg);
+    enum { N = 48 };
+    client *cs[N];
+    for (int i = 0; i < N; i++)
+        cs[i] = client_open(&f, 0);
+    wait_opened(&f, N);
+    /* Two rounds: the first grows the poll's event array (libevent starts
+     * with room for 32 and doubles it when a poll fills it), so that the
+     * second round's requests all come back from one poll. */
+    for (int round = 0; round < 2; round++) {
+        f.probes = 0;
+        for (int i = 0; i < N; i++)
+            send_frame(cs[i], "{\"op\":\"probe\",\"id\":1}");
+        poll(NULL, 0, 20); /* every request is in its socket before the loop runs */
+        int iterations = 0;
+        while (f.probes < N && iterations < 100) {
+            event_base_loop(f.base, EVLOOP_ONCE);
+            iterations++;
+        }
+        for (int i = 0; i < N; i++)
+            expect_frame(&f, cs[i], "{\"id\":1,\"ok\":true}");
+        if (round == 0) continue;
+        assert_int_equal(iterations, 1);             /* one poll returned all of them */
+        assert_true(f.first_pending[1] > 0);         /* answers are still written in groups */
+        assert_int_equal(f.first_pending[N - 1], 0); /* the first left before the last was read */
+    }
+    for (int i = 0; i < N; i++)
+        client_close(cs[i]);
     fx_stop(&f);
 }
 
@@ -816,6 +863,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ping_roundtrip),
         cmocka_unit_test(test_one_write_per_iteration),
+        cmocka_unit_test(test_answers_leave_during_a_large_read_batch),
         cmocka_unit_test(test_error_frame_escaping),
         cmocka_unit_test(test_split_and_batched_frames),
         cmocka_unit_test(test_frame_too_large),
