@@ -1,14 +1,16 @@
 /* conn.c — one connection: the read loop (framing, parsing, rate limit),
  * queuing replies with the output cap, close-after-flush, and dropping.
  *
- * Writes: output is appended to the bufferevent's buffer with EV_WRITE
- * disabled, and the connection is put on one of the net's flush queues; the
- * flusher (one event, run after the loop iteration's other callbacks) writes
- * each queued connection once, straight to the socket. So every reply and
- * event batch produced in one iteration leaves in one write, and a
+ * Writes: output is appended to the connection's own byte buffer (one
+ * memcpy, no libevent buffer chain), and the connection is put on one of the
+ * net's flush queues; the flusher (one event, run after the loop iteration's
+ * other callbacks, and after every CW_NET_READS_PER_FLUSH reads) writes each
+ * queued connection once, straight to the socket with one send. So every
+ * reply and event batch produced meanwhile leaves in one write, and a
  * connection whose socket takes everything never touches epoll for
- * writing. Only what the socket refuses (EAGAIN) turns EV_WRITE on, until
- * libevent drained it. Replies go on the urgent queue, written whole at
+ * writing. Only what the socket refuses (EAGAIN) adds the write event, until
+ * it drained the rest. The buffer is freed whenever it is empty (an idle
+ * connection holds no output memory). Replies go on the urgent queue, written whole at
  * every run; event batches (cw_conn_send_frames) on the bulk queue, written
  * CW_NET_FLUSH_CHUNK connections per run, so that a tick's thousands of
  * batches do not hold up the answers to requests read meanwhile.
@@ -38,7 +40,7 @@
 #include <sys/socket.h>
 
 static void conn_read_ev(evutil_socket_t fd, short what, void *arg);
-static void conn_writecb(struct bufferevent *bev, void *arg);
+static void conn_write_ev(evutil_socket_t fd, short what, void *arg);
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg);
 
 cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
@@ -55,11 +57,13 @@ cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
     c->last_frame_ns = now_ns;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
     cw_tokenbucket_init(&c->tb, n->cfg.rate, n->cfg.burst, now_ns);
-    bufferevent_setcb(c->bev, NULL, conn_writecb, conn_eventcb, c);
-    bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* we read, the flusher writes: see the top */
+    bufferevent_setcb(c->bev, NULL, NULL, conn_eventcb, c);
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE); /* we read and write: see the top */
     c->rev = event_new(n->base, fd, EV_READ | EV_PERSIST, conn_read_ev, c);
-    if (!c->rev || event_add(c->rev, NULL) != 0) {
+    c->wev = event_new(n->base, fd, EV_WRITE | EV_PERSIST, conn_write_ev, c);
+    if (!c->rev || !c->wev || event_add(c->rev, NULL) != 0) {
         if (c->rev) event_free(c->rev);
+        if (c->wev) event_free(c->wev);
         bufferevent_free(c->bev);
         free(c);
         return NULL;
@@ -70,6 +74,8 @@ cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
 void cw_conn_free_(cw_conn *c)
 {
     if (c->rev) event_free(c->rev);
+    if (c->wev) event_free(c->wev);
+    free(c->out);
     if (c->bev && c->graceful)
         cw_net_linger_(c->net, c->bev);
     else if (c->bev)
@@ -90,12 +96,15 @@ void cw_conn_kill_(cw_conn *c, const char *reason)
     if (c->state == CONN_OPEN) set_reason(c, reason);
     c->state = CONN_DEAD;
     event_del(c->rev);
+    event_del(c->wev);
+    c->wblocked = 0;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
     /* Release the unsent bytes now: an overflowing client must not keep its
      * megabyte until the reaper runs. */
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_drain(out, evbuffer_get_length(out));
+    free(c->out);
+    c->out = NULL;
+    c->out_off = c->out_len = c->out_cap = 0;
     cw_net_schedule_reap_(c->net, c);
 }
 
@@ -113,25 +122,68 @@ int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nfram
     return queue_n(c, frames, len, nframes, FLUSH_BULK);
 }
 
+static size_t pending_of(const cw_conn *c)
+{
+    return c->out_len - c->out_off;
+}
+
 size_t cw_conn_pending(const cw_conn *c)
 {
-    return c->state == CONN_DEAD ? 0 : evbuffer_get_length(bufferevent_get_output(c->bev));
+    return c->state == CONN_DEAD ? 0 : pending_of(c);
+}
+
+/* Room for len more bytes at the end of the output: the unsent part moves
+ * to the front, or the buffer grows (doubling from 1 KiB). 0 or CW_ENOMEM. */
+static int out_reserve(cw_conn *c, size_t len)
+{
+    if (c->out_cap - c->out_len >= len) return 0;
+    size_t keep = pending_of(c);
+    if (c->out_off > 0 && c->out_cap - keep >= len) {
+        memmove(c->out, c->out + c->out_off, keep);
+        c->out_off = 0;
+        c->out_len = keep;
+        return 0;
+    }
+    size_t cap = c->out_cap ? c->out_cap : 1024;
+    while (cap - keep < len) {
+        if (cap > SIZE_MAX / 2) return CW_ENOMEM;
+        cap *= 2;
+    }
+    char *v = malloc(cap);
+    if (!v) return CW_ENOMEM;
+    if (keep) memcpy(v, c->out + c->out_off, keep);
+    free(c->out);
+    c->out = v;
+    c->out_cap = cap;
+    c->out_off = 0;
+    c->out_len = keep;
+    return 0;
+}
+
+/* Everything was sent: the buffer goes back to the allocator. */
+static void out_release_if_empty(cw_conn *c)
+{
+    if (c->out_off < c->out_len) return;
+    free(c->out);
+    c->out = NULL;
+    c->out_off = c->out_len = c->out_cap = 0;
 }
 
 static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, int which)
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
     cw_net *n = c->net;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_add(out, frame, len) != 0) {
+    if (out_reserve(c, len) != 0) {
         cw_log(CW_LOG_WARN, "conn_output_failed", CW_I("conn", (int64_t)c->id), CW_END);
         cw_conn_kill_(c, "io_error");
         return CW_ENOMEM;
     }
+    memcpy(c->out + c->out_len, frame, len);
+    c->out_len += len;
     cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
-    if (!(bufferevent_get_enabled(c->bev) & EV_WRITE)) cw_net_schedule_flush_(n, c, which);
-    size_t pending = evbuffer_get_length(out);
+    if (!c->wblocked) cw_net_schedule_flush_(n, c, which);
+    size_t pending = pending_of(c);
     if (pending > n->cfg.max_output) {
         cw_log(CW_LOG_WARN, "conn_output_overflow", CW_I("conn", (int64_t)c->id),
                CW_S("peer", c->peer), CW_I("pending", (int64_t)pending), CW_END);
@@ -257,7 +309,7 @@ int cw_conn_reply_error(cw_conn *c, const char *id_json, const char *code, const
 
 static void finish_if_flushed(cw_conn *c)
 {
-    if (c->state == CONN_CLOSING && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+    if (c->state == CONN_CLOSING && pending_of(c) == 0) {
         c->graceful = 1; /* reaped into a linger (linger.c), not a hard close */
         cw_conn_kill_(c, c->reason);
     }
@@ -278,44 +330,62 @@ void cw_conn_close(cw_conn *c, const char *reason)
         c->paused = 0;
         event_add(c->rev, NULL);
     }
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
-        bufferevent_enable(c->bev, EV_WRITE); /* libevent drains it; writecb finishes */
+    if (pending_of(c) > 0) cw_conn_want_write_(c); /* the write event drains it and finishes */
     finish_if_flushed(c);
 }
 
-/* libevent wrote the output down to nothing (it only writes while EV_WRITE
- * is on: after the flusher met a full socket, or while closing). */
-static void conn_writecb(struct bufferevent *bev, void *arg)
+void cw_conn_want_write_(cw_conn *c)
 {
+    if (c->wblocked || c->state == CONN_DEAD) return;
+    if (event_add(c->wev, NULL) != 0) {
+        cw_log(CW_LOG_WARN, "conn_output_failed", CW_I("conn", (int64_t)c->id), CW_END);
+        cw_conn_kill_(c, "io_error");
+        return;
+    }
+    c->wblocked = 1;
+}
+
+/* One send of what is pending. 0 when the socket took it all or is full
+ * (the rest stays), -1 when the connection was dropped for an error. */
+static int send_pending(cw_conn *c)
+{
+    ssize_t r = send(bufferevent_getfd(c->bev), c->out + c->out_off, pending_of(c), MSG_NOSIGNAL);
+    cw_counter_add(c->net->m_writes, 1);
+    if (r < 0) {
+        int e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR) return 0;
+        int reset = e == ECONNRESET || e == EPIPE;
+        cw_log(reset ? CW_LOG_DEBUG : CW_LOG_WARN, "conn_io_error", CW_I("conn", (int64_t)c->id),
+               CW_S("peer", c->peer), CW_S("error", evutil_socket_error_to_string(e)), CW_END);
+        cw_conn_kill_(c, reset ? "client_closed" : "io_error");
+        return -1;
+    }
+    c->out_off += (size_t)r;
+    out_release_if_empty(c);
+    return 0;
+}
+
+/* The socket has room again (only while wblocked: it was full, or a close
+ * is draining): write more; once drained, the flusher writes again. */
+static void conn_write_ev(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
     cw_conn *c = arg;
-    if (c->state == CONN_OPEN) bufferevent_disable(bev, EV_WRITE);
+    if (c->state == CONN_DEAD) return;
+    if (pending_of(c) > 0 && send_pending(c) != 0) return;
+    if (pending_of(c) > 0) return;
+    event_del(c->wev);
+    c->wblocked = 0;
     finish_if_flushed(c);
 }
 
 void cw_conn_flush_(cw_conn *c)
 {
     c->in_flushq = 0;
-    if (c->state == CONN_DEAD || (bufferevent_get_enabled(c->bev) & EV_WRITE)) return;
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (evbuffer_get_length(out) == 0) return;
-    /* A socket bufferevent keeps its output's start frozen (only it drains
-     * it); thaw it for this write as its own write handler does. */
-    evbuffer_unfreeze(out, 1);
-    int rc = evbuffer_write(out, bufferevent_getfd(c->bev));
-    int e = EVUTIL_SOCKET_ERROR();
-    cw_counter_add(c->net->m_writes, 1);
-    evbuffer_freeze(out, 1);
-    if (rc < 0) {
-        if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR) {
-            int reset = e == ECONNRESET || e == EPIPE;
-            cw_log(reset ? CW_LOG_DEBUG : CW_LOG_WARN, "conn_io_error",
-                   CW_I("conn", (int64_t)c->id), CW_S("peer", c->peer),
-                   CW_S("error", evutil_socket_error_to_string(e)), CW_END);
-            cw_conn_kill_(c, reset ? "client_closed" : "io_error");
-            return;
-        }
-    }
-    if (evbuffer_get_length(out) > 0) bufferevent_enable(c->bev, EV_WRITE); /* socket full */
+    if (c->state == CONN_DEAD || c->wblocked || pending_of(c) == 0) return;
+    if (send_pending(c) != 0) return;
+    if (pending_of(c) > 0) cw_conn_want_write_(c); /* socket full */
 }
 
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns)
@@ -335,10 +405,11 @@ void cw_conn_sweep_(cw_conn *c, uint64_t now_ns)
 
 static void conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
+    (void)bev;
     cw_conn *c = arg;
     if (what & BEV_EVENT_EOF) {
         /* A half-close still gets the answers already queued. */
-        if (c->state == CONN_OPEN && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+        if (c->state == CONN_OPEN && pending_of(c) > 0)
             cw_conn_close(c, "client_closed");
         else
             cw_conn_kill_(c, "client_closed");

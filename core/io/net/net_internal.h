@@ -79,6 +79,10 @@ struct cw_conn {
     uint64_t last_frame_ns; /* accept time until the first frame */
     uint64_t deadline_ns;   /* CLOSING: give up flushing at this time */
     struct event *rev;      /* our read event on the socket (conn.c: reading) */
+    struct event *wev;      /* our write event: added only while the socket refuses output */
+    char *out;              /* unsent output is out[out_off, out_len); NULL when none */
+    size_t out_off, out_len, out_cap;
+    uint8_t wblocked; /* wev is added: the socket was full (or a close is draining) */
     cw_tokenbucket tb;
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;
@@ -137,6 +141,8 @@ struct cw_net {
 cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns);
 void cw_conn_free_(cw_conn *c);
 void cw_conn_kill_(cw_conn *c, const char *reason); /* drop now, no flush; reaped later */
+void cw_conn_want_write_(
+    cw_conn *c); /* write from the write event (socket full, or no flush queue room) */
 int cw_conn_queue_(cw_conn *c, const void *frame, size_t len); /* header included; urgent */
 void cw_conn_sweep_(cw_conn *c, uint64_t now_ns);
 void cw_conn_flush_(cw_conn *c);  /* the flusher's write of c's output */

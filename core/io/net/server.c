@@ -191,7 +191,7 @@ void cw_net_schedule_flush_(cw_net *n, cw_conn *c, int which)
 {
     if (c->in_flushq & which) return;
     if (idq_push(which == FLUSH_URGENT ? &n->urgent : &n->bulk, c->id) != 0) {
-        bufferevent_enable(c->bev, EV_WRITE); /* no room to defer: let libevent write it */
+        cw_conn_want_write_(c); /* no room to defer: the write event writes it */
         return;
     }
     c->in_flushq |= (uint8_t)which;
@@ -536,8 +536,7 @@ size_t cw_net_pending_output(const cw_net *n)
     size_t total = 0;
     for (uint32_t i = 0; i < n->top; i++) {
         cw_conn *c = n->slots[i];
-        if (c && c->state != CONN_DEAD)
-            total += evbuffer_get_length(bufferevent_get_output(c->bev));
+        if (c) total += cw_conn_pending(c);
     }
     return total;
 }

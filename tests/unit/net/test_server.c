@@ -636,6 +636,48 @@ static void test_max_connections(void **state)
     fx_stop(&f);
 }
 
+/* Output the socket cannot take at once waits in the connection's buffer and
+ * leaves, whole and in order, as the reader catches up; the answer queued
+ * after it comes last; the connection stays open and its buffer empties. */
+static void test_full_socket_drains_in_order(void **state)
+{
+    (void)state;
+    fx f;
+    cw_net_config cfg = test_config();
+    cfg.max_output = 64u << 20;
+    fx_start(&f, &cfg);
+    f.flood_bytes = 60000;
+    client *c = client_open(&f, 4096);
+    uint64_t id = wait_opened(&f, 1);
+    cw_conn *sc = cw_net_find(f.net, id);
+    assert_non_null(sc);
+    int floods = 0; /* until the socket refuses some (the kernel sizes its buffer: MiBs) */
+    while (cw_conn_pending(sc) == 0 && floods < 400) {
+        for (int i = 0; i < 10; i++)
+            send_frame(c, "{\"op\":\"flood\"}");
+        floods += 10;
+        pump(&f, 20);
+    }
+    assert_true(cw_conn_pending(sc) > 0);
+    send_frame(c, "{\"op\":\"ping\",\"id\":\"last\"}");
+    pump(&f, 20);
+    static char frame[61000];
+    for (int i = 0; i < floods; i++) {
+        int n = read_frame(&f, c, frame, sizeof frame, 5000);
+        assert_int_equal(n, 6 + 60000 + 2);
+        assert_memory_equal(frame, "{\"x\":\"xxxx", 10);
+        assert_memory_equal(frame + n - 3, "x\"}", 3);
+    }
+    expect_frame(&f, c, "{\"id\":\"last\",\"ok\":true}");
+    assert_int_equal(cw_conn_pending(sc), 0);
+    assert_true(metric(&f, "chaos_socket_writes_total", NULL, NULL) > 2);
+    send_frame(c, "{\"op\":\"ping\",\"id\":2}"); /* and it goes on as before */
+    expect_frame(&f, c, "{\"id\":2,\"ok\":true}");
+    assert_int_equal(f.closed, 0);
+    client_close(c);
+    fx_stop(&f);
+}
+
 static void test_output_overflow_drops_only_the_slow_reader(void **state)
 {
     (void)state;
@@ -870,6 +912,7 @@ int main(void)
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_rate_abuse_disconnects),
         cmocka_unit_test(test_max_connections),
+        cmocka_unit_test(test_full_socket_drains_in_order),
         cmocka_unit_test(test_output_overflow_drops_only_the_slow_reader),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_close_after_flush),
