@@ -202,6 +202,82 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
     return rc ? CW_ENOMEM : 0;
 }
 
+/* ---- enter and leave ------------------------------------------------------------------- */
+
+static const char *kind_name(cw_ent_kind k)
+{
+    return k == CW_ENT_PLAYER ? "player" : k == CW_ENT_MONSTER ? "monster" : "npc";
+}
+
+#define PUTS(b, lit) cw_strbuf_append((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string: runs of characters that need no escape go in one append. */
+static int json_str(cw_strbuf *b, const char *str)
+{
+    const unsigned char *p = (const unsigned char *)str, *run = p;
+    if (PUTS(b, "\"")) return CW_ENOMEM;
+    for (; *p; p++) {
+        char tmp[8];
+        const char *rep = cw_json_escape_char(*p, tmp);
+        if (!rep) continue;
+        if ((p > run && cw_strbuf_append(b, (const char *)run, (size_t)(p - run))) ||
+            cw_strbuf_puts(b, rep))
+            return CW_ENOMEM;
+        run = p + 1;
+    }
+    if (p > run && cw_strbuf_append(b, (const char *)run, (size_t)(p - run))) return CW_ENOMEM;
+    return PUTS(b, "\"");
+}
+
+int cw_outbox_encode_enter(cw_strbuf *b, const cw_entity *e)
+{
+    return PUTS(b, "{\"ev\":\"enter\",\"e\":") || cw_strbuf_i64(b, (long long)e->id) ||
+                   PUTS(b, ",\"kind\":\"") || cw_strbuf_puts(b, kind_name(e->kind)) ||
+                   PUTS(b, "\",\"name\":") || json_str(b, e->name) || PUTS(b, ",\"x\":") ||
+                   cw_strbuf_coord(b, e->x) || PUTS(b, ",\"y\":") || cw_strbuf_coord(b, e->y) ||
+                   PUTS(b, "}")
+               ? CW_ENOMEM
+               : 0;
+}
+
+int cw_outbox_encode_leave(cw_strbuf *b, const cw_entity *e)
+{
+    return PUTS(b, "{\"ev\":\"leave\",\"e\":") || cw_strbuf_i64(b, (long long)e->id) || PUTS(b, "}")
+               ? CW_ENOMEM
+               : 0;
+}
+
+/* Encodes subject's event (enc) as one framed blob in the arena and queues
+ * it for the players among to[0..n). */
+static int queue_encoded(cw_outbox *o, int (*enc)(cw_strbuf *, const cw_entity *),
+                         const cw_entity *subject, cw_entity *const *to, int n)
+{
+    if (n <= 0) return 0;
+    cw_strbuf *a = &o->arena[o->cur];
+    size_t off = a->len;
+    if (cw_strbuf_append(a, "\0\0\0\0", 4) || enc(a, subject) || a->len > UINT32_MAX) {
+        a->len = off;
+        cw_counter_add(o->m_dropped, (uint64_t)n);
+        return CW_ENOMEM;
+    }
+    uint32_t len = (uint32_t)(a->len - off);
+    cw_frame_header((uint8_t *)a->data + off, len - 4);
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if (to[i]->kind == CW_ENT_PLAYER) rc |= push(o, to[i], (item){0, (uint32_t)off, len});
+    return rc ? CW_ENOMEM : 0;
+}
+
+int cw_outbox_enter(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
+{
+    return queue_encoded(o, cw_outbox_encode_enter, subject, to, n);
+}
+
+int cw_outbox_leave(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
+{
+    return queue_encoded(o, cw_outbox_encode_leave, subject, to, n);
+}
+
 /* ---- interest ----------------------------------------------------------------------------- */
 
 static double dist2(const cw_entity *a, const cw_entity *b)

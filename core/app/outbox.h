@@ -61,6 +61,7 @@
 #define CW_APP_OUTBOX_H
 
 #include "core/base/metrics.h"
+#include "core/base/strbuf.h"
 #include "core/game/world.h"
 #include "core/io/net/net.h"
 
@@ -89,6 +90,17 @@ void cw_outbox_free(cw_outbox *o);
 int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const *to, int n);
 /* Queues "subject moved" for the players to[0..n). */
 int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+/* Queue the world's enter / leave event of subject for the players to[0..n),
+ * encoded once (cw_outbox_encode_enter / _leave) straight into the arena. */
+int cw_outbox_enter(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+int cw_outbox_leave(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+
+/* The wire's enter and leave events, appended to b without printf:
+ *   {"ev":"enter","e":ID,"kind":"player"|"monster"|"npc","name":"..","x":X,"y":Y}
+ *   {"ev":"leave","e":ID}
+ * (coordinates as cw_strbuf_coord). 0 or CW_ENOMEM (b may then hold a part). */
+int cw_outbox_encode_enter(cw_strbuf *b, const cw_entity *e);
+int cw_outbox_encode_leave(cw_strbuf *b, const cw_entity *e);
 
 /* Frees e's queue (the world's release hook calls this before it frees an
  * entity). */

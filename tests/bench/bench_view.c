@@ -17,7 +17,6 @@
  * the move counts: the setup cancels out. */
 #include "core/app/outbox.h"
 #include "core/base/clock.h"
-#include "core/base/strbuf.h"
 #include "core/game/world.h"
 
 #include <math.h>
@@ -43,33 +42,18 @@ static double rnd(double max)
 static cw_outbox *outbox;
 static uint64_t n_enter, n_leave, n_move;
 
-static cw_strbuf frame;
-
-/* The server's encoding (core/app/ops_world.c ev_enter/ev_leave). */
 static void on_enter(void *ud, const cw_entity *s, cw_entity *const *to, int n)
 {
     (void)ud;
     n_enter += (uint64_t)n;
-    cw_strbuf_reset(&frame);
-    cw_strbuf_printf(&frame,
-                     "{\"ev\":\"enter\",\"e\":%lld,\"kind\":\"%s\",\"name\":", (long long)s->id,
-                     "player");
-    cw_strbuf_json_str(&frame, s->name);
-    cw_strbuf_puts(&frame, ",\"x\":");
-    cw_strbuf_coord(&frame, s->x);
-    cw_strbuf_puts(&frame, ",\"y\":");
-    cw_strbuf_coord(&frame, s->y);
-    cw_strbuf_puts(&frame, "}");
-    cw_outbox_event(outbox, frame.data, frame.len, to, n);
+    cw_outbox_enter(outbox, s, to, n);
 }
 
 static void on_leave(void *ud, const cw_entity *s, cw_entity *const *to, int n)
 {
     (void)ud;
     n_leave += (uint64_t)n;
-    cw_strbuf_reset(&frame);
-    cw_strbuf_printf(&frame, "{\"ev\":\"leave\",\"e\":%lld}", (long long)s->id);
-    cw_outbox_event(outbox, frame.data, frame.len, to, n);
+    cw_outbox_leave(outbox, s, to, n);
 }
 
 static void on_move(void *ud, const cw_entity *s, cw_entity *const *to, int n)
