@@ -52,9 +52,11 @@
  * A queue that still holds more than max_items after coalescing closes the
  * connection ("output_overflow").
  *
- * Ownership: the outbox borrows *net and world (both outlive it) and stores
- * each queue in cw_entity.outbox; the world's release hook must call
- * cw_outbox_release.
+ * Ownership: the outbox borrows *net and world and stores each queue in
+ * cw_entity.outbox; the world's release hook must call cw_outbox_release.
+ * The queues with news are listed by entity pointer (each queue knows its
+ * place in the list): cw_outbox_release unlists it, so a flush visits only
+ * those queues and never looks an id up. Either may be freed first.
  * Loop thread only. Queuing functions return 0 or CW_ENOMEM (the event is
  * then lost for that player, counted in chaos_events_dropped_total). */
 #ifndef CW_APP_OUTBOX_H
@@ -111,9 +113,7 @@ void cw_outbox_flush_one(cw_outbox *o, cw_entity *e);
 /* Writes every non-empty queue (the end of a world tick). */
 void cw_outbox_flush(cw_outbox *o);
 
-/* Queued events not yet written, over all players (exact after each
- * cw_outbox_flush; between flushes it may still count the queues of players
- * who left the world). */
+/* Queued events not yet written, over all players. */
 size_t cw_outbox_pending(const cw_outbox *o);
 
 #endif
