@@ -61,31 +61,16 @@ static void send_all(cw_server *s, const cw_strbuf *b, cw_entity *const *to, int
     cw_outbox_event(app_of(s)->outbox, b->data, b->len, to, n);
 }
 
-static const char *kind_name(cw_ent_kind k)
-{
-    return k == CW_ENT_PLAYER ? "player" : k == CW_ENT_MONSTER ? "monster" : "npc";
-}
-
 static void ev_enter(void *ud, const cw_entity *e, cw_entity *const *to, int n)
 {
     cw_server *s = ud;
-    cw_strbuf *b = &app_of(s)->frame;
-    cw_strbuf_reset(b);
-    cw_strbuf_printf(b, "{\"ev\":\"enter\",\"e\":%lld,\"kind\":\"%s\",\"name\":", (long long)e->id,
-                     kind_name(e->kind));
-    cw_strbuf_json_str(b, e->name);
-    put_xy(b, ",", e->x, e->y);
-    cw_strbuf_puts(b, "}");
-    send_all(s, b, to, n);
+    cw_outbox_enter(app_of(s)->outbox, e, to, n); /* encoded by hand, once */
 }
 
 static void ev_leave(void *ud, const cw_entity *e, cw_entity *const *to, int n)
 {
     cw_server *s = ud;
-    cw_strbuf *b = &app_of(s)->frame;
-    cw_strbuf_reset(b);
-    cw_strbuf_printf(b, "{\"ev\":\"leave\",\"e\":%lld}", (long long)e->id);
-    send_all(s, b, to, n);
+    cw_outbox_leave(app_of(s)->outbox, e, to, n);
 }
 
 static void ev_move(void *ud, const cw_entity *e, cw_entity *const *to, int n)

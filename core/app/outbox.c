@@ -26,7 +26,8 @@ typedef struct item {
 
 typedef struct box {
     int n, cap;
-    int dirty;      /* listed in o->dirty */
+    int dirty;      /* 1 + its index in o->dirty while listed there, else 0 */
+    cw_outbox *o;   /* whose dirty list (cw_outbox_release unlists the box) */
     uint64_t since; /* o->flushes when the queue last became non-empty */
     int near_ok;    /* near_d2 computed (at flush near_at) */
     uint64_t near_at;
@@ -53,9 +54,9 @@ struct cw_outbox {
     uint64_t flushes;   /* cw_outbox_flush calls so far */
     cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
     int cur;
-    uint64_t gen;    /* bumped when the arenas swap: move encodings expire */
-    uint64_t serial; /* one per coalescing pass (entity stamps) */
-    int64_t *dirty;  /* ids of players with a non-empty queue */
+    uint64_t gen;      /* bumped when the arenas swap: move encodings expire */
+    uint64_t serial;   /* one per coalescing pass (entity stamps) */
+    cw_entity **dirty; /* players with a non-empty queue (NULL: released since) */
     int ndirty, capdirty;
     size_t pending; /* items queued over all boxes */
     cw_strbuf out;  /* one player's batch */
@@ -109,6 +110,10 @@ void cw_outbox_free(cw_outbox *o)
     cw_strbuf_free(&o->arena[0]);
     cw_strbuf_free(&o->arena[1]);
     cw_strbuf_free(&o->out);
+    for (int i = 0; i < o->ndirty; i++) { /* the world may release the boxes later */
+        box *b = o->dirty[i] ? o->dirty[i]->outbox : NULL;
+        if (b) b->dirty = 0;
+    }
     free(o->dirty);
     free(o->d2);
     free(o->owed);
@@ -125,18 +130,23 @@ static int mark_dirty(cw_outbox *o, cw_entity *e, box *b)
     if (b->dirty) return 0;
     if (o->ndirty == o->capdirty) {
         int cap = o->capdirty ? o->capdirty * 2 : 256;
-        int64_t *v = realloc(o->dirty, sizeof *v * (size_t)cap);
+        cw_entity **v = realloc(o->dirty, sizeof *v * (size_t)cap);
         if (!v) return CW_ENOMEM;
         o->dirty = v;
         o->capdirty = cap;
     }
-    o->dirty[o->ndirty++] = e->id;
-    b->dirty = 1;
+    o->dirty[o->ndirty++] = e;
+    b->dirty = o->ndirty;
     return 0;
 }
 
 void cw_outbox_release(cw_entity *e)
 {
+    box *b = e->outbox;
+    if (b && b->dirty) { /* unlisted: the flush never sees the freed box */
+        b->o->dirty[b->dirty - 1] = NULL;
+        b->o->pending -= (size_t)b->n;
+    }
     free(e->outbox);
     e->outbox = NULL;
 }
@@ -161,24 +171,36 @@ static box *room(cw_outbox *o, cw_entity *e)
         nb->n = nb->dirty = nb->near_ok = nb->turns = 0;
         nb->near_at = nb->turns_at = 0;
         nb->near_d2 = 0;
+        nb->o = o;
     }
     nb->cap = cap;
     e->outbox = nb;
     return nb;
 }
 
-static int push(cw_outbox *o, cw_entity *e, item it)
+/* Queues it for e; counted by the caller in chaos_events_queued_total
+ * (push_count) so a fan-out costs one counter update. */
+static int push_count(cw_outbox *o, cw_entity *e, item it)
 {
-    box *b = room(o, e);
-    if (!b || mark_dirty(o, e, b) != 0) {
-        cw_counter_add(o->m_dropped, 1);
-        return CW_ENOMEM;
+    box *b = e->outbox;
+    if (!b || b->n == b->cap || !b->dirty) {
+        b = room(o, e);
+        if (!b || mark_dirty(o, e, b) != 0) {
+            cw_counter_add(o->m_dropped, 1);
+            return CW_ENOMEM;
+        }
     }
     if (b->n == 0) b->since = o->flushes;
     b->v[b->n++] = it;
     o->pending++;
-    cw_counter_add(o->m_queued, 1);
     return 0;
+}
+
+static int push(cw_outbox *o, cw_entity *e, item it)
+{
+    int rc = push_count(o, e, it);
+    if (rc == 0) cw_counter_add(o->m_queued, 1);
+    return rc;
 }
 
 int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const *to, int n)
@@ -200,6 +222,89 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
         if (to[i]->kind == CW_ENT_PLAYER)
             rc |= push(o, to[i], (item){0, (uint32_t)off, (uint32_t)(len + 4)});
     return rc ? CW_ENOMEM : 0;
+}
+
+/* ---- enter and leave ------------------------------------------------------------------- */
+
+static const char *kind_name(cw_ent_kind k)
+{
+    return k == CW_ENT_PLAYER ? "player" : k == CW_ENT_MONSTER ? "monster" : "npc";
+}
+
+#define PUTS(b, lit) cw_strbuf_append((b), (lit), sizeof(lit) - 1)
+
+/* A JSON string: runs of characters that need no escape go in one append. */
+static int json_str(cw_strbuf *b, const char *str)
+{
+    const unsigned char *p = (const unsigned char *)str, *run = p;
+    if (PUTS(b, "\"")) return CW_ENOMEM;
+    for (; *p; p++) {
+        char tmp[8];
+        const char *rep = cw_json_escape_char(*p, tmp);
+        if (!rep) continue;
+        if ((p > run && cw_strbuf_append(b, (const char *)run, (size_t)(p - run))) ||
+            cw_strbuf_puts(b, rep))
+            return CW_ENOMEM;
+        run = p + 1;
+    }
+    if (p > run && cw_strbuf_append(b, (const char *)run, (size_t)(p - run))) return CW_ENOMEM;
+    return PUTS(b, "\"");
+}
+
+int cw_outbox_encode_enter(cw_strbuf *b, const cw_entity *e)
+{
+    return PUTS(b, "{\"ev\":\"enter\",\"e\":") || cw_strbuf_i64(b, (long long)e->id) ||
+                   PUTS(b, ",\"kind\":\"") || cw_strbuf_puts(b, kind_name(e->kind)) ||
+                   PUTS(b, "\",\"name\":") || json_str(b, e->name) || PUTS(b, ",\"x\":") ||
+                   cw_strbuf_coord(b, e->x) || PUTS(b, ",\"y\":") || cw_strbuf_coord(b, e->y) ||
+                   PUTS(b, "}")
+               ? CW_ENOMEM
+               : 0;
+}
+
+int cw_outbox_encode_leave(cw_strbuf *b, const cw_entity *e)
+{
+    return PUTS(b, "{\"ev\":\"leave\",\"e\":") || cw_strbuf_i64(b, (long long)e->id) || PUTS(b, "}")
+               ? CW_ENOMEM
+               : 0;
+}
+
+/* Encodes subject's event (enc) as one framed blob in the arena and queues
+ * it for the players among to[0..n). */
+static int queue_encoded(cw_outbox *o, int (*enc)(cw_strbuf *, const cw_entity *),
+                         const cw_entity *subject, cw_entity *const *to, int n)
+{
+    if (n <= 0) return 0;
+    cw_strbuf *a = &o->arena[o->cur];
+    size_t off = a->len;
+    if (cw_strbuf_append(a, "\0\0\0\0", 4) || enc(a, subject) || a->len > UINT32_MAX) {
+        a->len = off;
+        cw_counter_add(o->m_dropped, (uint64_t)n);
+        return CW_ENOMEM;
+    }
+    uint32_t len = (uint32_t)(a->len - off);
+    cw_frame_header((uint8_t *)a->data + off, len - 4);
+    int rc = 0;
+    uint64_t queued = 0;
+    for (int i = 0; i < n; i++) {
+        if (to[i]->kind != CW_ENT_PLAYER) continue;
+        if (push_count(o, to[i], (item){0, (uint32_t)off, len}) == 0)
+            queued++;
+        else
+            rc = CW_ENOMEM;
+    }
+    cw_counter_add(o->m_queued, queued);
+    return rc;
+}
+
+int cw_outbox_enter(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
+{
+    return queue_encoded(o, cw_outbox_encode_enter, subject, to, n);
+}
+
+int cw_outbox_leave(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
+{
+    return queue_encoded(o, cw_outbox_encode_leave, subject, to, n);
 }
 
 /* ---- interest ----------------------------------------------------------------------------- */
@@ -289,7 +394,7 @@ static int period_of(cw_outbox *o, cw_entity *r, const cw_entity *s)
 int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n)
 {
     int rc = 0;
-    uint64_t deferred = 0;
+    uint64_t deferred = 0, queued = 0;
     for (int i = 0; i < n; i++) {
         if (to[i]->kind != CW_ENT_PLAYER) continue;
         /* a far subject's move reaches r at the subject's turn (turn_of) */
@@ -297,12 +402,16 @@ int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to,
             deferred++;
             continue;
         }
-        rc |= push(o, to[i], (item){subject->id, 0, 0});
+        if (push_count(o, to[i], (item){subject->id, 0, 0}) == 0)
+            queued++;
+        else
+            rc = CW_ENOMEM;
     }
-    cw_entity *s = cw_world_get(o->w, subject->id); /* the same entity: its scratch */
-    if (s) s->enc.moved_at = o->flushes;
+    /* The world's own (non-const) entity: its encoder scratch is ours. */
+    ((cw_entity *)subject)->enc.moved_at = o->flushes;
+    cw_counter_add(o->m_queued, queued);
     cw_counter_add(o->m_deferred, deferred);
-    return rc ? CW_ENOMEM : 0;
+    return rc;
 }
 
 /* Pushes s's move to r as a turn move (under the cap). 0, or 1 when capped. */
@@ -538,12 +647,13 @@ void cw_outbox_flush(cw_outbox *o)
     int keep = 0;
     size_t left = 0;
     for (int i = 0; i < o->ndirty; i++) {
-        cw_entity *e = cw_world_get(o->w, o->dirty[i]);
+        cw_entity *e = o->dirty[i]; /* NULL: released since it was listed */
         box *b = e ? e->outbox : NULL;
         if (!b) continue;
         int young = b->n > 0 && o->flushes - b->since < (uint64_t)o->hold;
         if ((young || flush_box(o, e)) && carry(o, b, next) == 0) {
-            o->dirty[keep++] = e->id; /* held (back): stays listed */
+            o->dirty[keep++] = e; /* held (back): stays listed */
+            b->dirty = keep;
             left += (size_t)b->n;
             continue;
         }

@@ -52,15 +52,18 @@
  * A queue that still holds more than max_items after coalescing closes the
  * connection ("output_overflow").
  *
- * Ownership: the outbox borrows *net and world (both outlive it) and stores
- * each queue in cw_entity.outbox; the world's release hook must call
- * cw_outbox_release.
+ * Ownership: the outbox borrows *net and world and stores each queue in
+ * cw_entity.outbox; the world's release hook must call cw_outbox_release.
+ * The queues with news are listed by entity pointer (each queue knows its
+ * place in the list): cw_outbox_release unlists it, so a flush visits only
+ * those queues and never looks an id up. Either may be freed first.
  * Loop thread only. Queuing functions return 0 or CW_ENOMEM (the event is
  * then lost for that player, counted in chaos_events_dropped_total). */
 #ifndef CW_APP_OUTBOX_H
 #define CW_APP_OUTBOX_H
 
 #include "core/base/metrics.h"
+#include "core/base/strbuf.h"
 #include "core/game/world.h"
 #include "core/io/net/net.h"
 
@@ -89,6 +92,17 @@ void cw_outbox_free(cw_outbox *o);
 int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const *to, int n);
 /* Queues "subject moved" for the players to[0..n). */
 int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+/* Queue the world's enter / leave event of subject for the players to[0..n),
+ * encoded once (cw_outbox_encode_enter / _leave) straight into the arena. */
+int cw_outbox_enter(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+int cw_outbox_leave(cw_outbox *o, const cw_entity *subject, cw_entity *const *to, int n);
+
+/* The wire's enter and leave events, appended to b without printf:
+ *   {"ev":"enter","e":ID,"kind":"player"|"monster"|"npc","name":"..","x":X,"y":Y}
+ *   {"ev":"leave","e":ID}
+ * (coordinates as cw_strbuf_coord). 0 or CW_ENOMEM (b may then hold a part). */
+int cw_outbox_encode_enter(cw_strbuf *b, const cw_entity *e);
+int cw_outbox_encode_leave(cw_strbuf *b, const cw_entity *e);
 
 /* Frees e's queue (the world's release hook calls this before it frees an
  * entity). */
@@ -99,9 +113,7 @@ void cw_outbox_flush_one(cw_outbox *o, cw_entity *e);
 /* Writes every non-empty queue (the end of a world tick). */
 void cw_outbox_flush(cw_outbox *o);
 
-/* Queued events not yet written, over all players (exact after each
- * cw_outbox_flush; between flushes it may still count the queues of players
- * who left the world). */
+/* Queued events not yet written, over all players. */
 size_t cw_outbox_pending(const cw_outbox *o);
 
 #endif

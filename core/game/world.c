@@ -16,7 +16,7 @@ struct cw_world {
     int64_t next_id;
     uint64_t ticks;
     /* scratch, reused by every query */
-    int64_t *near;
+    cw_grid_hit *near; /* ids in view with their entity (the grid's payload) */
     int capnear;
     cw_entity **r_enter, **r_leave, **r_move;
     int caprecip;
@@ -89,40 +89,40 @@ const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e)
 
 /* ---- sorted id sets --------------------------------------------------------------- */
 
-/* Sorts v[0..n) ascending, in place: quicksort (median of three, the
- * smaller side first by recursion) down to short runs, then insertion. No
+/* Sorts v[0..n) by id, in place: quicksort (median of three, the smaller
+ * side first by recursion) down to short runs, then insertion. No
  * comparison callback: this runs once per move, over the mover's view. */
-static void sort_ids(int64_t *v, int n)
+static void sort_hits(cw_grid_hit *v, int n)
 {
     while (n > 16) {
-        int64_t a = v[0], b = v[n / 2], c = v[n - 1];
+        int64_t a = v[0].id, b = v[n / 2].id, c = v[n - 1].id;
         int64_t p = a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b);
         int i = 0, j = n - 1;
         while (i <= j) {
-            while (v[i] < p)
+            while (v[i].id < p)
                 i++;
-            while (v[j] > p)
+            while (v[j].id > p)
                 j--;
             if (i <= j) {
-                int64_t t = v[i];
+                cw_grid_hit t = v[i];
                 v[i++] = v[j];
                 v[j--] = t;
             }
         }
         /* v[0..j] <= p <= v[i..n) */
         if (j + 1 < n - i) {
-            sort_ids(v, j + 1);
+            sort_hits(v, j + 1);
             v += i;
             n -= i;
         } else {
-            sort_ids(v + i, n - i);
+            sort_hits(v + i, n - i);
             n = j + 1;
         }
     }
     for (int i = 1; i < n; i++) {
-        int64_t x = v[i];
+        cw_grid_hit x = v[i];
         int j = i;
-        while (j > 0 && v[j - 1] > x) {
+        while (j > 0 && v[j - 1].id > x.id) {
             v[j] = v[j - 1];
             j--;
         }
@@ -200,24 +200,24 @@ static int reserve_recips(cw_world *w, int n)
     return 0;
 }
 
-/* Ids within view of e (itself excluded), sorted, into w->near. */
+/* What is within view of e (itself excluded), sorted by id, into w->near. */
 static int query_near(cw_world *w, const cw_entity *e, int *out_n)
 {
     const cw_zone *z = &w->zones.v[e->zone];
     for (;;) {
-        int n = cw_grid_query(w->grids[e->zone], e->x, e->y, z->view, w->near, w->capnear);
+        int n = cw_grid_query_hits(w->grids[e->zone], e->x, e->y, z->view, w->near, w->capnear);
         if (n <= w->capnear) {
             int k = 0;
             for (int i = 0; i < n; i++)
-                if (w->near[i] != e->id) w->near[k++] = w->near[i];
-            sort_ids(w->near, k);
+                if (w->near[i].id != e->id) w->near[k++] = w->near[i];
+            sort_hits(w->near, k);
             *out_n = k;
             return 0;
         }
         int cap = w->capnear ? w->capnear : 64;
         while (cap < n)
             cap *= 2;
-        int64_t *v = realloc(w->near, sizeof *v * (size_t)cap);
+        cw_grid_hit *v = realloc(w->near, sizeof *v * (size_t)cap);
         if (!v) return CW_ENOMEM;
         w->near = v;
         w->capnear = cap;
@@ -240,15 +240,15 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
     int ne = 0, nl = 0, nm = 0, i = 0, j = 0;
     int self_player = e->kind == CW_ENT_PLAYER;
     while (i < nb || j < e->nseen) {
-        int64_t b = i < nb ? w->near[i] : INT64_MAX, s = j < e->nseen ? e->seen[j] : INT64_MAX;
+        int64_t b = i < nb ? w->near[i].id : INT64_MAX, s = j < e->nseen ? e->seen[j] : INT64_MAX;
         if (b == s) {
-            cw_entity *o = cw_world_get(w, b);
-            if (o && o->kind == CW_ENT_PLAYER) w->r_move[nm++] = o;
+            cw_entity *o = w->near[i].data; /* the grid holds each entity's own pointer */
+            if (o->kind == CW_ENT_PLAYER) w->r_move[nm++] = o;
             i++, j++;
         } else if (b < s) { /* newly in view */
-            cw_entity *o = cw_world_get(w, b);
+            cw_entity *o = w->near[i].data;
             i++;
-            if (!o || seen_insert(o, e->id) != 0) continue;
+            if (seen_insert(o, e->id) != 0) continue;
             if (o->kind == CW_ENT_PLAYER) w->r_enter[ne++] = o;
             if (self_player) emit(w, w->hooks.enter, o, &e, 1);
         } else { /* out of view */
@@ -267,7 +267,8 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
         e->seen = v;
         e->capseen = nb;
     }
-    if (nb) memcpy(e->seen, w->near, sizeof(int64_t) * (size_t)nb);
+    for (int k = 0; k < nb; k++)
+        e->seen[k] = w->near[k].id;
     e->nseen = nb;
     emit(w, w->hooks.leave, e, w->r_leave, nl);
     emit(w, w->hooks.enter, e, w->r_enter, ne);
@@ -335,7 +336,7 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
     e->slot = w->nall;
     int rc = cw_idmap_put(&w->by_id, e->id, e->slot);
     if (rc == 0 && in->kind == CW_ENT_PLAYER) rc = cw_idmap_put(&w->by_player, in->ref, e->id);
-    if (rc == 0) rc = cw_grid_insert(w->grids[e->zone], e->id, e->x, e->y);
+    if (rc == 0) rc = cw_grid_insert_data(w->grids[e->zone], e->id, e->x, e->y, e);
     if (rc) {
         cw_idmap_del(&w->by_id, e->id);
         if (in->kind == CW_ENT_PLAYER) cw_idmap_del(&w->by_player, in->ref);
@@ -383,7 +384,7 @@ int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
     e->x = x;
     e->y = y;
     e->moves++;
-    if ((rc = cw_grid_insert(w->grids[zi], e->id, x, y)) != 0) return rc;
+    if ((rc = cw_grid_insert_data(w->grids[zi], e->id, x, y, e)) != 0) return rc;
     if (w->hooks.zone) w->hooks.zone(w->hooks.ud, e);
     return refresh(w, e, 0);
 }
@@ -557,7 +558,7 @@ int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
         e->x = x;
         e->y = y;
         e->moves++;
-        cw_grid_insert(grids[zi], e->id, x, y);
+        cw_grid_insert_data(grids[zi], e->id, x, y, e);
     }
     free_grids(w->grids, w->zones.n);
     commit_merged(w, zs, &m);

@@ -9,6 +9,7 @@
 typedef struct slot {
     int64_t id; /* 0 = free (next is then the free list) */
     double x, y;
+    void *data; /* the caller's payload */
     int cell;
     int next, prev; /* in the cell list; -1 = none */
 } slot;
@@ -109,6 +110,11 @@ static int cell_of(const cw_grid *g, double x, double y)
 
 int cw_grid_insert(cw_grid *g, int64_t id, double x, double y)
 {
+    return cw_grid_insert_data(g, id, x, y, NULL);
+}
+
+int cw_grid_insert_data(cw_grid *g, int64_t id, double x, double y, void *data)
+{
     if (id <= 0 || !isfinite(x) || !isfinite(y)) return CW_EINVAL;
     if (cw_idmap_get(&g->index, id, NULL)) return CW_EEXIST;
     int si;
@@ -136,6 +142,7 @@ int cw_grid_insert(cw_grid *g, int64_t id, double x, double y)
     s->id = id;
     s->x = x;
     s->y = y;
+    s->data = data;
     link_cell(g, si, cell_of(g, x, y));
     g->count++;
     return 0;
@@ -170,13 +177,13 @@ int cw_grid_remove(cw_grid *g, int64_t id)
     return 0;
 }
 
-int cw_grid_query(const cw_grid *g, double x, double y, double r, int64_t *out, int max)
+/* Both queries: the slots within r of (x,y), as ids (ids != NULL) or hits. */
+static int scan(const cw_grid *g, double x, double y, double r, int64_t *ids, cw_grid_hit *hits,
+                int max)
 {
     if (!(r >= 0) || !isfinite(x) || !isfinite(y)) return 0;
-    int c0 = col_of(g, x - r), c1 = col_of(g, x + r);
-    int r0 = row_of(g, y - r), r1 = row_of(g, y + r);
-    c0 = clampi(c0, 0, g->cols - 1);
-    r0 = clampi(r0, 0, g->rows - 1);
+    int c0 = clampi(col_of(g, x - r), 0, g->cols - 1), c1 = col_of(g, x + r);
+    int r0 = clampi(row_of(g, y - r), 0, g->rows - 1), r1 = row_of(g, y + r);
     double r2 = r * r;
     int n = 0;
     for (int row = r0; row <= r1; row++)
@@ -185,9 +192,24 @@ int cw_grid_query(const cw_grid *g, double x, double y, double r, int64_t *out, 
                 const slot *s = &g->slots[si];
                 double dx = s->x - x, dy = s->y - y;
                 if (dx * dx + dy * dy <= r2) {
-                    if (n < max) out[n] = s->id;
+                    if (n < max) {
+                        if (ids)
+                            ids[n] = s->id;
+                        else
+                            hits[n] = (cw_grid_hit){s->id, s->data};
+                    }
                     n++;
                 }
             }
     return n;
+}
+
+int cw_grid_query(const cw_grid *g, double x, double y, double r, int64_t *out, int max)
+{
+    return scan(g, x, y, r, out, NULL, max);
+}
+
+int cw_grid_query_hits(const cw_grid *g, double x, double y, double r, cw_grid_hit *out, int max)
+{
+    return scan(g, x, y, r, NULL, out, max);
 }

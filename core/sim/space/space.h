@@ -5,6 +5,10 @@
  * `cell` units (the zone's view distance, so a view query touches at most
  * 3x3 cells). Entities are integer ids (> 0) with a position; positions
  * outside the rectangle are kept as given but filed in the nearest cell.
+ * Each entry may carry an opaque pointer-sized payload (the caller's handle
+ * on the entity, never dereferenced here), handed back by cw_grid_query_hits
+ * so a caller needs no id lookup per neighbour; it is the caller's to keep
+ * valid while the entry is in the grid.
  * Queries write ids into a caller buffer: nothing is allocated per query.
  *
  * Ownership: a cw_grid / cw_idmap owns its memory; free with the *_free call.
@@ -44,13 +48,23 @@ cw_grid *cw_grid_new(double width, double height, double cell);
 void cw_grid_free(cw_grid *g);
 size_t cw_grid_count(const cw_grid *g);
 int cw_grid_insert(cw_grid *g, int64_t id, double x,
-                   double y);                                 /* CW_EEXIST, CW_EINVAL, CW_ENOMEM */
+                   double y); /* payload NULL; CW_EEXIST, CW_EINVAL, CW_ENOMEM */
+/* As cw_grid_insert, with a payload. */
+int cw_grid_insert_data(cw_grid *g, int64_t id, double x, double y, void *data);
 int cw_grid_move(cw_grid *g, int64_t id, double x, double y); /* CW_ENOTFOUND */
 int cw_grid_remove(cw_grid *g, int64_t id);                   /* CW_ENOTFOUND */
 /* Ids within distance r of (x,y) (inclusive), in no particular order. Writes
  * at most max ids into out and returns how many there are in total (so a
  * result > max means the buffer was too small). */
 int cw_grid_query(const cw_grid *g, double x, double y, double r, int64_t *out, int max);
+
+typedef struct cw_grid_hit {
+    int64_t id;
+    void *data; /* the payload given at insert */
+} cw_grid_hit;
+
+/* As cw_grid_query, with each id's payload. */
+int cw_grid_query_hits(const cw_grid *g, double x, double y, double r, cw_grid_hit *out, int max);
 
 /* ---- movement rules (move.c) --------------------------------------------------- */
 

@@ -157,6 +157,53 @@ static void test_crowd_views_are_sorted_and_exact(void **state)
     cw_world_free(w);
 }
 
+/* The grids hold each entity's pointer: after removals (the world's table
+ * fills each hole with its last entity) and re-adds, every event still names
+ * the right entities, and each view stays exact. */
+static void test_views_after_swap_removals(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    enum { N = 6 };
+    cw_entity *e[N];
+    for (int i = 0; i < N; i++) /* a row, 20 apart: each sees its neighbours within 50 */
+        e[i] = player(w, i + 1, "meadow", 400 + 20.0 * i, 500);
+    int64_t gone0 = e[0]->id, gone2 = e[2]->id;
+    assert_int_equal(cw_world_remove(w, gone0), 0); /* e[5] moves into slot 0 */
+    assert_int_equal(cw_world_remove(w, gone2), 0); /* e[4] moves into slot 2 */
+    assert_ptr_equal(cw_world_get(w, e[5]->id), e[5]);
+    assert_ptr_equal(cw_world_get(w, e[4]->id), e[4]);
+    cw_entity *f = player(w, 10, "meadow", 460, 520); /* near e[1], e[3], e[4] */
+    l.buf[0] = '\0';
+    assert_int_equal(cw_world_move(w, e[3], 465, 500, 10 * SEC, NULL), 0);
+    char line[64];
+    int64_t movers_seen[] = {e[1]->id, e[4]->id, e[5]->id, f->id};
+    for (size_t i = 0; i < sizeof movers_seen / sizeof *movers_seen; i++) {
+        snprintf(line, sizeof line, "move %lld>%lld", (long long)e[3]->id,
+                 (long long)movers_seen[i]);
+        assert_int_equal(count(&l, line), 1);
+    }
+    snprintf(line, sizeof line, "move %lld>%lld", (long long)e[3]->id, (long long)gone2);
+    assert_int_equal(count(&l, line), 0);
+    /* a step away from e[1] (now 85 away): one leave each way */
+    l.buf[0] = '\0';
+    assert_int_equal(cw_world_move(w, e[3], 505, 500, 20 * SEC, NULL), 0);
+    snprintf(line, sizeof line, "leave %lld>%lld", (long long)e[3]->id, (long long)e[1]->id);
+    assert_int_equal(count(&l, line), 1);
+    snprintf(line, sizeof line, "leave %lld>%lld", (long long)e[1]->id, (long long)e[3]->id);
+    assert_int_equal(count(&l, line), 1);
+    cw_entity *all[] = {e[1], e[3], e[4], e[5], f};
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            if (i == j) continue;
+            double dx = all[i]->x - all[j]->x, dy = all[i]->y - all[j]->y;
+            assert_int_equal(cw_entity_sees(all[i], all[j]->id), dx * dx + dy * dy <= 2500);
+        }
+    assert_false(cw_entity_sees(e[1], gone0) || cw_entity_sees(e[1], gone2));
+    cw_world_free(w);
+}
+
 static void test_enter_both_ways(void **state)
 {
     (void)state;
@@ -583,6 +630,7 @@ static void test_reload_keeps_instances(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_views_after_swap_removals),
         cmocka_unit_test(test_enter_both_ways),
         cmocka_unit_test(test_crowd_views_are_sorted_and_exact),
         cmocka_unit_test(test_crossing_view_edges_once),

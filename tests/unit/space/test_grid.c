@@ -75,6 +75,42 @@ static void test_basic(void **state)
     cw_grid_free(g);
 }
 
+/* Payloads come back with their ids through moves across cells, removals
+ * and slot reuse (a reused slot carries the new entry's payload), and the
+ * hits agree with the id query; truncation as for ids. */
+static void test_payloads(void **state)
+{
+    (void)state;
+    static int tag[8];
+    cw_grid *g = cw_grid_new(1000, 1000, 50);
+    assert_non_null(g);
+    for (int i = 1; i <= 5; i++)
+        assert_int_equal(cw_grid_insert_data(g, i, 100 + i, 100, &tag[i]), 0);
+    assert_int_equal(cw_grid_insert(g, 6, 110, 100), 0); /* no payload */
+    assert_int_equal(cw_grid_insert_data(g, 6, 1, 1, &tag[0]), CW_EEXIST);
+    assert_int_equal(cw_grid_move(g, 3, 160, 100), 0); /* another cell */
+    assert_int_equal(cw_grid_remove(g, 2), 0);
+    assert_int_equal(cw_grid_insert_data(g, 7, 120, 100, &tag[7]), 0); /* 2's slot */
+    cw_grid_hit hits[8];
+    int64_t ids[8];
+    int n = cw_grid_query_hits(g, 100, 100, 100, hits, 8);
+    assert_int_equal(n, 6);
+    assert_int_equal(cw_grid_query(g, 100, 100, 100, ids, 8), n);
+    int seen = 0;
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(hits[i].id, ids[i]); /* same order */
+        if (hits[i].id == 6)
+            assert_null(hits[i].data);
+        else
+            assert_ptr_equal(hits[i].data, &tag[hits[i].id]);
+        seen |= 1 << hits[i].id;
+    }
+    assert_int_equal(seen, (1 << 1) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7));
+    assert_int_equal(cw_grid_query_hits(g, 100, 100, 100, hits, 2), 6); /* total, 2 written */
+    assert_int_equal(cw_grid_query_hits(g, 100, 100, -1, hits, 8), 0);
+    cw_grid_free(g);
+}
+
 static void test_truncation_and_edges(void **state)
 {
     (void)state;
@@ -127,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_payloads),
         cmocka_unit_test(test_truncation_and_edges),
         cmocka_unit_test(test_random_vs_brute_force),
     };
