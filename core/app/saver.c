@@ -501,13 +501,14 @@ void cw_saver_status(cw_server *s, cw_strbuf *out)
     cw_saver_get_stats(s, &sv);
     cw_strbuf_puts(out, "\"backend\":");
     cw_strbuf_json_str(out, s->store ? cw_store_backend(s->store) : "none");
-    cw_strbuf_printf(
-        out,
-        ",\"available\":%s,\"queued\":%d,\"retries\":%llu,\"failures\":%llu,"
-        "\"dirty_characters\":%zu,\"loaded_characters\":%zu,\"saves\":%llu,"
-        "\"stale_saves\":%llu,\"failed_saves\":%llu",
-        st.available ? "true" : "false", st.queued, (unsigned long long)st.retries,
-        (unsigned long long)st.failures, s->players ? cw_players_dirty(s->players) : (size_t)0,
-        s->players ? cw_players_count(s->players) : (size_t)0, (unsigned long long)sv.saved,
-        (unsigned long long)sv.stale, (unsigned long long)sv.failed);
+    cw_strbuf_printf(out,
+                     ",\"available\":%s,\"queued\":%d,\"retries\":%llu,\"failures\":%llu,"
+                     "\"dirty_characters\":%zu,\"loaded_characters\":%zu,\"saves\":%llu,"
+                     "\"stale_saves\":%llu,\"failed_saves\":%llu,\"save_batches\":%llu",
+                     st.available ? "true" : "false", st.queued, (unsigned long long)st.retries,
+                     (unsigned long long)st.failures,
+                     s->players ? cw_players_dirty(s->players) : (size_t)0,
+                     s->players ? cw_players_count(s->players) : (size_t)0,
+                     (unsigned long long)sv.saved, (unsigned long long)sv.stale,
+                     (unsigned long long)sv.failed, (unsigned long long)sv.batches);
 }
