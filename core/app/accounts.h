@@ -160,8 +160,13 @@ int cw_presence_announce(cw_server *s, const char *text);
 typedef struct cw_saver cw_saver;
 int cw_saver_new(cw_server *s, cw_error *err);
 void cw_saver_free(cw_server *s);
-/* Saves character id now (if it has unsaved changes); cb(ud, rc) when the
- * state as of this call is in the database (rc 0) or could not be saved. */
+/* Saves character id (if it has unsaved changes) at the end of this loop
+ * iteration, in a batch shared with the other flushes of the iteration (or
+ * of the time an earlier such batch is in flight); cb(ud, rc) once, when the
+ * state as of this call is in the database (rc 0) or could not be saved
+ * (CW_ESTATE stale copy, CW_EUNAVAIL, CW_ENOMEM, the store's error). cb may
+ * run before this returns (nothing to save, or refused at once). An offline
+ * character is forgotten once saved and waited for by nobody. */
 void cw_saver_flush(cw_server *s, int64_t id, cw_done_fn cb, void *ud);
 /* Schedules the group commit of queued value changes at the end of this
  * loop iteration (every grant of one iteration in one transaction). */
@@ -179,7 +184,8 @@ void cw_grant_done(uint64_t token, int rc, const cw_player *p, int64_t gold_delt
                    int64_t exp_delta, int level, void *ud);
 /* Appends the "store" status object members (no braces). */
 void cw_saver_status(cw_server *s, cw_strbuf *out);
-/* Counters for status. */
+/* Counters for status: characters saved, refused as stale, not saved; store
+ * batches (one transaction each) of character saves ended. */
 typedef struct cw_saver_stats {
     uint64_t saved, stale, failed, batches;
 } cw_saver_stats;

@@ -599,7 +599,7 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *s)
     return 1;
 }
 
-#define GROUP_MAX 16 /* players one save may tie together through trades */
+#define GROUP_MAX CW_PLAYERS_GROUP_MAX
 
 /* The players p's queued trades tie it to, transitively (p first). Returns
  * the count, or -1 when there are more than max. */

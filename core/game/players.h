@@ -325,8 +325,10 @@ int cw_players_collect_one(cw_player *p, cw_player_snapshot *out);
 /* Snapshots p and, when p has a queued trade, every player its trades tie it
  * to (transitively), all with the same snapshot group: they must be saved in
  * one batch. Returns the count (0 when p needs no save, or any of them has a
- * save in flight or is stale, or they do not fit in max). cw_players_collect
- * does the same for every player it takes. */
+ * save in flight or is stale, or they do not fit in max, or there are more
+ * than CW_PLAYERS_GROUP_MAX). cw_players_collect does the same for every
+ * player it takes. */
+#define CW_PLAYERS_GROUP_MAX 16 /* players one save may tie together through trades */
 int cw_players_collect_with(cw_players *ps, cw_player *p, cw_player_snapshot *out, int max);
 
 /* ---- trades (player_trade.c) ----
