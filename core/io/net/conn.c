@@ -53,6 +53,7 @@ cw_conn *cw_conn_new_(cw_net *n, int fd, const char *peer, uint64_t now_ns)
         return NULL;
     }
     c->net = n;
+    c->fd = fd;
     c->state = CONN_OPEN;
     c->last_frame_ns = now_ns;
     snprintf(c->peer, sizeof c->peer, "%s", peer);
@@ -349,7 +350,7 @@ void cw_conn_want_write_(cw_conn *c)
  * (the rest stays), -1 when the connection was dropped for an error. */
 static int send_pending(cw_conn *c)
 {
-    ssize_t r = send(bufferevent_getfd(c->bev), c->out + c->out_off, pending_of(c), MSG_NOSIGNAL);
+    ssize_t r = send(c->fd, c->out + c->out_off, pending_of(c), MSG_NOSIGNAL);
     cw_counter_add(c->net->m_writes, 1);
     if (r < 0) {
         int e = errno;
@@ -580,9 +581,9 @@ static void conn_read(cw_conn *c, evutil_socket_t fd)
     cw_counter_add(c->net->m_bytes_in, (uint64_t)r);
     if (c->state != CONN_OPEN) return; /* closing: input is read and dropped */
     uint64_t now = cw_now_ns();
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    size_t used = evbuffer_get_length(in) == 0 ? handle_bytes(c, buf, (size_t)r, now) : 0;
+    size_t used = c->in_kept ? 0 : handle_bytes(c, buf, (size_t)r, now);
     if (c->state != CONN_OPEN || used == (size_t)r) return;
+    struct evbuffer *in = bufferevent_get_input(c->bev);
     /* The bufferevent keeps its input's end frozen (only it adds there). */
     evbuffer_unfreeze(in, 0);
     int rc = evbuffer_add(in, buf + used, (size_t)r - used);
@@ -592,6 +593,7 @@ static void conn_read(cw_conn *c, evutil_socket_t fd)
         return;
     }
     process_input(c, in, now);
+    c->in_kept = evbuffer_get_length(in) > 0;
     pause_if_full(c, in);
     /* Caught up: credit for time held is not kept for later traffic. */
     if (!c->holds && (size_t)r < READ_CHUNK && evbuffer_get_length(in) == 0) c->credit = 0;
@@ -644,6 +646,7 @@ void cw_conn_resume_(cw_conn *c)
     }
     struct evbuffer *in = bufferevent_get_input(c->bev);
     if (evbuffer_get_length(in) >= CW_FRAME_HEADER) process_input(c, in, cw_now_ns());
+    c->in_kept = evbuffer_get_length(in) > 0;
     if (c->state != CONN_OPEN) return;
     if (c->holds) {
         pause_if_full(c, in);

@@ -37,7 +37,7 @@ enum { FLUSH_URGENT = 1, FLUSH_BULK = 2 };
 
 typedef struct cw_idq {
     uint64_t *v;
-    size_t n, cap;
+    size_t head, n, cap; /* the queued ids are v[head, n) */
 } cw_idq;
 
 enum { CONN_OPEN, CONN_CLOSING, CONN_DEAD };
@@ -80,6 +80,8 @@ struct cw_conn {
     uint64_t deadline_ns;   /* CLOSING: give up flushing at this time */
     struct event *rev;      /* our read event on the socket (conn.c: reading) */
     struct event *wev;      /* our write event: added only while the socket refuses output */
+    int fd;                 /* the socket (owned by bev) */
+    uint8_t in_kept;        /* bev's input buffer holds bytes (a partial frame, or frames held) */
     char *out;              /* unsent output is out[out_off, out_len); NULL when none */
     size_t out_off, out_len, out_cap;
     uint8_t wblocked; /* wev is added: the socket was full (or a close is draining) */

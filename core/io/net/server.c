@@ -176,6 +176,11 @@ void cw_net_schedule_reap_(cw_net *n, cw_conn *c)
 
 static int idq_push(cw_idq *q, uint64_t id)
 {
+    if (q->n == q->cap && q->head > 0) { /* the written front makes room */
+        memmove(q->v, q->v + q->head, sizeof *q->v * (q->n - q->head));
+        q->n -= q->head;
+        q->head = 0;
+    }
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 256;
         uint64_t *v = realloc(q->v, sizeof *v * cap);
@@ -225,11 +230,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     cw_net *n = arg;
     flush_urgent(n);
-    size_t k = n->bulk.n < CW_NET_FLUSH_CHUNK ? n->bulk.n : CW_NET_FLUSH_CHUNK;
-    flush_ids(n, n->bulk.v, k);
-    n->bulk.n -= k;
-    if (n->bulk.n) {
-        memmove(n->bulk.v, n->bulk.v + k, sizeof *n->bulk.v * n->bulk.n);
+    size_t left = n->bulk.n - n->bulk.head;
+    size_t k = left < CW_NET_FLUSH_CHUNK ? left : CW_NET_FLUSH_CHUNK;
+    flush_ids(n, n->bulk.v + n->bulk.head, k); /* cannot grow the queue: writing queues nothing */
+    n->bulk.head += k;
+    if (n->bulk.head == n->bulk.n) {
+        n->bulk.head = n->bulk.n = 0;
+    } else {
         struct timeval zero = {0, 0};
         evtimer_add(n->flush_more, &zero); /* after the next poll for input */
     }

@@ -32,6 +32,7 @@
 /* ---- fixture ---------------------------------------------------------- */
 
 #define MAX_CLOSED 512
+#define MAX_OPEN 512
 
 typedef struct fx {
     struct event_base *base;
@@ -39,6 +40,7 @@ typedef struct fx {
     cw_metrics *metrics;
     int opened;
     uint64_t last_open_id;
+    uint64_t open_ids[MAX_OPEN]; /* in accept order */
     int closed;
     uint64_t closed_ids[MAX_CLOSED];
     char closed_reasons[MAX_CLOSED][32];
@@ -52,6 +54,7 @@ typedef struct fx {
 static void on_open(void *ud, cw_conn *c)
 {
     fx *f = ud;
+    if (f->opened < MAX_OPEN) f->open_ids[f->opened] = cw_conn_id(c);
     f->opened++;
     f->last_open_id = cw_conn_id(c);
 }
@@ -80,6 +83,15 @@ static void on_request(void *ud, cw_conn *c, const cw_request *req)
     } else if (strcmp(req->op, "bye") == 0) {
         cw_conn_reply_ok(c, req->id_json, NULL, 0);
         cw_conn_close(c, "server_closed");
+    } else if (strcmp(req->op, "bcast") == 0) { /* an event batch to everyone (bulk queue) */
+        char frame[64];
+        int n = snprintf(frame + 4, sizeof frame - 4, "{\"ev\":\"b\",\"n\":%s}", req->id_json);
+        cw_frame_header((uint8_t *)frame, (uint32_t)n);
+        for (int i = 0; i < f->opened && i < MAX_OPEN; i++) {
+            cw_conn *to = cw_net_find(f->net, f->open_ids[i]);
+            if (to) cw_conn_send_frames(to, frame, (size_t)n + 4, 1);
+        }
+        cw_conn_reply_ok(c, req->id_json, NULL, 0);
     } else if (strcmp(req->op, "probe") == 0) {
         cw_conn_reply_ok(c, req->id_json, NULL, 0);
         if (f->probes == 0) f->first_probe = c;
@@ -397,6 +409,41 @@ static void test_answers_leave_during_a_large_read_batch(void **state)
     }
     for (int i = 0; i < N; i++)
         client_close(cs[i]);
+    fx_stop(&f);
+}
+
+/* Event batches go out CW_NET_FLUSH_CHUNK connections per loop iteration;
+ * batches queued while the first ones are still being written join the
+ * queue behind them; every connection gets each batch once, in order. */
+static void test_event_batches_in_chunks(void **state)
+{
+    (void)state;
+    fx f;
+    cw_net_config cfg = test_config();
+    fx_start(&f, &cfg);
+    enum { N = 300 }; /* more than one chunk of 256 */
+    client *cs[N];
+    for (int i = 0; i < N; i++)
+        cs[i] = client_open(&f, 0);
+    wait_opened(&f, N);
+    send_frame(cs[0], "{\"op\":\"bcast\",\"id\":1}");
+    poll(NULL, 0, 20);
+    event_base_loop(f.base, EVLOOP_ONCE); /* read it, queue 300 batches, write the first 256 */
+    assert_int_equal(cw_conn_pending(cw_net_find(f.net, f.open_ids[1])), 0);
+    assert_true(cw_conn_pending(cw_net_find(f.net, f.open_ids[N - 1])) > 0);
+    send_frame(cs[1], "{\"op\":\"bcast\",\"id\":2}"); /* queued behind the unwritten 44 */
+    for (int i = 0; i < N; i++) {
+        expect_frame(&f, cs[i], "{\"ev\":\"b\",\"n\":1}");
+        if (i == 0) expect_frame(&f, cs[i], "{\"id\":1,\"ok\":true}");
+        expect_frame(&f, cs[i], "{\"ev\":\"b\",\"n\":2}");
+        if (i == 1) expect_frame(&f, cs[i], "{\"id\":2,\"ok\":true}");
+    }
+    pump(&f, 20);
+    for (int i = 0; i < N; i++) { /* nothing more: each batch was written once */
+        char extra[64];
+        assert_int_equal(read_frame(&f, cs[i], extra, sizeof extra, 0), -2);
+        client_close(cs[i]);
+    }
     fx_stop(&f);
 }
 
@@ -906,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_ping_roundtrip),
         cmocka_unit_test(test_one_write_per_iteration),
         cmocka_unit_test(test_answers_leave_during_a_large_read_batch),
+        cmocka_unit_test(test_event_batches_in_chunks),
         cmocka_unit_test(test_error_frame_escaping),
         cmocka_unit_test(test_split_and_batched_frames),
         cmocka_unit_test(test_frame_too_large),
