@@ -47,6 +47,13 @@ typedef struct cw_session {
     char addr[64];                      /* peer address without the port */
     char nonce[CW_CLAIM_NONCE_LEN + 1]; /* its account claim in Redis, "" = none (claims.h) */
     struct cw_session *prev, *next;
+    /* The move path's cache (ops_world.c): the active character's player and entity,
+     * valid while mv_pl is not NULL and mv_pl->id == char_id. mv_pl is cleared where
+     * either goes away: the player's removal (players.c, through mv_pl->cached_by), the
+     * entity's release (the world app), another session caching the player, the
+     * session's close. */
+    struct cw_player *mv_pl;
+    struct cw_entity *mv_e;
 } cw_session;
 
 typedef struct cw_ratelimit cw_ratelimit;
@@ -67,6 +74,11 @@ void cw_accounts_free(cw_server *s);
 void cw_session_open(cw_server *s, struct cw_conn *c);
 void cw_session_close(cw_server *s, struct cw_conn *c);
 cw_session *cw_session_of(struct cw_conn *c);
+/* The move cache (see cw_session.mv_pl): cw_session_cache makes se the one
+ * session caching pl (another session's cache of pl is cleared) with pl's
+ * entity e; cw_session_uncache clears se's. */
+void cw_session_cache(cw_session *se, struct cw_player *pl, struct cw_entity *e);
+void cw_session_uncache(cw_session *se);
 /* Sends {"ev":"kicked","reason":reason} and closes c after it (reason: a
  * short stable word, also the close reason). */
 void cw_session_kick(struct cw_conn *c, const char *reason);

@@ -79,10 +79,10 @@ static void ev_move(void *ud, const cw_entity *e, cw_entity *const *to, int n)
     cw_outbox_move(app_of(s)->outbox, e, to, n); /* encoded when written */
 }
 
-/* The player record keeps the canonical position (the saver writes it). */
-static void sync_player(cw_server *s, const cw_entity *e)
+/* The player record keeps the canonical position (the saver writes it). pl
+ * is e's player (or NULL). */
+static void sync_player_of(cw_server *s, const cw_entity *e, cw_player *pl)
 {
-    cw_player *pl = e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL;
     if (!pl) return;
     const char *zid = cw_world_zone_of(app_of(s)->w, e)->id;
     int zone_changed = strcmp(pl->zone, zid) != 0;
@@ -92,6 +92,11 @@ static void sync_player(cw_server *s, const cw_entity *e)
         if (zone_changed) snprintf(pl->zone, sizeof pl->zone, "%s", zid); /* not per step */
         cw_player_touch(pl);
     }
+}
+
+static void sync_player(cw_server *s, const cw_entity *e)
+{
+    sync_player_of(s, e, e->kind == CW_ENT_PLAYER ? cw_players_get(s->players, e->ref) : NULL);
 }
 
 static void ev_zone(void *ud, const cw_entity *e)
@@ -124,8 +129,25 @@ static int ev_portal(void *ud, cw_entity *e, const cw_portal *p)
 
 static void ev_release(void *ud, cw_entity *e)
 {
-    (void)ud;
+    cw_server *s = ud;
     cw_outbox_release(e);
+    /* A session's move cache holding e forgets it (the only lookup: here, once). */
+    cw_player *pl =
+        e->kind == CW_ENT_PLAYER && s->players ? cw_players_get(s->players, e->ref) : NULL;
+    if (pl && pl->cached_by) {
+        *pl->cached_by = NULL;
+        pl->cached_by = NULL;
+    }
+}
+
+/* A player record goes (players.c calls this just before freeing it): the
+ * battle stops mirroring its entity's death into it. */
+static void player_removed(void *ud, cw_player *pl)
+{
+    cw_server *s = ud;
+    cw_entity *e = app_of(s) && app_of(s)->w ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    cw_battle *b = e ? cw_combat_app_battle(s) : NULL;
+    if (b) cw_battle_watch_dead(b, e, NULL);
 }
 
 /* ---- content → C tables (zones: core/game/content_zones.c) ------------------------------- */
@@ -261,6 +283,7 @@ int cw_world_app_start(cw_server *s, cw_error *err)
     cw_world_hooks h = {s, ev_enter, ev_leave, ev_move, ev_zone, ev_release, ev_portal};
     a->w = cw_world_new(&h);
     a->races = json_object();
+    if (s->players) cw_players_on_remove(s->players, player_removed, s);
     int hz = s->cfg.world_tick_hz > 0 ? s->cfg.world_tick_hz : 20;
     cw_outbox_config ocfg = {(size_t)s->cfg.world_event_backlog_kib * 1024u, 0,
                              /* whole ticks an event may wait, rounded down */
@@ -306,6 +329,7 @@ void cw_world_app_free(cw_server *s)
 {
     cw_world_app *a = app_of(s);
     if (!a) return;
+    if (s->players) cw_players_on_remove(s->players, NULL, NULL);
     if (a->tick_ev) event_free(a->tick_ev);
     cw_combat_app_free(s);
     cw_outbox_free(a->outbox);
@@ -345,6 +369,10 @@ int64_t cw_world_app_enter(cw_server *s, cw_player *pl)
     if (rc) return rc;
     sync_player(s, e);
     cw_combat_app_join(s, e, pl);
+    /* the move path reads pl->dead, not the combatant */
+    cw_battle *b = cw_combat_app_battle(s);
+    pl->dead = 0;
+    if (b) cw_battle_watch_dead(b, e, &pl->dead);
     return e->id;
 }
 
@@ -398,16 +426,36 @@ static int number(const cw_request *req, const char *field, double *out)
     return 0;
 }
 
+/* The session's character and its entity, from the session's cache when it
+ * holds them (no lookup), else looked up and cached. NULL when not in the
+ * world (*plo may still be set). */
+static cw_entity *mover(cw_server *s, cw_session *se, cw_player **plo)
+{
+    cw_player *pl = se->mv_pl;
+    if (pl && pl->id == se->char_id) {
+        *plo = pl;
+        return se->mv_e;
+    }
+    pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
+    cw_entity *e = pl && app_of(s) ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    *plo = pl;
+    if (e)
+        cw_session_cache(se, pl, e);
+    else
+        cw_session_uncache(se);
+    return e;
+}
+
 void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
 {
     cw_session *se = cw_session_of(c);
-    cw_player *pl = se->char_id ? cw_players_get(s->players, se->char_id) : NULL;
-    cw_entity *e = pl ? cw_world_find_player(app_of(s)->w, pl->id) : NULL;
+    cw_player *pl = NULL;
+    cw_entity *e = mover(s, se, &pl);
     if (!e) {
         cw_conn_reply_error(c, req->id_json, "not_in_world", "enter_world first");
         return;
     }
-    if (cw_combat_app_dead(s, e)) {
+    if (pl->dead) {
         cw_conn_reply_error(c, req->id_json, "dead", "the dead do not walk");
         return;
     }
@@ -434,7 +482,7 @@ void cw_op_move(cw_server *s, cw_conn *c, const cw_request *req)
     }
     cw_strbuf b = CW_STRBUF_INIT;
     if (rc == 0) {
-        sync_player(s, e);
+        sync_player_of(s, e, pl);
         put_xy(&b, "{", e->x, e->y);
         cw_strbuf_puts(&b, ",\"zone\":");
         cw_strbuf_json_str(&b, cw_world_zone_of(app_of(s)->w, e)->id);
@@ -549,7 +597,8 @@ void cw_world_app_flush_conn(cw_server *s, cw_conn *c)
 {
     cw_session *se = app_of(s) ? cw_session_of(c) : NULL;
     if (!se || !se->char_id) return;
-    cw_entity *e = cw_world_find_player(app_of(s)->w, se->char_id);
+    cw_player *pl = NULL;
+    cw_entity *e = mover(s, se, &pl);
     if (e && e->outbox) cw_outbox_flush_one(app_of(s)->outbox, e);
 }
 

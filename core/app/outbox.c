@@ -59,7 +59,6 @@ struct cw_outbox {
     cw_entity **dirty; /* players with a non-empty queue (NULL: released since) */
     int ndirty, capdirty;
     size_t pending; /* items queued over all boxes */
-    cw_strbuf out;  /* one player's batch */
     cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow,
         *m_deferred;
 };
@@ -109,7 +108,6 @@ void cw_outbox_free(cw_outbox *o)
     if (!o) return;
     cw_strbuf_free(&o->arena[0]);
     cw_strbuf_free(&o->arena[1]);
-    cw_strbuf_free(&o->out);
     for (int i = 0; i < o->ndirty; i++) { /* the world may release the boxes later */
         box *b = o->dirty[i] ? o->dirty[i]->outbox : NULL;
         if (b) b->dirty = 0;
@@ -524,12 +522,13 @@ static void clear(cw_outbox *o, box *b)
     b->n = 0;
 }
 
-/* Writes b (r's queue) to c as one append. */
+/* Writes b (r's queue) to c as one append, straight into c's output
+ * buffer: the frames are resolved first (moves encoded into the arena, at
+ * most once per position), then copied once from the arena to c. */
 static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
 {
-    cw_strbuf *out = &o->out;
-    cw_strbuf_reset(out);
-    size_t frames = 0;
+    size_t total = 0;
+    int k = 0;
     for (int i = 0; i < b->n; i++) {
         item it = b->v[i];
         if (it.len == 0) {
@@ -539,17 +538,22 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
                 it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
             if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
         }
-        /* move_frame may have grown (moved) the arena: index it afresh. */
-        if (cw_strbuf_append(out, o->arena[o->cur].data + it.off, it.len) != 0) {
-            cw_counter_add(o->m_dropped, (uint64_t)(b->n - i));
-            break;
-        }
-        frames++;
+        b->v[k++] = it; /* in place: the box is emptied below */
+        total += it.len;
     }
+    int frames = k;
     clear(o, b);
     if (frames == 0) return;
+    char *dst = cw_conn_out_reserve(c, total);
+    if (!dst) return; /* c is closing, or was dropped for want of memory */
+    /* move_frame may have grown (moved) the arena: index it only now. */
+    const char *arena = o->arena[o->cur].data;
+    for (int i = 0; i < frames; i++) {
+        memcpy(dst, arena + b->v[i].off, b->v[i].len);
+        dst += b->v[i].len;
+    }
     cw_counter_add(o->m_batches, 1);
-    cw_conn_send_frames(c, out->data, out->len, frames);
+    cw_conn_out_commit(c, total, (size_t)frames, 1);
 }
 
 /* Flushes e's box unless its connection is backlogged. Returns 1 when the

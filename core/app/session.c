@@ -55,6 +55,7 @@ void cw_accounts_free(cw_server *s)
     while (a->sessions) {
         cw_session *se = a->sessions;
         a->sessions = se->next;
+        cw_session_uncache(se);
         free(se);
     }
     cw_ratelimit_free(a->rl_account);
@@ -90,6 +91,24 @@ cw_session *cw_session_of(cw_conn *c)
     return c ? cw_conn_ud(c) : NULL;
 }
 
+void cw_session_uncache(cw_session *se)
+{
+    /* mv_pl set means the player is alive and points back here (players.c
+     * clears mv_pl before freeing it; a new cache clears the old one). */
+    if (se->mv_pl && se->mv_pl->cached_by == &se->mv_pl) se->mv_pl->cached_by = NULL;
+    se->mv_pl = NULL;
+    se->mv_e = NULL;
+}
+
+void cw_session_cache(cw_session *se, cw_player *pl, cw_entity *e)
+{
+    cw_session_uncache(se);
+    if (pl->cached_by) *pl->cached_by = NULL; /* another session's cache */
+    pl->cached_by = &se->mv_pl;
+    se->mv_pl = pl;
+    se->mv_e = e;
+}
+
 cw_session *cw_session_find_account(cw_server *s, int64_t account_id, const cw_session *except)
 {
     for (cw_session *se = s->accounts->sessions; se; se = se->next)
@@ -101,6 +120,7 @@ void cw_session_leave_world(cw_server *s, cw_session *se, cw_done_fn cb, void *u
 {
     int64_t id = se->char_id;
     se->char_id = 0;
+    cw_session_uncache(se);
     cw_player *p = id ? cw_players_get(s->players, id) : NULL;
     if (!p) {
         if (cb) cb(ud, 0);
@@ -135,6 +155,7 @@ void cw_session_close(cw_server *s, cw_conn *c)
         a->sessions = se->next;
     if (se->next) se->next->prev = se->prev;
     a->nsessions--;
+    cw_session_uncache(se);
     free(se);
 }
 

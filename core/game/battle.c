@@ -105,6 +105,15 @@ cw_combatant *cw_battle_combatant(const cw_battle *b, const cw_entity *e)
     return e->data;
 }
 
+void cw_battle_watch_dead(cw_battle *b, cw_entity *e, uint8_t *flag)
+{
+    (void)b;
+    if (!e || e->kind != CW_ENT_PLAYER || !e->data) return;
+    battle_player *p = e->data;
+    p->dead_flag = flag;
+    if (flag) *flag = p->cb.dead ? 1 : 0;
+}
+
 int cw_battle_is_dead(const cw_battle *b, const cw_entity *e)
 {
     const cw_combatant *cb = cw_battle_combatant(b, e);

@@ -148,6 +148,14 @@ int cw_battle_join(cw_battle *b, cw_entity *e, const char *race, const char *job
 /* e is about to leave the world: its buffs and combatant go. */
 void cw_battle_forget(cw_battle *b, cw_entity *e);
 
+/* Keeps *flag equal to player e's dead state (1 dead, 0 alive): set now,
+ * then at its death and its respawn, until cw_battle_forget(e) or the next
+ * call for e (flag NULL: stop). The caller keeps flag valid meanwhile, or
+ * stops first. So a hot path reads the state where it already is (the move
+ * path: the cw_player it holds) instead of the combatant. No-op for an
+ * entity that is no joined player. */
+void cw_battle_watch_dead(cw_battle *b, cw_entity *e, uint8_t *flag);
+
 /* e's combatant, or NULL (not joined, not a fighter). */
 cw_combatant *cw_battle_combatant(const cw_battle *b, const cw_entity *e);
 int cw_battle_is_dead(const cw_battle *b, const cw_entity *e);

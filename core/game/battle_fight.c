@@ -65,6 +65,8 @@ static void player_died(cw_battle *b, cw_entity *victim, cw_entity *killer, uint
     cw_combatant *cb = victim->data;
     cb->dead = 1;
     cb->dead_ns = now_ns;
+    battle_player *p = victim->data; /* a player's data: its combatant comes first */
+    if (p->dead_flag) *p->dead_flag = 1;
     cb->casting = 0;
     cw_battle_drop_buffs_(b, victim->id, 1);
     BATTLE_EV(b, player_died, victim, killer);
@@ -207,6 +209,8 @@ static void respawn_player(cw_battle *b, cw_entity *e, cw_combatant *cb, uint64_
 {
     const cw_zone *z = cw_world_zone_of(b->w, e);
     cw_combatant_restore(cb, &b->content);
+    battle_player *p = e->data;
+    if (p->dead_flag) *p->dead_flag = 0;
     double x, y;
     cw_zone_spawn_point(z, now ^ (uint64_t)e->id, &x, &y);
     cw_world_transfer(b->w, e, e->zone, x, y);

@@ -14,6 +14,7 @@ typedef struct battle_player {
     char (*known)[RACE_MAX]; /* the known-skills set (sorted), when has_known */
     int nknown, has_known;
     uint64_t stats_sig; /* of the resolved stats last told (cw_battle_stats_sig_) */
+    uint8_t *dead_flag; /* kept equal to cb.dead (cw_battle_watch_dead); NULL: none */
 } battle_player;
 
 /* A stat source set with cw_battle_buff_add. */

@@ -21,6 +21,8 @@ struct cw_players {
     cw_idmap by_id, by_name; /* → index in v */
     cw_item_cb item_cb;
     void *item_ud;
+    void (*remove_cb)(void *ud, cw_player *p);
+    void *remove_ud;
     int64_t last_group; /* fail-together groups handed out */
 };
 
@@ -77,8 +79,15 @@ static void free_txns(cw_txn *t)
     }
 }
 
+void cw_players_on_remove(cw_players *ps, void (*fn)(void *ud, cw_player *p), void *ud)
+{
+    ps->remove_cb = fn;
+    ps->remove_ud = ud;
+}
+
 static void player_free(cw_player *p)
 {
+    if (p->cached_by) *p->cached_by = NULL; /* the session's cache forgets it */
     free_txns(p->txns);
     free_txns(p->txns_inflight);
     for (int i = 0; i < p->ndata; i++)
@@ -173,6 +182,7 @@ void cw_players_remove(cw_players *ps, int64_t id)
     int64_t i;
     if (!cw_idmap_get(&ps->by_id, id, &i)) return;
     cw_player *p = ps->v[i];
+    if (ps->remove_cb) ps->remove_cb(ps->remove_ud, p);
     int64_t nk = name_key(p->name), ni;
     cw_idmap_del(&ps->by_id, id);
     if (cw_idmap_get(&ps->by_name, nk, &ni) && ni == i) cw_idmap_del(&ps->by_name, nk);

@@ -157,6 +157,11 @@ typedef struct cw_player {
     /* the guild the character is in (0: none): kept by core/app (guild_app.h), loaded at
        enter_world, so guild chat reads no database */
     int64_t guild_id;
+    /* the move path's shortcuts (core/app): */
+    struct cw_player **cached_by; /* the one pointer kept to this player by a session (its
+                                     move cache), set NULL here when the player is removed
+                                     or the table freed; NULL: none */
+    uint8_t dead; /* in the world: its fighter is dead (kept by cw_battle_watch_dead) */
 } cw_player;
 
 /* What one save writes: a copy, so the player may change while it is in flight. */
@@ -378,6 +383,11 @@ typedef void (*cw_grant_cb)(uint64_t token, int rc, const cw_player *p, int64_t 
  * each item operation of a transaction that committed (before that
  * transaction's cw_grant_cb), with the instance after it (it->committed is
  * the new count; 0 = the instance is gone). */
+/* Called by cw_players_remove just before p is freed (not by cw_players_free):
+ * whoever registered keeps pointers into p (cw_battle_watch_dead) drops them.
+ * One hook per table; NULL unsets. */
+void cw_players_on_remove(cw_players *ps, void (*fn)(void *ud, cw_player *p), void *ud);
+
 typedef void (*cw_item_cb)(const cw_player *p, const cw_item *it, int64_t delta, void *ud);
 void cw_players_on_item(cw_players *ps, cw_item_cb cb, void *ud);
 

@@ -170,16 +170,21 @@ static void out_release_if_empty(cw_conn *c)
     c->out_off = c->out_len = c->out_cap = 0;
 }
 
-static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, int which)
+/* Room for len bytes at the end of c's output; on failure c is dropped
+ * ("io_error"). 0 or CW_ENOMEM. */
+static int reserve_or_kill(cw_conn *c, size_t len)
 {
-    if (c->state != CONN_OPEN) return CW_ESTATE;
+    if (out_reserve(c, len) == 0) return 0;
+    cw_log(CW_LOG_WARN, "conn_output_failed", CW_I("conn", (int64_t)c->id), CW_END);
+    cw_conn_kill_(c, "io_error");
+    return CW_ENOMEM;
+}
+
+/* len bytes (nframes whole frames) were written at the end of c's output:
+ * counted, scheduled on queue `which`, and checked against max_output. */
+static int commit_n(cw_conn *c, size_t len, size_t nframes, int which)
+{
     cw_net *n = c->net;
-    if (out_reserve(c, len) != 0) {
-        cw_log(CW_LOG_WARN, "conn_output_failed", CW_I("conn", (int64_t)c->id), CW_END);
-        cw_conn_kill_(c, "io_error");
-        return CW_ENOMEM;
-    }
-    memcpy(c->out + c->out_len, frame, len);
     c->out_len += len;
     cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
@@ -192,6 +197,34 @@ static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, in
         return CW_ELIMIT;
     }
     return 0;
+}
+
+static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, int which)
+{
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    if (reserve_or_kill(c, len) != 0) return CW_ENOMEM;
+    memcpy(c->out + c->out_len, frame, len);
+    return commit_n(c, len, nframes, which);
+}
+
+char *cw_conn_out_reserve(cw_conn *c, size_t len)
+{
+    if (c->state != CONN_OPEN || reserve_or_kill(c, len ? len : 1) != 0) return NULL;
+    c->out_reserved = len;
+    return c->out + c->out_len;
+}
+
+int cw_conn_out_commit(cw_conn *c, size_t len, size_t nframes, int bulk)
+{
+    size_t reserved = c->out_reserved;
+    c->out_reserved = 0;
+    if (c->state != CONN_OPEN) return CW_ESTATE;
+    if (len > reserved) return CW_EINVAL;
+    if (len == 0) {
+        out_release_if_empty(c); /* a reservation on an idle connection allocated */
+        return 0;
+    }
+    return commit_n(c, len, nframes, bulk ? FLUSH_BULK : FLUSH_URGENT);
 }
 
 int cw_conn_send(cw_conn *c, const char *json, size_t len)

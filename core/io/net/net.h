@@ -150,6 +150,21 @@ int cw_conn_send(cw_conn *c, const char *json, size_t len);
  * of them: counted in the frame metrics) in one append. Same returns as
  * cw_conn_send; the caller guarantees the framing. */
 int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nframes);
+/* Writing frames straight into c's output buffer (no intermediate copy):
+ * cw_conn_out_reserve returns room for len bytes at the end of c's unsent
+ * output (valid until the next call on c or on its cw_net), or NULL when c is
+ * not open (closing or dropped) or the memory could not be had (c is then
+ * dropped with "io_error", as a send would). The caller writes whole frames
+ * (header + payload each) there and calls cw_conn_out_commit with the bytes
+ * written (len <= the reserved length; 0: nothing queued) and how many frames
+ * they are. The commit counts them (frames and bytes out), queues c for
+ * writing (bulk: with the event batches, as cw_conn_send_frames; else with the
+ * replies, as cw_conn_send) and applies the max_output rule: returns 0,
+ * CW_ELIMIT (over max_output: c is closed with "output_overflow"), CW_EINVAL
+ * (len over the reservation: nothing queued) or CW_ESTATE (c is no longer
+ * open). One reservation at a time; no other send to c in between. */
+char *cw_conn_out_reserve(cw_conn *c, size_t len);
+int cw_conn_out_commit(cw_conn *c, size_t len, size_t nframes, int bulk);
 /* Bytes queued for c and not yet written to its socket. */
 size_t cw_conn_pending(const cw_conn *c);
 /* {"id":<id_json>,"ok":true} merged with body, body being a JSON object's text

@@ -84,7 +84,8 @@ struct cw_conn {
     uint8_t in_kept;        /* bev's input buffer holds bytes (a partial frame, or frames held) */
     char *out;              /* unsent output is out[out_off, out_len); NULL when none */
     size_t out_off, out_len, out_cap;
-    uint8_t wblocked; /* wev is added: the socket was full (or a close is draining) */
+    size_t out_reserved; /* bytes handed out by cw_conn_out_reserve, not yet committed */
+    uint8_t wblocked;    /* wev is added: the socket was full (or a close is draining) */
     cw_tokenbucket tb;
     uint64_t *strikes; /* ring of rate_limited times, allocated on first strike */
     int nstrikes, strike_pos;

@@ -197,6 +197,49 @@ static void test_contributors_beyond_the_cap_are_not_recorded(void **st)
     fx_free(f);
 }
 
+/* cw_battle_watch_dead keeps a flag equal to the player's state through death
+ * and respawn (the move path reads it instead of the combatant); after a stop
+ * the flag is never written again. */
+static void test_watched_dead_flag(void **st)
+{
+    (void)st;
+    fx *f = fx_new();
+    cw_battle_set_player_respawn_s(f->b, 1);
+    int64_t bear_e = 0;
+    assert_int_equal(cw_battle_spawn(f->b, "bear", 1, 300, 300, f->now, NULL, &bear_e, NULL), 0);
+    cw_entity *p = fx_player(f, 7, "weak", "field", 302, 300);
+    uint8_t flag = 7, other = 9;
+    cw_battle_watch_dead(f->b, p, &flag);
+    assert_int_equal(flag, 0); /* set at once */
+    for (int i = 0; i < 5 && !f->player_deaths; i++)
+        fx_tick(f, 50 * MS);
+    assert_int_equal(f->player_deaths, 1);
+    assert_int_equal(flag, 1);
+    assert_true(cw_battle_is_dead(f->b, p));
+    /* a new watch starts from the state now */
+    cw_battle_watch_dead(f->b, p, &other);
+    assert_int_equal(other, 1);
+    uint64_t died = f->now;
+    fx_tick(f, died + 1 * SEC - f->now);
+    assert_int_equal(f->respawns, 1);
+    assert_false(cw_battle_is_dead(f->b, p));
+    assert_int_equal(other, 0); /* revived */
+    assert_int_equal(flag, 1);  /* no longer watched: untouched */
+    /* stopped: the next death is not written */
+    cw_battle_watch_dead(f->b, p, NULL);
+    other = 5;
+    assert_int_equal(cw_world_relocate(f->w, p, 302, 300), 0); /* back beside the bear */
+    for (int i = 0; i < 400 && f->player_deaths < 2; i++)
+        fx_tick(f, 50 * MS);
+    assert_int_equal(f->player_deaths, 2);
+    assert_int_equal(other, 5);
+    /* non-players and NULL are ignored */
+    cw_battle_watch_dead(f->b, NULL, &flag);
+    cw_battle_watch_dead(f->b, cw_world_get(f->w, bear_e), &flag);
+    assert_int_equal(flag, 1);
+    fx_free(f);
+}
+
 static void test_player_death_and_respawn_delay(void **st)
 {
     (void)st;
@@ -354,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_kill_event_with_contributors_and_shares),
         cmocka_unit_test(test_contributors_beyond_the_cap_are_not_recorded),
         cmocka_unit_test(test_player_death_and_respawn_delay),
+        cmocka_unit_test(test_watched_dead_flag),
         cmocka_unit_test(test_spawn_and_despawn),
         cmocka_unit_test(test_scripted_spawn_respawns_only_when_asked),
         cmocka_unit_test(test_provoke_turns_a_calm_monster),
