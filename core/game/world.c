@@ -27,7 +27,7 @@ struct cw_world {
     int ngone, capgone;
     cw_entity **dirty;
     int ndirty, capdirty;
-    uint64_t view_work; /* elements of seen sets read or moved (cw_world_view_work) */
+    uint64_t view_work; /* cw_world_view_work */
 };
 
 cw_world *cw_world_new(const cw_world_hooks *hooks)
@@ -154,7 +154,7 @@ static int find_id(const int64_t *v, int n, int64_t id)
     return lo < n && v[lo] == id ? lo : -1;
 }
 
-static int seen_insert(cw_entity *e, int64_t id, uint64_t *work)
+static int seen_insert(cw_entity *e, int64_t id)
 {
     if (e->nseen == e->capseen) {
         int cap = e->capseen ? e->capseen * 2 : 8;
@@ -168,7 +168,6 @@ static int seen_insert(cw_entity *e, int64_t id, uint64_t *work)
         e->seen[i] = e->seen[i - 1];
         i--;
     }
-    *work += (uint64_t)(e->nseen - i) + 1;
     if (i > 0 && e->seen[i - 1] == id) { /* already there: undo the shift */
         memmove(&e->seen[i], &e->seen[i + 1], sizeof(int64_t) * (size_t)(e->nseen - i));
         return 0;
@@ -186,14 +185,13 @@ int cw_entity_sees(const cw_world *w, const cw_entity *e, int64_t id)
     return o && o->dirty >= 0; /* -1: being removed */
 }
 
-static void seen_erase(cw_entity *e, int64_t id, uint64_t *work)
+static void seen_erase(cw_entity *e, int64_t id)
 {
     int k = find_id(e->seen, e->nseen, id);
     if (k < 0) return;
     size_t i = (size_t)k;
     memmove(e->seen + i, e->seen + i + 1, sizeof(int64_t) * ((size_t)e->nseen - i - 1));
     e->nseen--;
-    *work += (uint64_t)e->nseen - i + 1;
 }
 
 /* ---- removals pending compaction ------------------------------------------------------ */
@@ -266,21 +264,31 @@ static int gallop(const int64_t *v, int n, int from, int64_t id, uint64_t *work)
 }
 
 /* Drops from the sorted s[0..n) every id of the sorted gone[0..ng), in
- * place, in one pass over s (and galloping over gone); returns the new n. */
+ * place; returns the new n. A galloping merge: each side skips ahead by
+ * gallop, and the runs of s that stay move down with one memmove each, so a
+ * few removals from a long view cost O(K log n) plus the copy, and many
+ * removals against a short view O(n log K). */
 static int seen_compact(int64_t *s, int n, const int64_t *gone, int ng, uint64_t *work)
 {
-    int k = 0, g = 0, i = 0;
-    for (; i < n && g < ng; i++) {
-        int64_t id = s[i];
-        if (gone[g] < id) g = gallop(gone, ng, g, id, work);
-        if (g < ng && gone[g] == id) {
+    int i = 0, g = 0, k = 0; /* kept: s[0..k); still to read: s[i..n), gone[g..ng) */
+    while (i < n && g < ng) {
+        if (s[i] < gone[g]) { /* a run that stays */
+            int j = gallop(s, n, i, gone[g], work);
+            if (k != i) memmove(s + k, s + i, sizeof *s * (size_t)(j - i));
+            *work += (uint64_t)(k != i ? j - i : 0);
+            k += j - i;
+            i = j;
+        } else if (s[i] > gone[g]) {
+            g = gallop(gone, ng, g, s[i], work);
+        } else { /* removed: dropped */
+            i++;
             g++;
-            continue;
         }
-        s[k++] = id;
     }
-    if (k < i) memmove(s + k, s + i, sizeof *s * (size_t)(n - i));
-    *work += (uint64_t)n;
+    if (k != i && i < n) {
+        memmove(s + k, s + i, sizeof *s * (size_t)(n - i));
+        *work += (uint64_t)(n - i);
+    }
     return k + (n - i);
 }
 
@@ -375,19 +383,18 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
         } else if (b < s) { /* newly in view */
             cw_entity *o = w->near[i].data;
             i++;
-            if (seen_insert(o, e->id, &w->view_work) != 0) continue;
+            if (seen_insert(o, e->id) != 0) continue;
             if (o->kind == CW_ENT_PLAYER) w->r_enter[ne++] = o;
             if (self_player) emit(w, w->hooks.enter, o, &e, 1);
         } else { /* out of view */
             cw_entity *o = cw_world_get(w, s);
             j++;
             if (!o) continue; /* removed, pending compaction */
-            seen_erase(o, e->id, &w->view_work);
+            seen_erase(o, e->id);
             if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
             if (self_player) emit(w, w->hooks.leave, o, &e, 1);
         }
     }
-    w->view_work += (uint64_t)(i + j);
     /* e->seen becomes the new set. */
     if (nb > e->capseen) {
         int64_t *v = realloc(e->seen, sizeof *v * (size_t)nb);
@@ -397,8 +404,7 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
     }
     for (int k = 0; k < nb; k++)
         e->seen[k] = w->near[k].id;
-    e->nseen = nb;
-    drop_dirty(w, e); /* built afresh from the grid: only living ids */
+    e->nseen = nb; /* only living ids now; if e is dirty, its compaction finds nothing to drop */
     emit(w, w->hooks.leave, e, w->r_leave, nl);
     emit(w, w->hooks.enter, e, w->r_enter, ne);
     if (moved) emit(w, w->hooks.move, e, w->r_move, nm);
@@ -420,10 +426,12 @@ static int hide(cw_world *w, cw_entity *e, int removing)
     for (int j = 0; j < e->nseen; j++) {
         cw_entity *o = cw_world_get(w, e->seen[j]);
         if (!o) continue; /* removed, pending compaction */
-        if (defer)
+        if (defer) {
             mark_dirty(w, o);
-        else
-            seen_erase(o, e->id, &w->view_work);
+        } else {
+            w->view_work += (uint64_t)o->nseen; /* at most: the search and the shift */
+            seen_erase(o, e->id);
+        }
         if (rc) continue; /* no room for the recipients: no events */
         if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
         if (!removing && e->kind == CW_ENT_PLAYER) emit(w, w->hooks.leave, o, &e, 1);

@@ -155,8 +155,9 @@ cw_entity *cw_world_get(const cw_world *w, int64_t id);
 /* 1 when e has the living entity `id` in view now (0 for a removed one,
  * also while its id awaits compaction; O(log n)). */
 int cw_entity_sees(const cw_world *w, const cw_entity *e, int64_t id);
-/* Elements of seen sets read or moved by the view bookkeeping so far: a
- * cost measure for tests and benchmarks (it only grows). */
+/* Elements of seen sets that hiding entities (removals, zone changes) and
+ * cw_world_compact have read or moved so far: a cost measure for tests and
+ * benchmarks (it only grows; moves and views built afresh are not counted). */
 uint64_t cw_world_view_work(const cw_world *w);
 cw_entity *cw_world_find_player(const cw_world *w, int64_t ref);
 size_t cw_world_count(const cw_world *w);

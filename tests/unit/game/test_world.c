@@ -780,6 +780,61 @@ static void test_crowd_removal_is_exact_and_linear(void **state)
     cw_world_free(w);
 }
 
+/* Views of all sizes: 300 monsters scattered (views of a few to a few dozen),
+ * a random 40% removed in one go, then 10% more of the rest with a tick in
+ * between and steps of the living: after the compaction every view is the
+ * sorted set of exactly the living within the view distance (the galloping
+ * merge drops runs, single ids and tails correctly). */
+static void test_scattered_removals_compact_exactly(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    enum { N = 300 };
+    cw_entity *e[N];
+    int alive[N];
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < N; i++) {
+        cw_entity_init in = {CW_ENT_MONSTER,          0, 0, "m", "meadow", rnd_in(&seed, 320, 260),
+                             rnd_in(&seed, 300, 400), 10};
+        assert_int_equal(cw_world_add(w, &in, 0, &e[i]), 0);
+        assert_int_equal(cw_world_show(w, e[i]), 0);
+        alive[i] = 1;
+    }
+    for (int round = 0; round < 2; round++) {
+        double share = round == 0 ? 0.4 : 0.1;
+        for (int i = 0; i < N; i++) {
+            if (!alive[i] || rnd_in(&seed, 0, 1) >= share) continue;
+            int64_t id = e[i]->id;
+            assert_int_equal(cw_world_remove(w, id), 0);
+            alive[i] = 0;
+            for (int j = 0; j < N; j++)
+                if (alive[j]) assert_false(cw_entity_sees(w, e[j], id));
+        }
+        for (int i = 0; round == 1 && i < N; i += 7) /* steps with removals pending */
+            if (alive[i])
+                assert_int_equal(
+                    cw_world_relocate(w, e[i], rnd_in(&seed, 320, 260), rnd_in(&seed, 300, 400)),
+                    0);
+        cw_world_tick(w, 0);
+        for (int i = 0; i < N; i++) {
+            if (!alive[i]) continue;
+            int want = 0;
+            for (int k = 1; k < e[i]->nseen; k++)
+                assert_true(e[i]->seen[k - 1] < e[i]->seen[k]);
+            for (int j = 0; j < N; j++) {
+                if (j == i || !alive[j]) continue;
+                double dx = e[i]->x - e[j]->x, dy = e[i]->y - e[j]->y;
+                int in = dx * dx + dy * dy <= 50.0 * 50.0;
+                want += in;
+                assert_int_equal(cw_entity_sees(w, e[i], e[j]->id), in);
+            }
+            assert_int_equal(e[i]->nseen, want);
+        }
+    }
+    cw_world_free(w);
+}
+
 /* Removing an entity whose own view holds removed ids (it is on the list to
  * compact), then a zone transfer and a relocation while removals are
  * pending: exact events, nothing about the removed, views exact after the
@@ -864,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_reload_keeps_instances),
         cmocka_unit_test(test_crowd_removal_is_exact_and_linear),
         cmocka_unit_test(test_removals_pending_with_transfer),
+        cmocka_unit_test(test_scattered_removals_compact_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
