@@ -196,6 +196,8 @@ static void seen_erase(cw_entity *e, int64_t id)
 
 /* ---- removals pending compaction ------------------------------------------------------ */
 
+#define GONE_MAX 65536 /* pending removals that make cw_world_remove compact at once */
+
 /* Room for one more removed id and for n more dirty entities (never more
  * than there are entities). */
 static int reserve_pending(cw_world *w, int n)
@@ -510,6 +512,7 @@ int cw_world_remove(cw_world *w, int64_t id)
     drop_dirty(w, e);
     e->dirty = -1; /* being removed: cw_entity_sees answers 0 for it */
     hide(w, e, 1);
+    if (w->ngone >= GONE_MAX) cw_world_compact(w); /* a world nobody ticks stays bounded */
     cw_grid_remove(w->grids[e->zone], e->id);
     cw_idmap_del(&w->by_id, e->id);
     if (e->kind == CW_ENT_PLAYER) cw_idmap_del(&w->by_player, e->ref);

@@ -16,7 +16,8 @@
  * Removals: cw_world_remove tells the observers at once (leave hook) but,
  * so that K removals from a crowd cost O(K * n) and not O(K * N * n), leaves
  * the removed id in their seen sets until cw_world_compact (called by
- * cw_world_tick; the app also calls it before flushing its outboxes), which
+ * cw_world_tick, and by cw_world_remove once 65,536 removals are pending;
+ * the app also calls it before flushing its outboxes), which
  * tidies each such set once, in one pass. Until then a seen set may hold ids
  * of removed entities: still sorted, never a living entity's (ids are never
  * reused), cw_world_get answers NULL for them (every loop over e->seen must
@@ -53,7 +54,7 @@ typedef struct cw_entity {
     double speed;    /* units per second */
     double credit_s; /* banked movement time */
     uint64_t move_ns;
-    int64_t *seen; /* sorted ids in view; see "Removals" below for ids that are gone */
+    int64_t *seen; /* sorted ids in view (and removed ones: see "Removals" at the top) */
     int nseen, capseen;
     int slot;       /* internal */
     int dirty;      /* internal (removals pending compaction) */
