@@ -265,6 +265,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     uint64_t t1 = cw_now_ns();
     double sec = (double)(t1 - t0) / 1e9;
     cw_histogram_observe(a->m_tick, sec);
+    cw_world_compact(a->w);        /* the tick's removals out of every view, before the flush */
     cw_script_app_flush_events(s); /* the tick's kills, deaths, respawns, zone changes */
     cw_outbox_flush(a->outbox);    /* I/O: measured apart from the simulation */
     cw_histogram_observe(a->m_flush, (double)(cw_now_ns() - t1) / 1e9);

@@ -534,8 +534,9 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
         if (it.len == 0) {
             /* Only to a player who sees the subject now: a move queued before a
              * leave must not reveal where the subject went. */
-            cw_entity *s =
-                it.subject && cw_entity_sees(r, it.subject) ? cw_world_get(o->w, it.subject) : NULL;
+            cw_entity *s = it.subject && cw_entity_sees(o->w, r, it.subject)
+                               ? cw_world_get(o->w, it.subject)
+                               : NULL;
             if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
         }
         b->v[k++] = it; /* in place: the box is emptied below */

@@ -238,7 +238,7 @@ void cw_op_interact(cw_server *s, cw_conn *c, const cw_request *req)
         return;
     }
     cw_entity *t = cw_world_get(w, (int64_t)json_integer_value(tv));
-    if (!t || t == e || t->zone != e->zone || !cw_entity_sees(e, t->id)) {
+    if (!t || t == e || t->zone != e->zone || !cw_entity_sees(w, e, t->id)) {
         cw_conn_reply_error(c, req->id_json, "bad_target", "nothing like that here");
         return;
     }

@@ -20,6 +20,14 @@ struct cw_world {
     int capnear;
     cw_entity **r_enter, **r_leave, **r_move;
     int caprecip;
+    /* Removals pending compaction: the ids removed since the last
+     * cw_world_compact, and the entities whose seen set may still hold one
+     * (each e there has e->dirty = 1 + its index). */
+    int64_t *gone;
+    int ngone, capgone;
+    cw_entity **dirty;
+    int ndirty, capdirty;
+    uint64_t view_work; /* cw_world_view_work */
 };
 
 cw_world *cw_world_new(const cw_world_hooks *hooks)
@@ -57,6 +65,8 @@ void cw_world_free(cw_world *w)
     free(w->r_enter);
     free(w->r_leave);
     free(w->r_move);
+    free(w->gone);
+    free(w->dirty);
     free(w);
 }
 
@@ -167,9 +177,12 @@ static int seen_insert(cw_entity *e, int64_t id)
     return 0;
 }
 
-int cw_entity_sees(const cw_entity *e, int64_t id)
+int cw_entity_sees(const cw_world *w, const cw_entity *e, int64_t id)
 {
-    return find_id(e->seen, e->nseen, id) >= 0;
+    if (find_id(e->seen, e->nseen, id) < 0) return 0;
+    if (w->ngone == 0) return 1; /* no removal pending: every id in a seen set is alive */
+    const cw_entity *o = cw_world_get(w, id);
+    return o && o->dirty >= 0; /* -1: being removed */
 }
 
 static void seen_erase(cw_entity *e, int64_t id)
@@ -179,6 +192,130 @@ static void seen_erase(cw_entity *e, int64_t id)
     size_t i = (size_t)k;
     memmove(e->seen + i, e->seen + i + 1, sizeof(int64_t) * ((size_t)e->nseen - i - 1));
     e->nseen--;
+}
+
+/* ---- removals pending compaction ------------------------------------------------------ */
+
+#define GONE_MAX 65536 /* pending removals that make cw_world_remove compact at once */
+
+/* Room for one more removed id and for n more dirty entities (never more
+ * than there are entities). */
+static int reserve_pending(cw_world *w, int n)
+{
+    if (w->ngone == w->capgone) {
+        int cap = w->capgone ? w->capgone * 2 : 64;
+        int64_t *v = realloc(w->gone, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        w->gone = v;
+        w->capgone = cap;
+    }
+    int need = w->ndirty + n < w->nall ? w->ndirty + n : w->nall;
+    if (need > w->capdirty) {
+        int cap = w->capdirty ? w->capdirty : 64;
+        while (cap < need)
+            cap *= 2;
+        cw_entity **v = realloc(w->dirty, sizeof *v * (size_t)cap);
+        if (!v) return CW_ENOMEM;
+        w->dirty = v;
+        w->capdirty = cap;
+    }
+    return 0;
+}
+
+/* e's seen set may hold an id in w->gone (room reserved). */
+static void mark_dirty(cw_world *w, cw_entity *e)
+{
+    if (e->dirty != 0) return;
+    w->dirty[w->ndirty++] = e;
+    e->dirty = w->ndirty;
+}
+
+/* e's seen set holds no removed id any more (or e goes away). */
+static void drop_dirty(cw_world *w, cw_entity *e)
+{
+    if (e->dirty <= 0) return;
+    int i = e->dirty - 1;
+    cw_entity *last = w->dirty[--w->ndirty];
+    w->dirty[i] = last;
+    last->dirty = i + 1;
+    e->dirty = 0;
+}
+
+/* The first index in [from, n) of the sorted v whose value is >= id (n when
+ * none): steps of 1, 2, 4... from `from`, then a binary search, so a short
+ * skip costs little and a long one log of its length. */
+static int gallop(const int64_t *v, int n, int from, int64_t id, uint64_t *work)
+{
+    int lo = from, hi = from, step = 1;
+    while (hi < n && v[hi] < id) { /* v[0..hi] < id */
+        lo = hi + 1;
+        hi += step;
+        step *= 2;
+        (*work)++;
+    }
+    if (hi > n) hi = n;
+    while (lo < hi) { /* v[..lo) < id; hi == n or v[hi] >= id */
+        int mid = lo + (hi - lo) / 2;
+        (*work)++;
+        if (v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Drops from the sorted s[0..n) every id of the sorted gone[0..ng), in
+ * place; returns the new n. A galloping merge: each side skips ahead by
+ * gallop, and the runs of s that stay move down with one memmove each, so a
+ * few removals from a long view cost O(K log n) plus the copy, and many
+ * removals against a short view O(n log K). */
+static int seen_compact(int64_t *s, int n, const int64_t *gone, int ng, uint64_t *work)
+{
+    int i = 0, g = 0, k = 0; /* kept: s[0..k); still to read: s[i..n), gone[g..ng) */
+    while (i < n && g < ng) {
+        if (s[i] < gone[g]) { /* a run that stays */
+            int j = gallop(s, n, i, gone[g], work);
+            if (k != i) memmove(s + k, s + i, sizeof *s * (size_t)(j - i));
+            *work += (uint64_t)(k != i ? j - i : 0);
+            k += j - i;
+            i = j;
+        } else if (s[i] > gone[g]) {
+            g = gallop(gone, ng, g, s[i], work);
+        } else { /* removed: dropped */
+            i++;
+            g++;
+        }
+    }
+    if (k != i && i < n) {
+        memmove(s + k, s + i, sizeof *s * (size_t)(n - i));
+        *work += (uint64_t)(n - i);
+    }
+    return k + (n - i);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void cw_world_compact(cw_world *w)
+{
+    if (w->ngone == 0) return;
+    qsort(w->gone, (size_t)w->ngone, sizeof *w->gone, cmp_id);
+    for (int i = 0; i < w->ndirty; i++) {
+        cw_entity *e = w->dirty[i];
+        e->nseen = seen_compact(e->seen, e->nseen, w->gone, w->ngone, &w->view_work);
+        e->dirty = 0;
+    }
+    w->ndirty = 0;
+    w->ngone = 0;
+}
+
+uint64_t cw_world_view_work(const cw_world *w)
+{
+    return w->view_work;
 }
 
 static int reserve_recips(cw_world *w, int n)
@@ -254,7 +391,7 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
         } else { /* out of view */
             cw_entity *o = cw_world_get(w, s);
             j++;
-            if (!o) continue;
+            if (!o) continue; /* removed, pending compaction */
             seen_erase(o, e->id);
             if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
             if (self_player) emit(w, w->hooks.leave, o, &e, 1);
@@ -269,27 +406,41 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
     }
     for (int k = 0; k < nb; k++)
         e->seen[k] = w->near[k].id;
-    e->nseen = nb;
+    e->nseen = nb; /* only living ids now; if e is dirty, its compaction finds nothing to drop */
     emit(w, w->hooks.leave, e, w->r_leave, nl);
     emit(w, w->hooks.enter, e, w->r_enter, ne);
     if (moved) emit(w, w->hooks.move, e, w->r_move, nm);
     return 0;
 }
 
-/* Drops everything e sees, telling both sides. */
-static int hide(cw_world *w, cw_entity *e, int tell_self)
+/* Drops everything e sees. A transfer (removing 0) erases e from each
+ * observer's set and tells both sides; it fails whole (CW_ENOMEM) before any
+ * change. A removal tells the observers only and leaves e's id in their sets
+ * for cw_world_compact (they are marked dirty), or erases it at once when the
+ * pending lists cannot grow; it always completes. */
+static int hide(cw_world *w, cw_entity *e, int removing)
 {
     int rc = reserve_recips(w, e->nseen);
-    if (rc) return rc;
+    if (rc && !removing) return rc;
+    int defer = removing && e->nseen > 0 && reserve_pending(w, e->nseen) == 0;
+    if (defer) w->gone[w->ngone++] = e->id;
     int nl = 0;
     for (int j = 0; j < e->nseen; j++) {
         cw_entity *o = cw_world_get(w, e->seen[j]);
-        if (!o) continue;
-        seen_erase(o, e->id);
+        if (!o) continue; /* removed, pending compaction */
+        if (defer) {
+            mark_dirty(w, o);
+        } else {
+            w->view_work += (uint64_t)o->nseen; /* at most: the search and the shift */
+            seen_erase(o, e->id);
+        }
+        if (rc) continue; /* no room for the recipients: no events */
         if (o->kind == CW_ENT_PLAYER) w->r_leave[nl++] = o;
-        if (tell_self && e->kind == CW_ENT_PLAYER) emit(w, w->hooks.leave, o, &e, 1);
+        if (!removing && e->kind == CW_ENT_PLAYER) emit(w, w->hooks.leave, o, &e, 1);
     }
+    w->view_work += (uint64_t)e->nseen;
     e->nseen = 0;
+    drop_dirty(w, e);
     emit(w, w->hooks.leave, e, w->r_leave, nl);
     return 0;
 }
@@ -358,7 +509,10 @@ int cw_world_remove(cw_world *w, int64_t id)
 {
     cw_entity *e = cw_world_get(w, id);
     if (!e) return CW_ENOTFOUND;
-    hide(w, e, 0);
+    drop_dirty(w, e);
+    e->dirty = -1; /* being removed: cw_entity_sees answers 0 for it */
+    hide(w, e, 1);
+    if (w->ngone >= GONE_MAX) cw_world_compact(w); /* a world nobody ticks stays bounded */
     cw_grid_remove(w->grids[e->zone], e->id);
     cw_idmap_del(&w->by_id, e->id);
     if (e->kind == CW_ENT_PLAYER) cw_idmap_del(&w->by_player, e->ref);
@@ -377,7 +531,7 @@ int cw_world_remove(cw_world *w, int64_t id)
 int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
 {
     if (zi < 0 || zi >= w->zones.n || !w->grids[zi]) return CW_EINVAL;
-    int rc = hide(w, e, 1);
+    int rc = hide(w, e, 0);
     if (rc) return rc;
     cw_grid_remove(w->grids[e->zone], e->id);
     e->zone = zi;
@@ -553,7 +707,7 @@ int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
         place(&m, w->zones.v[e->zone].id, e->x, e->y, (uint64_t)e->id ^ (w->ticks << 20), &zi, &x,
               &y);
         moved[i] = strcmp(m.v[zi].id, w->zones.v[e->zone].id) != 0;
-        if (moved[i]) hide(w, e, 1);
+        if (moved[i]) hide(w, e, 0);
         e->zone = zi;
         e->x = x;
         e->y = y;
@@ -674,6 +828,7 @@ int cw_world_remove_zone(cw_world *w, const char *id, cw_error *err)
 void cw_world_tick(cw_world *w, uint64_t now_ns)
 {
     (void)now_ns; /* monsters and timed effects will run here */
+    cw_world_compact(w);
     w->ticks++;
 }
 

@@ -13,6 +13,18 @@
  * frame per call and writes it to each observer. The world itself does no
  * I/O and reads no clock (times are passed in). Loop thread only.
  *
+ * Removals: cw_world_remove tells the observers at once (leave hook) but,
+ * so that K removals from a crowd cost O(K * n) and not O(K * N * n), leaves
+ * the removed id in their seen sets until cw_world_compact (called by
+ * cw_world_tick, and by cw_world_remove once 65,536 removals are pending;
+ * the app also calls it before flushing its outboxes), which
+ * tidies each such set once, in one pass. Until then a seen set may hold ids
+ * of removed entities: still sorted, never a living entity's (ids are never
+ * reused), cw_world_get answers NULL for them (every loop over e->seen must
+ * skip those, as it must anyway), nseen counts them, and cw_entity_sees
+ * answers 0 for them. Every world call keeps working with them in place;
+ * after cw_world_compact every seen set is exact again.
+ *
  * Ownership: cw_world owns its entities (pointers stay valid until the
  * entity is removed or the world freed) and the zone set handed to
  * cw_world_set_zones. Functions return 0 or a negative CW_E* code. */
@@ -42,9 +54,10 @@ typedef struct cw_entity {
     double speed;    /* units per second */
     double credit_s; /* banked movement time */
     uint64_t move_ns;
-    int64_t *seen; /* sorted ids in view */
+    int64_t *seen; /* sorted ids in view (and removed ones: see "Removals" at the top) */
     int nseen, capseen;
     int slot;       /* internal */
+    int dirty;      /* internal (removals pending compaction) */
     uint32_t moves; /* bumped by the world on every change of position or zone */
     void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
     void *outbox;   /* the owner's queue of events for this player (hooks.release frees it) */
@@ -131,11 +144,22 @@ typedef struct cw_entity_init {
 int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_entity **out);
 /* Computes what e sees: enter events both ways. */
 int cw_world_show(cw_world *w, cw_entity *e);
-/* Removes an entity: leave events to its observers. CW_ENOTFOUND. */
+/* Removes an entity (freed before the call returns): leave events to its
+ * observers, whose seen sets keep its id until cw_world_compact (see
+ * "Removals" above). CW_ENOTFOUND. */
 int cw_world_remove(cw_world *w, int64_t id);
+/* Drops the ids of removed entities from every seen set that still holds
+ * one: O(n) per such set (plus O(K log K) for K removals), nothing when no
+ * removal is pending. Afterwards nseen is exact for every entity. */
+void cw_world_compact(cw_world *w);
 cw_entity *cw_world_get(const cw_world *w, int64_t id);
-/* 1 when e has the entity `id` in view now (its seen set; O(log n)). */
-int cw_entity_sees(const cw_entity *e, int64_t id);
+/* 1 when e has the living entity `id` in view now (0 for a removed one,
+ * also while its id awaits compaction; O(log n)). */
+int cw_entity_sees(const cw_world *w, const cw_entity *e, int64_t id);
+/* Elements of seen sets that hiding entities (removals, zone changes) and
+ * cw_world_compact have read or moved so far: a cost measure for tests and
+ * benchmarks (it only grows; moves and views built afresh are not counted). */
+uint64_t cw_world_view_work(const cw_world *w);
 cw_entity *cw_world_find_player(const cw_world *w, int64_t ref);
 size_t cw_world_count(const cw_world *w);
 const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e);
@@ -157,7 +181,7 @@ int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y);
  * them in out; returns the total (see cw_grid_query), or 0 for a bad zone. */
 int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int64_t *out, int max);
 
-/* One fixed-rate tick (bookkeeping now; monsters later). */
+/* One fixed-rate tick (bookkeeping now: cw_world_compact; monsters later). */
 void cw_world_tick(cw_world *w, uint64_t now_ns);
 uint64_t cw_world_ticks(const cw_world *w);
 void cw_world_each(cw_world *w, void (*fn)(cw_entity *e, void *ud), void *ud);

@@ -312,7 +312,7 @@ static int l_interact(lua_State *L)
     cw_entity *t = ctl_sim_entity(L, w, 2, f, "target");
     const char *action = ctl_sim_opt_string(L, 3, f, "action", NULL);
     cw_entity *e = cw_world_find_player(w->w, p->id);
-    if (!e || t == e || t->zone != e->zone || !cw_entity_sees(e, t->id))
+    if (!e || t == e || t->zone != e->zone || !cw_entity_sees(w->w, e, t->id))
         return refuse(L, "bad_target", "nothing like that here");
     if (hypot(t->x - e->x, t->y - e->y) > INTERACT_RANGE)
         return refuse(L, "out_of_range", "come closer");

@@ -65,6 +65,15 @@ static int count(const log_t *l, const char *line)
     return n;
 }
 
+/* Lines of l that start with prefix. */
+static int count_kind(const log_t *l, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = l->buf; *p; p = strchr(p, '\n') + 1)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
 static void zone(cw_zone *z, const char *id, double view)
 {
     memset(z, 0, sizeof *z);
@@ -149,10 +158,10 @@ static void test_crowd_views_are_sorted_and_exact(void **state)
             double dx = e[i]->x - e[j]->x, dy = e[i]->y - e[j]->y;
             int in = dx * dx + dy * dy <= 50.0 * 50.0;
             want += in;
-            assert_int_equal(cw_entity_sees(e[i], e[j]->id), in);
+            assert_int_equal(cw_entity_sees(w, e[i], e[j]->id), in);
         }
         assert_int_equal(e[i]->nseen, want);
-        assert_false(cw_entity_sees(e[i], e[i]->id));
+        assert_false(cw_entity_sees(w, e[i], e[i]->id));
     }
     cw_world_free(w);
 }
@@ -198,9 +207,9 @@ static void test_views_after_swap_removals(void **state)
         for (int j = 0; j < 5; j++) {
             if (i == j) continue;
             double dx = all[i]->x - all[j]->x, dy = all[i]->y - all[j]->y;
-            assert_int_equal(cw_entity_sees(all[i], all[j]->id), dx * dx + dy * dy <= 2500);
+            assert_int_equal(cw_entity_sees(w, all[i], all[j]->id), dx * dx + dy * dy <= 2500);
         }
-    assert_false(cw_entity_sees(e[1], gone0) || cw_entity_sees(e[1], gone2));
+    assert_false(cw_entity_sees(w, e[1], gone0) || cw_entity_sees(w, e[1], gone2));
     cw_world_free(w);
 }
 
@@ -258,6 +267,8 @@ static void test_crossing_view_edges_once(void **state)
     int64_t aid = a->id;
     assert_int_equal(cw_world_remove(w, aid), 0);
     assert_int_equal(count(&l, "leave 1>2"), 2);
+    assert_false(cw_entity_sees(w, b, aid));
+    cw_world_compact(w); /* the removed id leaves b's set */
     assert_int_equal(b->nseen, 0);
     assert_int_equal(cw_world_remove(w, aid), CW_ENOTFOUND);
     assert_int_equal(cw_world_count(w), 1);
@@ -594,7 +605,7 @@ static void test_reload_keeps_instances(void **state)
     assert_true(a->x == 30 && a->y == 30);
     assert_int_equal(count(&l, "zone 1"), 0);
     assert_int_equal(count(&l, "zone 2"), 0);
-    assert_int_equal(count(&l, "leave"), 0);
+    assert_int_equal(count_kind(&l, "leave "), 0);
     assert_int_equal(a->nseen, 1); /* still see each other */
     assert_string_equal(cw_world_zone_of(w, c)->id, "caves");
     assert_int_equal(cw_world_query(w, zb, 30, 30, 100, NULL, 0), 2);
@@ -627,6 +638,270 @@ static void test_reload_keeps_instances(void **state)
     cw_world_free(w);
 }
 
+/* ---- removals from a crowd (the disconnect storm) ---------------------------------- */
+
+enum { CROWD = 300 };
+
+/* Every event of the crowd test, by entity id (ids are 1..CROWD in a fresh
+ * world): leaves[subject][observer], and any event naming a removed entity. */
+static struct {
+    int leaves[CROWD + 1][CROWD + 1];
+    int moves[CROWD + 1][CROWD + 1];
+    int enters;
+    int removed[CROWD + 1]; /* 1 once cw_world_remove has returned for it */
+    int removing;           /* the id being removed now */
+    int about_removed;      /* events naming an entity removed before */
+} g_crowd;
+
+static void crowd_note(const cw_entity *s, cw_entity *const *to, int n)
+{
+    assert_true(s->id >= 1 && s->id <= CROWD);
+    g_crowd.about_removed += g_crowd.removed[s->id];
+    for (int i = 0; i < n; i++) {
+        assert_true(to[i]->id >= 1 && to[i]->id <= CROWD);
+        g_crowd.about_removed += g_crowd.removed[to[i]->id] || to[i]->id == g_crowd.removing;
+    }
+}
+static void crowd_enter(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    (void)ud;
+    crowd_note(s, to, n);
+    g_crowd.enters += n;
+}
+static void crowd_leave(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    (void)ud;
+    crowd_note(s, to, n);
+    for (int i = 0; i < n; i++)
+        g_crowd.leaves[s->id][to[i]->id]++;
+}
+static void crowd_move(void *ud, const cw_entity *s, cw_entity *const *to, int n)
+{
+    (void)ud;
+    crowd_note(s, to, n);
+    for (int i = 0; i < n; i++)
+        g_crowd.moves[s->id][to[i]->id]++;
+}
+
+/* 300 players where all see all; 298 leave with no tick in between. Each
+ * removal tells exactly the players still there, once; no event ever names
+ * a removed entity (not even a survivor's move before the views are
+ * compacted); cw_entity_sees is 0 for every removed id at once; after
+ * cw_world_compact each survivor's view is exactly the other survivor. The
+ * view bookkeeping touches O(K * n) elements (the old per-observer erase,
+ * K * N * n / 6 or so, would be far above the bound). */
+static void test_crowd_removal_is_exact_and_linear(void **state)
+{
+    (void)state;
+    memset(&g_crowd, 0, sizeof g_crowd);
+    cw_world_hooks h = {NULL, crowd_enter, crowd_leave, crowd_move, NULL, NULL, NULL};
+    cw_world *w = cw_world_new(&h);
+    cw_zoneset zs = {0};
+    zs.n = 1;
+    zs.v = calloc(1, sizeof *zs.v);
+    zone(&zs.v[0], "meadow", 50);
+    cw_error err = {0};
+    assert_int_equal(cw_zoneset_check(&zs, &err), 0);
+    assert_int_equal(cw_world_set_zones(w, &zs, &err), 0);
+    cw_entity *e[CROWD + 1] = {0};
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    for (int i = 1; i <= CROWD; i++) { /* a 30 x 30 square: everyone within 50 of everyone */
+        cw_entity_init in = {
+            CW_ENT_PLAYER,          i,   (uint64_t)i, "p", "meadow", rnd_in(&seed, 450, 30),
+            rnd_in(&seed, 450, 30), 1000};
+        assert_int_equal(cw_world_add(w, &in, 0, &e[i]), 0);
+        assert_int_equal(e[i]->id, i);
+        assert_int_equal(cw_world_show(w, e[i]), 0);
+    }
+    for (int i = 1; i <= CROWD; i++)
+        assert_int_equal(e[i]->nseen, CROWD - 1);
+    /* shuffled removal order; the last two stay */
+    int order[CROWD];
+    for (int i = 0; i < CROWD; i++)
+        order[i] = i + 1;
+    for (int i = CROWD - 1; i > 0; i--) {
+        int k = (int)rnd_in(&seed, 0, i + 1);
+        int t = order[i];
+        order[i] = order[k];
+        order[k] = t;
+    }
+    enum { K = CROWD - 2 };
+    cw_entity *s1 = e[order[K]], *s2 = e[order[K + 1]];
+    int when[CROWD + 1]; /* the step each entity was removed at (K: never) */
+    for (int i = 1; i <= CROWD; i++)
+        when[i] = K;
+    uint64_t work0 = cw_world_view_work(w);
+    for (int k = 0; k < K; k++) {
+        int id = order[k];
+        g_crowd.removing = id;
+        assert_int_equal(cw_world_remove(w, id), 0);
+        g_crowd.removing = 0;
+        g_crowd.removed[id] = 1;
+        when[id] = k;
+        e[id] = NULL;
+        assert_null(cw_world_get(w, id));
+        assert_false(cw_entity_sees(w, s1, id));
+        assert_false(cw_entity_sees(w, s2, id));
+    }
+    uint64_t work = cw_world_view_work(w) - work0;
+    /* leave edges: r's removal went to exactly those still in the world */
+    for (int r = 1; r <= CROWD; r++)
+        for (int o = 1; o <= CROWD; o++) {
+            int want = r != o && when[r] < K && when[o] > when[r];
+            assert_int_equal(g_crowd.leaves[r][o], want);
+        }
+    assert_int_equal(g_crowd.about_removed, 0);
+    assert_true(cw_entity_sees(w, s1, s2->id) && cw_entity_sees(w, s2, s1->id));
+    assert_int_equal(cw_world_count(w), 2);
+    /* the survivors' sets still hold the removed ids (pending compaction) */
+    assert_int_equal(s2->nseen, CROWD - 1);
+    /* s1 steps (still near s2): one move to s2, nothing about the removed;
+     * its own view is built afresh */
+    assert_int_equal(cw_world_move(w, s1, s1->x + 1, s1->y, 10 * SEC, NULL), 0);
+    assert_int_equal(g_crowd.moves[s1->id][s2->id], 1);
+    assert_int_equal(g_crowd.about_removed, 0);
+    assert_int_equal(s1->nseen, 1);
+    assert_int_equal(g_crowd.enters, CROWD * (CROWD - 1)); /* the setup's only */
+    /* compaction: both views are exactly the other survivor */
+    cw_world_compact(w);
+    assert_int_equal(s1->nseen, 1);
+    assert_int_equal(s2->nseen, 1);
+    assert_int_equal(s1->seen[0], s2->id);
+    assert_int_equal(s2->seen[0], s1->id);
+    work = cw_world_view_work(w) - work0;
+    /* K removals, each reading a view of n = CROWD - 1, plus one pass over
+     * each view left dirty, plus s1's step: within 2 K n */
+    assert_true(work <= 2ull * K * (CROWD - 1));
+    assert_true(work >= (uint64_t)K * (CROWD - 1) / 2); /* it does count the reads */
+    /* nothing pending: compaction again changes nothing */
+    cw_world_compact(w);
+    assert_int_equal(s2->nseen, 1);
+    assert_int_equal(g_crowd.about_removed, 0);
+    cw_world_free(w);
+}
+
+/* Views of all sizes: 300 monsters scattered (views of a few to a few dozen),
+ * a random 40% removed in one go, then 10% more of the rest with a tick in
+ * between and steps of the living: after the compaction every view is the
+ * sorted set of exactly the living within the view distance (the galloping
+ * merge drops runs, single ids and tails correctly). */
+static void test_scattered_removals_compact_exactly(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    enum { N = 300 };
+    cw_entity *e[N];
+    int alive[N];
+    uint64_t seed = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < N; i++) {
+        cw_entity_init in = {CW_ENT_MONSTER,          0, 0, "m", "meadow", rnd_in(&seed, 320, 260),
+                             rnd_in(&seed, 300, 400), 10};
+        assert_int_equal(cw_world_add(w, &in, 0, &e[i]), 0);
+        assert_int_equal(cw_world_show(w, e[i]), 0);
+        alive[i] = 1;
+    }
+    for (int round = 0; round < 2; round++) {
+        double share = round == 0 ? 0.4 : 0.1;
+        for (int i = 0; i < N; i++) {
+            if (!alive[i] || rnd_in(&seed, 0, 1) >= share) continue;
+            int64_t id = e[i]->id;
+            assert_int_equal(cw_world_remove(w, id), 0);
+            alive[i] = 0;
+            for (int j = 0; j < N; j++)
+                if (alive[j]) assert_false(cw_entity_sees(w, e[j], id));
+        }
+        for (int i = 0; round == 1 && i < N; i += 7) /* steps with removals pending */
+            if (alive[i])
+                assert_int_equal(
+                    cw_world_relocate(w, e[i], rnd_in(&seed, 320, 260), rnd_in(&seed, 300, 400)),
+                    0);
+        cw_world_tick(w, 0);
+        for (int i = 0; i < N; i++) {
+            if (!alive[i]) continue;
+            int want = 0;
+            for (int k = 1; k < e[i]->nseen; k++)
+                assert_true(e[i]->seen[k - 1] < e[i]->seen[k]);
+            for (int j = 0; j < N; j++) {
+                if (j == i || !alive[j]) continue;
+                double dx = e[i]->x - e[j]->x, dy = e[i]->y - e[j]->y;
+                int in = dx * dx + dy * dy <= 50.0 * 50.0;
+                want += in;
+                assert_int_equal(cw_entity_sees(w, e[i], e[j]->id), in);
+            }
+            assert_int_equal(e[i]->nseen, want);
+        }
+    }
+    cw_world_free(w);
+}
+
+/* Removing an entity whose own view holds removed ids (it is on the list to
+ * compact), then a zone transfer and a relocation while removals are
+ * pending: exact events, nothing about the removed, views exact after the
+ * tick (cw_world_tick compacts). ASan checks the list never keeps a freed
+ * entity. */
+static void test_removals_pending_with_transfer(void **state)
+{
+    (void)state;
+    log_t l = {{0}};
+    cw_world *w = world(&l);
+    cw_entity *a = player(w, 1, "meadow", 500, 500);
+    cw_entity *b = player(w, 2, "meadow", 510, 500);
+    cw_entity *c = player(w, 3, "meadow", 520, 500);
+    cw_entity *d = player(w, 4, "meadow", 500, 510);
+    cw_entity *e = player(w, 5, "meadow", 510, 510);
+    cw_entity *f = player(w, 6, "caves", 100, 110); /* where the transfer lands */
+    assert_int_equal(a->nseen, 4);
+    assert_int_equal(b->nseen, 4);
+    assert_int_equal(c->nseen, 4);
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_remove(w, 1), 0); /* b..e now hold a stale id */
+    assert_int_equal(count(&l, "leave 1>2") + count(&l, "leave 1>3") + count(&l, "leave 1>4") +
+                         count(&l, "leave 1>5"),
+                     4);
+    assert_int_equal(cw_world_remove(w, 2), 0); /* b itself was to be compacted */
+    assert_int_equal(count(&l, "leave 2>3") + count(&l, "leave 2>4") + count(&l, "leave 2>5"), 3);
+    assert_int_equal(count(&l, "leave 2>1"), 0);
+    assert_int_equal(count_kind(&l, "leave "), 7);
+    assert_false(cw_entity_sees(w, c, 1) || cw_entity_sees(w, c, 2));
+    assert_true(cw_entity_sees(w, c, d->id) && cw_entity_sees(w, d, c->id));
+    /* c goes to the caves with a and b still in its set */
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_transfer(w, c, f->zone, 100, 100), 0);
+    assert_int_equal(count(&l, "zone 3"), 1);
+    assert_int_equal(count(&l, "leave 3>4") + count(&l, "leave 3>5"), 2);
+    assert_int_equal(count(&l, "leave 4>3") + count(&l, "leave 5>3"), 2);
+    assert_int_equal(count(&l, "enter 3>6") + count(&l, "enter 6>3"), 2);
+    assert_int_equal(count_kind(&l, "leave ") + count_kind(&l, "enter "), 6);
+    assert_int_equal(c->nseen, 1);
+    assert_int_equal(c->seen[0], f->id);
+    assert_false(cw_entity_sees(w, d, c->id) || cw_entity_sees(w, e, c->id));
+    /* d relocates next to e: a move to e, nothing else */
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_relocate(w, d, 505, 505), 0);
+    assert_string_equal(l.buf, "move 4>5\n");
+    /* a third removal after the others, then the tick */
+    cw_entity *g = player(w, 7, "meadow", 505, 500);
+    assert_int_equal(g->id, 7);
+    l.buf[0] = 0;
+    assert_int_equal(cw_world_remove(w, 7), 0);
+    assert_int_equal(count(&l, "leave 7>4") + count(&l, "leave 7>5"), 2);
+    assert_int_equal(count_kind(&l, "leave "), 2);
+    cw_world_tick(w, 0);
+    assert_int_equal(d->nseen, 1);
+    assert_int_equal(d->seen[0], e->id);
+    assert_int_equal(e->nseen, 1);
+    assert_int_equal(e->seen[0], d->id);
+    assert_int_equal(f->nseen, 1);
+    assert_int_equal(f->seen[0], c->id);
+    assert_int_equal(cw_world_count(w), 4);
+    /* ids are not reused: a newcomer gets a fresh one */
+    cw_entity *h = player(w, 8, "meadow", 500, 500);
+    assert_int_equal(h->id, 8);
+    assert_int_equal(d->nseen, 2);
+    cw_world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -642,6 +917,9 @@ int main(void)
         cmocka_unit_test(test_zone_checks),
         cmocka_unit_test(test_add_remove_zone),
         cmocka_unit_test(test_reload_keeps_instances),
+        cmocka_unit_test(test_crowd_removal_is_exact_and_linear),
+        cmocka_unit_test(test_removals_pending_with_transfer),
+        cmocka_unit_test(test_scattered_removals_compact_exactly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
