@@ -1,34 +1,10 @@
-/* world.c — entity table, per-zone grids and area-of-interest bookkeeping. */
-#include "core/game/world.h"
+/* world.c — entity table, per-zone grids and area-of-interest bookkeeping
+ * (zone sets and instance zones: world_zones.c). */
+#include "core/game/world_internal.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct cw_world {
-    cw_world_hooks hooks;
-    cw_zoneset zones;
-    cw_grid **grids; /* one per zone */
-    cw_entity **all;
-    int nall, capall;
-    cw_idmap by_id, by_player;
-    int64_t next_id;
-    uint64_t ticks;
-    /* scratch, reused by every query */
-    cw_grid_hit *near; /* ids in view with their entity (the grid's payload) */
-    int capnear;
-    cw_entity **r_enter, **r_leave, **r_move;
-    int caprecip;
-    /* Removals pending compaction: the ids removed since the last
-     * cw_world_compact, and the entities whose seen set may still hold one
-     * (each e there has e->dirty = 1 + its index). */
-    int64_t *gone;
-    int ngone, capgone;
-    cw_entity **dirty;
-    int ndirty, capdirty;
-    uint64_t view_work; /* cw_world_view_work */
-};
 
 cw_world *cw_world_new(const cw_world_hooks *hooks)
 {
@@ -41,7 +17,7 @@ cw_world *cw_world_new(const cw_world_hooks *hooks)
     return w;
 }
 
-static void free_grids(cw_grid **grids, int n)
+void cw_world_free_grids_(cw_grid **grids, int n)
 {
     for (int i = 0; grids && i < n; i++)
         cw_grid_free(grids[i]);
@@ -57,7 +33,7 @@ void cw_world_free(cw_world *w)
         free(w->all[i]);
     }
     free(w->all);
-    free_grids(w->grids, w->zones.n);
+    cw_world_free_grids_(w->grids, w->zones.n);
     cw_zoneset_free(&w->zones);
     cw_idmap_free(&w->by_id);
     cw_idmap_free(&w->by_player);
@@ -369,7 +345,7 @@ static void emit(cw_world *w, void (*fn)(void *, const cw_entity *, cw_entity *c
 
 /* Recomputes e's view against the grid, emitting the edges. moved: observers
  * that keep seeing e hear a move. */
-static int refresh(cw_world *w, cw_entity *e, int moved)
+int cw_world_refresh_(cw_world *w, cw_entity *e, int moved)
 {
     int nb, rc = query_near(w, e, &nb);
     if (rc) return rc;
@@ -418,7 +394,7 @@ static int refresh(cw_world *w, cw_entity *e, int moved)
  * change. A removal tells the observers only and leaves e's id in their sets
  * for cw_world_compact (they are marked dirty), or erases it at once when the
  * pending lists cannot grow; it always completes. */
-static int hide(cw_world *w, cw_entity *e, int removing)
+int cw_world_hide_(cw_world *w, cw_entity *e, int removing)
 {
     int rc = reserve_recips(w, e->nseen);
     if (rc && !removing) return rc;
@@ -448,8 +424,8 @@ static int hide(cw_world *w, cw_entity *e, int removing)
 /* ---- entities --------------------------------------------------------------------- */
 
 /* seed: for the spawn point when (x,y) cannot be kept (cw_zone_spawn_point). */
-static void place(const cw_zoneset *zs, const char *zone, double x, double y, uint64_t seed,
-                  int *zi, double *ox, double *oy)
+void cw_world_place_(const cw_zoneset *zs, const char *zone, double x, double y, uint64_t seed,
+                     int *zi, double *ox, double *oy)
 {
     int i = zone ? cw_zoneset_find(zs, zone) : -1;
     if (i < 0) {
@@ -483,7 +459,8 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
     snprintf(e->name, sizeof e->name, "%s", in->name ? in->name : "");
     e->speed = in->speed;
     e->move_ns = now_ns;
-    place(&w->zones, in->zone, in->x, in->y, (uint64_t)e->id ^ now_ns, &e->zone, &e->x, &e->y);
+    cw_world_place_(&w->zones, in->zone, in->x, in->y, (uint64_t)e->id ^ now_ns, &e->zone, &e->x,
+                    &e->y);
     e->slot = w->nall;
     int rc = cw_idmap_put(&w->by_id, e->id, e->slot);
     if (rc == 0 && in->kind == CW_ENT_PLAYER) rc = cw_idmap_put(&w->by_player, in->ref, e->id);
@@ -502,7 +479,7 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
 
 int cw_world_show(cw_world *w, cw_entity *e)
 {
-    return refresh(w, e, 0);
+    return cw_world_refresh_(w, e, 0);
 }
 
 int cw_world_remove(cw_world *w, int64_t id)
@@ -511,7 +488,7 @@ int cw_world_remove(cw_world *w, int64_t id)
     if (!e) return CW_ENOTFOUND;
     drop_dirty(w, e);
     e->dirty = -1; /* being removed: cw_entity_sees answers 0 for it */
-    hide(w, e, 1);
+    cw_world_hide_(w, e, 1);
     if (w->ngone >= GONE_MAX) cw_world_compact(w); /* a world nobody ticks stays bounded */
     cw_grid_remove(w->grids[e->zone], e->id);
     cw_idmap_del(&w->by_id, e->id);
@@ -531,7 +508,7 @@ int cw_world_remove(cw_world *w, int64_t id)
 int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
 {
     if (zi < 0 || zi >= w->zones.n || !w->grids[zi]) return CW_EINVAL;
-    int rc = hide(w, e, 0);
+    int rc = cw_world_hide_(w, e, 0);
     if (rc) return rc;
     cw_grid_remove(w->grids[e->zone], e->id);
     e->zone = zi;
@@ -540,7 +517,7 @@ int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y)
     e->moves++;
     if ((rc = cw_grid_insert_data(w->grids[zi], e->id, x, y, e)) != 0) return rc;
     if (w->hooks.zone) w->hooks.zone(w->hooks.ud, e);
-    return refresh(w, e, 0);
+    return cw_world_refresh_(w, e, 0);
 }
 
 int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns,
@@ -563,7 +540,7 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
     e->y = y;
     e->moves++;
     cw_grid_move(w->grids[e->zone], e->id, x, y);
-    return refresh(w, e, 1);
+    return cw_world_refresh_(w, e, 1);
 }
 
 int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
@@ -573,254 +550,13 @@ int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
     e->y = y;
     e->moves++;
     cw_grid_move(w->grids[e->zone], e->id, x, y);
-    return refresh(w, e, 1);
+    return cw_world_refresh_(w, e, 1);
 }
 
 int cw_world_query(const cw_world *w, int zi, double x, double y, double r, int64_t *out, int max)
 {
     if (zi < 0 || zi >= w->zones.n || !w->grids[zi]) return 0;
     return cw_grid_query(w->grids[zi], x, y, r, out, max);
-}
-
-/* ---- zones ------------------------------------------------------------------------ */
-
-/* 1 when b has the zones of a, in the same order, with the same bounds, view
- * distance and blocked areas: where entities may stand and what they see do
- * not change (names, spawns, safe areas and portals may). */
-static int same_layout(const cw_zoneset *a, const cw_zoneset *b)
-{
-    if (a->n == 0 || a->n != b->n) return 0;
-    for (int i = 0; i < a->n; i++) {
-        const cw_zone *x = &a->v[i], *y = &b->v[i];
-        if (strcmp(x->id, y->id) != 0 || x->width != y->width || x->height != y->height ||
-            x->view != y->view || x->nblocked != y->nblocked)
-            return 0;
-        for (int k = 0; k < x->nblocked; k++)
-            if (x->blocked[k].x != y->blocked[k].x || x->blocked[k].y != y->blocked[k].y ||
-                x->blocked[k].w != y->blocked[k].w || x->blocked[k].h != y->blocked[k].h)
-                return 0;
-    }
-    return 1;
-}
-
-/* 1 when the live zone i is an instance the new content set does not replace. */
-static int kept_runtime(const cw_zoneset *live, int i, const cw_zoneset *zs)
-{
-    const cw_zone *z = &live->v[i];
-    return z->runtime && z->id[0] && cw_zoneset_find(zs, z->id) < 0;
-}
-
-/* The set to install: the live instance zones at their own indices, the
- * content's zones in order in the other slots; slots left over are holes.
- * Shallow: the arrays stay owned by zs and the live set until commit_merged. */
-static int merge_zones(const cw_zoneset *live, const cw_zoneset *zs, cw_zoneset *out)
-{
-    int n = zs->n;
-    for (int i = 0; i < live->n; i++)
-        if (kept_runtime(live, i, zs)) n++;
-    if (n < live->n) n = live->n; /* instances keep their index */
-    cw_zone *v = calloc((size_t)n, sizeof *v);
-    if (!v) return CW_ENOMEM;
-    for (int i = 0; i < live->n; i++)
-        if (kept_runtime(live, i, zs)) v[i] = live->v[i];
-    int slot = 0, top = 0;
-    out->start = 0;
-    for (int k = 0; k < zs->n; k++) {
-        while (slot < live->n && kept_runtime(live, slot, zs))
-            slot++;
-        v[slot] = zs->v[k];
-        if (k == zs->start) out->start = slot;
-        slot++;
-    }
-    for (int i = 0; i < n; i++) {
-        if (v[i].id[0]) {
-            top = i + 1;
-        } else {
-            v[i].width = v[i].height = -1; /* a hole, as cw_world_remove_zone leaves */
-        }
-    }
-    out->v = v;
-    out->n = top;
-    return 0;
-}
-
-/* The merged set is installed: free what of the old live set it does not
- * keep, and zs's table (its arrays now belong to the merged set). */
-static void commit_merged(cw_world *w, cw_zoneset *zs, const cw_zoneset *merged)
-{
-    for (int i = 0; i < w->zones.n; i++) {
-        if (i < merged->n && merged->v[i].portals == w->zones.v[i].portals &&
-            merged->v[i].runtime && w->zones.v[i].runtime &&
-            strcmp(merged->v[i].id, w->zones.v[i].id) == 0)
-            continue; /* kept */
-        free(w->zones.v[i].safe);
-        free(w->zones.v[i].blocked);
-        free(w->zones.v[i].portals);
-    }
-    free(w->zones.v);
-    free(zs->v);
-    memset(zs, 0, sizeof *zs);
-    w->zones = *merged;
-    cw_zone *v = w->zones.v;
-    for (int i = 0; i < w->zones.n; i++)
-        for (int p = 0; p < v[i].nportals; p++)
-            v[i].portals[p].to_index = cw_zoneset_find(&w->zones, v[i].portals[p].to);
-}
-
-int cw_world_set_zones(cw_world *w, cw_zoneset *zs, cw_error *err)
-{
-    cw_zoneset m = {0};
-    if (merge_zones(&w->zones, zs, &m) != 0) return cw_error_set(err, CW_ENOMEM, "out of memory");
-    if (same_layout(&w->zones, &m)) {
-        /* Nothing any entity stands on or sees changed: swap the tables, keep
-         * the grids and every view (a reload with a thousand players stays
-         * cheap). */
-        commit_merged(w, zs, &m);
-        return 0;
-    }
-    cw_grid **grids = calloc((size_t)m.n, sizeof *grids);
-    if (!grids) {
-        free(m.v);
-        return cw_error_set(err, CW_ENOMEM, "out of memory");
-    }
-    for (int i = 0; i < m.n; i++) {
-        const cw_zone *z = &m.v[i];
-        if (!z->id[0]) continue; /* a hole has no grid */
-        grids[i] = cw_grid_new(z->width, z->height, z->view);
-        if (!grids[i]) {
-            free_grids(grids, m.n);
-            free(m.v);
-            return cw_error_set(err, CW_ENOMEM, "cannot build the grid of zone '%s'", z->id);
-        }
-    }
-    /* Where every entity goes in the new set; who changes zone. */
-    int *moved = calloc((size_t)w->nall + 1, sizeof *moved);
-    if (!moved) {
-        free_grids(grids, m.n);
-        free(m.v);
-        return cw_error_set(err, CW_ENOMEM, "out of memory");
-    }
-    for (int i = 0; i < w->nall; i++) {
-        cw_entity *e = w->all[i];
-        int zi;
-        double x, y;
-        place(&m, w->zones.v[e->zone].id, e->x, e->y, (uint64_t)e->id ^ (w->ticks << 20), &zi, &x,
-              &y);
-        moved[i] = strcmp(m.v[zi].id, w->zones.v[e->zone].id) != 0;
-        if (moved[i]) hide(w, e, 0);
-        e->zone = zi;
-        e->x = x;
-        e->y = y;
-        e->moves++;
-        cw_grid_insert_data(grids[zi], e->id, x, y, e);
-    }
-    free_grids(w->grids, w->zones.n);
-    commit_merged(w, zs, &m);
-    w->grids = grids;
-    for (int i = 0; i < w->nall; i++) {
-        if (moved[i] && w->hooks.zone) w->hooks.zone(w->hooks.ud, w->all[i]);
-        refresh(w, w->all[i], 0);
-    }
-    free(moved);
-    return 0;
-}
-
-/* ---- instance zones ---------------------------------------------------------------- */
-
-static int check_added(const cw_zoneset *zs, const cw_zone *z, cw_error *err)
-{
-    if (z->id[0] == '\0' || !memchr(z->id, '\0', sizeof z->id))
-        return cw_error_set(err, CW_EINVAL, "zone id must be 1-%d characters", CW_ZONE_ID_MAX);
-    if (cw_zoneset_find(zs, z->id) >= 0)
-        return cw_error_set(err, CW_EEXIST, "zone '%s' exists already", z->id);
-    if (!(isfinite(z->width) && z->width > 0 && isfinite(z->height) && z->height > 0 &&
-          isfinite(z->view) && z->view > 0))
-        return cw_error_set(err, CW_EINVAL, "zone '%s': width, height and view must be > 0", z->id);
-    if (!(isfinite(z->spawn_radius) && z->spawn_radius >= 0))
-        return cw_error_set(err, CW_EINVAL, "zone '%s': spawn radius must be >= 0", z->id);
-    if (!cw_zone_standable(z, z->spawn_x, z->spawn_y))
-        return cw_error_set(err, CW_EINVAL,
-                            "zone '%s': spawn is outside the zone or inside a blocked area", z->id);
-    for (int p = 0; p < z->nportals; p++) {
-        const cw_portal *po = &z->portals[p];
-        int ti = cw_zoneset_find(zs, po->to);
-        if (ti < 0)
-            return cw_error_set(err, CW_EINVAL, "zone '%s': portal to unknown zone '%s'", z->id,
-                                po->to);
-        if (!cw_zone_standable(&zs->v[ti], po->to_x, po->to_y))
-            return cw_error_set(err, CW_EINVAL, "zone '%s': portal target is not standable in '%s'",
-                                z->id, po->to);
-    }
-    return 0;
-}
-
-int cw_world_add_zone(cw_world *w, cw_zone *z, int *index, cw_error *err)
-{
-    if (w->zones.n == 0) return cw_error_set(err, CW_ESTATE, "the world has no zones yet");
-    int rc = check_added(&w->zones, z, err);
-    if (rc) return rc;
-    int zi = -1;
-    for (int i = 0; i < w->zones.n && zi < 0; i++)
-        if (w->zones.v[i].id[0] == '\0') zi = i;
-    cw_grid *g = cw_grid_new(z->width, z->height, z->view);
-    if (!g) return cw_error_set(err, CW_ENOMEM, "cannot build the grid of zone '%s'", z->id);
-    if (zi < 0) {
-        int n = w->zones.n + 1;
-        cw_zone *v = realloc(w->zones.v, sizeof *v * (size_t)n);
-        if (!v) {
-            cw_grid_free(g);
-            return cw_error_set(err, CW_ENOMEM, "out of memory");
-        }
-        w->zones.v = v;
-        cw_grid **gv = realloc(w->grids, sizeof *gv * (size_t)n);
-        if (!gv) {
-            cw_grid_free(g);
-            return cw_error_set(err, CW_ENOMEM, "out of memory");
-        }
-        w->grids = gv;
-        zi = w->zones.n;
-        w->zones.n = n;
-    }
-    w->zones.v[zi] = *z;
-    w->zones.v[zi].start = 0;
-    w->zones.v[zi].runtime = 1;
-    for (int p = 0; p < z->nportals; p++)
-        w->zones.v[zi].portals[p].to_index = cw_zoneset_find(&w->zones, z->portals[p].to);
-    w->grids[zi] = g;
-    memset(z, 0, sizeof *z);
-    if (index) *index = zi;
-    return 0;
-}
-
-int cw_world_remove_zone(cw_world *w, const char *id, cw_error *err)
-{
-    int zi = id && *id ? cw_zoneset_find(&w->zones, id) : -1;
-    if (zi < 0) return cw_error_set(err, CW_ENOTFOUND, "no zone '%s'", id ? id : "");
-    if (zi == w->zones.start)
-        return cw_error_set(err, CW_EINVAL, "zone '%s' is the start zone", id);
-    const cw_zone *start = &w->zones.v[w->zones.start];
-    for (int i = 0; i < w->nall; i++) {
-        cw_entity *e = w->all[i];
-        if (e->zone != zi) continue;
-        double x, y;
-        cw_zone_spawn_point(start, (uint64_t)e->id ^ (w->ticks << 20), &x, &y);
-        int rc = cw_world_transfer(w, e, w->zones.start, x, y);
-        if (rc)
-            return cw_error_set(err, rc, "cannot move entity %lld out of zone '%s'",
-                                (long long)e->id, id);
-    }
-    for (int i = 0; i < w->zones.n; i++)
-        for (int p = 0; p < w->zones.v[i].nportals; p++)
-            if (w->zones.v[i].portals[p].to_index == zi) w->zones.v[i].portals[p].to_index = -1;
-    cw_zone *z = &w->zones.v[zi];
-    free(z->safe);
-    free(z->blocked);
-    free(z->portals);
-    memset(z, 0, sizeof *z); /* a hole: id "", nothing standable, no grid */
-    z->width = z->height = -1;
-    cw_grid_free(w->grids[zi]);
-    w->grids[zi] = NULL;
-    return 0;
 }
 
 /* ---- tick ------------------------------------------------------------------------- */
