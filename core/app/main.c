@@ -9,6 +9,7 @@
 #include "bindings/world.h"
 #include "core/base/fdlimit.h"
 #include "core/base/log.h"
+#include "core/base/thread.h"
 #include "core/script/host.h"
 
 #include <event2/event.h>
@@ -199,6 +200,7 @@ static int parse(cw_server *s, int argc, char **argv, int *check, int *print)
         return 2;
     }
     cw_log_setup((cw_log_level)lvl, NULL);
+    cw_thread_set_background_nice(s->cfg.background_nice); /* before any thread starts */
     if (unknown.len)
         cw_log(CW_LOG_WARN, "ignoring CHAOS_ variables that name no setting (typo?)",
                CW_S("variables", unknown.data), CW_END);

@@ -89,6 +89,9 @@ const cw_config_key cw_config_keys[] = {
        KiB frame. */
     {"account.max_characters", CW_CFG_INT, OFF(account_max_characters), 1, 256, "8",
      "characters one account may have (create_character answers too_many_characters past it)"},
+    {"server.background_nice", CW_CFG_INT, OFF(background_nice), 0, 19, "10",
+     "nice value of the background threads (store worker, password hashing, content builds): "
+     "they get the core when the event loop leaves it idle; 0 = same priority as the loop"},
     {"server.shutdown_grace_ms", CW_CFG_INT, OFF(shutdown_grace_ms), 0, 600000, "2000",
      "how long shutdown waits to flush clients"},
     {"world.tick_hz", CW_CFG_INT, OFF(world_tick_hz), 1, 1000, "20",

@@ -19,6 +19,7 @@
 
 typedef struct cw_config {
     char *server_name;
+    int background_nice; /* server.background_nice (core/base/thread.h) */
     char *var_dir;
     char *log_level;
     /* game TCP */

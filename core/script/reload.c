@@ -17,6 +17,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/thread.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -24,11 +25,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#define BUILD_NICE 10 /* niceness of the build thread (the loop runs at 0) */
 #define BUILD_STACK_BYTES (8u << 20)
 
 typedef struct waiter {
@@ -73,8 +71,7 @@ static void answer(wlist *l, int rc, const char *errors)
     l->head = l->tail = NULL;
     while (w) {
         waiter *nx = w->next;
-        if (w->done)
-            w->done(w->ud, rc, errors);
+        if (w->done) w->done(w->ud, rc, errors);
         free(w);
         w = nx;
     }
@@ -85,8 +82,8 @@ static void *build_main(void *arg)
     cw_reload *r = arg;
     /* The build yields to the loop: where they share a core (a pinned server,
      * a small machine) a long or runaway load slows players down as little as
-     * the scheduler allows. Linux niceness is per thread; failure is harmless. */
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), BUILD_NICE);
+     * the scheduler allows (core/base/thread.h; failure is harmless). */
+    (void)cw_thread_enter_background();
     uint64_t t0 = cw_now_ns();
     r->rc = cw_gen_build(r->g, &r->errors);
     r->build_ns = cw_now_ns() - t0;
@@ -107,8 +104,7 @@ static void *build_main(void *arg)
 static int start_build(cw_reload *r)
 {
     cw_gen *g = cw_gen_new(r->h);
-    if (!g)
-        return CW_ENOMEM;
+    if (!g) return CW_ENOMEM;
     cw_strbuf_reset(&r->errors);
     r->g = g;
     r->rc = 0;
@@ -137,13 +133,11 @@ static int start_build(cw_reload *r)
 /* Moves the queued requests to a new build; answers them if it cannot start. */
 static void start_next(cw_reload *r)
 {
-    if (r->running || !r->next.head)
-        return;
+    if (r->running || !r->next.head) return;
     r->current = r->next;
     r->next.head = r->next.tail = NULL;
     int rc = start_build(r);
-    if (rc != 0)
-        answer(&r->current, rc, "the reload could not start (see log)\n");
+    if (rc != 0) answer(&r->current, rc, "the reload could not start (see log)\n");
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
@@ -153,8 +147,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     char buf[64];
     while (read(fd, buf, sizeof buf) > 0) {
     }
-    if (!r->running)
-        return;
+    if (!r->running) return;
     pthread_join(r->thread, NULL);
     r->running = 0;
     cw_host *h = r->h;
@@ -181,11 +174,9 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 static cw_reload *reload_of(cw_host *h)
 {
-    if (h->reload)
-        return h->reload;
+    if (h->reload) return h->reload;
     cw_reload *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     r->h = h;
     r->errors = (cw_strbuf)CW_STRBUF_INIT;
     if (pipe2(r->fds, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -194,8 +185,7 @@ static cw_reload *reload_of(cw_host *h)
     }
     r->ev = event_new(h->cfg.base, r->fds[0], EV_READ | EV_PERSIST, on_wake, r);
     if (!r->ev || event_add(r->ev, NULL) != 0) {
-        if (r->ev)
-            event_free(r->ev);
+        if (r->ev) event_free(r->ev);
         close(r->fds[0]);
         close(r->fds[1]);
         free(r);
@@ -207,12 +197,10 @@ static cw_reload *reload_of(cw_host *h)
 
 int cw_host_reload_async(cw_host *h, cw_host_reload_fn done, void *ud)
 {
-    if (!h || !h->cfg.base)
-        return CW_ESTATE;
+    if (!h || !h->cfg.base) return CW_ESTATE;
     cw_reload *r = reload_of(h);
     waiter *w = r ? calloc(1, sizeof *w) : NULL;
-    if (!w)
-        return r ? CW_ENOMEM : CW_EIO;
+    if (!w) return r ? CW_ENOMEM : CW_EIO;
     w->done = done;
     w->ud = ud;
     if (r->running) {
@@ -237,8 +225,7 @@ int cw_host_reload_busy(const cw_host *h)
 void cw_reload_free(cw_host *h)
 {
     cw_reload *r = h->reload;
-    if (!r)
-        return;
+    if (!r) return;
     if (r->running) {
         atomic_store(&r->g->abandon, 1);
         pthread_join(r->thread, NULL);

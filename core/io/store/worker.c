@@ -12,6 +12,7 @@
 
 #include "core/base/clock.h"
 #include "core/base/log.h"
+#include "core/base/thread.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -154,6 +155,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void *worker_main(void *arg)
 {
     cw_store *s = arg;
+    (void)cw_thread_enter_background(); /* refused: runs at the loop's priority */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->q_head && !s->closing)

@@ -6,6 +6,8 @@
  * operation of every connection — measured at 14 % of the loop under load). */
 #include "core/io/work/work.h"
 
+#include "core/base/thread.h"
+
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -62,6 +64,7 @@ static job *q_pop(jobq *q)
 static void *worker(void *arg)
 {
     cw_work *w = arg;
+    (void)cw_thread_enter_background(); /* refused: runs at the loop's priority */
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->jobs.head && !w->closing)
