@@ -1,5 +1,6 @@
 /* saver.c — write-behind. Changed characters are saved in batches (one
- * transaction each) every store.save_interval_ms, and at once on logout,
+ * transaction each) every store.save_interval_ms (one batch per loop
+ * iteration, so the requests read in between are answered), and on logout,
  * disconnect, takeover and shutdown.
  *
  * Leaving characters (cw_saver_flush) share batches: the flushes asked for
@@ -83,7 +84,8 @@ typedef struct idset {
 struct cw_saver {
     cw_server *s;
     struct event *timer, *commit_ev, *flush_ev;
-    cw_idmap waiting; /* character id -> its wlist (the pointer as an integer) */
+    struct event *more; /* zero timer: the interval's next batch, after the next poll */
+    cw_idmap waiting;   /* character id -> its wlist (the pointer as an integer) */
     wlist *wlists;
     idset pending; /* flushes gathered for the next shared batch */
     idset offline; /* sessions ended: forget these characters once saved */
@@ -413,6 +415,38 @@ static void save_snapshots(cw_server *s, cw_player_snapshot *snap, int n, int fl
 }
 
 /* Saves every character that needs it, in batches; only_grants: the group commit. */
+/* One batch of the changed characters (at most BATCH_MAX); how many. */
+static int save_batch(cw_server *s)
+{
+    if (!can_save(s)) return 0;
+    cw_player_snapshot *snap = malloc(sizeof *snap * BATCH_MAX);
+    if (!snap) return 0;
+    int n = cw_players_collect(s->players, snap, BATCH_MAX, 0);
+    if (n > 0) save_snapshots(s, snap, n, 0);
+    free(snap);
+    return n;
+}
+
+/* The interval's save goes one batch per loop iteration: encoding thousands
+ * of characters in one go held the loop for milliseconds (7 ms for 5,000),
+ * and every request that arrived meanwhile waited. A zero timer runs after
+ * the next poll, so the requests read in between are answered first. */
+static void save_next_batch(cw_server *s)
+{
+    cw_saver *sv = s->saver;
+    if (save_batch(s) == BATCH_MAX) {
+        struct timeval zero = {0, 0};
+        evtimer_add(sv->more, &zero);
+    }
+}
+
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    save_next_batch(arg);
+}
+
 static void save_all(cw_server *s, int only_grants)
 {
     if (!can_save(s)) return;
@@ -616,7 +650,7 @@ static void on_interval(evutil_socket_t fd, short what, void *arg)
     (void)what;
     cw_server *s = arg;
     cw_saver *sv = s->saver;
-    save_all(s, 0);
+    save_next_batch(s);
     /* The candidates to forget (backwards: a removal moves the last one, already seen, into
      * its place); and the flushes that waited for a trade partner's save. */
     for (size_t i = sv->offline.n; i-- > 0;)
@@ -662,7 +696,8 @@ int cw_saver_new(cw_server *s, cw_error *err)
     sv->commit_ev = event_new(s->base, -1, 0, on_commit, s);
     sv->flush_ev = event_new(s->base, -1, 0, on_flush, s);
     sv->timer = event_new(s->base, -1, EV_PERSIST, on_interval, s);
-    if (!sv->commit_ev || !sv->flush_ev || !sv->timer)
+    sv->more = evtimer_new(s->base, on_more, s);
+    if (!sv->commit_ev || !sv->flush_ev || !sv->timer || !sv->more)
         return cw_error_set(err, CW_ENOMEM, "out of memory");
     int ms = s->cfg.store_save_interval_ms;
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
@@ -707,6 +742,7 @@ void cw_saver_free(cw_server *s)
     idset_free(&sv->pending);
     idset_free(&sv->offline);
     if (sv->timer) event_free(sv->timer);
+    if (sv->more) event_free(sv->more);
     if (sv->commit_ev) event_free(sv->commit_ev);
     if (sv->flush_ev) event_free(sv->flush_ev);
     free(sv);

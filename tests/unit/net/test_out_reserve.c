@@ -26,6 +26,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/net/frame_reader.h"
+
 typedef struct fx {
     struct event_base *base;
     cw_net *net;
@@ -128,28 +130,7 @@ static size_t put_frame(char *p, const char *json)
 /* The next frame's payload (NUL-terminated in out), -1 at EOF, -2 on timeout. */
 static int read_frame(fx *f, char *out, size_t cap)
 {
-    uint64_t end = now_ms() + 2000;
-    for (;;) {
-        const uint8_t *p;
-        size_t plen, used;
-        if (cw_frame_decode(f->buf, f->len, sizeof f->buf - 4, &p, &plen, &used) == CW_FRAME_OK) {
-            assert_true(plen < cap);
-            memcpy(out, p, plen);
-            out[plen] = '\0';
-            memmove(f->buf, f->buf + used, f->len - used);
-            f->len -= used;
-            return (int)plen;
-        }
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        ssize_t r = recv(f->fd, f->buf + f->len, sizeof f->buf - f->len, MSG_DONTWAIT);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return -1;
-        if (r > 0) {
-            f->len += (size_t)r;
-            continue;
-        }
-        if (now_ms() > end) return -2;
-        poll(NULL, 0, 1);
-    }
+    return frame_reader_next(f->base, f->fd, f->buf, sizeof f->buf, &f->len, out, cap, 2000);
 }
 
 static void expect_frame(fx *f, const char *want)

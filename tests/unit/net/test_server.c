@@ -29,6 +29,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/net/frame_reader.h"
+
 /* ---- fixture ---------------------------------------------------------- */
 
 #define MAX_CLOSED 512
@@ -234,28 +236,7 @@ static void send_frame(client *c, const char *json)
  * EOF/reset, -2 on timeout. */
 static int read_frame(fx *f, client *c, char *out, size_t cap, int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
-    for (;;) {
-        const uint8_t *p;
-        size_t plen, used;
-        if (cw_frame_decode(c->buf, c->len, sizeof c->buf - 4, &p, &plen, &used) == CW_FRAME_OK) {
-            assert_true(plen < cap);
-            memcpy(out, p, plen);
-            out[plen] = '\0';
-            memmove(c->buf, c->buf + used, c->len - used);
-            c->len -= used;
-            return (int)plen;
-        }
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, MSG_DONTWAIT);
-        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return -1;
-        if (r > 0) {
-            c->len += (size_t)r;
-            continue;
-        }
-        if (now_ms() > end) return -2;
-        poll(NULL, 0, 1);
-    }
+    return frame_reader_next(f->base, c->fd, c->buf, sizeof c->buf, &c->len, out, cap, timeout_ms);
 }
 
 static void expect_frame(fx *f, client *c, const char *expected)
