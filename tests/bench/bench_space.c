@@ -1,6 +1,7 @@
 /* bench_space.c — 10,000 entities moving randomly in one 1000x1000 zone
  * (view 50): ns per grid move + view query, and ns per world move (move
  * check, grid, area-of-interest diff, events to a no-op sink). */
+#include "tests/bench/bench_world.h"
 #include "core/base/clock.h"
 #include "core/game/world.h"
 #include "core/sim/space/space.h"
@@ -11,15 +12,6 @@
 
 #define N 10000
 #define ROUNDS 200000
-
-static uint64_t rng_state = 88172645463325252ull;
-static double rnd(double max)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * max;
-}
 
 static uint64_t events;
 static void sink(void *ud, const cw_entity *s, cw_entity *const *to, int n)
@@ -59,18 +51,7 @@ int main(void)
 
     cw_world_hooks h = {NULL, sink, sink, sink, NULL, NULL, NULL};
     cw_world *w = cw_world_new(&h);
-    cw_zoneset zs = {0};
-    zs.n = 1;
-    zs.v = calloc(1, sizeof *zs.v);
-    snprintf(zs.v[0].id, sizeof zs.v[0].id, "bench");
-    zs.v[0].width = zs.v[0].height = 1000;
-    zs.v[0].view = 50;
-    zs.v[0].spawn_x = zs.v[0].spawn_y = 500;
-    cw_error err = {0};
-    if (cw_zoneset_check(&zs, &err) || cw_world_set_zones(w, &zs, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    if (bench_one_zone(w, "bench", 1000, 50)) return 1;
     static cw_entity *es[N];
     for (int i = 0; i < N; i++) {
         cw_entity_init in = {CW_ENT_PLAYER, i + 1, 0, "b", "bench", rnd(1000), rnd(1000), 1e9};

@@ -11,21 +11,13 @@
  * instructions of a run with removed=0 and one with removed=N (e.g.
  * valgrind --tool=cachegrind --cache-sim=no) and divide the difference by
  * N: the setup (adding and showing the crowd) cancels out. */
+#include "tests/bench/bench_world.h"
 #include "core/base/clock.h"
 #include "core/game/world.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t rng_state = 88172645463325252ull;
-static double rnd(double max)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * max;
-}
 
 static uint64_t n_leave;
 static void on_leave(void *ud, const cw_entity *s, cw_entity *const *to, int n)
@@ -51,18 +43,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    cw_zoneset zs = {0};
-    zs.n = 1;
-    zs.v = calloc(1, sizeof *zs.v);
-    snprintf(zs.v[0].id, sizeof zs.v[0].id, "meadow");
-    zs.v[0].width = zs.v[0].height = 1000;
-    zs.v[0].view = 100;
-    zs.v[0].spawn_x = zs.v[0].spawn_y = 500;
-    cw_error err = {0};
-    if (cw_zoneset_check(&zs, &err) || cw_world_set_zones(w, &zs, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    if (bench_one_zone(w, "meadow", 1000, 100)) return 1;
     int64_t *ids = malloc(sizeof *ids * (size_t)players);
     if (!ids) return 1;
     for (long i = 0; i < players; i++) {

@@ -23,6 +23,7 @@
  * valgrind --tool=cachegrind --cache-sim=no, or perf stat -e instructions:u
  * where the CPU exposes it) and divide the difference by the difference of
  * the move counts: the setup cancels out. */
+#include "tests/bench/bench_world.h"
 #include "core/app/outbox.h"
 #include "core/base/clock.h"
 #include "core/game/world.h"
@@ -43,15 +44,6 @@
 #define VIEW 50.0
 #define STEP 1.7
 #define MOVES_PER_TICK 2500
-
-static uint64_t rng_state = 88172645463325252ull;
-static double rnd(double max)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * max;
-}
 
 static cw_outbox *outbox;
 static uint64_t n_enter, n_leave, n_move;
@@ -175,18 +167,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "out of memory\n");
         return 1;
     }
-    cw_zoneset zs = {0};
-    zs.n = 1;
-    zs.v = calloc(1, sizeof *zs.v);
-    snprintf(zs.v[0].id, sizeof zs.v[0].id, "field");
-    zs.v[0].width = zs.v[0].height = FIELD;
-    zs.v[0].view = VIEW;
-    zs.v[0].spawn_x = zs.v[0].spawn_y = FIELD / 2;
-    cw_error err = {0};
-    if (cw_zoneset_check(&zs, &err) || cw_world_set_zones(w, &zs, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 1;
-    }
+    if (bench_one_zone(w, "field", FIELD, VIEW)) return 1;
     static cw_entity *es[N];
     for (int i = 0; i < N; i++) {
         uint64_t owner = i < conns ? conn_ids[i] : (uint64_t)(i + 1) << 32; /* no such conn */

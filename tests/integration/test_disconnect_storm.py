@@ -21,6 +21,32 @@ K = 300
 BATCH_MAX = 256  # core/app/saver.c
 
 
+def move_all(test, clients):
+    """Each player takes a small step (unsaved from then on). Returns name -> (x, y)."""
+    want = {}
+    for i, (c, name, ch) in enumerate(clients):
+        x, y = ch["x"] + 1 + i % 4, ch["y"] + i % 3
+        r = c.request("move", x=x, y=y)
+        test.assertTrue(r.get("ok"), r)
+        want[name] = (x, y)
+    return want
+
+
+def leave_all(clients):
+    """Half of the players send `logout` (not waiting for the answer), the other half close
+    their connection. Returns the (client, request id) of each logout."""
+    logouts = []
+    for i, (c, name, ch) in enumerate(clients):
+        if i % 2 == 0:
+            rid = c.next_id
+            c.next_id += 1
+            c.send({"op": "logout", "id": rid})
+            logouts.append((c, rid))
+        else:
+            c.close()
+    return logouts
+
+
 class DisconnectStorm(unittest.TestCase):
     def setUp(self):
         # No interval saves during the test: every save is a logout's or a disconnect's.
@@ -32,18 +58,14 @@ class DisconnectStorm(unittest.TestCase):
     def test_mass_disconnect_is_saved_in_few_batches(self):
         s = self.server
         admin = s.admin()
-        clients, want = [], {}
+        clients = []
         for i in range(K):
             c = s.client()
             name = "Storm%03d" % i
             ch = play(c, name)
             clients.append((c, name, ch))
         time.sleep(0.6)  # movement is banked from entering (10 units/s)
-        for i, (c, name, ch) in enumerate(clients):
-            x, y = ch["x"] + 1 + i % 4, ch["y"] + i % 3
-            r = c.request("move", x=x, y=y)
-            self.assertTrue(r.get("ok"), r)
-            want[name] = (x, y)
+        want = move_all(self, clients)
         st = admin.cmd("status")
         self.assertEqual(st["sessions"], K)
         self.assertGreaterEqual(st["store"]["dirty_characters"], K)
@@ -51,15 +73,7 @@ class DisconnectStorm(unittest.TestCase):
 
         db = sqlite3.connect(os.path.join(s.var, "chaos.db"), timeout=30, isolation_level=None)
         db.execute("BEGIN EXCLUSIVE")  # the store's writes wait (it retries a busy database)
-        logouts = []
-        for i, (c, name, ch) in enumerate(clients):
-            if i % 2 == 0:
-                rid = c.next_id
-                c.next_id += 1
-                c.send({"op": "logout", "id": rid})
-                logouts.append((c, rid))
-            else:
-                c.close()
+        logouts = leave_all(clients)
         # Every player has left (its save requested) before the database is let go.
         wait_for(lambda: admin.cmd("status")["sessions"] == 0, timeout=60, what="all to leave")
         db.execute("COMMIT")
@@ -107,7 +121,7 @@ class DisconnectStormOutage(unittest.TestCase):
     def test_storm_while_the_database_is_away(self):
         s = self.server
         admin = s.admin()
-        clients, want = [], {}
+        clients = []
         for i in range(self.K):
             c = s.client()
             name = "Away%03d" % i
@@ -115,20 +129,8 @@ class DisconnectStormOutage(unittest.TestCase):
         time.sleep(0.6)
         db = sqlite3.connect(os.path.join(s.var, "chaos.db"), timeout=30, isolation_level=None)
         db.execute("BEGIN EXCLUSIVE")
-        for i, (c, name, ch) in enumerate(clients):
-            x, y = ch["x"] + 1 + i % 4, ch["y"] + i % 3
-            r = c.request("move", x=x, y=y)
-            self.assertTrue(r.get("ok"), r)
-            want[name] = (x, y)
-        logouts = []
-        for i, (c, name, ch) in enumerate(clients):
-            if i % 2 == 0:
-                rid = c.next_id
-                c.next_id += 1
-                c.send({"op": "logout", "id": rid})
-                logouts.append((c, rid))
-            else:
-                c.close()
+        want = move_all(self, clients)
+        logouts = leave_all(clients)
         for c, rid in logouts:
             c.sock.settimeout(60)
             r = c.reply(rid)
