@@ -1,5 +1,5 @@
-/* frame_reader.h — the client side shared by the net tests: reads the next
- * frame from a plain loopback socket while pumping the server's loop (the
+/* frame_reader.h — the client side shared by the net tests: pumps the
+ * server's loop and reads the next frame from a plain loopback socket (the
  * tests are single-threaded). Include after cmocka.h. */
 #ifndef CW_TEST_NET_FRAME_READER_H
 #define CW_TEST_NET_FRAME_READER_H
@@ -19,6 +19,17 @@ static inline uint64_t frame_reader_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Runs the loop for about ms milliseconds (without blocking in it). */
+static inline void frame_reader_pump(struct event_base *base, int ms)
+{
+    uint64_t end = frame_reader_ms() + (uint64_t)ms;
+    do {
+        event_base_loop(base, EVLOOP_NONBLOCK);
+        poll(NULL, 0, 1);
+    } while (frame_reader_ms() < end);
+    event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 /* The next frame of fd into out (NUL-terminated), keeping unread bytes in

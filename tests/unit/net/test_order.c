@@ -141,21 +141,9 @@ static cw_net_config test_config(void)
     return cfg;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void pump(fx *f, int ms)
 {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    do {
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        poll(NULL, 0, 1);
-    } while (now_ms() < end);
-    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    frame_reader_pump(f->base, ms);
 }
 
 /* Answers the oldest held request (ok) and releases its connection. */
@@ -221,8 +209,8 @@ static size_t send_pumped(fx *f, client *c, const void *p, size_t n, int timeout
 {
     const uint8_t *b = p;
     size_t sent = 0;
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
-    while (sent < n && now_ms() < end) {
+    uint64_t end = frame_reader_ms() + (uint64_t)timeout_ms;
+    while (sent < n && frame_reader_ms() < end) {
         ssize_t w = send(c->fd, b + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0)
             sent += (size_t)w;

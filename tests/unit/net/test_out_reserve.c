@@ -60,20 +60,9 @@ static void on_close(void *ud, cw_conn *c, const char *reason)
     snprintf(f->closed_reason, sizeof f->closed_reason, "%s", reason);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void pump(fx *f, int ms)
 {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    do {
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        poll(NULL, 0, 1);
-    } while (now_ms() < end);
+    frame_reader_pump(f->base, ms);
 }
 
 static void fx_start(fx *f, size_t max_frame, size_t max_output)
@@ -99,8 +88,8 @@ static void fx_start(fx *f, size_t max_frame, size_t max_output)
     sa.sin_port = htons((uint16_t)cw_net_port(f->net));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(f->fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    uint64_t end = now_ms() + 2000;
-    while (!f->conn && now_ms() < end)
+    uint64_t end = frame_reader_ms() + 2000;
+    while (!f->conn && frame_reader_ms() < end)
         pump(f, 1);
     assert_non_null(f->conn);
 }

@@ -140,22 +140,9 @@ static cw_net_config test_config(void)
     return cfg;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Runs the loop for about ms milliseconds. */
 static void pump(fx *f, int ms)
 {
-    uint64_t end = now_ms() + (uint64_t)ms;
-    do {
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        poll(NULL, 0, 1);
-    } while (now_ms() < end);
-    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    frame_reader_pump(f->base, ms);
 }
 
 static double metric(fx *f, const char *name, const char *lk, const char *lv)
@@ -211,8 +198,8 @@ static size_t send_pumped(fx *f, client *c, const void *p, size_t n)
 {
     const uint8_t *b = p;
     size_t sent = 0;
-    uint64_t end = now_ms() + 5000;
-    while (sent < n && now_ms() < end) {
+    uint64_t end = frame_reader_ms() + 5000;
+    while (sent < n && frame_reader_ms() < end) {
         ssize_t w = send(c->fd, b + sent, n - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0)
             sent += (size_t)w;
@@ -287,8 +274,8 @@ static const char *closed_reason(fx *f, uint64_t id)
 /* Pumps until the server has accepted `n` connections in total. */
 static uint64_t wait_opened(fx *f, int n)
 {
-    uint64_t end = now_ms() + 2000;
-    while (f->opened < n && now_ms() < end)
+    uint64_t end = frame_reader_ms() + 2000;
+    while (f->opened < n && frame_reader_ms() < end)
         pump(f, 1);
     assert_int_equal(f->opened, n);
     return f->last_open_id;
@@ -719,8 +706,8 @@ static void test_output_overflow_drops_only_the_slow_reader(void **state)
     client *slow = client_open(&f, 4096); /* never reads */
     uint64_t slow_id = wait_opened(&f, 2);
     int pings = 0;
-    uint64_t end = now_ms() + 10000;
-    while (!closed_reason(&f, slow_id) && now_ms() < end) {
+    uint64_t end = frame_reader_ms() + 10000;
+    while (!closed_reason(&f, slow_id) && frame_reader_ms() < end) {
         /* 4 x 4 KiB per round stays under the cap within one read: the
          * overflow comes from unsent bytes piling up, not from one burst */
         for (int i = 0; i < 4; i++)
