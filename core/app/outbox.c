@@ -51,8 +51,10 @@ struct cw_outbox {
     int nowed, capowed;
     double *d2; /* scratch: squared distances to what one recipient sees */
     int capd2;
-    uint64_t flushes;   /* cw_outbox_flush calls so far */
-    cw_strbuf arena[2]; /* framed blobs and move encodings; cur is live */
+    uint64_t flushes;     /* cw_outbox_flush calls so far */
+    uint64_t thinned_at;  /* the last flush window in which a thinned recipient was met */
+    uint64_t turn_passes; /* flushes that ran the turns (cw_outbox_turn_passes) */
+    cw_strbuf arena[2];   /* framed blobs and move encodings; cur is live */
     int cur;
     uint64_t gen;      /* bumped when the arenas swap: move encodings expire */
     uint64_t serial;   /* one per coalescing pass (entity stamps) */
@@ -116,6 +118,11 @@ void cw_outbox_free(cw_outbox *o)
     free(o->d2);
     free(o->owed);
     free(o);
+}
+
+uint64_t cw_outbox_turn_passes(const cw_outbox *o)
+{
+    return o->turn_passes;
 }
 
 size_t cw_outbox_pending(const cw_outbox *o)
@@ -396,6 +403,7 @@ int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to,
     for (int i = 0; i < n; i++) {
         if (to[i]->kind != CW_ENT_PLAYER) continue;
         /* a far subject's move reaches r at the subject's turn (turn_of) */
+        if (thinned(o, to[i])) o->thinned_at = o->flushes;
         if (thinned(o, to[i]) && period_of(o, to[i], subject) > 1) {
             deferred++;
             continue;
@@ -444,6 +452,7 @@ static void turn_of(cw_outbox *o, cw_entity *s)
     for (int i = 0; i < s->nseen; i++) {
         cw_entity *r = cw_world_get(o->w, s->seen[i]);
         if (!r || !thinned(o, r)) continue; /* not thinned: it had every move */
+        o->thinned_at = o->flushes;
         int p = period_of(o, r, s);
         /* near ones have it already unless it moved in an earlier window */
         if (full ? p > 1 || s->enc.moved_at != o->flushes : p == o->mid)
@@ -635,6 +644,15 @@ static void turn_rest(cw_entity *s, void *ud)
  * longest waiting first, then the others. */
 static void turns(cw_outbox *o)
 {
+    /* Turns only serve thinned recipients. When none has been met for longer
+     * than a whole period (every subject that moved since had its turn, and
+     * a turn held back by the cap needs a thinned recipient, which would have
+     * been met), the two walks over every entity are skipped: a spread-out
+     * zone, where nobody sees more than interest_full, pays nothing. A
+     * subject's bookkeeping left stale meanwhile costs at most one extra turn
+     * move with its current position when thinning starts again. */
+    if (o->flushes - o->thinned_at > (uint64_t)o->far + 1) return;
+    o->turn_passes++;
     o->nowed = 0;
     cw_world_each(o->w, collect_owed, o);
     for (int i = 0; i < o->nowed; i++) {

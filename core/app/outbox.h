@@ -115,5 +115,9 @@ void cw_outbox_flush(cw_outbox *o);
 
 /* Queued events not yet written, over all players. */
 size_t cw_outbox_pending(const cw_outbox *o);
+/* Flushes that ran the interest turns (a walk over every entity): only while
+ * some recipient has been thinned within the last interest_far flushes. For
+ * tests and benches. */
+uint64_t cw_outbox_turn_passes(const cw_outbox *o);
 
 #endif

@@ -215,6 +215,53 @@ static void test_small_view_is_not_thinned(void **state)
         assert_int_equal(drain(&f, c, &t), 8);
     }
     assert_int_equal(metric(&f, "chaos_events_deferred_total"), 0);
+    /* nobody thinned for a whole period: the turns stop walking the table */
+    uint64_t passes = cw_outbox_turn_passes(f.outbox);
+    for (int i = 0; i < 12; i++)
+        cw_outbox_flush(f.outbox);
+    uint64_t idle = cw_outbox_turn_passes(f.outbox);
+    assert_true(idle - passes < 12);
+    for (int i = 0; i < 5; i++)
+        cw_outbox_flush(f.outbox);
+    assert_int_equal(cw_outbox_turn_passes(f.outbox), idle);
+    client_close(c);
+    fx_stop(&f);
+}
+
+/* When a crowd forms in a zone whose turns had gone quiet, the far subjects'
+ * moves still arrive at their turns: the skip never loses a move. */
+static void test_turns_resume_when_a_crowd_forms(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, &(cw_outbox_config){.interest_full = 2, .interest_far = 4, .interest_cap = 0});
+    client *c = client_open(&f);
+    add_player(&f, 1, c->id, 500, 500);
+    cw_entity *near = add_monster(&f, 503, 500);
+    tally t = {0};
+    for (int i = 0; i < 10; i++) /* one subject in view: not thinned, turns go quiet */
+        cw_outbox_flush(f.outbox);
+    drain(&f, c, &t);
+    uint64_t quiet = cw_outbox_turn_passes(f.outbox);
+    cw_outbox_flush(f.outbox);
+    assert_int_equal(cw_outbox_turn_passes(f.outbox), quiet);
+    cw_entity *m[4];
+    for (int i = 0; i < 4; i++) /* now 5 in view, more than interest_full */
+        m[i] = add_monster(&f, 500, 510 + 5 * i);
+    relocate(&f, near, 504, 500);
+    for (int i = 0; i < 4; i++)
+        relocate(&f, m[i], 501, m[i]->y); /* far ones move once, then stop */
+    for (int i = 0; i < 8; i++) {
+        cw_outbox_flush(f.outbox);
+        drain(&f, c, &t);
+    }
+    assert_true(cw_outbox_turn_passes(f.outbox) > quiet);
+    for (int i = 0; i < 4; i++) { /* every far subject's last position arrived */
+        int64_t id = m[i]->id;
+        assert_true(t.moves[id] >= 1);
+        assert_true(t.x[id] == 501.0);
+    }
+    assert_true(t.x[near->id] == 504.0);
     client_close(c);
     fx_stop(&f);
 }
@@ -274,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_waiting_move_of_subject_that_leaves_reveals_nothing),
         cmocka_unit_test(test_left_out_move_arrives_after_coming_near),
         cmocka_unit_test(test_small_view_is_not_thinned),
+        cmocka_unit_test(test_turns_resume_when_a_crowd_forms),
         cmocka_unit_test(test_cap_limits_far_moves_per_batch_without_starving),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
