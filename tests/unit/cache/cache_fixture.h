@@ -17,6 +17,7 @@
 
 #include "core/base/clock.h"
 #include "core/io/cache/cache.h"
+#include "tests/unit/cache/pump.h"
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -62,19 +63,6 @@ static int group_teardown(void **state)
 {
     free(*state);
     return 0;
-}
-
-typedef int (*pred_fn)(void *ud);
-
-static int pump_until(struct event_base *base, pred_fn pred, void *ud, int timeout_ms)
-{
-    uint64_t deadline = cw_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    while (!pred(ud)) {
-        if (cw_now_ns() > deadline) return 0;
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        usleep(1000);
-    }
-    return 1;
 }
 
 static int is_available(void *ud)

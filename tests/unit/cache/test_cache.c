@@ -18,6 +18,7 @@
 #include "core/base/log.h"
 #include "core/base/metrics.h"
 #include "core/io/cache/cache.h"
+#include "tests/unit/cache/pump.h"
 
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
@@ -231,19 +232,6 @@ static long long sync_int(redisContext *rc, const char *fmt, const char *a, cons
 }
 
 /* ---- pumping the loop ------------------------------------------------------------ */
-
-typedef int (*pred_fn)(void *ud);
-
-static int pump_until(struct event_base *base, pred_fn pred, void *ud, int timeout_ms)
-{
-    uint64_t deadline = cw_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    while (!pred(ud)) {
-        if (cw_now_ns() > deadline) return 0;
-        event_base_loop(base, EVLOOP_NONBLOCK);
-        usleep(1000);
-    }
-    return 1;
-}
 
 static int never(void *ud)
 {

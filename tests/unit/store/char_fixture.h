@@ -1,28 +1,29 @@
-/* char_fixture.h — characters with items for the store tests that save and
- * load them (test_items.c, test_trade.c): one answer type for every
- * callback, a character made in the database, a save that asserts it was
- * answered exactly once, and q() for one-number SQL checks. Include after
- * store_fixture.h; everything is static (one test file each). */
+/* char_fixture.h — characters for the store tests that make, save and load
+ * them (test_items.c, test_trade.c, test_ledger.c, test_guilds.c): one
+ * answer type for every callback, a character made in the database, a save
+ * that asserts it was answered exactly once, and q() for one-number SQL
+ * checks. Include after store_fixture.h; everything is static inline (each
+ * test file uses what it needs). */
 #ifndef CW_TEST_STORE_CHAR_FIXTURE_H
 #define CW_TEST_STORE_CHAR_FIXTURE_H
 
 typedef struct answer {
     int calls, rc, n;
     int64_t id;
-    int results[4];
+    int results[8];
     int nitems;
     int64_t uid[4], stack[4], version[4];
     char place[4][16];
 } answer;
 
-static void on_account(void *ud, int rc, const cw_account *acc)
+static inline void on_account(void *ud, int rc, const cw_account *acc)
 {
     answer *a = ud;
     a->rc = rc;
     a->id = rc == 0 ? acc->id : 0;
 }
 
-static void on_char(void *ud, int rc, const cw_character *ch)
+static inline void on_char(void *ud, int rc, const cw_character *ch)
 {
     answer *a = ud;
     a->calls++;
@@ -37,17 +38,17 @@ static void on_char(void *ud, int rc, const cw_character *ch)
     }
 }
 
-static void on_save(void *ud, int rc, const int *results, int n)
+static inline void on_save(void *ud, int rc, const int *results, int n)
 {
     answer *a = ud;
     a->calls++;
     a->rc = rc;
     a->n = n;
-    for (int i = 0; i < n && i < 4; i++)
+    for (int i = 0; i < n && i < 8; i++)
         a->results[i] = results[i];
 }
 
-static cw_character make_char(cw_store *s, int64_t account, const char *name)
+static inline cw_character make_char(cw_store *s, int64_t account, const char *name)
 {
     cw_character c = {.account_id = account,
                       .name = name,
@@ -64,14 +65,14 @@ static cw_character make_char(cw_store *s, int64_t account, const char *name)
     return c;
 }
 
-static long long q(const backend *b, const char *fmt, long long arg)
+static inline long long q(const backend *b, const char *fmt, long long arg)
 {
     char sql[512];
     snprintf(sql, sizeof sql, fmt, arg);
     return raw(b, sql);
 }
 
-static int save(cw_store *s, cw_character *c, int n, answer *sv)
+static inline int save(cw_store *s, cw_character *c, int n, answer *sv)
 {
     memset(sv, 0, sizeof *sv);
     cw_store_characters_save(s, c, n, on_save, sv);

@@ -20,6 +20,7 @@
 
 #define STORE_FIXTURE_PREFIX "guilds"
 #include "tests/unit/store/store_fixture.h"
+#include "tests/unit/store/char_fixture.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -52,20 +53,6 @@ typedef struct idgot {
     int64_t id;
 } idgot;
 
-static void on_account(void *ud, int rc, const cw_account *acc)
-{
-    idgot *o = ud;
-    o->rc = rc;
-    if (rc == 0) o->id = acc->id;
-}
-
-static void on_char(void *ud, int rc, const cw_character *ch)
-{
-    idgot *o = ud;
-    o->rc = rc;
-    if (rc == 0) o->id = ch->id;
-}
-
 static void on_loaded_guild(void *ud, int rc, const cw_character *ch)
 {
     idgot *o = ud;
@@ -82,24 +69,9 @@ static int64_t loaded_guild(cw_store *s, int64_t account, int64_t id)
     return o.id;
 }
 
-static int64_t make_char(cw_store *s, int64_t account, const char *name)
-{
-    cw_character c = {.account_id = account,
-                      .name = name,
-                      .race = "elf",
-                      .job = "mage",
-                      .level = 1,
-                      .zone = "forest",
-                      .doc = "{}"};
-    idgot o = {0};
-    cw_store_character_create(s, &c, on_char, &o);
-    assert_int_equal(o.rc, 0);
-    return o.id;
-}
-
 static int64_t make_account(cw_store *s)
 {
-    idgot o = {0};
+    answer o = {0};
     cw_store_account_create(s, "acct", "$argon2id$stub", on_account, &o);
     assert_int_equal(o.rc, 0);
     return o.id;
@@ -119,8 +91,8 @@ static void test_create_join_rank_leave(void **state)
     backend *b = *state;
     cw_store *s = open_sync(b);
     int64_t acc = make_account(s);
-    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob"),
-            cid = make_char(s, acc, "Cid");
+    int64_t ann = make_char(s, acc, "Ann").id, bob = make_char(s, acc, "Bob").id,
+            cid = make_char(s, acc, "Cid").id;
     got g;
 
     CALL(cw_store_guild_create(s, "Iron Wolves", ann, on_guild, &g));
@@ -198,7 +170,7 @@ static void test_fee_and_delete(void **state)
     backend *b = *state;
     cw_store *s = open_sync(b);
     int64_t acc = make_account(s);
-    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob");
+    int64_t ann = make_char(s, acc, "Ann").id, bob = make_char(s, acc, "Bob").id;
     got g;
     CALL(cw_store_guild_create(s, "Red", ann, on_guild, &g));
     int64_t gid = g.id;
@@ -264,8 +236,8 @@ static void test_invites(void **state)
     backend *b = *state;
     cw_store *s = open_sync(b);
     int64_t acc = make_account(s);
-    int64_t ann = make_char(s, acc, "Ann"), bob = make_char(s, acc, "Bob"),
-            cid = make_char(s, acc, "Cid"), dan = make_char(s, acc, "Dan");
+    int64_t ann = make_char(s, acc, "Ann").id, bob = make_char(s, acc, "Bob").id,
+            cid = make_char(s, acc, "Cid").id, dan = make_char(s, acc, "Dan").id;
     got g;
     invgot iv;
     CALL(cw_store_guild_create(s, "Owls", ann, on_guild, &g));

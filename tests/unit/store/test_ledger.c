@@ -25,63 +25,7 @@
 
 /* ---- helpers (the store runs inline: callbacks have run on return) ------------ */
 
-typedef struct answer {
-    int calls, rc, n;
-    int64_t id;
-    int results[8];
-} answer;
-
-static void on_account(void *ud, int rc, const cw_account *acc)
-{
-    answer *a = ud;
-    a->calls++;
-    a->rc = rc;
-    a->id = rc == 0 ? acc->id : 0;
-}
-
-static void on_char(void *ud, int rc, const cw_character *ch)
-{
-    answer *a = ud;
-    a->calls++;
-    a->rc = rc;
-    a->id = rc == 0 ? ch->id : 0;
-}
-
-static void on_save(void *ud, int rc, const int *results, int n)
-{
-    answer *a = ud;
-    a->calls++;
-    a->rc = rc;
-    a->n = n;
-    for (int i = 0; i < n && i < 8; i++)
-        a->results[i] = results[i];
-}
-
-static cw_character make_char(cw_store *s, int64_t account, const char *name)
-{
-    cw_character c = {.account_id = account,
-                      .name = name,
-                      .race = "elf",
-                      .job = "mage",
-                      .level = 1,
-                      .zone = "forest",
-                      .x = 1,
-                      .y = 2,
-                      .doc = "{\"gold\":0,\"exp\":0}"};
-    answer a = {0};
-    cw_store_character_create(s, &c, on_char, &a);
-    assert_int_equal(a.rc, 0);
-    c.id = a.id;
-    c.version = 1;
-    return c;
-}
-
-static long long q(const backend *b, const char *fmt, long long arg)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql, fmt, arg);
-    return raw(b, sql);
-}
+#include "tests/unit/store/char_fixture.h"
 
 static long long count_rows(const backend *b, int64_t id)
 {
@@ -109,9 +53,7 @@ static void test_gold_and_exp_rows_with_the_save(void **state)
     c[1].ledger = l;
     c[1].nledger = 1;
     answer sv = {0};
-    cw_store_characters_save(s, c, 2, on_save, &sv);
-    assert_int_equal(sv.calls, 1);
-    assert_int_equal(sv.rc, 0);
+    assert_int_equal(save(s, c, 2, &sv), 0);
     assert_int_equal(sv.results[0], 0);
     assert_int_equal(sv.results[1], 0);
     assert_int_equal(count_rows(b, c[0].id), 3);
@@ -140,8 +82,7 @@ static void test_gold_and_exp_rows_with_the_save(void **state)
     c[0].version = 1; /* stale: the row is at 2 */
     c[1].version = 2;
     answer sv2 = {0};
-    cw_store_characters_save(s, c, 2, on_save, &sv2);
-    assert_int_equal(sv2.rc, 0);
+    assert_int_equal(save(s, c, 2, &sv2), 0);
     assert_int_equal(sv2.results[0], CW_ESTATE);
     assert_int_equal(sv2.results[1], 0);
     assert_int_equal(count_rows(b, c[0].id), 3);
@@ -153,8 +94,7 @@ static void test_gold_and_exp_rows_with_the_save(void **state)
     c[1].version = 3;
     c[1].doc = "{not json";
     answer sv3 = {0};
-    cw_store_characters_save(s, c, 2, on_save, &sv3);
-    assert_int_equal(sv3.rc, 0);
+    assert_int_equal(save(s, c, 2, &sv3), 0);
     assert_int_equal(sv3.results[0], 0);
     assert_int_equal(sv3.results[1], CW_EINVAL);
     assert_int_equal(count_rows(b, c[0].id), 6);
@@ -192,9 +132,7 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     c.ledger = e;
     c.nledger = 2;
     answer sv = {0};
-    cw_store_characters_save(s, &c, 1, on_save, &sv);
-    assert_int_equal(sv.calls, 1);
-    assert_int_equal(sv.rc, 0);
+    assert_int_equal(save(s, &c, 1, &sv), 0);
     assert_int_not_equal(sv.results[0], 0);   /* the row was not written */
     assert_int_equal(count_rows(b, c.id), 0); /* not even the first row */
     assert_int_equal(q(b, "SELECT version FROM characters WHERE id = %lld", c.id), 1);
@@ -202,8 +140,7 @@ static void test_failed_ledger_row_undoes_the_save(void **state)
     /* without the refused row the same save goes through, with both rows */
     e[1].reason = "kill";
     answer ok = {0};
-    cw_store_characters_save(s, &c, 1, on_save, &ok);
-    assert_int_equal(ok.rc, 0);
+    assert_int_equal(save(s, &c, 1, &ok), 0);
     assert_int_equal(count_rows(b, c.id), 2);
     assert_int_equal(q(b, "SELECT level FROM characters WHERE id = %lld", c.id), 7);
     cw_store_close(s);
@@ -235,9 +172,7 @@ static void test_bad_entry_costs_only_itself(void **state)
     c[3].ledger = bad;
     c[3].nledger = 1;
     answer sv = {0};
-    cw_store_characters_save(s, c, N, on_save, &sv);
-    assert_int_equal(sv.calls, 1);
-    assert_int_equal(sv.rc, 0);
+    assert_int_equal(save(s, c, N, &sv), 0);
     for (int i = 0; i < N; i++) {
         long long version = q(b, "SELECT version FROM characters WHERE id = %lld", c[i].id);
         if (i == 3) {
@@ -262,8 +197,7 @@ static void test_bad_entry_costs_only_itself(void **state)
         c[i].nledger = i == 0 || i == N - 1 ? 1 : 2;
     }
     answer sv2 = {0};
-    cw_store_characters_save(s, c, N, on_save, &sv2);
-    assert_int_equal(sv2.rc, 0);
+    assert_int_equal(save(s, c, N, &sv2), 0);
     assert_int_not_equal(sv2.results[0], 0);
     assert_int_not_equal(sv2.results[N - 1], 0);
     for (int i = 1; i < N - 1; i++)
@@ -291,8 +225,7 @@ static void test_undecodable_reason_fails_alone(void **state)
     c[1].ledger = ok;
     c[1].nledger = 1;
     answer sv = {0};
-    cw_store_characters_save(s, c, 2, on_save, &sv);
-    assert_int_equal(sv.rc, 0);
+    assert_int_equal(save(s, c, 2, &sv), 0);
     assert_int_not_equal(sv.results[0], 0);
     assert_int_equal(sv.results[1], 0);
     assert_int_equal(count_rows(b, c[0].id), 0);
