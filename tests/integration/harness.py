@@ -429,6 +429,15 @@ def reenter(client, name, password="correct horse 1"):
     return r["character"]
 
 
+def cluster_ctl(*args):
+    """Runs `chaosctl cluster ARGS...` (the store comes in ARGS) and returns the JSON line it
+    printed last; a non-zero exit fails the calling test."""
+    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, (args, p.stdout, p.stderr)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def audit(store):
     """Runs `chaosctl audit --store STORE` (from the source tree, which holds migrations/).
     Returns (exit code, the JSON line it printed or None)."""

@@ -17,8 +17,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, FAST_AUTH, SRC, Server, ServerTest, main, play,  # noqa: E402
-                     stop_checked, wait_for)
+from harness import (BIN, FAST_AUTH, SRC, Server, ServerTest, cluster_ctl, main,  # noqa: E402
+                     play, stop_checked, wait_for)
 
 CLIENT = os.path.join(BIN, "chaos-client")
 PASSWORD = "correct horse 1"
@@ -449,12 +449,6 @@ defs.zone{ id = "%(b)s", name = "B", width = 200, height = 200, view = 50,
 """ % {"a": ZA, "b": ZB},
 }
 
-
-def cluster_ctl(*args):
-    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, (args, p.stdout, p.stderr)
-    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 @unittest.skipUnless(PG_URL and REDIS_URL, "CHAOS_TEST_PG and CHAOS_TEST_REDIS not set")

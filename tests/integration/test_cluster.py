@@ -6,7 +6,6 @@ destination, sees the player already on B, and keeps its item, gold and data. Th
 works once; a token past its TTL is refused; enter_world of a character whose zone another
 process owns answers with a hand-off; a portal to a zone whose owner is not running is
 refused and the player stays; `chaosctl audit` passes at the end."""
-import json
 import os
 import subprocess
 import sys
@@ -15,8 +14,9 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit, main,  # noqa: E402
-                     play, stop_checked, wait_for)
+from harness import (BIN, FAST_AUTH, SRC, Client, PrivateRedis, Server, audit,  # noqa: E402
+                     main, play, stop_checked, wait_for)
+from harness import cluster_ctl as ctl  # noqa: E402
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -56,12 +56,6 @@ end)
 """,
 }
 
-
-def ctl(*args):
-    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, (args, p.stdout, p.stderr)
-    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def ev_of(c, name, tries=400):

@@ -13,7 +13,6 @@ its commit), A is killed with SIGKILL. At once the players log in on B (nothing 
 them); A's announcement expires; `chaosctl cluster move` gives A's zone to B; the players enter
 the world on B in that zone with every acknowledged value; B now has the zone's monsters;
 `chaosctl audit` passes."""
-import json
 import os
 import signal
 import subprocess
@@ -25,6 +24,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (BIN, FAST_AUTH, SRC, Client, Server, audit, main, play,  # noqa: E402
                      stop_checked, wait_for)
+from harness import cluster_ctl as ctl  # noqa: E402
 
 PG_URL = os.environ.get("CHAOS_TEST_PG", "")
 REDIS_URL = os.environ.get("CHAOS_TEST_REDIS", "")
@@ -63,12 +63,6 @@ end)
 """,
 }
 
-
-def ctl(*args):
-    p = subprocess.run([os.path.join(BIN, "chaosctl"), "cluster"] + list(args), cwd=SRC,
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, (args, p.stdout, p.stderr)
-    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 def monsters(server):
