@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(cw_strbuf *b, size_t extra)
+int cw_strbuf_reserve(cw_strbuf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
@@ -23,7 +23,7 @@ static int reserve(cw_strbuf *b, size_t extra)
 
 int cw_strbuf_append(cw_strbuf *b, const char *s, size_t n)
 {
-    if (reserve(b, n)) return CW_ENOMEM;
+    if (cw_strbuf_reserve(b, n)) return CW_ENOMEM;
     memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -82,7 +82,7 @@ int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    if (n < 0 || reserve(b, (size_t)n)) return CW_ENOMEM;
+    if (n < 0 || cw_strbuf_reserve(b, (size_t)n)) return CW_ENOMEM;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);

@@ -18,6 +18,9 @@ typedef struct cw_strbuf {
     }
 
 int cw_strbuf_append(cw_strbuf *b, const char *s, size_t n);
+/* Room for n more bytes after len (and the NUL), growing by doubling; the
+ * caller writes them at data + len and adds n to len. 0 or CW_ENOMEM. */
+int cw_strbuf_reserve(cw_strbuf *b, size_t n);
 int cw_strbuf_puts(cw_strbuf *b, const char *s);
 int cw_strbuf_printf(cw_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */

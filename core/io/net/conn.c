@@ -76,7 +76,7 @@ void cw_conn_free_(cw_conn *c)
 {
     if (c->rev) event_free(c->rev);
     if (c->wev) event_free(c->wev);
-    free(c->out);
+    cw_strbuf_free(&c->out);
     if (c->bev && c->graceful)
         cw_net_linger_(c->net, c->bev);
     else if (c->bev)
@@ -103,9 +103,8 @@ void cw_conn_kill_(cw_conn *c, const char *reason)
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
     /* Release the unsent bytes now: an overflowing client must not keep its
      * megabyte until the reaper runs. */
-    free(c->out);
-    c->out = NULL;
-    c->out_off = c->out_len = c->out_cap = 0;
+    cw_strbuf_free(&c->out);
+    c->out_off = 0;
     cw_net_schedule_reap_(c->net, c);
 }
 
@@ -125,7 +124,7 @@ int cw_conn_send_frames(cw_conn *c, const void *frames, size_t len, size_t nfram
 
 static size_t pending_of(const cw_conn *c)
 {
-    return c->out_len - c->out_off;
+    return c->out.len - c->out_off;
 }
 
 size_t cw_conn_pending(const cw_conn *c)
@@ -133,41 +132,26 @@ size_t cw_conn_pending(const cw_conn *c)
     return c->state == CONN_DEAD ? 0 : pending_of(c);
 }
 
-/* Room for len more bytes at the end of the output: the unsent part moves
- * to the front, or the buffer grows (doubling from 1 KiB). 0 or CW_ENOMEM. */
+/* Room for len more bytes at the end of c's output: when there is none, the
+ * sent front is dropped first, then the buffer grows if it must. 0 or
+ * CW_ENOMEM. */
 static int out_reserve(cw_conn *c, size_t len)
 {
-    if (c->out_cap - c->out_len >= len) return 0;
-    size_t keep = pending_of(c);
-    if (c->out_off > 0 && c->out_cap - keep >= len) {
-        memmove(c->out, c->out + c->out_off, keep);
+    cw_strbuf *b = &c->out;
+    if (c->out_off > 0 && b->cap - b->len <= len) {
+        b->len -= c->out_off;
+        memmove(b->data, b->data + c->out_off, b->len);
         c->out_off = 0;
-        c->out_len = keep;
-        return 0;
     }
-    size_t cap = c->out_cap ? c->out_cap : 1024;
-    while (cap - keep < len) {
-        if (cap > SIZE_MAX / 2) return CW_ENOMEM;
-        cap *= 2;
-    }
-    char *v = malloc(cap);
-    if (!v) return CW_ENOMEM;
-    if (keep) memcpy(v, c->out + c->out_off, keep);
-    free(c->out);
-    c->out = v;
-    c->out_cap = cap;
-    c->out_off = 0;
-    c->out_len = keep;
-    return 0;
+    return cw_strbuf_reserve(b, len);
 }
 
 /* Everything was sent: the buffer goes back to the allocator. */
 static void out_release_if_empty(cw_conn *c)
 {
-    if (c->out_off < c->out_len) return;
-    free(c->out);
-    c->out = NULL;
-    c->out_off = c->out_len = c->out_cap = 0;
+    if (c->out_off < c->out.len) return;
+    cw_strbuf_free(&c->out);
+    c->out_off = 0;
 }
 
 /* Room for len bytes at the end of c's output; on failure c is dropped
@@ -185,7 +169,7 @@ static int reserve_or_kill(cw_conn *c, size_t len)
 static int commit_n(cw_conn *c, size_t len, size_t nframes, int which)
 {
     cw_net *n = c->net;
-    c->out_len += len;
+    c->out.len += len;
     cw_counter_add(n->m_frames_out, nframes);
     cw_counter_add(n->m_bytes_out, len);
     if (!c->wblocked) cw_net_schedule_flush_(n, c, which);
@@ -203,7 +187,7 @@ static int queue_n(cw_conn *c, const void *frame, size_t len, size_t nframes, in
 {
     if (c->state != CONN_OPEN) return CW_ESTATE;
     if (reserve_or_kill(c, len) != 0) return CW_ENOMEM;
-    memcpy(c->out + c->out_len, frame, len);
+    memcpy(c->out.data + c->out.len, frame, len);
     return commit_n(c, len, nframes, which);
 }
 
@@ -211,7 +195,7 @@ char *cw_conn_out_reserve(cw_conn *c, size_t len)
 {
     if (c->state != CONN_OPEN || reserve_or_kill(c, len ? len : 1) != 0) return NULL;
     c->out_reserved = len;
-    return c->out + c->out_len;
+    return c->out.data + c->out.len;
 }
 
 int cw_conn_out_commit(cw_conn *c, size_t len, size_t nframes, int bulk)
@@ -383,7 +367,7 @@ void cw_conn_want_write_(cw_conn *c)
  * (the rest stays), -1 when the connection was dropped for an error. */
 static int send_pending(cw_conn *c)
 {
-    ssize_t r = send(c->fd, c->out + c->out_off, pending_of(c), MSG_NOSIGNAL);
+    ssize_t r = send(c->fd, c->out.data + c->out_off, pending_of(c), MSG_NOSIGNAL);
     cw_counter_add(c->net->m_writes, 1);
     if (r < 0) {
         int e = errno;

@@ -82,8 +82,8 @@ struct cw_conn {
     struct event *wev;      /* our write event: added only while the socket refuses output */
     int fd;                 /* the socket (owned by bev) */
     uint8_t in_kept;        /* bev's input buffer holds bytes (a partial frame, or frames held) */
-    char *out;              /* unsent output is out[out_off, out_len); NULL when none */
-    size_t out_off, out_len, out_cap;
+    cw_strbuf out;          /* unsent output is out.data[out_off, out.len); freed when empty */
+    size_t out_off;
     size_t out_reserved; /* bytes handed out by cw_conn_out_reserve, not yet committed */
     uint8_t wblocked;    /* wev is added: the socket was full (or a close is draining) */
     cw_tokenbucket tb;
