@@ -2,9 +2,14 @@
  * (zone sets and instance zones: world_zones.c). */
 #include "core/game/world_internal.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(offsetof(cw_entity, enc.len) + sizeof(uint32_t) <= 64,
+               "a neighbour's hot fields fit in its first cache line");
 
 cw_world *cw_world_new(const cw_world_hooks *hooks)
 {
@@ -53,8 +58,8 @@ const cw_zoneset *cw_world_zones(const cw_world *w)
 
 cw_entity *cw_world_get(const cw_world *w, int64_t id)
 {
-    int64_t v;
-    return cw_idmap_get(&w->by_id, id, &v) ? w->all[v] : NULL;
+    int64_t v; /* by_id holds the entity's address: one lookup, no hop through w->all */
+    return cw_idmap_get(&w->by_id, id, &v) ? (cw_entity *)(intptr_t)v : NULL;
 }
 
 cw_entity *cw_world_find_player(const cw_world *w, int64_t ref)
@@ -450,8 +455,11 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
         w->all = v;
         w->capall = cap;
     }
-    cw_entity *e = calloc(1, sizeof *e);
+    /* on a cache line of its own: see the layout note on cw_entity */
+    size_t size = (sizeof(cw_entity) + 63) / 64 * 64;
+    cw_entity *e = aligned_alloc(64, size);
     if (!e) return CW_ENOMEM;
+    memset(e, 0, size);
     e->id = w->next_id;
     e->kind = in->kind;
     e->ref = in->ref;
@@ -462,7 +470,7 @@ int cw_world_add(cw_world *w, const cw_entity_init *in, uint64_t now_ns, cw_enti
     cw_world_place_(&w->zones, in->zone, in->x, in->y, (uint64_t)e->id ^ now_ns, &e->zone, &e->x,
                     &e->y);
     e->slot = w->nall;
-    int rc = cw_idmap_put(&w->by_id, e->id, e->slot);
+    int rc = cw_idmap_put(&w->by_id, e->id, (int64_t)(intptr_t)e);
     if (rc == 0 && in->kind == CW_ENT_PLAYER) rc = cw_idmap_put(&w->by_player, in->ref, e->id);
     if (rc == 0) rc = cw_grid_insert_data(w->grids[e->zone], e->id, e->x, e->y, e);
     if (rc) {
@@ -497,7 +505,6 @@ int cw_world_remove(cw_world *w, int64_t id)
     if (last != e) {
         last->slot = e->slot;
         w->all[e->slot] = last;
-        cw_idmap_put(&w->by_id, last->id, last->slot); /* replaces: cannot fail */
     }
     if (w->hooks.release) w->hooks.release(w->hooks.ud, e);
     free(e->seen);
@@ -536,20 +543,22 @@ int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns
         if (w->hooks.portal && w->hooks.portal(w->hooks.ud, e, p)) return CW_EBUSY;
         return cw_world_transfer(w, e, p->to_index, p->to_x, p->to_y);
     }
+    int rc = cw_grid_move(w->grids[e->zone], e->id, x, y);
+    if (rc) return rc; /* out of memory: e stays where it was */
     e->x = x;
     e->y = y;
     e->moves++;
-    cw_grid_move(w->grids[e->zone], e->id, x, y);
     return cw_world_refresh_(w, e, 1);
 }
 
 int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y)
 {
     if (!cw_zone_standable(&w->zones.v[e->zone], x, y)) return CW_EINVAL;
+    int rc = cw_grid_move(w->grids[e->zone], e->id, x, y);
+    if (rc) return rc;
     e->x = x;
     e->y = y;
     e->moves++;
-    cw_grid_move(w->grids[e->zone], e->id, x, y);
     return cw_world_refresh_(w, e, 1);
 }
 

@@ -43,33 +43,39 @@
 
 typedef enum cw_ent_kind { CW_ENT_PLAYER = 1, CW_ENT_MONSTER = 2, CW_ENT_NPC = 3 } cw_ent_kind;
 
+/* The first 64 bytes hold what a move touches on the *other* entities (the
+ * observers it fans out to, the subjects encoded into a player's events):
+ * the world allocates entities on a cache-line boundary, so that is one
+ * line per neighbour. Keep hot fields in front when adding any. */
 typedef struct cw_entity {
     int64_t id;
     cw_ent_kind kind;
-    int64_t ref;    /* players: the character id */
-    uint64_t owner; /* players: the connection id */
-    char name[CW_ENTITY_NAME_MAX + 1];
-    int zone; /* index into the world's zone set */
-    double x, y;
-    double speed;    /* units per second */
-    double credit_s; /* banked movement time */
-    uint64_t move_ns;
-    int64_t *seen; /* sorted ids in view (and removed ones: see "Removals" at the top) */
-    int nseen, capseen;
-    int slot;       /* internal */
-    int dirty;      /* internal (removals pending compaction) */
+    int nseen;      /* see seen */
     uint32_t moves; /* bumped by the world on every change of position or zone */
-    void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
+    int dirty;      /* internal (removals pending compaction) */
     void *outbox;   /* the owner's queue of events for this player (hooks.release frees it) */
-    int64_t focus;  /* the entity this one fights (its owner sets it; 0: none): interest
-                       management keeps the moves between the two at full rate */
+    double x, y;
     struct {
-        uint64_t stamp, key;
+        uint64_t key;
         uint32_t off, len;
+        uint64_t stamp;
         uint32_t mid_moves, full_moves; /* moves at its last turns (interest) */
         uint32_t owed;                  /* a turn held back by a cap: repeated next flush */
         uint64_t moved_at;              /* the flush window of its last move */
-    } enc; /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
+    } enc;         /* scratch of whoever encodes this entity's events (core/app/outbox.c) */
+    int64_t *seen; /* sorted ids in view (and removed ones: see "Removals" at the top) */
+    int capseen;
+    int slot;        /* internal */
+    int zone;        /* index into the world's zone set */
+    double speed;    /* units per second */
+    double credit_s; /* banked movement time */
+    uint64_t move_ns;
+    int64_t ref;    /* players: the character id */
+    uint64_t owner; /* players: the connection id */
+    void *data;     /* the owner's per-entity state (core/app: its combatant); never freed here */
+    int64_t focus;  /* the entity this one fights (its owner sets it; 0: none): interest
+                       management keeps the moves between the two at full rate */
+    char name[CW_ENTITY_NAME_MAX + 1];
 } cw_entity;
 
 typedef struct cw_world_hooks {
@@ -167,7 +173,8 @@ const cw_zone *cw_world_zone_of(const cw_world *w, const cw_entity *e);
 /* A validated move at now_ns. On refusal returns CW_EINVAL with *why set and
  * e unchanged (its position is the authoritative one). A move ending inside
  * a portal moves e to the portal's target (zone hook), unless the portal
- * hook holds it: then e stays where it was and the result is CW_EBUSY. */
+ * hook holds it: then e stays where it was and the result is CW_EBUSY.
+ * CW_ENOMEM (the grid could not file e in its new cell): e stays where it was. */
 int cw_world_move(cw_world *w, cw_entity *e, double x, double y, uint64_t now_ns,
                   cw_move_verdict *why);
 /* Moves e to zone index zi at (x,y) (not validated against speed). */
@@ -175,7 +182,8 @@ int cw_world_transfer(cw_world *w, cw_entity *e, int zi, double x, double y);
 
 /* Moves e to (x,y) in its own zone without the speed check (monster steps,
  * respawns): observers get move/enter/leave as for a move. The caller keeps
- * (x,y) standable; no portal is taken. CW_EINVAL when not standable. */
+ * (x,y) standable; no portal is taken. CW_EINVAL when not standable,
+ * CW_ENOMEM as for cw_world_move (e unchanged). */
 int cw_world_relocate(cw_world *w, cw_entity *e, double x, double y);
 /* Ids of entities within r of (x,y) in zone zi (any kind), at most max of
  * them in out; returns the total (see cw_grid_query), or 0 for a bad zone. */

@@ -1,28 +1,39 @@
-/* grid.c — uniform grid of entity ids. Each cell heads an intrusive doubly
- * linked list through the slot array, so insert, move and remove are O(1)
- * and a query visits only the cells that overlap its bounding square. */
+/* grid.c — uniform grid of entity ids. Each cell keeps its entries in one
+ * array (position, id, payload side by side), so a query reads a few short
+ * runs of memory instead of following a list through scattered slots; the
+ * index maps each id to its cell and place in it. Insert, move and remove
+ * are O(1) (a removal moves the cell's last entry into the hole). */
 #include "core/sim/space/space.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-typedef struct slot {
-    int64_t id; /* 0 = free (next is then the free list) */
+#define MAX_CELLS (4 * 1024 * 1024) /* a grid that large is a content mistake */
+
+typedef struct entry {
     double x, y;
+    int64_t id;
     void *data; /* the caller's payload */
-    int cell;
-    int next, prev; /* in the cell list; -1 = none */
-} slot;
+} entry;
+
+typedef struct cell {
+    entry *v;
+    uint32_t n, cap;
+} cell;
 
 struct cw_grid {
     double width, height, cell;
     int cols, rows;
-    int *heads; /* per cell, -1 = empty */
-    slot *slots;
-    int nslots, capslots, free_head;
+    cell *cells;
     size_t count;
-    cw_idmap index; /* id → slot */
+    cw_idmap index; /* id → where (see at()) */
 };
+
+/* The index value of the entry at v[i] of cell c. */
+static int64_t at(int c, uint32_t i)
+{
+    return (int64_t)c << 32 | (int64_t)i;
+}
 
 static int clampi(int v, int lo, int hi)
 {
@@ -43,28 +54,30 @@ static int row_of(const cw_grid *g, double y)
     return r >= g->rows ? g->rows - 1 : (int)r;
 }
 
-cw_grid *cw_grid_new(double width, double height, double cell)
+static int cell_of(const cw_grid *g, double x, double y)
 {
-    if (!(width > 0) || !(height > 0) || !(cell > 0) || !isfinite(width) || !isfinite(height) ||
-        !isfinite(cell))
+    return row_of(g, y) * g->cols + col_of(g, x);
+}
+
+cw_grid *cw_grid_new(double width, double height, double cell_size)
+{
+    if (!(width > 0) || !(height > 0) || !(cell_size > 0) || !isfinite(width) ||
+        !isfinite(height) || !isfinite(cell_size))
         return NULL;
-    double cols = ceil(width / cell), rows = ceil(height / cell);
-    if (cols * rows > 16 * 1024 * 1024) return NULL; /* a grid that large is a content mistake */
+    double cols = ceil(width / cell_size), rows = ceil(height / cell_size);
+    if (cols * rows > MAX_CELLS) return NULL;
     cw_grid *g = calloc(1, sizeof *g);
     if (!g) return NULL;
     g->width = width;
     g->height = height;
-    g->cell = cell;
+    g->cell = cell_size;
     g->cols = cols < 1 ? 1 : (int)cols;
     g->rows = rows < 1 ? 1 : (int)rows;
-    g->heads = malloc(sizeof(int) * (size_t)g->cols * (size_t)g->rows);
-    if (!g->heads) {
+    g->cells = calloc((size_t)g->cols * (size_t)g->rows, sizeof *g->cells);
+    if (!g->cells) {
         free(g);
         return NULL;
     }
-    for (int i = 0; i < g->cols * g->rows; i++)
-        g->heads[i] = -1;
-    g->free_head = -1;
     cw_idmap_init(&g->index);
     return g;
 }
@@ -73,8 +86,9 @@ void cw_grid_free(cw_grid *g)
 {
     if (!g) return;
     cw_idmap_free(&g->index);
-    free(g->heads);
-    free(g->slots);
+    for (int i = 0; i < g->cols * g->rows; i++)
+        free(g->cells[i].v);
+    free(g->cells);
     free(g);
 }
 
@@ -83,29 +97,29 @@ size_t cw_grid_count(const cw_grid *g)
     return g->count;
 }
 
-static void link_cell(cw_grid *g, int si, int cell)
+/* Room for one more entry in cell c. */
+static int reserve(cell *c)
 {
-    slot *s = &g->slots[si];
-    s->cell = cell;
-    s->prev = -1;
-    s->next = g->heads[cell];
-    if (s->next >= 0) g->slots[s->next].prev = si;
-    g->heads[cell] = si;
+    if (c->n < c->cap) return 0;
+    uint32_t cap = c->cap ? c->cap * 2 : 4;
+    entry *v = realloc(c->v, sizeof *v * cap);
+    if (!v) return CW_ENOMEM;
+    c->v = v;
+    c->cap = cap;
+    return 0;
 }
 
-static void unlink_cell(cw_grid *g, int si)
+/* Takes v[i] out of cell ci: the last entry fills the hole (its index
+ * updated). A cell keeps its array when emptied (players walk in and out
+ * all the time); the grid frees them all at the end. */
+static void take(cw_grid *g, int ci, uint32_t i)
 {
-    slot *s = &g->slots[si];
-    if (s->prev >= 0)
-        g->slots[s->prev].next = s->next;
-    else
-        g->heads[s->cell] = s->next;
-    if (s->next >= 0) g->slots[s->next].prev = s->prev;
-}
-
-static int cell_of(const cw_grid *g, double x, double y)
-{
-    return row_of(g, y) * g->cols + col_of(g, x);
+    cell *c = &g->cells[ci];
+    uint32_t last = --c->n;
+    if (i != last) {
+        c->v[i] = c->v[last];
+        cw_idmap_put(&g->index, c->v[i].id, at(ci, i)); /* replaces: cannot fail */
+    }
 }
 
 int cw_grid_insert(cw_grid *g, int64_t id, double x, double y)
@@ -117,67 +131,52 @@ int cw_grid_insert_data(cw_grid *g, int64_t id, double x, double y, void *data)
 {
     if (id <= 0 || !isfinite(x) || !isfinite(y)) return CW_EINVAL;
     if (cw_idmap_get(&g->index, id, NULL)) return CW_EEXIST;
-    int si;
-    if (g->free_head >= 0) {
-        si = g->free_head;
-        g->free_head = g->slots[si].next;
-    } else {
-        if (g->nslots == g->capslots) {
-            int cap = g->capslots ? g->capslots * 2 : 64;
-            slot *v = realloc(g->slots, sizeof *v * (size_t)cap);
-            if (!v) return CW_ENOMEM;
-            g->slots = v;
-            g->capslots = cap;
-        }
-        si = g->nslots++;
-    }
-    int rc = cw_idmap_put(&g->index, id, si);
-    if (rc) {
-        g->slots[si].id = 0;
-        g->slots[si].next = g->free_head;
-        g->free_head = si;
-        return rc;
-    }
-    slot *s = &g->slots[si];
-    s->id = id;
-    s->x = x;
-    s->y = y;
-    s->data = data;
-    link_cell(g, si, cell_of(g, x, y));
+    int ci = cell_of(g, x, y);
+    cell *c = &g->cells[ci];
+    int rc = reserve(c);
+    if (rc == 0) rc = cw_idmap_put(&g->index, id, at(ci, c->n));
+    if (rc) return rc;
+    c->v[c->n++] = (entry){x, y, id, data};
     g->count++;
     return 0;
 }
 
 int cw_grid_move(cw_grid *g, int64_t id, double x, double y)
 {
-    int64_t si;
+    int64_t where;
     if (!isfinite(x) || !isfinite(y)) return CW_EINVAL;
-    if (!cw_idmap_get(&g->index, id, &si)) return CW_ENOTFOUND;
-    slot *s = &g->slots[si];
-    s->x = x;
-    s->y = y;
-    int cell = cell_of(g, x, y);
-    if (cell != s->cell) {
-        unlink_cell(g, (int)si);
-        link_cell(g, (int)si, cell);
+    if (!cw_idmap_get(&g->index, id, &where)) return CW_ENOTFOUND;
+    int from = (int)(where >> 32), to = cell_of(g, x, y);
+    uint32_t i = (uint32_t)where;
+    if (from == to) {
+        g->cells[from].v[i].x = x;
+        g->cells[from].v[i].y = y;
+        return 0;
     }
+    cell *c = &g->cells[to];
+    int rc = reserve(c);
+    if (rc) return rc; /* stays where it was */
+    entry e = g->cells[from].v[i];
+    e.x = x;
+    e.y = y;
+    take(g, from, i);
+    c->v[c->n] = e;
+    cw_idmap_put(&g->index, id, at(to, c->n)); /* replaces: cannot fail */
+    c->n++;
     return 0;
 }
 
 int cw_grid_remove(cw_grid *g, int64_t id)
 {
-    int64_t si;
-    if (!cw_idmap_get(&g->index, id, &si)) return CW_ENOTFOUND;
-    unlink_cell(g, (int)si);
+    int64_t where;
+    if (!cw_idmap_get(&g->index, id, &where)) return CW_ENOTFOUND;
     cw_idmap_del(&g->index, id);
-    g->slots[si].id = 0;
-    g->slots[si].next = g->free_head;
-    g->free_head = (int)si;
+    take(g, (int)(where >> 32), (uint32_t)where);
     g->count--;
     return 0;
 }
 
-/* Both queries: the slots within r of (x,y), as ids (ids != NULL) or hits. */
+/* Both queries: the entries within r of (x,y), as ids (ids != NULL) or hits. */
 static int scan(const cw_grid *g, double x, double y, double r, int64_t *ids, cw_grid_hit *hits,
                 int max)
 {
@@ -187,9 +186,10 @@ static int scan(const cw_grid *g, double x, double y, double r, int64_t *ids, cw
     double r2 = r * r;
     int n = 0;
     for (int row = r0; row <= r1; row++)
-        for (int col = c0; col <= c1; col++)
-            for (int si = g->heads[row * g->cols + col]; si >= 0; si = g->slots[si].next) {
-                const slot *s = &g->slots[si];
+        for (int col = c0; col <= c1; col++) {
+            const cell *c = &g->cells[row * g->cols + col];
+            for (uint32_t k = 0; k < c->n; k++) {
+                const entry *s = &c->v[k];
                 double dx = s->x - x, dy = s->y - y;
                 if (dx * dx + dy * dy <= r2) {
                     if (n < max) {
@@ -201,6 +201,7 @@ static int scan(const cw_grid *g, double x, double y, double r, int64_t *ids, cw
                     n++;
                 }
             }
+        }
     return n;
 }
 

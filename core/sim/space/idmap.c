@@ -12,39 +12,30 @@ static size_t slot_of(int64_t key, size_t cap)
 
 void cw_idmap_init(cw_idmap *m)
 {
-    m->keys = NULL;
-    m->vals = NULL;
+    m->v = NULL;
     m->cap = m->n = 0;
 }
 
 void cw_idmap_free(cw_idmap *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->v);
     cw_idmap_init(m);
 }
 
 static int grow(cw_idmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    int64_t *keys = calloc(cap, sizeof *keys), *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        return CW_ENOMEM;
-    }
+    cw_idmap_pair *v = calloc(cap, sizeof *v);
+    if (!v) return CW_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i]) continue;
-        size_t j = slot_of(m->keys[i], cap);
-        while (keys[j])
+        if (!m->v[i].key) continue;
+        size_t j = slot_of(m->v[i].key, cap);
+        while (v[j].key)
             j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        v[j] = m->v[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->v);
+    m->v = v;
     m->cap = cap;
     return 0;
 }
@@ -57,11 +48,10 @@ int cw_idmap_put(cw_idmap *m, int64_t key, int64_t val)
         if (rc) return rc;
     }
     size_t i = slot_of(key, m->cap);
-    while (m->keys[i] && m->keys[i] != key)
+    while (m->v[i].key && m->v[i].key != key)
         i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i]) m->n++;
-    m->keys[i] = key;
-    m->vals[i] = val;
+    if (!m->v[i].key) m->n++;
+    m->v[i] = (cw_idmap_pair){key, val};
     return 0;
 }
 
@@ -69,8 +59,8 @@ static size_t find(const cw_idmap *m, int64_t key)
 {
     if (!m->cap || key <= 0) return (size_t)-1;
     size_t i = slot_of(key, m->cap);
-    while (m->keys[i]) {
-        if (m->keys[i] == key) return i;
+    while (m->v[i].key) {
+        if (m->v[i].key == key) return i;
         i = (i + 1) & (m->cap - 1);
     }
     return (size_t)-1;
@@ -80,7 +70,7 @@ int cw_idmap_get(const cw_idmap *m, int64_t key, int64_t *val)
 {
     size_t i = find(m, key);
     if (i == (size_t)-1) return 0;
-    if (val) *val = m->vals[i];
+    if (val) *val = m->v[i].val;
     return 1;
 }
 
@@ -90,16 +80,15 @@ int cw_idmap_del(cw_idmap *m, int64_t key)
     if (i == (size_t)-1) return CW_ENOTFOUND;
     size_t mask = m->cap - 1;
     /* Backward shift: pull later members of the probe run into the hole. */
-    for (size_t j = (i + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-        size_t home = slot_of(m->keys[j], m->cap);
+    for (size_t j = (i + 1) & mask; m->v[j].key; j = (j + 1) & mask) {
+        size_t home = slot_of(m->v[j].key, m->cap);
         /* j may move to i when its home is not in (i, j] (cyclically). */
         if (((j - home) & mask) >= ((j - i) & mask)) {
-            m->keys[i] = m->keys[j];
-            m->vals[i] = m->vals[j];
+            m->v[i] = m->v[j];
             i = j;
         }
     }
-    m->keys[i] = 0;
+    m->v[i].key = 0;
     m->n--;
     return 0;
 }

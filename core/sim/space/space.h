@@ -24,9 +24,15 @@
 
 /* ---- id map: int64 key (> 0) → int64 value, open addressing -------------- */
 
+/* Each key sits next to its value, so a lookup reads one cache line (the
+ * map is on the move path: cold, thousands of lookups per tick). */
+typedef struct cw_idmap_pair {
+    int64_t key; /* 0 = empty */
+    int64_t val;
+} cw_idmap_pair;
+
 typedef struct cw_idmap {
-    int64_t *keys; /* 0 = empty */
-    int64_t *vals;
+    cw_idmap_pair *v;
     size_t cap, n; /* cap is a power of two */
 } cw_idmap;
 
@@ -51,8 +57,9 @@ int cw_grid_insert(cw_grid *g, int64_t id, double x,
                    double y); /* payload NULL; CW_EEXIST, CW_EINVAL, CW_ENOMEM */
 /* As cw_grid_insert, with a payload. */
 int cw_grid_insert_data(cw_grid *g, int64_t id, double x, double y, void *data);
-int cw_grid_move(cw_grid *g, int64_t id, double x, double y); /* CW_ENOTFOUND */
-int cw_grid_remove(cw_grid *g, int64_t id);                   /* CW_ENOTFOUND */
+/* CW_ENOTFOUND; CW_ENOMEM (into a new cell) leaves the entry where it was. */
+int cw_grid_move(cw_grid *g, int64_t id, double x, double y);
+int cw_grid_remove(cw_grid *g, int64_t id); /* CW_ENOTFOUND */
 /* Ids within distance r of (x,y) (inclusive), in no particular order. Writes
  * at most max ids into out and returns how many there are in total (so a
  * result > max means the buffer was too small). */

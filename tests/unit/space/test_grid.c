@@ -158,6 +158,58 @@ static void test_random_vs_brute_force(void **state)
     cw_grid_free(g);
 }
 
+/* Crowded cells under churn: removals in the middle of a cell, moves across
+ * cells and back, re-inserts. After every step a query over the whole grid
+ * returns exactly the present ids, each once and with its own payload. */
+static void test_churn_in_crowded_cells(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static int present[N + 1], payload[N + 1];
+    static double xs[N + 1], ys[N + 1];
+    static cw_grid_hit hits[N];
+    cw_grid *g = cw_grid_new(200, 200, 50);
+    srand(7);
+    for (int step = 0; step < 4000; step++) {
+        int id = 1 + rand() % N, op = rand() % 3;
+        double x = rand() % 20000 / 100.0, y = rand() % 20000 / 100.0;
+        if (!present[id]) {
+            assert_int_equal(cw_grid_insert_data(g, id, x, y, &payload[id]), 0);
+            present[id] = 1;
+        } else if (op == 0) {
+            assert_int_equal(cw_grid_remove(g, id), 0);
+            assert_int_equal(cw_grid_remove(g, id), CW_ENOTFOUND);
+            present[id] = 0;
+            continue;
+        } else {
+            if (op == 1) { /* a short step: mostly inside the same cell */
+                x = xs[id] + (rand() % 300 - 150) / 100.0;
+                y = ys[id] + (rand() % 300 - 150) / 100.0;
+            }
+            assert_int_equal(cw_grid_move(g, id, x, y), 0);
+        }
+        xs[id] = x;
+        ys[id] = y;
+        int n = cw_grid_query_hits(g, 100, 100, 400, hits, N);
+        int expect = 0;
+        static int seen[N + 1];
+        memset(seen, 0, sizeof seen);
+        for (int k = 0; k < n; k++) {
+            int64_t h = hits[k].id;
+            assert_true(h >= 1 && h <= N);
+            assert_true(present[h]);
+            assert_int_equal(seen[h], 0);
+            seen[h] = 1;
+            assert_ptr_equal(hits[k].data, &payload[h]);
+        }
+        for (int i = 1; i <= N; i++)
+            expect += present[i];
+        assert_int_equal(n, expect);
+        assert_int_equal((int)cw_grid_count(g), expect);
+    }
+    cw_grid_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -166,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_payloads),
         cmocka_unit_test(test_truncation_and_edges),
         cmocka_unit_test(test_random_vs_brute_force),
+        cmocka_unit_test(test_churn_in_crowded_cells),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
