@@ -16,9 +16,10 @@
 #define FIRST_CAP 16
 #define NEAR_REFRESH 4 /* flushes between two computations of a recipient's near radius */
 
-/* A queued event: a framed blob in the arena (len > 0), a move of subject
- * (len == 0, subject > 0, encoded when written), or a slot coalesced away
- * (len == 0, subject 0). */
+/* A queued event: a framed blob in the arena (len > 0); a move when subject
+ * > 0 (its frame encoded once when the subject moved, with the position it
+ * moved to: written only to a player who still sees the subject), another
+ * event when subject is 0; or a slot coalesced away (len == 0). */
 typedef struct item {
     int64_t subject;
     uint32_t off, len;
@@ -157,6 +158,7 @@ void cw_outbox_release(cw_entity *e)
 }
 
 static void coalesce(cw_outbox *o, box *b);
+static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len);
 
 /* ---- queuing --------------------------------------------------------------------------- */
 
@@ -400,6 +402,9 @@ int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to,
 {
     int rc = 0;
     uint64_t deferred = 0, queued = 0;
+    /* The world's own (non-const) entity: its encoder scratch is ours. */
+    cw_entity *s = (cw_entity *)subject;
+    item it = {s->id, 0, 0}; /* its frame: encoded for the first recipient */
     for (int i = 0; i < n; i++) {
         if (to[i]->kind != CW_ENT_PLAYER) continue;
         /* a far subject's move reaches r at the subject's turn (turn_of) */
@@ -408,13 +413,16 @@ int cw_outbox_move(cw_outbox *o, const cw_entity *subject, cw_entity *const *to,
             deferred++;
             continue;
         }
-        if (push_count(o, to[i], (item){subject->id, 0, 0}) == 0)
-            queued++;
-        else
+        if (it.len == 0 && move_frame(o, s, &it.off, &it.len) != 0) {
+            cw_counter_add(o->m_dropped, 1);
             rc = CW_ENOMEM;
+        } else if (push_count(o, to[i], it) != 0) { /* counted as dropped there */
+            rc = CW_ENOMEM;
+        } else {
+            queued++;
+        }
     }
-    /* The world's own (non-const) entity: its encoder scratch is ours. */
-    ((cw_entity *)subject)->enc.moved_at = o->flushes;
+    s->enc.moved_at = o->flushes;
     cw_counter_add(o->m_queued, queued);
     cw_counter_add(o->m_deferred, deferred);
     return rc;
@@ -431,7 +439,12 @@ static int turn_push(cw_outbox *o, cw_entity *r, const cw_entity *s)
     }
     if (o->cap && b->turns >= o->cap) return 1;
     b->turns++;
-    push(o, r, (item){s->id, 0, 0});
+    item it = {s->id, 0, 0};
+    if (move_frame(o, (cw_entity *)s, &it.off, &it.len) != 0) {
+        cw_counter_add(o->m_dropped, 1);
+        return 0;
+    }
+    push(o, r, it);
     return 0;
 }
 
@@ -470,19 +483,20 @@ static void turn_of(cw_outbox *o, cw_entity *s)
 
 /* ---- coalescing and writing ------------------------------------------------------------- */
 
-/* Keeps only the last move of each subject in b (the others are
- * superseded: a move is encoded with the position at write time), and drops
- * moves of subjects that are gone (their leave is queued). In place. */
+/* Keeps only the last move of each subject in b (the earlier ones are
+ * superseded by its newer position), and drops moves of subjects that are
+ * gone (their leave is queued). In place. */
 static void coalesce(cw_outbox *o, box *b)
 {
     uint64_t serial = ++o->serial;
     int dropped = 0;
     for (int i = b->n - 1; i >= 0; i--) {
         item *it = &b->v[i];
-        if (it->len != 0 || it->subject == 0) continue;
+        if (it->len == 0 || it->subject == 0) continue;
         cw_entity *s = cw_world_get(o->w, it->subject);
         if (!s || s->enc.stamp == serial) {
             it->subject = 0;
+            it->len = 0;
             dropped++;
         } else {
             s->enc.stamp = serial;
@@ -491,7 +505,7 @@ static void coalesce(cw_outbox *o, box *b)
     if (!dropped) return;
     int k = 0;
     for (int i = 0; i < b->n; i++)
-        if (b->v[i].len != 0 || b->v[i].subject != 0) b->v[k++] = b->v[i];
+        if (b->v[i].len != 0) b->v[k++] = b->v[i];
     b->n = k;
     o->pending -= (size_t)dropped;
     cw_counter_add(o->m_coalesced, (uint64_t)dropped);
@@ -532,22 +546,19 @@ static void clear(cw_outbox *o, box *b)
 }
 
 /* Writes b (r's queue) to c as one append, straight into c's output
- * buffer: the frames are resolved first (moves encoded into the arena, at
- * most once per position), then copied once from the arena to c. */
+ * buffer: the frames still due are picked first (moves of subjects r no
+ * longer sees are left out), then copied once from the arena to c. No
+ * subject is looked up: a move's frame was encoded when it moved. */
 static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
 {
     size_t total = 0;
     int k = 0;
     for (int i = 0; i < b->n; i++) {
         item it = b->v[i];
-        if (it.len == 0) {
-            /* Only to a player who sees the subject now: a move queued before a
-             * leave must not reveal where the subject went. */
-            cw_entity *s = it.subject && cw_entity_sees(o->w, r, it.subject)
-                               ? cw_world_get(o->w, it.subject)
-                               : NULL;
-            if (!s || move_frame(o, s, &it.off, &it.len) != 0) continue; /* out of sight or gone */
-        }
+        if (it.len == 0) continue; /* coalesced away */
+        /* A move only to a player who sees the subject now: a move queued
+         * before a leave must not reveal where the subject went. */
+        if (it.subject && !cw_entity_sees(o->w, r, it.subject)) continue;
         b->v[k++] = it; /* in place: the box is emptied below */
         total += it.len;
     }
@@ -556,7 +567,7 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
     if (frames == 0) return;
     char *dst = cw_conn_out_reserve(c, total);
     if (!dst) return; /* c is closing, or was dropped for want of memory */
-    /* move_frame may have grown (moved) the arena: index it only now. */
+    /* cw_conn_out_reserve touches no arena: indexing it now is safe. */
     const char *arena = o->arena[o->cur].data;
     for (int i = 0; i < frames; i++) {
         memcpy(dst, arena + b->v[i].off, b->v[i].len);

@@ -9,14 +9,13 @@
  * falls, from one per event to one per player per flush.
  *
  * Sharing: an event is encoded once into an arena and referenced by every
- * recipient. A `move` is queued as "subject moved" and encoded at flush time
- * from the subject's position then, once per (subject, position) however
- * many players receive it.
+ * recipient. A `move` is encoded when its subject moves (the position it
+ * moved to), once however many players receive it; writing a queue then
+ * copies frames without looking any subject up.
  *
- * Coalescing: a move is queued as "subject moved" and written with the
- * subject's position at write time, so of several queued moves of one
- * subject only the last matters. A queue that is held back (below) or grows
- * past 1,024 events drops the earlier ones; enter/leave/zone/hit are kept
+ * Coalescing: a queue that is held back (below) or grows past 1,024 events
+ * keeps only the last queued move of each subject (its newest position) and
+ * drops the moves of subjects that are gone; enter/leave/zone/hit are kept
  * in order. A held-back queue thus holds at most one move per entity in view
  * plus the edges. A move is only written to a player who sees its subject
  * at write time, so a move queued before a leave reveals nothing.
@@ -42,8 +41,8 @@
  * recipient per flush (0: no cap); a subject held back by the cap has its
  * turn again at the next flush, before the others. So a thinned recipient
  * holds every subject's exact position at most interest_far flushes after
- * the subject stopped. Turn moves are ordinary queued moves: written with the
- * position at write time and only while the recipient sees the subject;
+ * the subject stopped. Turn moves are ordinary queued moves: encoded with the
+ * position at the turn and written only while the recipient sees the subject;
  * enter, leave and the other events are never thinned.
  *
  * Backpressure: a player whose connection still has more than backlog_bytes

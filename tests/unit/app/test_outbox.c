@@ -45,11 +45,12 @@ static void test_flush_writes_queued_events_in_order(void **state)
     fx_stop(&f);
 }
 
-/* A move is encoded when written, from the subject's position then: several
- * queued moves of one subject all carry its latest position, as one shared
- * encoding. A queue that is not held back is written as it is (outbox.h:
- * only held-back queues, or queues past 1,024 events, drop earlier moves). */
-static void test_queued_moves_carry_the_position_at_write_time(void **state)
+/* A move is encoded when its subject moves, with the position it moved to:
+ * several queued moves of one subject reach the player in order, each with
+ * its own position (a queue that is not held back is written as it is;
+ * outbox.h: only held-back queues, or queues past 1,024 events, drop earlier
+ * moves). */
+static void test_queued_moves_carry_each_position(void **state)
 {
     (void)state;
     fx f;
@@ -66,17 +67,8 @@ static void test_queued_moves_carry_the_position_at_write_time(void **state)
     cw_outbox_flush(f.outbox);
     assert_int_equal(cw_outbox_pending(f.outbox), 0);
     assert_int_equal(metric(&f, "chaos_events_coalesced_total"), 0);
-    ev first;
-    next_ev(&f, c, &first);
-    assert_string_equal(first.ev, "move");
-    assert_int_equal(first.e, s->id);
-    assert_true(first.x == 515 && first.y == 515);
-    for (int i = 2; i <= 5; i++) {
-        ev v;
-        next_ev(&f, c, &v);
-        assert_int_equal(v.len, first.len);
-        assert_memory_equal(v.raw, first.raw, (size_t)v.len);
-    }
+    for (int i = 1; i <= 5; i++)
+        expect_move(&f, c, s->id, 500 + 3 * i, 510 + i);
     expect_silence(&f, c, 50);
     client_close(c);
     fx_stop(&f);
@@ -142,11 +134,11 @@ static void test_edges_keep_order_around_moves(void **state)
     assert_int_equal(cw_outbox_pending(f.outbox), 6);
     cw_outbox_flush(f.outbox);
     assert_int_equal(cw_outbox_pending(f.outbox), 0);
-    expect_move(&f, c, s->id, 530, 500);
-    expect_move(&f, c, s->id, 530, 500);
+    expect_move(&f, c, s->id, 520, 500);
+    expect_move(&f, c, s->id, 522, 502);
     expect_ev(&f, c, "leave", s->id);
     expect_ev(&f, c, "enter", s->id);
-    expect_move(&f, c, s->id, 530, 500);
+    expect_move(&f, c, s->id, 525, 500);
     expect_move(&f, c, s->id, 530, 500);
     expect_silence(&f, c, 20);
     drain_server(&f, c->id);
@@ -215,8 +207,8 @@ static void test_observers_get_identical_move_frames(void **state)
     expect_silence(&f, c1, 20);
     expect_silence(&f, c2, 20);
 
-    /* flush_one encodes s at one position; s moves on before the tick's
-     * flush (same arena generation): the new position is encoded afresh */
+    /* flush_one writes s at one position; s moves on before the tick's
+     * flush (same arena generation): the new position has its own frame */
     relocate(&f, s, 513, 508);
     cw_outbox_flush_one(f.outbox, o1);
     assert_int_equal(cw_outbox_pending(f.outbox), 1);
@@ -227,11 +219,12 @@ static void test_observers_get_identical_move_frames(void **state)
     next_ev(&f, c1, &m1);
     assert_string_equal(m1.ev, "move");
     assert_true(m1.x == 514.5 && m1.y == 509);
-    for (int i = 0; i < 2; i++) { /* o2 had both moves queued: both say 514.5 */
-        next_ev(&f, c2, &m2);
-        assert_int_equal(m1.len, m2.len);
-        assert_memory_equal(m1.raw, m2.raw, (size_t)m1.len);
-    }
+    /* o2 had both moves queued: each with its own position, the second the
+     * same bytes o1 got */
+    expect_move(&f, c2, s->id, 513, 508);
+    next_ev(&f, c2, &m2);
+    assert_int_equal(m1.len, m2.len);
+    assert_memory_equal(m1.raw, m2.raw, (size_t)m1.len);
     expect_silence(&f, c1, 20);
     expect_silence(&f, c2, 20);
 
@@ -331,10 +324,10 @@ static void test_backlog_threshold_is_more_than(void **state)
 }
 
 /* One move, written to a fast observer in one flush and to a held-back one
- * in the next (the subject did not move in between): the encoding of the
- * first flush lives in a swapped-out arena, so the second is encoded afresh
- * and both observers get the same, correct frame. */
-static void test_held_back_move_is_encoded_afresh(void **state)
+ * in the next (the subject did not move in between): its frame lives in the
+ * arena that the first flush swaps out, so the held-back queue carries it
+ * over, and both observers get the same, correct frame. */
+static void test_held_back_move_survives_the_arena_swap(void **state)
 {
     (void)state;
     fx f;
@@ -652,13 +645,13 @@ int main(void)
     cw_log_setup(CW_LOG_ERROR, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flush_writes_queued_events_in_order),
-        cmocka_unit_test(test_queued_moves_carry_the_position_at_write_time),
+        cmocka_unit_test(test_queued_moves_carry_each_position),
         cmocka_unit_test(test_held_back_moves_coalesce_to_the_last),
         cmocka_unit_test(test_edges_keep_order_around_moves),
         cmocka_unit_test(test_observers_get_identical_move_frames),
         cmocka_unit_test(test_backlogged_connection_is_held_back),
         cmocka_unit_test(test_backlog_threshold_is_more_than),
-        cmocka_unit_test(test_held_back_move_is_encoded_afresh),
+        cmocka_unit_test(test_held_back_move_survives_the_arena_swap),
         cmocka_unit_test(test_backlogged_blobs_survive_arena_swaps),
         cmocka_unit_test(test_backlogged_queue_over_max_items_closes),
         cmocka_unit_test(test_removed_recipient_is_forgotten),
