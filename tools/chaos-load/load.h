@@ -1,14 +1,18 @@
 /* load.h — chaos-load's shared state: options, connections, the run, and
- * the functions main.c (ping, phases) and play.c (the play scenario) share.
- * Single-threaded; everything belongs to the one event loop. */
+ * the functions main.c (ping, phases), conn.c (sockets), sched.c (the
+ * timing wheel's timer) and play.c (the play scenario) share.
+ * Single-threaded; everything belongs to the one event loop. A connection
+ * owns its socket, its two events and its input/output buffers; conn_lost
+ * releases them (the lconn itself lives until the end of the run). */
 #ifndef CW_TOOLS_LOAD_H
 #define CW_TOOLS_LOAD_H
 
 #include "core/base/rng.h"
 #include "tools/chaos-load/hist.h"
+#include "tools/chaos-load/wheel.h"
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/time.h>
@@ -18,6 +22,11 @@
 #define DRAIN_NS (2ull * 1000000000ull)
 #define PLAY_STALL_NS (30ull * 1000000000ull)
 #define PLAY_PASSWORD "chaos-load-bench"
+#define WHEEL_SLOT_NS 100000ull /* 100 us: the schedule's granularity */
+#define WHEEL_SLOTS (1u << 14)  /* one revolution: 1.6 s */
+#define IN_START 4096u          /* initial input buffer; grows up to 4 + MAX_FRAME */
+
+enum { WN_SEND, WN_ATTACK }; /* cw_wnode.kind */
 
 /* play scenario: the state of one connection */
 enum { PS_CONNECT, PS_REG, PS_LOGIN, PS_CREATE, PS_CHARS, PS_ENTER, PS_PLAY, PS_FAILED };
@@ -33,21 +42,28 @@ typedef struct load load;
 
 typedef struct lconn {
     load *L;
-    struct bufferevent *bev;
-    struct event *timer; /* open loop */
-    int up;              /* 1 connected, -1 failed or dropped */
+    int fd;            /* -1 when closed */
+    struct event *rev; /* EV_READ|EV_PERSIST, added once connected */
+    struct event *wev; /* EV_WRITE: the connect, then only while output is pending */
+    int up;            /* 1 connected, -1 failed or dropped */
+    uint8_t *in;       /* input: unparsed bytes at the front */
+    uint32_t in_len, in_cap;
+    uint8_t *out; /* output the socket refused, sent first */
+    uint32_t out_len, out_cap;
+    cw_wnode tick; /* open loop: the next send (kind WN_SEND) */
+    cw_wnode atk;  /* fighters: the next attack (kind WN_ATTACK) */
     uint64_t next_seq;
     uint32_t outstanding;
     uint32_t mask; /* ring size - 1 */
     slot *ring;
-    uint64_t next_ns; /* open loop: next scheduled send */
+    uint64_t next_ns; /* open loop: next send, unrounded (its slot boundary is the schedule) */
     /* play scenario */
     int index;
     int ps;              /* PS_* */
     uint64_t op_ns;      /* when the current login-phase request was sent */
     long long character; /* character id */
-    double x, y;         /* position as the server last accepted it (or we sent) */
-    double tx, ty;       /* walk target */
+    double x, y;         /* position as the server last accepted it (or we sent); 1/100 grid */
+    double tx, ty;       /* walk target, on the 1/100 grid */
     uint64_t last_move_ns;
     /* fighters: the monsters in view (from enter/move/leave events) */
     int fighter, stage, nmon;
@@ -55,7 +71,6 @@ typedef struct lconn {
         long long e;
         double x, y;
     } mon[16];
-    struct event *atk_timer;
 } lconn;
 
 typedef struct opts {
@@ -90,6 +105,11 @@ struct load {
     uint64_t errors, requests;
     int hello_warned, rate_warned;
     struct event *ramp_ev, *tick_ev;
+    cw_wheel wheel; /* open-loop sends and attacks */
+    int wheel_fd;   /* timerfd, armed for the wheel's next slot */
+    struct event *wheel_ev;
+    uint64_t wheel_armed; /* the time wheel_fd is armed for; UINT64_MAX none */
+    int wheel_running;    /* inside cw_wheel_run: arm once at its end */
     cw_rng rng;
     cw_hist hist;
     /* play scenario */
@@ -107,17 +127,35 @@ struct load {
 
 /* main.c */
 uint64_t now_ns(void);
-struct timeval tv_ns(uint64_t ns);
 int in_window(const load *L, uint64_t t);
-void send_json(lconn *c, const char *json, size_t n);
 int sending(const load *L, uint64_t now);
+void start_sending(lconn *c);                                      /* once connected */
+void on_response(lconn *c, const char *p, size_t n, uint64_t now); /* one frame */
+void open_tick(lconn *c, uint64_t now);                            /* the wheel reached c->tick */
+
+/* conn.c */
+void connect_one(load *L);
+/* Sends json as one frame (any length up to MAX_FRAME). */
+void send_json(lconn *c, const char *json, size_t n);
+/* Sends a whole frame (length header included): straight to the socket,
+ * what it refuses is kept and flushed when writable. */
+void send_frame(lconn *c, const uint8_t *f, size_t n);
+void conn_lost(lconn *c); /* counts, prints nothing, closes */
+void conn_free(lconn *c); /* end of run */
+
+/* sched.c: the timing wheel behind one timerfd */
+int sched_init(load *L); /* 0, or -1 with a message */
+void sched_free(load *L);
+/* Queues n at `due` (a slot boundary: cw_wheel_round). */
+void sched_add(load *L, cw_wnode *n, uint64_t due);
 
 /* play.c */
-void send_move(lconn *c, uint64_t t);
+void send_move(lconn *c, uint64_t t, uint64_t now);
+void attack_tick(lconn *c, uint64_t now); /* the wheel reached c->atk */
 void play_register(lconn *c);
 void play_step(lconn *c, const char *p, size_t n, uint64_t now);
-void track_event(lconn *c, const char *p, size_t n);
-void count_event(load *L, const char *p, size_t n);
+void track_event(lconn *c, const char *p, size_t n, uint64_t now);
+void count_event(load *L, const char *p, size_t n, uint64_t now);
 double num_after(const char *p, size_t n, const char *from, const char *key);
 void print_play(load *L);
 double cpu_seconds(void); /* user + system CPU seconds of this process */

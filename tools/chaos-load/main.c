@@ -5,9 +5,11 @@
  *   closed loop (--mode closed): K requests in flight per connection; each
  *     answer sends the next one. Latency is from queuing to the answer.
  *   open loop (--mode open): R requests/s per connection on a fixed
- *     schedule (one timer per connection, random phase). Latency is measured
- *     from the *scheduled* send time, so a server stall shows up as latency
- *     instead of silently slowing the sender (no coordinated omission).
+ *     schedule (random phase; every send time rounded up to the 100 us slot
+ *     of one timing wheel, see sched.c). Latency is measured from that
+ *     *scheduled* send time, so a server stall or a late loop shows up as
+ *     latency instead of silently slowing the sender (no coordinated
+ *     omission).
  * Phases: ramp (all connections attempted and settled, max 10 s), warmup
  * (--warmup s, not recorded), measure (--duration s), drain (up to 2 s for
  * answers to requests sent in the window; unanswered ones count as errors).
@@ -32,35 +34,25 @@
  * failed (or nothing progressed for 30 s). Output: see usage. */
 #include "core/base/rng.h"
 #include "tools/chaos-load/hist.h"
+#include "tools/chaos-load/wire.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <math.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "tools/chaos-load/load.h"
+
 uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-struct timeval tv_ns(uint64_t ns)
-{
-    return (struct timeval){(time_t)(ns / 1000000000ull), (suseconds_t)(ns % 1000000000ull / 1000)};
 }
 
 int in_window(const load *L, uint64_t t)
@@ -69,26 +61,6 @@ int in_window(const load *L, uint64_t t)
 }
 
 /* ---- sending ---------------------------------------------------------- */
-
-/* Write-through: with nothing queued, the frame goes straight to the socket
- * (no epoll round for writing, which cost the generator as much CPU as the
- * server it measures); only what the socket refuses is queued. */
-void send_json(lconn *c, const char *json, size_t n)
-{
-    uint8_t frame[4 + 512];
-    uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    if (c->up == 1 && n <= 512 && evbuffer_get_length(out) == 0) {
-        memcpy(frame, hdr, 4);
-        memcpy(frame + 4, json, n);
-        ssize_t w = send(bufferevent_getfd(c->bev), frame, 4 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        size_t done = w > 0 ? (size_t)w : 0;
-        if (done < 4 + n) evbuffer_add(out, frame + done, 4 + n - done);
-        return;
-    }
-    evbuffer_add(out, hdr, 4);
-    evbuffer_add(out, json, n);
-}
 
 /* Sends one ping stamped t (queue time, or the schedule in open loop). */
 static void send_ping(lconn *c, uint64_t t)
@@ -104,9 +76,8 @@ static void send_ping(lconn *c, uint64_t t)
     s->t_ns = t;
     c->outstanding++;
     if (in_window(L, t)) L->window_outstanding++;
-    char json[64];
-    int n = snprintf(json, sizeof json, "{\"op\":\"ping\",\"id\":%llu}", (unsigned long long)seq);
-    send_json(c, json, (size_t)n);
+    uint8_t f[LW_FRAME_MAX];
+    send_frame(c, f, lw_ping(f, seq));
 }
 
 int sending(const load *L, uint64_t now)
@@ -114,27 +85,26 @@ int sending(const load *L, uint64_t now)
     return L->phase < PH_DRAIN && !(L->phase == PH_MEASURE && now >= L->measure_end);
 }
 
-static void open_timer_cb(evutil_socket_t fd, short what, void *arg)
+/* The wheel reached c's next send (its slot boundary, the scheduled time). */
+void open_tick(lconn *c, uint64_t now)
 {
-    (void)fd;
-    (void)what;
-    lconn *c = arg;
     load *L = c->L;
-    uint64_t now = now_ns();
     if (c->up != 1) return;
-    while (c->next_ns <= now) { /* catch up: late sends keep their scheduled time */
-        if (c->next_ns >= L->measure_end) return; /* the schedule ends with the window */
+    uint64_t t = cw_wheel_round(&L->wheel, c->next_ns);
+    while (t <= now) {                   /* catch up: late sends keep their scheduled time */
+        if (t >= L->measure_end) return; /* the schedule ends with the window */
         if (L->o.play)
-            send_move(c, c->next_ns);
+            send_move(c, t, now);
         else
-            send_ping(c, c->next_ns);
+            send_ping(c, t);
+        if (c->up != 1) return;
         c->next_ns += L->interval_ns;
+        t = cw_wheel_round(&L->wheel, c->next_ns);
     }
-    struct timeval tv = tv_ns(c->next_ns - now);
-    evtimer_add(c->timer, &tv);
+    sched_add(L, &c->tick, t);
 }
 
-static void start_sending(lconn *c)
+void start_sending(lconn *c)
 {
     load *L = c->L;
     if (L->o.play) {
@@ -152,44 +122,11 @@ static void start_sending(lconn *c)
     } else {
         uint64_t phase = (uint64_t)(cw_rng_double(&L->rng) * (double)L->interval_ns);
         c->next_ns = now_ns() + phase;
-        struct timeval tv = tv_ns(phase);
-        evtimer_add(c->timer, &tv);
+        sched_add(L, &c->tick, cw_wheel_round(&L->wheel, c->next_ns));
     }
 }
 
 /* ---- receiving -------------------------------------------------------- */
-
-static void conn_lost(lconn *c)
-{
-    load *L = c->L;
-    if (c->up == 1) L->connected--;
-    if (c->up != -1) L->failed++;
-    c->up = -1;
-    if (L->o.play) {
-        if (c->ps == PS_PLAY) {
-            L->entered--;
-            L->lost_playing++;
-        }
-        if (c->ps != PS_PLAY && c->ps != PS_FAILED) L->login_failed++;
-        c->ps = PS_FAILED;
-        L->last_progress_ns = now_ns();
-    }
-    /* its unanswered requests in the window are errors */
-    for (uint32_t i = 0; i <= c->mask; i++)
-        if (c->ring[i].seq && in_window(L, c->ring[i].t_ns)) {
-            L->errors++;
-            L->window_outstanding--;
-        }
-    memset(c->ring, 0, sizeof(slot) * (c->mask + 1));
-    c->outstanding = 0;
-    L->errors++;
-    if (c->timer) evtimer_del(c->timer);
-    if (c->atk_timer) evtimer_del(c->atk_timer);
-    if (c->bev) {
-        bufferevent_free(c->bev);
-        c->bev = NULL;
-    }
-}
 
 /* Finds "id":<digits> in a response; 0 if absent or not a number. */
 static uint64_t response_id(const char *p, size_t n)
@@ -207,12 +144,12 @@ static uint64_t response_id(const char *p, size_t n)
     return digits ? v : 0;
 }
 
-static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
+void on_response(lconn *c, const char *p, size_t n, uint64_t now)
 {
     load *L = c->L;
     if (L->o.play && n >= 6 && memcmp(p, "{\"ev\":", 6) == 0) {
-        count_event(L, p, n);
-        track_event(c, p, n);
+        count_event(L, p, n, now);
+        track_event(c, p, n, now);
         return;
     }
     if (L->o.play && n >= 11 && memcmp(p, "{\"id\":\"atk\"", 11) == 0) {
@@ -268,8 +205,8 @@ static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
         const char *from = memmem(p, n, "\"error\":", 8);
         double x = num_after(p, n, from, "\"x\":"), y = num_after(p, n, from, "\"y\":");
         if (!isnan(x) && !isnan(y)) {
-            c->x = x;
-            c->y = y;
+            c->x = lw_grid(x);
+            c->y = lw_grid(y);
         }
         static int shown;
         if (!shown++)
@@ -294,73 +231,7 @@ static void on_response(lconn *c, const char *p, size_t n, uint64_t now)
     if (L->o.closed && c->up == 1 && sending(L, now)) send_ping(c, now);
 }
 
-static void readcb(struct bufferevent *bev, void *arg)
-{
-    lconn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    uint64_t now = now_ns();
-    for (;;) {
-        size_t avail = evbuffer_get_length(in);
-        uint8_t h[4];
-        if (avail < 4) return;
-        evbuffer_copyout(in, h, 4);
-        size_t len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
-        if (len > MAX_FRAME) {
-            fprintf(stderr, "chaos-load: frame of %zu bytes from server, dropping conn\n", len);
-            conn_lost(c);
-            return;
-        }
-        if (avail < 4 + len) return;
-        const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)(4 + len)) + 4;
-        on_response(c, p, len, now);
-        evbuffer_drain(in, 4 + len);
-        if (c->up != 1) return;
-    }
-}
-
-static void eventcb(struct bufferevent *bev, short what, void *arg)
-{
-    lconn *c = arg;
-    load *L = c->L;
-    if (what & BEV_EVENT_CONNECTED) {
-        int one = 1;
-        setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        c->up = 1;
-        L->connected++;
-        start_sending(c);
-        return;
-    }
-    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-        static int lost_shown;
-        if (L->phase < PH_DONE && c->up == 1 && lost_shown++ < 5)
-            fprintf(stderr, "chaos-load: connection lost: %s\n",
-                    what & BEV_EVENT_EOF ? "closed by server"
-                                         : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        else if (c->up == 0 && L->failed < 5)
-            fprintf(stderr, "chaos-load: connect failed: %s\n",
-                    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-        conn_lost(c);
-    }
-}
-
 /* ---- phases ----------------------------------------------------------- */
-
-static void connect_one(load *L)
-{
-    lconn *c = &L->conns[L->attempted];
-    c->index = L->attempted++;
-    c->fighter = L->o.play && c->index < L->o.fighters;
-    c->L = L;
-    c->next_seq = 1;
-    c->bev = bufferevent_socket_new(L->base, -1, BEV_OPT_CLOSE_ON_FREE);
-    if (!L->o.closed) c->timer = evtimer_new(L->base, open_timer_cb, c);
-    bufferevent_setcb(c->bev, readcb, NULL, eventcb, c);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-    if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&L->addr, (int)L->addrlen) != 0) {
-        fprintf(stderr, "chaos-load: connect: %s\n", strerror(errno));
-        conn_lost(c);
-    }
-}
 
 static void ramp_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -649,6 +520,7 @@ int main(int argc, char **argv)
     uint32_t rs = ring_size(&L->o);
     L->conns = calloc((size_t)L->o.connections, sizeof *L->conns);
     for (int i = 0; i < L->o.connections; i++) {
+        L->conns[i].fd = -1;
         L->conns[i].mask = rs - 1;
         L->conns[i].ring = calloc(rs, sizeof(slot));
         if (!L->conns[i].ring) {
@@ -656,16 +528,15 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    /* timerfd-backed timers: open-loop sends are scheduled to the
-     * microsecond instead of epoll's millisecond timeout granularity */
-    struct event_config *ecfg = event_config_new();
-    event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-    L->base = event_base_new_with_config(ecfg);
-    event_config_free(ecfg);
+    /* plain epoll timeouts for the 10 ms housekeeping: the sends run on
+     * the wheel's own timerfd (sched.c), precise to the slot */
+    L->wheel_fd = -1;
+    L->base = event_base_new();
     if (!L->base) {
         fprintf(stderr, "chaos-load: cannot create the event loop\n");
         return 1;
     }
+    if (sched_init(L) != 0) return 1;
     L->t0 = now_ns();
     L->measure_start = L->measure_end = UINT64_MAX;
     L->ramp_ev = evtimer_new(L->base, ramp_cb, L);
@@ -675,15 +546,11 @@ int main(int argc, char **argv)
     ramp_cb(-1, 0, L);
     event_base_dispatch(L->base);
 
-    for (int i = 0; i < L->o.connections; i++) {
-        lconn *c = &L->conns[i];
-        if (c->bev) bufferevent_free(c->bev);
-        if (c->timer) event_free(c->timer);
-        if (c->atk_timer) event_free(c->atk_timer);
-        free(c->ring);
-    }
+    for (int i = 0; i < L->o.connections; i++)
+        conn_free(&L->conns[i]);
     event_free(L->ramp_ev);
     event_free(L->tick_ev);
+    sched_free(L);
     event_base_free(L->base);
     int rc = L->requests + L->bad_moves > 0 ? 0 : 1;
     free(L->conns);

@@ -3,6 +3,7 @@
  * server's speed rule, fighters attacking the nearest monster, and the
  * play result line. */
 #include "tools/chaos-load/load.h"
+#include "tools/chaos-load/wire.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -114,16 +115,18 @@ static void pick_target(lconn *c)
         double mx = m >= 0 ? c->mon[m].x : 700, my = m >= 0 ? c->mon[m].y : 700;
         c->tx = mx < 10 ? 10 : mx > 990 ? 990 : mx;
         c->ty = my < 610 ? 610 : my > 990 ? 990 : my;
-        c->tx += cw_rng_range(&L->rng, -1, 1);
-        c->ty += cw_rng_range(&L->rng, -1, 1);
+        c->tx = lw_grid(c->tx + cw_rng_range(&L->rng, -1, 1));
+        c->ty = lw_grid(c->ty + cw_rng_range(&L->rng, -1, 1));
         return;
     }
-    c->tx = cw_rng_range(&L->rng, L->o.box[0], L->o.box[2]);
-    c->ty = cw_rng_range(&L->rng, L->o.box[1], L->o.box[3]);
+    c->tx = lw_grid(cw_rng_range(&L->rng, L->o.box[0], L->o.box[2]));
+    c->ty = lw_grid(cw_rng_range(&L->rng, L->o.box[1], L->o.box[3]));
 }
 
-/* One move toward the walk target, stamped t (the scheduled time). */
-void send_move(lconn *c, uint64_t t)
+/* One move toward the walk target, stamped t (the scheduled time), now the
+ * wheel's clock. Positions stay on the 1/100 grid: a partial step is
+ * rounded toward where the client stands, so it never exceeds the budget. */
+void send_move(lconn *c, uint64_t t, uint64_t now)
 {
     load *L = c->L;
     slot *s = &c->ring[c->next_seq & c->mask];
@@ -131,22 +134,21 @@ void send_move(lconn *c, uint64_t t)
         if (in_window(L, t)) L->errors++;
         return;
     }
-    uint64_t now = now_ns();
     if (c->fighter && c->stage == 1) pick_target(c);
-    double el = (double)(now - c->last_move_ns) / 1e9;
+    double el = now > c->last_move_ns ? (double)(now - c->last_move_ns) / 1e9 : 0.0;
     if (el > 1.0) el = 1.0; /* the server banks at most one second */
     double budget = el * L->o.speed * (1.0 - L->o.margin);
     double dx = c->tx - c->x, dy = c->ty - c->y, d = hypot(dx, dy);
-    double nx, ny;
-    if (d <= budget) {
-        nx = c->tx;
-        ny = c->ty;
-        c->x = nx;
-        c->y = ny;
+    int64_t xc, yc;
+    if (d <= budget) { /* the target (on the grid) is reached */
+        xc = lw_cents_near(c->tx);
+        yc = lw_cents_near(c->ty);
+        c->x = c->tx;
+        c->y = c->ty;
         pick_target(c);
     } else {
-        nx = c->x + dx * budget / d;
-        ny = c->y + dy * budget / d;
+        xc = lw_cents_toward(c->x + dx * budget / d, lw_cents_near(c->x));
+        yc = lw_cents_toward(c->y + dy * budget / d, lw_cents_near(c->y));
     }
     uint64_t seq = c->next_seq++;
     s->seq = seq;
@@ -154,35 +156,30 @@ void send_move(lconn *c, uint64_t t)
     c->outstanding++;
     if (in_window(L, t)) L->window_outstanding++;
     L->moves_sent++;
-    c->x = nx;
-    c->y = ny;
+    c->x = (double)xc / 100.0;
+    c->y = (double)yc / 100.0;
     c->last_move_ns = now;
-    char json[128];
-    int n = snprintf(json, sizeof json, "{\"op\":\"move\",\"id\":%llu,\"x\":%.17g,\"y\":%.17g}",
-                     (unsigned long long)seq, nx, ny);
-    send_json(c, json, (size_t)n);
+    uint8_t f[LW_FRAME_MAX];
+    send_frame(c, f, lw_move(f, seq, xc, yc));
 }
 
-static void attack_cb(evutil_socket_t fd, short what, void *arg)
+/* The wheel reached c's next attack: one a second while playing. */
+void attack_tick(lconn *c, uint64_t now)
 {
-    (void)fd;
-    (void)what;
-    lconn *c = arg;
     load *L = c->L;
     if (c->up != 1 || c->ps != PS_PLAY) return;
-    struct timeval tv = {1, 0};
-    evtimer_add(c->atk_timer, &tv);
-    if (!sending(L, now_ns())) return;
+    sched_add(L, &c->atk, cw_wheel_round(&L->wheel, now + 1000000000ull));
+    if (!sending(L, now)) return;
     int m = nearest_monster(c);
     if (m < 0) {
-        if (in_window(L, now_ns())) L->no_monster++;
+        if (in_window(L, now)) L->no_monster++;
         return;
     }
     char json[96];
     int n = snprintf(json, sizeof json, "{\"op\":\"attack\",\"id\":\"atk\",\"target\":%lld}",
                      c->mon[m].e);
     send_json(c, json, (size_t)n);
-    if (in_window(L, now_ns())) L->attacks++;
+    if (in_window(L, now)) L->attacks++;
 }
 
 static void start_moving(lconn *c)
@@ -192,13 +189,9 @@ static void start_moving(lconn *c)
     c->last_move_ns = now_ns();
     c->next_ns = c->last_move_ns + phase;
     pick_target(c);
-    struct timeval tv = tv_ns(phase);
-    evtimer_add(c->timer, &tv);
-    if (c->fighter) {
-        c->atk_timer = evtimer_new(L->base, attack_cb, c);
-        struct timeval one = {1, 0};
-        evtimer_add(c->atk_timer, &one);
-    }
+    if (!c->tick.queued) sched_add(L, &c->tick, cw_wheel_round(&L->wheel, c->next_ns));
+    if (c->fighter && !c->atk.queued)
+        sched_add(L, &c->atk, cw_wheel_round(&L->wheel, c->last_move_ns + 1000000000ull));
 }
 
 /* A response to a login-phase request (string id). */
@@ -244,8 +237,8 @@ void play_step(lconn *c, const char *p, size_t n, uint64_t now)
         const char *from = memmem(p, n, "\"character\":", 12);
         double x = num_after(p, n, from, "\"x\":"), y = num_after(p, n, from, "\"y\":");
         if (isnan(x) || isnan(y)) return play_fail(c, "enter_world (no position)", p, n);
-        c->x = x;
-        c->y = y;
+        c->x = lw_grid(x);
+        c->y = lw_grid(y);
         c->ps = PS_PLAY;
         L->n_enter++;
         L->entered++;
@@ -259,15 +252,15 @@ void play_step(lconn *c, const char *p, size_t n, uint64_t now)
     }
 }
 
-void track_event(lconn *c, const char *p, size_t n)
+void track_event(lconn *c, const char *p, size_t n, uint64_t now)
 {
     if (n >= 12 && memcmp(p, "{\"ev\":\"zone\"", 12) == 0) { /* respawn, portal */
         double x = num_after(p, n, NULL, "\"x\":"), y = num_after(p, n, NULL, "\"y\":");
         if (!isnan(x) && !isnan(y)) {
-            c->x = x;
-            c->y = y;
+            c->x = lw_grid(x);
+            c->y = lw_grid(y);
             c->stage = 0;
-            c->last_move_ns = now_ns();
+            c->last_move_ns = now;
             pick_target(c);
         }
         return;
@@ -298,9 +291,9 @@ void track_event(lconn *c, const char *p, size_t n)
     }
 }
 
-void count_event(load *L, const char *p, size_t n)
+void count_event(load *L, const char *p, size_t n, uint64_t now)
 {
-    if (!in_window(L, now_ns())) return;
+    if (!in_window(L, now)) return;
     L->ev_total++;
     L->ev_bytes += 4 + n;
     if (n >= 12 && memcmp(p, "{\"ev\":\"move\"", 12) == 0)
