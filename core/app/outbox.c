@@ -16,6 +16,16 @@
 #define FIRST_CAP 16
 #define NEAR_REFRESH 4 /* flushes between two computations of a recipient's near radius */
 
+/* Arenas: NARENA in rotation, one per flush. A queued frame stays where it
+ * was encoded until its arena comes round again (NARENA - 1 flushes later):
+ * only frames still queued then (a held-back queue, or one that waits
+ * longer than that for its player's reply) are copied forward. An item's
+ * off holds its arena (top ARENA_BITS) and the offset in it. */
+#define ARENA_BITS 3
+#define NARENA (1 << ARENA_BITS)
+#define OFF_BITS (32 - ARENA_BITS)
+#define ARENA_MAX ((size_t)1 << OFF_BITS) /* bytes one arena may hold */
+
 /* A queued event: a framed blob in the arena (len > 0); a move when subject
  * > 0 (its frame encoded once when the subject moved, with the position it
  * moved to: written only to a player who still sees the subject), another
@@ -52,12 +62,12 @@ struct cw_outbox {
     int nowed, capowed;
     double *d2; /* scratch: squared distances to what one recipient sees */
     int capd2;
-    uint64_t flushes;     /* cw_outbox_flush calls so far */
-    uint64_t thinned_at;  /* the last flush window in which a thinned recipient was met */
-    uint64_t turn_passes; /* flushes that ran the turns (cw_outbox_turn_passes) */
-    cw_strbuf arena[2];   /* framed blobs and move encodings; cur is live */
+    uint64_t flushes;        /* cw_outbox_flush calls so far */
+    uint64_t thinned_at;     /* the last flush window in which a thinned recipient was met */
+    uint64_t turn_passes;    /* flushes that ran the turns (cw_outbox_turn_passes) */
+    cw_strbuf arena[NARENA]; /* framed blobs and move encodings; cur is filled */
     int cur;
-    uint64_t gen;      /* bumped when the arenas swap: move encodings expire */
+    uint64_t gen;      /* bumped when cur moves on: move encodings expire */
     uint64_t serial;   /* one per coalescing pass (entity stamps) */
     cw_entity **dirty; /* players with a non-empty queue (NULL: released since) */
     int ndirty, capdirty;
@@ -65,6 +75,17 @@ struct cw_outbox {
     cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow,
         *m_deferred;
 };
+
+/* An item's off for byte at of the current arena. */
+static uint32_t ref_of(const cw_outbox *o, size_t at)
+{
+    return (uint32_t)o->cur << OFF_BITS | (uint32_t)at;
+}
+
+static const char *bytes_of(const cw_outbox *o, uint32_t off)
+{
+    return o->arena[off >> OFF_BITS].data + (off & (ARENA_MAX - 1));
+}
 
 cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
                          const cw_outbox_config *cfg)
@@ -109,8 +130,8 @@ cw_outbox *cw_outbox_new(cw_net *const *net, cw_world *w, cw_metrics *m,
 void cw_outbox_free(cw_outbox *o)
 {
     if (!o) return;
-    cw_strbuf_free(&o->arena[0]);
-    cw_strbuf_free(&o->arena[1]);
+    for (int i = 0; i < NARENA; i++)
+        cw_strbuf_free(&o->arena[i]);
     for (int i = 0; i < o->ndirty; i++) { /* the world may release the boxes later */
         box *b = o->dirty[i] ? o->dirty[i]->outbox : NULL;
         if (b) b->dirty = 0;
@@ -218,7 +239,7 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
     size_t off = a->len;
     uint8_t hdr[4];
     cw_frame_header(hdr, (uint32_t)len);
-    if (off + 4 + len > UINT32_MAX || cw_strbuf_append(a, (const char *)hdr, 4) ||
+    if (off + 4 + len > ARENA_MAX || cw_strbuf_append(a, (const char *)hdr, 4) ||
         cw_strbuf_append(a, json, len)) {
         a->len = off;
         cw_counter_add(o->m_dropped, (uint64_t)n);
@@ -227,7 +248,7 @@ int cw_outbox_event(cw_outbox *o, const char *json, size_t len, cw_entity *const
     int rc = 0;
     for (int i = 0; i < n; i++)
         if (to[i]->kind == CW_ENT_PLAYER)
-            rc |= push(o, to[i], (item){0, (uint32_t)off, (uint32_t)(len + 4)});
+            rc |= push(o, to[i], (item){0, ref_of(o, off), (uint32_t)(len + 4)});
     return rc ? CW_ENOMEM : 0;
 }
 
@@ -284,18 +305,19 @@ static int queue_encoded(cw_outbox *o, int (*enc)(cw_strbuf *, const cw_entity *
     if (n <= 0) return 0;
     cw_strbuf *a = &o->arena[o->cur];
     size_t off = a->len;
-    if (cw_strbuf_append(a, "\0\0\0\0", 4) || enc(a, subject) || a->len > UINT32_MAX) {
+    if (cw_strbuf_append(a, "\0\0\0\0", 4) || enc(a, subject) || a->len > ARENA_MAX) {
         a->len = off;
         cw_counter_add(o->m_dropped, (uint64_t)n);
         return CW_ENOMEM;
     }
     uint32_t len = (uint32_t)(a->len - off);
     cw_frame_header((uint8_t *)a->data + off, len - 4);
+    uint32_t ref = ref_of(o, off);
     int rc = 0;
     uint64_t queued = 0;
     for (int i = 0; i < n; i++) {
         if (to[i]->kind != CW_ENT_PLAYER) continue;
-        if (push_count(o, to[i], (item){0, (uint32_t)off, len}) == 0)
+        if (push_count(o, to[i], (item){0, ref, len}) == 0)
             queued++;
         else
             rc = CW_ENOMEM;
@@ -526,13 +548,13 @@ static int move_frame(cw_outbox *o, cw_entity *s, uint32_t *off, uint32_t *len)
     if (cw_strbuf_append(a, "\0\0\0\0", 4) || cw_strbuf_puts(a, "{\"ev\":\"move\",\"e\":") ||
         cw_strbuf_i64(a, (long long)s->id) || cw_strbuf_puts(a, ",\"x\":") ||
         cw_strbuf_coord(a, s->x) || cw_strbuf_puts(a, ",\"y\":") || cw_strbuf_coord(a, s->y) ||
-        cw_strbuf_puts(a, "}") || a->len > UINT32_MAX) {
+        cw_strbuf_puts(a, "}") || a->len > ARENA_MAX) {
         a->len = at;
         return CW_ENOMEM;
     }
     cw_frame_header((uint8_t *)a->data + at, (uint32_t)(a->len - at - 4));
     s->enc.key = key;
-    s->enc.off = (uint32_t)at;
+    s->enc.off = ref_of(o, at);
     s->enc.len = (uint32_t)(a->len - at);
     *off = s->enc.off;
     *len = s->enc.len;
@@ -567,10 +589,8 @@ static void write_box(cw_outbox *o, cw_entity *r, box *b, cw_conn *c)
     if (frames == 0) return;
     char *dst = cw_conn_out_reserve(c, total);
     if (!dst) return; /* c is closing, or was dropped for want of memory */
-    /* cw_conn_out_reserve touches no arena: indexing it now is safe. */
-    const char *arena = o->arena[o->cur].data;
     for (int i = 0; i < frames; i++) {
-        memcpy(dst, arena + b->v[i].off, b->v[i].len);
+        memcpy(dst, bytes_of(o, b->v[i].off), b->v[i].len);
         dst += b->v[i].len;
     }
     cw_counter_add(o->m_batches, 1);
@@ -610,17 +630,18 @@ void cw_outbox_flush_one(cw_outbox *o, cw_entity *e)
     flush_box(o, e); /* if it stays non-empty it is still listed as dirty */
 }
 
-/* Moves the blobs of a held-back box into the next arena. */
-static int carry(cw_outbox *o, box *b, cw_strbuf *next)
+/* Copies the frames of a box that stays queued out of the arena about to
+ * be reused (index old) to the end of the current one. */
+static int carry(cw_outbox *o, box *b, int old)
 {
+    cw_strbuf *a = &o->arena[o->cur];
     for (int i = 0; i < b->n; i++) {
         item *it = &b->v[i];
-        if (it->len == 0) continue;
-        size_t at = next->len;
-        if (at + it->len > UINT32_MAX ||
-            cw_strbuf_append(next, o->arena[o->cur].data + it->off, it->len) != 0)
+        if (it->len == 0 || (int)(it->off >> OFF_BITS) != old) continue;
+        size_t at = a->len;
+        if (at + it->len > ARENA_MAX || cw_strbuf_append(a, bytes_of(o, it->off), it->len) != 0)
             return CW_ENOMEM;
-        it->off = (uint32_t)at;
+        it->off = ref_of(o, at);
     }
     return 0;
 }
@@ -676,8 +697,7 @@ static void turns(cw_outbox *o)
 void cw_outbox_flush(cw_outbox *o)
 {
     if (o->full > 0 && o->far > 1) turns(o);
-    cw_strbuf *next = &o->arena[!o->cur];
-    cw_strbuf_reset(next);
+    int next = (o->cur + 1) % NARENA; /* reused from the next flush on */
     int keep = 0;
     size_t left = 0;
     for (int i = 0; i < o->ndirty; i++) {
@@ -699,8 +719,8 @@ void cw_outbox_flush(cw_outbox *o)
     }
     o->ndirty = keep;
     o->pending = left; /* also forgets the queues of players removed since */
-    cw_strbuf_reset(&o->arena[o->cur]);
-    o->cur = !o->cur;
+    cw_strbuf_reset(&o->arena[next]);
+    o->cur = next;
     o->gen++;
     o->flushes++;
 }

@@ -385,14 +385,18 @@ static void test_held_back_move_survives_the_arena_swap(void **state)
     fx_stop(&f);
 }
 
-/* Held-back blobs live in the arena that each flush swaps out: they must be
- * carried over (twice here) and come out intact and in order. */
+/* Held-back frames live in arenas that the flushes reuse in rotation: a
+ * queue held back for longer than the rotation (here 20 flushes, with
+ * other traffic written in every one) must have them carried over and get
+ * them intact and in order. */
 static void test_backlogged_blobs_survive_arena_swaps(void **state)
 {
     (void)state;
     fx f;
     fx_start(&f, &(cw_outbox_config){.backlog_bytes = 1});
     client *c = client_open(&f);
+    client *c2 = client_open(&f); /* a player far from everything below */
+    cw_entity *o2 = add_player(&f, 2, c2->id, 100, 100);
     cw_entity *o = add_player(&f, 1, c->id, 500, 500);
     cw_entity *s = add_monster(&f, 510, 500);
     cw_outbox_flush(f.outbox);
@@ -410,8 +414,19 @@ static void test_backlogged_blobs_survive_arena_swaps(void **state)
     relocate(&f, s, 521, 501);
     cw_outbox_flush(f.outbox);
     assert_int_equal(cw_outbox_pending(f.outbox), 4);
+    /* the far player's queue is held back from its second batch on: 20
+     * frames encoded, one per flush, while both queues wait */
+    char other[20][128];
+    int len[20];
+    for (int k = 0; k < 20; k++) {
+        len[k] = snprintf(other[k], sizeof other[k], "{\"ev\":\"hit\",\"e\":%d,\"text\":\"%s\"}",
+                          100 + k, "traffic that fills the arenas in rotation");
+        assert_int_equal(cw_outbox_event(f.outbox, other[k], (size_t)len[k], &o2, 1), 0);
+        cw_outbox_flush(f.outbox);
+    }
+    assert_int_equal(cw_outbox_pending(f.outbox), 4 + 19);
     assert_int_equal(cw_conn_pending(cw_net_find(f.net, c->id)), unsent);
-    assert_int_equal(metric(&f, "chaos_event_backlogged_total"), 2);
+    assert_int_equal(metric(&f, "chaos_event_backlogged_total"), 2 + 20 + 19);
 
     expect_ev(&f, c, "enter", s->id);
     drain_server(&f, c->id);
@@ -425,7 +440,16 @@ static void test_backlogged_blobs_survive_arena_swaps(void **state)
     expect_ev(&f, c, "enter", u->id);
     expect_move(&f, c, s->id, 521, 501);
     expect_silence(&f, c, 50);
+    drain_server(&f, c2->id);
+    cw_outbox_flush(f.outbox);
+    for (int k = 0; k < 20; k++) {
+        char got2[512];
+        assert_int_equal(read_frame(&f, c2, got2, sizeof got2, 2000), len[k]);
+        assert_string_equal(got2, other[k]);
+    }
+    expect_silence(&f, c2, 20);
     client_close(c);
+    client_close(c2);
     fx_stop(&f);
 }
 
@@ -640,6 +664,36 @@ static void test_young_queues_wait_for_the_reply(void **state)
     fx_stop(&f);
 }
 
+/* A queue that waits longer for its player's reply than the arenas take to
+ * come round (hold 12 flushes, other traffic in each) still writes its
+ * frames intact. */
+static void test_young_queue_outlives_the_arena_rotation(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, &(cw_outbox_config){.hold_flushes = 12});
+    client *c = client_open(&f);
+    client *c2 = client_open(&f);
+    add_player(&f, 1, c->id, 500, 500);
+    cw_entity *s = add_monster(&f, 510, 500);
+    cw_entity *o2 = add_player(&f, 2, c2->id, 100, 100);
+    cw_outbox_flush(f.outbox); /* everything young: held */
+    relocate(&f, s, 512.5, 501);
+    for (int k = 0; k < 11; k++) {
+        static const char other[] = "{\"ev\":\"hit\",\"e\":3,\"text\":\"other traffic\"}";
+        assert_int_equal(cw_outbox_event(f.outbox, other, strlen(other), &o2, 1), 0);
+        expect_silence(&f, c, 5);
+        cw_outbox_flush(f.outbox);
+    }
+    cw_outbox_flush(f.outbox); /* waited 12 flushes: written */
+    expect_ev(&f, c, "enter", s->id);
+    expect_move(&f, c, s->id, 512.5, 501);
+    expect_silence(&f, c, 30);
+    client_close(c);
+    client_close(c2);
+    fx_stop(&f);
+}
+
 int main(void)
 {
     cw_log_setup(CW_LOG_ERROR, NULL);
@@ -658,6 +712,7 @@ int main(void)
         cmocka_unit_test(test_move_before_leave_reveals_nothing),
         cmocka_unit_test(test_move_of_removed_subject_is_skipped),
         cmocka_unit_test(test_young_queues_wait_for_the_reply),
+        cmocka_unit_test(test_young_queue_outlives_the_arena_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
