@@ -96,7 +96,7 @@ for k in $(seq 1 "$N"); do
   base=$((2 + 3 * (k - 1)))
   game=${PORTS[$base]} admin=${PORTS[$((base + 1))]} http=${PORTS[$((base + 2))]}
   mkdir -p "$TMP/shard-$k"
-  "$CHAOS_BIN/chaosd" --name "shard-$k" --store "$STORE" --redis "$REDIS" \
+  GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}" "$CHAOS_BIN/chaosd" --name "shard-$k" --store "$STORE" --redis "$REDIS" \
     --port "$game" --admin-port "$admin" --http-port "$http" --var "$TMP/shard-$k" \
     >"$TMP/shard-$k/chaosd.log" 2>&1 &
   PIDS+=($!)

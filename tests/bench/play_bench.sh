@@ -17,6 +17,9 @@
 # view 50, whose spawn radius spreads arrivals over the whole field — the
 # density of a large zone instead of a crowd at one spawn point),
 # PLAY_BENCH_SERVER_ARGS (extra chaosd flags, e.g. "--set world.event_delay_ms=100"),
+# PLAY_BENCH_LOAD_ARGS (extra chaos-load flags, e.g. "--spin"),
+# PLAY_BENCH_HUGEPAGES (1: chaosd runs with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 as tools/run.sh
+# starts it; 0: without),
 # PLAY_BENCH_PERF (unset: no profile; a path prefix P: `perf record --call-graph dwarf` of chaosd
 # for 8 s inside the window, written to P.N.data).
 #
@@ -41,6 +44,9 @@ DUR=${PLAY_BENCH_DURATION:-20}
 FIGHTERS=${PLAY_BENCH_FIGHTERS:-0} # connections that also attack monsters (chaos-load --fighters)
 FIELD=${PLAY_BENCH_FIELD:-}
 EXTRA=(${PLAY_BENCH_SERVER_ARGS:-}) # more chaosd flags, e.g. "--set world.event_delay_ms=100"
+LOADX=(${PLAY_BENCH_LOAD_ARGS:-})   # more chaos-load flags, e.g. "--spin"
+HUGE=()
+[ "${PLAY_BENCH_HUGEPAGES:-1}" = 1 ] && HUGE=(env GLIBC_TUNABLES=glibc.malloc.hugetlb=1)
 TOKEN=play-bench-token-0123456789
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 TMP=$(mktemp -d)
@@ -111,7 +117,7 @@ fi
 for N in $NS; do
   P=$(port); A=$(port); H=$(port)
   rm -rf "$TMP/var"
-  taskset -c 0 "$B/bin/chaosd" --port "$P" --admin-port "$A" --http-port "$H" --var "$TMP/var" \
+  taskset -c 0 "${HUGE[@]}" "$B/bin/chaosd" --port "$P" --admin-port "$A" --http-port "$H" --var "$TMP/var" \
     --log-level warn --migrate --set net.rate=0 --set net.max_connections=30000 \
     --set admin.token="$TOKEN" --set auth.opslimit=1 --set auth.memlimit_kib=64 \
     --set auth.login_rate_addr=1000000 --set auth.login_rate_account=1000000 "${CONTENT[@]}" "${EXTRA[@]}" \
@@ -125,7 +131,7 @@ for N in $NS; do
   rss0=$(rss $SERVER)
   : >"$TMP/load.err"
   taskset -c 1 "$B/bin/chaos-load" --scenario play --port "$P" --connections "$N" --rate "$RATE" \
-    --warmup "$WARMUP" --duration "$DUR" --connect-rate 2000 --prefix "p${N}x" --fighters "$FIGHTERS" "${BOX[@]}" \
+    --warmup "$WARMUP" --duration "$DUR" --connect-rate 2000 --prefix "p${N}x" --fighters "$FIGHTERS" "${BOX[@]}" "${LOADX[@]}" \
     >"$TMP/load.out" 2>"$TMP/load.err" &
   LOADER=$!
   # after everyone entered: RSS

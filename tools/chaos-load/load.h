@@ -84,6 +84,7 @@ typedef struct opts {
     double warmup;
     double connect_rate;
     int hello;
+    int spin; /* --spin: poll without ever sleeping in epoll_wait */
     int play; /* --scenario play */
     int fighters;
     const char *prefix;

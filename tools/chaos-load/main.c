@@ -337,6 +337,10 @@ static void usage(FILE *f)
           "  --warmup S         seconds run before measuring, not recorded (default 1)\n"
           "  --connect-rate C   new connections per second during the ramp (default 1000)\n"
           "  --hello            send {\"op\":\"hello\",\"version\":1} first on each connection\n"
+          "  --spin             poll the sockets without ever sleeping (uses the whole core):\n"
+          "                     on loopback a sender pays for waking the receiver, so a\n"
+          "                     sleeping generator makes every server answer pay a wake-up\n"
+          "                     that a client on another machine pays on its own CPU\n"
           "  --scenario ping|play  ping (default): the above; play: see below\n"
           "  --help             this text\n"
           "Output: one JSON line {mode, connections, connected, errors, requests,\n"
@@ -395,6 +399,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             exit(0);
         } else if (strcmp(a, "--hello") == 0) {
             o->hello = 1;
+            continue;
+        } else if (strcmp(a, "--spin") == 0) {
+            o->spin = 1;
             continue;
         }
         if (!v) {
@@ -544,7 +551,11 @@ int main(int argc, char **argv)
     struct timeval tick = {0, 10000};
     event_add(L->tick_ev, &tick);
     ramp_cb(-1, 0, L);
-    event_base_dispatch(L->base);
+    if (L->o.spin) /* never blocks: the loop polls until the run is over */
+        while (L->phase != PH_DONE && event_base_loop(L->base, EVLOOP_NONBLOCK) >= 0)
+            ;
+    else
+        event_base_dispatch(L->base);
 
     for (int i = 0; i < L->o.connections; i++)
         conn_free(&L->conns[i]);
