@@ -2,11 +2,17 @@
 # Ping benchmark: chaosd against the bare libevent echo server, with the
 # figures the performance doc records. Server on core 0, load on core 1.
 #
-#   bash tests/bench/ping_compare.sh [BUILD_DIR] [RUNS]
+#   bash tests/bench/ping_compare.sh [BUILD_DIR] [RUNS] [floor]
 #
 # BUILD_DIR must be a Release (or RelWithDebInfo) build holding bin/chaosd,
 # bin/echo_server and bin/chaos-load. Prints one JSON line per run and a
 # median table at the end. Takes a few minutes.
+#
+# With "floor": only the open-loop series at one total rate, 50,000 pings/s
+# (the request rate of 10,000 players moving 5 times a second), spread over
+# 1,000 x 50/s, 2,000 x 25/s and 10,000 x 5/s connections, echo and chaosd
+# alternating: what answering that many requests costs on this machine with
+# no game behind them (docs/performance.md, "Capacity round 4").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build-rel}
@@ -37,39 +43,52 @@ stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
 load() { taskset -c 1 "$B/bin/chaos-load" "$@"; }
 
 results="$TMP/results"
-for kind in echo chaosd; do
-  for conns in 100 1000 10000; do
-    for r in $(seq "$RUNS"); do
-      p=$(port); start_server $kind "$p"
-      line=$(load --port "$p" --connections "$conns" --mode closed --inflight 1 \
-               --warmup 2 --duration "$DUR" --connect-rate 5000)
-      echo "{\"server\":\"$kind\",\"test\":\"closed\",$(echo "$line" | cut -c2-)" | tee -a "$results"
-      stop_server
+run_open() { # kind conns rate test
+  local p line
+  p=$(port); start_server "$1" "$p"
+  line=$(load --port "$p" --connections "$2" --mode open --rate "$3" \
+           --warmup 2 --duration "$DUR" --connect-rate 5000)
+  echo "{\"server\":\"$1\",\"test\":\"$4\",$(echo "$line" | cut -c2-)" | tee -a "$results"
+  stop_server
+}
+
+if [ "${3:-}" = floor ]; then
+  for r in $(seq "$RUNS"); do
+    for split in 1000:50 2000:25 10000:5; do
+      for kind in echo chaosd; do
+        run_open "$kind" "${split%%:*}" "${split##*:}" open50k
+      done
     done
   done
-done
-for conns in 1000 10000; do
-  for r in $(seq "$RUNS"); do
-    p=$(port); start_server chaosd "$p"
-    line=$(load --port "$p" --connections "$conns" --mode open --rate 10 \
-             --warmup 2 --duration "$DUR" --connect-rate 5000)
-    echo "{\"server\":\"chaosd\",\"test\":\"open\",$(echo "$line" | cut -c2-)" | tee -a "$results"
+else
+  for kind in echo chaosd; do
+    for conns in 100 1000 10000; do
+      for r in $(seq "$RUNS"); do
+        p=$(port); start_server $kind "$p"
+        line=$(load --port "$p" --connections "$conns" --mode closed --inflight 1 \
+                 --warmup 2 --duration "$DUR" --connect-rate 5000)
+        echo "{\"server\":\"$kind\",\"test\":\"closed\",$(echo "$line" | cut -c2-)" | tee -a "$results"
+        stop_server
+      done
+    done
+  done
+  for conns in 1000 10000; do
+    for r in $(seq "$RUNS"); do run_open chaosd "$conns" 10 open; done
+  done
+  # Memory: RSS before and with 10,000 idle connections (one ping per 100 s each).
+  for kind in echo chaosd; do
+    p=$(port); start_server $kind "$p"; sleep 1
+    before=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
+    load --port "$p" --connections 10000 --mode open --rate 0.01 --warmup 1 --duration 6 \
+         --connect-rate 5000 >/dev/null &
+    LOADER=$!
+    sleep 5
+    during=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
+    wait $LOADER || true
+    echo "{\"server\":\"$kind\",\"test\":\"idle_memory\",\"rss_before_kib\":$before,\"rss_10k_kib\":$during,\"per_conn_bytes\":$(( (during - before) * 1024 / 10000 ))}" | tee -a "$results"
     stop_server
   done
-done
-# Memory: RSS before and with 10,000 idle connections (one ping per 100 s each).
-for kind in echo chaosd; do
-  p=$(port); start_server $kind "$p"; sleep 1
-  before=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
-  load --port "$p" --connections 10000 --mode open --rate 0.01 --warmup 1 --duration 6 \
-       --connect-rate 5000 >/dev/null &
-  LOADER=$!
-  sleep 5
-  during=$(awk '/VmRSS/{print $2}' /proc/$SERVER/status)
-  wait $LOADER || true
-  echo "{\"server\":\"$kind\",\"test\":\"idle_memory\",\"rss_before_kib\":$before,\"rss_10k_kib\":$during,\"per_conn_bytes\":$(( (during - before) * 1024 / 10000 ))}" | tee -a "$results"
-  stop_server
-done
+fi
 python3 - "$results" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
@@ -79,8 +98,8 @@ for r in rows:
         continue
     groups.setdefault((r["server"], r["test"], r["connections"]), []).append(r)
 print("\nmedians:")
-print("%-7s %-6s %6s %10s %9s %9s %9s %7s" % ("server", "test", "conns", "rps", "p50_us", "p99_us", "p999_us", "errors"))
+print("%-7s %-7s %6s %10s %9s %9s %9s %7s" % ("server", "test", "conns", "rps", "p50_us", "p99_us", "p999_us", "errors"))
 for (s, t, c), rs in sorted(groups.items()):
     med = lambda k: statistics.median(x[k] for x in rs)
-    print("%-7s %-6s %6d %10.0f %9.0f %9.0f %9.0f %7d" % (s, t, c, med("rps"), med("p50_us"), med("p99_us"), med("p999_us"), sum(x["errors"] for x in rs)))
+    print("%-7s %-7s %6d %10.0f %9.0f %9.0f %9.0f %7d" % (s, t, c, med("rps"), med("p50_us"), med("p99_us"), med("p999_us"), sum(x["errors"] for x in rs)))
 PY
