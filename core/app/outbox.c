@@ -37,9 +37,10 @@ typedef struct item {
 
 typedef struct box {
     int n, cap;
-    int dirty;      /* 1 + its index in o->dirty while listed there, else 0 */
-    cw_outbox *o;   /* whose dirty list (cw_outbox_release unlists the box) */
+    int listed;     /* 1 + its index in o->due[due % NARENA] while listed, else 0 */
+    cw_outbox *o;   /* whose lists (cw_outbox_release unlists the box) */
     uint64_t since; /* o->flushes when the queue last became non-empty */
+    uint64_t due;   /* the flush that looks at it next (while listed) */
     int near_ok;    /* near_d2 computed (at flush near_at) */
     uint64_t near_at;
     double near_d2;    /* squared distance to the K-th nearest entity in view */
@@ -67,10 +68,15 @@ struct cw_outbox {
     uint64_t turn_passes;    /* flushes that ran the turns (cw_outbox_turn_passes) */
     cw_strbuf arena[NARENA]; /* framed blobs and move encodings; cur is filled */
     int cur;
-    uint64_t gen;      /* bumped when cur moves on: move encodings expire */
-    uint64_t serial;   /* one per coalescing pass (entity stamps) */
-    cw_entity **dirty; /* players with a non-empty queue (NULL: released since) */
-    int ndirty, capdirty;
+    uint64_t gen;    /* bumped when cur moves on: move encodings expire */
+    uint64_t serial; /* one per coalescing pass (entity stamps) */
+    /* The queues with news, by the flush that must look at each next: a
+     * flush visits only the list of its own number (mod NARENA), not every
+     * queue that is still young. NULL: released since it was listed. */
+    struct due_list {
+        cw_entity **v;
+        int n, cap;
+    } due[NARENA];
     size_t pending; /* items queued over all boxes */
     cw_metric *m_queued, *m_coalesced, *m_batches, *m_backlogged, *m_dropped, *m_overflow,
         *m_deferred;
@@ -132,11 +138,13 @@ void cw_outbox_free(cw_outbox *o)
     if (!o) return;
     for (int i = 0; i < NARENA; i++)
         cw_strbuf_free(&o->arena[i]);
-    for (int i = 0; i < o->ndirty; i++) { /* the world may release the boxes later */
-        box *b = o->dirty[i] ? o->dirty[i]->outbox : NULL;
-        if (b) b->dirty = 0;
+    for (int k = 0; k < NARENA; k++) { /* the world may release the boxes later */
+        for (int i = 0; i < o->due[k].n; i++) {
+            box *b = o->due[k].v[i] ? o->due[k].v[i]->outbox : NULL;
+            if (b) b->listed = 0;
+        }
+        free(o->due[k].v);
     }
-    free(o->dirty);
     free(o->d2);
     free(o->owed);
     free(o);
@@ -152,26 +160,37 @@ size_t cw_outbox_pending(const cw_outbox *o)
     return o->pending;
 }
 
-static int mark_dirty(cw_outbox *o, cw_entity *e, box *b)
+/* The first flush that must look at a queue non-empty since `since`: when
+ * it stops being young, or, when it waits longer than the arenas take to
+ * come round, when its oldest frames' arena is about to be reused (carry). */
+static uint64_t due_of(const cw_outbox *o, uint64_t since)
 {
-    if (b->dirty) return 0;
-    if (o->ndirty == o->capdirty) {
-        int cap = o->capdirty ? o->capdirty * 2 : 256;
-        cw_entity **v = realloc(o->dirty, sizeof *v * (size_t)cap);
+    uint64_t wait = o->hold < NARENA - 1 ? (uint64_t)o->hold : NARENA - 1;
+    return since + wait;
+}
+
+/* Lists e's box for the flush numbered due (at most NARENA - 1 ahead). */
+static int list_box(cw_outbox *o, cw_entity *e, box *b, uint64_t due)
+{
+    struct due_list *l = &o->due[due % NARENA];
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 256;
+        cw_entity **v = realloc(l->v, sizeof *v * (size_t)cap);
         if (!v) return CW_ENOMEM;
-        o->dirty = v;
-        o->capdirty = cap;
+        l->v = v;
+        l->cap = cap;
     }
-    o->dirty[o->ndirty++] = e;
-    b->dirty = o->ndirty;
+    l->v[l->n++] = e;
+    b->listed = l->n;
+    b->due = due;
     return 0;
 }
 
 void cw_outbox_release(cw_entity *e)
 {
     box *b = e->outbox;
-    if (b && b->dirty) { /* unlisted: the flush never sees the freed box */
-        b->o->dirty[b->dirty - 1] = NULL;
+    if (b && b->listed) { /* unlisted: the flush never sees the freed box */
+        b->o->due[b->due % NARENA].v[b->listed - 1] = NULL;
         b->o->pending -= (size_t)b->n;
     }
     free(e->outbox);
@@ -196,7 +215,7 @@ static box *room(cw_outbox *o, cw_entity *e)
     box *nb = realloc(b, sizeof *nb + sizeof(item) * (size_t)cap);
     if (!nb) return NULL;
     if (!b) {
-        nb->n = nb->dirty = nb->near_ok = nb->turns = 0;
+        nb->n = nb->listed = nb->near_ok = nb->turns = 0;
         nb->near_at = nb->turns_at = 0;
         nb->near_d2 = 0;
         nb->o = o;
@@ -211,13 +230,16 @@ static box *room(cw_outbox *o, cw_entity *e)
 static int push_count(cw_outbox *o, cw_entity *e, item it)
 {
     box *b = e->outbox;
-    if (!b || b->n == b->cap || !b->dirty) {
+    if (!b || b->n == b->cap || !b->listed) {
         b = room(o, e);
-        if (!b || mark_dirty(o, e, b) != 0) {
+        if (!b || (!b->listed && list_box(o, e, b, due_of(o, o->flushes)) != 0)) {
             cw_counter_add(o->m_dropped, 1);
             return CW_ENOMEM;
         }
     }
+    /* A queue emptied by its player's reply stays listed for its old due
+     * flush, which is never later than the new one: that flush lists it
+     * again for the new one. */
     if (b->n == 0) b->since = o->flushes;
     b->v[b->n++] = it;
     o->pending++;
@@ -627,7 +649,7 @@ static int flush_box(cw_outbox *o, cw_entity *e)
 
 void cw_outbox_flush_one(cw_outbox *o, cw_entity *e)
 {
-    flush_box(o, e); /* if it stays non-empty it is still listed as dirty */
+    flush_box(o, e); /* emptied or not, it stays listed until its due flush */
 }
 
 /* Copies the frames of a box that stays queued out of the arena about to
@@ -698,27 +720,32 @@ void cw_outbox_flush(cw_outbox *o)
 {
     if (o->full > 0 && o->far > 1) turns(o);
     int next = (o->cur + 1) % NARENA; /* reused from the next flush on */
-    int keep = 0;
-    size_t left = 0;
-    for (int i = 0; i < o->ndirty; i++) {
-        cw_entity *e = o->dirty[i]; /* NULL: released since it was listed */
+    uint64_t now = o->flushes;
+    struct due_list *l = &o->due[now % NARENA];
+    /* Every queue listed here is looked at; one that stays queued is listed
+     * again for a later flush (never this one's list: at most NARENA - 1
+     * ahead, at least one). The list is re-read at each step: a queue that
+     * gets its first event meanwhile may be appended to it. */
+    for (int i = 0; i < l->n; i++) {
+        cw_entity *e = l->v[i]; /* NULL: released since it was listed */
         box *b = e ? e->outbox : NULL;
         if (!b) continue;
-        int young = b->n > 0 && o->flushes - b->since < (uint64_t)o->hold;
+        b->listed = 0;
+        if (b->n == 0) continue; /* its player's reply took it */
+        int young = now - b->since < (uint64_t)o->hold;
         if ((young || flush_box(o, e)) && carry(o, b, next) == 0) {
-            o->dirty[keep++] = e; /* held (back): stays listed */
-            b->dirty = keep;
-            left += (size_t)b->n;
-            continue;
+            /* young: due when it stops being young (or its frames' arena
+             * comes round); held back: looked at again next flush */
+            uint64_t due = young ? due_of(o, b->since) : now + 1;
+            if (due <= now) due = now + 1; /* waits longer than the arenas: carried each flush */
+            if (list_box(o, e, b, due) == 0) continue;
         }
-        if (b->n) { /* could not carry its blobs: lose them rather than point at garbage */
+        if (b->n) { /* could not carry or list it: lose its events rather than point at garbage */
             cw_counter_add(o->m_dropped, (uint64_t)b->n);
             clear(o, b);
         }
-        b->dirty = 0;
     }
-    o->ndirty = keep;
-    o->pending = left; /* also forgets the queues of players removed since */
+    l->n = 0;
     cw_strbuf_reset(&o->arena[next]);
     o->cur = next;
     o->gen++;

@@ -54,8 +54,10 @@
  * Ownership: the outbox borrows *net and world and stores each queue in
  * cw_entity.outbox; the world's release hook must call cw_outbox_release.
  * The queues with news are listed by entity pointer (each queue knows its
- * place in the list): cw_outbox_release unlists it, so a flush visits only
- * those queues and never looks an id up. Either may be freed first.
+ * place in its list), by the flush that must next look at them: when they
+ * stop being young, the next one for a held-back queue. So a flush visits
+ * only the queues due at it, not every young one, and never looks an id
+ * up; cw_outbox_release unlists a queue. Either may be freed first.
  * Loop thread only. Queuing functions return 0 or CW_ENOMEM (the event is
  * then lost for that player, counted in chaos_events_dropped_total). */
 #ifndef CW_APP_OUTBOX_H

@@ -27,7 +27,9 @@
 # after everyone entered (at the start of the window) and per player; CPU of
 # chaosd over the window; tick p99 over the window (from the difference of two
 # /metrics snapshots of the chaos_tick_seconds histogram: an upper bound, the
-# bucket edge) and world.tick_max_ms from the admin `status` (since start).
+# bucket edge) and its mean, the mean of the event flush after each tick
+# (chaos_event_flush_seconds), and world.tick_max_ms from the admin
+# `status` (since start).
 #
 # BENCHMARK-ONLY SETTINGS: Argon2id at opslimit=1, memlimit 64 KiB and the
 # login rate limits lifted, only so that 10,000 registrations from one address
@@ -59,7 +61,7 @@ metrics() { # http_port -> file of tick buckets
 import sys, urllib.request
 t = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=30).read().decode()
 for l in t.splitlines():
-    if l.startswith("chaos_tick_seconds_bucket") or l.startswith("chaos_tick_seconds_count"):
+    if l.startswith("chaos_tick_seconds_") or l.startswith("chaos_event_flush_seconds_"):
         print(l)
 PY
 }
@@ -81,17 +83,25 @@ def load(p):
     for l in open(p):
         m = re.match(r'chaos_tick_seconds_bucket\{le="([^"]+)"\} (\S+)', l)
         if m: b[float(m.group(1))] = float(m.group(2))
+        m = re.match(r'chaos_(tick|event_flush)_seconds_(sum|count) (\S+)', l)
+        if m: b[m.group(1) + m.group(2)] = float(m.group(3))
     return b
 a, z = load(sys.argv[1]), load(sys.argv[2])
+def mean(name, key):  # mean over the window, from the sums and counts
+    n = z.get(key + "count", 0) - a.get(key + "count", 0)
+    if n <= 0 or key + "sum" not in a or key + "sum" not in z: return '"%s":null' % name
+    return '"%s":%.3f' % (name, (z[key + "sum"] - a[key + "sum"]) * 1e3 / n)
+means = mean("tick_mean_ms", "tick") + "," + mean("flush_mean_ms", "event_flush")
+z = {k: v for k, v in z.items() if not isinstance(k, str)}
 d = sorted((le, z[le] - a.get(le, 0)) for le in z)   # cumulative counts in the window
 total = d[-1][1] if d and a else 0
 if total == 0:
-    print('"ticks":0,"tick_p50_ms_le":null,"tick_p99_ms_le":null,"tick_p999_ms_le":null'); sys.exit()
+    print('"ticks":0,"tick_p50_ms_le":null,"tick_p99_ms_le":null,"tick_p999_ms_le":null,' + means); sys.exit()
 def q(p):
     for le, c in d:
         if c >= p * total: return le * 1e3
     return float("inf")
-print('"ticks":%d,"tick_p50_ms_le":%g,"tick_p99_ms_le":%g,"tick_p999_ms_le":%g' % (total, q(.5), q(.99), q(.999)))
+print('"ticks":%d,"tick_p50_ms_le":%g,"tick_p99_ms_le":%g,"tick_p999_ms_le":%g,%s' % (total, q(.5), q(.99), q(.999), means))
 PY
 }
 rss() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
@@ -163,15 +173,16 @@ done
 python3 - "$results" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-print("\n%6s %7s %8s %6s %8s %8s %8s %9s %8s %7s %6s %6s %9s %8s" % (
-    "N", "entered", "move_rps", "bad", "errors", "ack_p50", "ack_p99", "tick_p99", "tick_max",
+print("\n%6s %7s %8s %6s %8s %8s %8s %9s %8s %9s %10s %7s %6s %6s %9s %8s" % (
+    "N", "entered", "move_rps", "bad", "errors", "ack_p50", "ack_p99", "tick_p99", "tick_max", "tick_mean", "flush_mean",
     "KiB/pl", "srvCPU", "cliCPU", "events/s", "logins/s"))
 for r in rows:
     if r.get("failed"):
         print("%6d  (chaos-load printed nothing)" % r["connections"]); continue
-    print("%6d %7d %8.0f %6d %8d %7.1fms %7.1fms %8gms %7.1fms %7d %5d%% %5.0f%% %9.0f %8.0f" % (
+    print("%6d %7d %8.0f %6d %8d %7.1fms %7.1fms %8gms %7.1fms %7.2fms %8.2fms %7d %5d%% %5.0f%% %9.0f %8.0f" % (
         r["connections"], r["entered"], r["move_rps"], r["bad_moves"], r["errors"],
         r["p50_us"] / 1e3, r["p99_us"] / 1e3, r["tick_p99_ms_le"] or -1, r["tick_max_ms"] or -1,
+        r.get("tick_mean_ms") or -1, r.get("flush_mean_ms") or -1,
         r["rss_per_player_kib"], r["server_cpu_pct"], r["client_cpu_pct"], r["events_rx_per_s"],
         r["logins_per_s"]))
 PY

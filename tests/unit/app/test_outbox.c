@@ -664,6 +664,37 @@ static void test_young_queues_wait_for_the_reply(void **state)
     fx_stop(&f);
 }
 
+/* A queue emptied by its player's reply and filled again waits hold_flushes
+ * from the refill, not from its first event: the flush that had it listed
+ * for the first one finds it young and lists it again. */
+static void test_refilled_queue_waits_from_its_refill(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, &(cw_outbox_config){.hold_flushes = 2});
+    client *c = client_open(&f);
+    cw_entity *o = add_player(&f, 1, c->id, 500, 500);
+    cw_entity *s = add_monster(&f, 510, 500); /* enter queued before flush 0 */
+    cw_outbox_flush(f.outbox);
+    expect_silence(&f, c, 20);
+    cw_outbox_flush_one(f.outbox, o);
+    expect_ev(&f, c, "enter", s->id);
+    relocate(&f, s, 513, 500); /* the refill, before flush 1 */
+    cw_outbox_flush(f.outbox);
+    expect_silence(&f, c, 20);
+    cw_outbox_flush(f.outbox); /* the first event's due flush: the refill is young */
+    expect_silence(&f, c, 20);
+    assert_int_equal(cw_outbox_pending(f.outbox), 1);
+    cw_outbox_flush(f.outbox); /* waited two flushes since the refill */
+    expect_move(&f, c, s->id, 513, 500);
+    assert_int_equal(cw_outbox_pending(f.outbox), 0);
+    cw_outbox_flush(f.outbox);
+    cw_outbox_flush(f.outbox);
+    expect_silence(&f, c, 20);
+    client_close(c);
+    fx_stop(&f);
+}
+
 /* A queue that waits longer for its player's reply than the arenas take to
  * come round (hold 12 flushes, other traffic in each) still writes its
  * frames intact. */
@@ -712,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_move_before_leave_reveals_nothing),
         cmocka_unit_test(test_move_of_removed_subject_is_skipped),
         cmocka_unit_test(test_young_queues_wait_for_the_reply),
+        cmocka_unit_test(test_refilled_queue_waits_from_its_refill),
         cmocka_unit_test(test_young_queue_outlives_the_arena_rotation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
