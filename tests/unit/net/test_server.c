@@ -493,6 +493,38 @@ static void test_split_and_batched_frames(void **state)
     fx_stop(&f);
 }
 
+/* Far more than one read's worth (16 KiB) arriving at once, and nothing
+ * after it: every frame is still read and answered, in order (a socket
+ * reported readable once must be read until it is empty). */
+static void test_input_larger_than_a_read_is_all_answered(void **state)
+{
+    (void)state;
+    fx f;
+    cw_net_config cfg = test_config();
+    fx_start(&f, &cfg);
+    client *c = client_open(&f, 0);
+    enum { N = 3000 };
+    static uint8_t batch[N * 40];
+    size_t off = 0;
+    for (int i = 0; i < N; i++) {
+        char r[40];
+        int n = snprintf(r, sizeof r, "{\"op\":\"ping\",\"id\":%d}", i);
+        cw_frame_header(batch + off, (uint32_t)n);
+        memcpy(batch + off + 4, r, (size_t)n);
+        off += 4 + (size_t)n;
+    }
+    assert_true(off > 4 * 16384);
+    assert_int_equal(send_pumped(&f, c, batch, off), off);
+    for (int i = 0; i < N; i++) {
+        char want[40];
+        snprintf(want, sizeof want, "{\"id\":%d,\"ok\":true}", i);
+        expect_frame(&f, c, want);
+    }
+    assert_int_equal(metric(&f, "chaos_frames_in_total", NULL, NULL), N);
+    client_close(c);
+    fx_stop(&f);
+}
+
 static void test_frame_too_large(void **state)
 {
     (void)state;
@@ -924,6 +956,7 @@ int main(void)
         cmocka_unit_test(test_event_batches_in_chunks),
         cmocka_unit_test(test_error_frame_escaping),
         cmocka_unit_test(test_split_and_batched_frames),
+        cmocka_unit_test(test_input_larger_than_a_read_is_all_answered),
         cmocka_unit_test(test_frame_too_large),
         cmocka_unit_test(test_rate_limited),
         cmocka_unit_test(test_rate_abuse_disconnects),
