@@ -281,6 +281,30 @@ static uint64_t wait_opened(fx *f, int n)
     return f->last_open_id;
 }
 
+/* Writes n framed pings with ids 0..n-1 into buf; returns the bytes. */
+static size_t ping_batch(uint8_t *buf, int n)
+{
+    size_t off = 0;
+    for (int i = 0; i < n; i++) {
+        char r[40];
+        int len = snprintf(r, sizeof r, "{\"op\":\"ping\",\"id\":%d}", i);
+        cw_frame_header(buf + off, (uint32_t)len);
+        memcpy(buf + off + 4, r, (size_t)len);
+        off += 4 + (size_t)len;
+    }
+    return off;
+}
+
+/* Expects the answers to pings 0..n-1, in order. */
+static void expect_pongs(fx *f, client *c, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char want[40];
+        snprintf(want, sizeof want, "{\"id\":%d,\"ok\":true}", i);
+        expect_frame(f, c, want);
+    }
+}
+
 /* ---- tests ------------------------------------------------------------ */
 
 static void test_ping_roundtrip(void **state)
@@ -462,21 +486,9 @@ static void test_split_and_batched_frames(void **state)
     expect_frame(&f, c, "{\"id\":\"split\",\"ok\":true}");
 
     /* 200 frames in one write, answered in order */
-    static uint8_t batch[200 * 64];
-    size_t off = 0;
-    for (int i = 0; i < 200; i++) {
-        char r[64];
-        int n = snprintf(r, sizeof r, "{\"op\":\"ping\",\"id\":%d}", i);
-        cw_frame_header(batch + off, (uint32_t)n);
-        memcpy(batch + off + 4, r, (size_t)n);
-        off += 4 + (size_t)n;
-    }
-    send_raw(c, batch, off);
-    for (int i = 0; i < 200; i++) {
-        char want[64];
-        snprintf(want, sizeof want, "{\"id\":%d,\"ok\":true}", i);
-        expect_frame(&f, c, want);
-    }
+    static uint8_t batch[200 * 40];
+    send_raw(c, batch, ping_batch(batch, 200));
+    expect_pongs(&f, c, 200);
     /* a zero-length frame is bad_json, and the connection stays usable */
     uint8_t zero[4] = {0, 0, 0, 0};
     send_raw(c, zero, 4);
@@ -505,21 +517,10 @@ static void test_input_larger_than_a_read_is_all_answered(void **state)
     client *c = client_open(&f, 0);
     enum { N = 3000 };
     static uint8_t batch[N * 40];
-    size_t off = 0;
-    for (int i = 0; i < N; i++) {
-        char r[40];
-        int n = snprintf(r, sizeof r, "{\"op\":\"ping\",\"id\":%d}", i);
-        cw_frame_header(batch + off, (uint32_t)n);
-        memcpy(batch + off + 4, r, (size_t)n);
-        off += 4 + (size_t)n;
-    }
+    size_t off = ping_batch(batch, N);
     assert_true(off > 4 * 16384);
     assert_int_equal(send_pumped(&f, c, batch, off), off);
-    for (int i = 0; i < N; i++) {
-        char want[40];
-        snprintf(want, sizeof want, "{\"id\":%d,\"ok\":true}", i);
-        expect_frame(&f, c, want);
-    }
+    expect_pongs(&f, c, N);
     assert_int_equal(metric(&f, "chaos_frames_in_total", NULL, NULL), N);
     client_close(c);
     fx_stop(&f);
