@@ -43,12 +43,12 @@ stop_server() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
 load() { taskset -c 1 "$B/bin/chaos-load" "$@"; }
 
 results="$TMP/results"
-run_open() { # kind conns rate test
-  local p line
-  p=$(port); start_server "$1" "$p"
-  line=$(load --port "$p" --connections "$2" --mode open --rate "$3" \
-           --warmup 2 --duration "$DUR" --connect-rate 5000)
-  echo "{\"server\":\"$1\",\"test\":\"$4\",$(echo "$line" | cut -c2-)" | tee -a "$results"
+run() { # kind test chaos-load-args... : one run against a fresh server, one JSON line
+  local kind=$1 test=$2 p line
+  shift 2
+  p=$(port); start_server "$kind" "$p"
+  line=$(load --port "$p" "$@" --warmup 2 --duration "$DUR" --connect-rate 5000)
+  echo "{\"server\":\"$kind\",\"test\":\"$test\",$(echo "$line" | cut -c2-)" | tee -a "$results"
   stop_server
 }
 
@@ -56,7 +56,7 @@ if [ "${3:-}" = floor ]; then
   for r in $(seq "$RUNS"); do
     for split in 1000:50 2000:25 10000:5; do
       for kind in echo chaosd; do
-        run_open "$kind" "${split%%:*}" "${split##*:}" open50k
+        run "$kind" open50k --connections "${split%%:*}" --mode open --rate "${split##*:}"
       done
     done
   done
@@ -64,16 +64,12 @@ else
   for kind in echo chaosd; do
     for conns in 100 1000 10000; do
       for r in $(seq "$RUNS"); do
-        p=$(port); start_server $kind "$p"
-        line=$(load --port "$p" --connections "$conns" --mode closed --inflight 1 \
-                 --warmup 2 --duration "$DUR" --connect-rate 5000)
-        echo "{\"server\":\"$kind\",\"test\":\"closed\",$(echo "$line" | cut -c2-)" | tee -a "$results"
-        stop_server
+        run "$kind" closed --connections "$conns" --mode closed --inflight 1
       done
     done
   done
   for conns in 1000 10000; do
-    for r in $(seq "$RUNS"); do run_open chaosd "$conns" 10 open; done
+    for r in $(seq "$RUNS"); do run chaosd open --connections "$conns" --mode open --rate 10; done
   done
   # Memory: RSS before and with 10,000 idle connections (one ping per 100 s each).
   for kind in echo chaosd; do

@@ -78,21 +78,20 @@ PY
 tick_p99() { # before after -> p99/p999/count over the difference
   python3 - "$1" "$2" <<'PY'
 import re, sys
-def load(p):
-    b = {}
+def load(p):  # -> tick buckets {le: cumulative count}, {"tick_sum": …, "event_flush_count": …}
+    b, t = {}, {}
     for l in open(p):
         m = re.match(r'chaos_tick_seconds_bucket\{le="([^"]+)"\} (\S+)', l)
         if m: b[float(m.group(1))] = float(m.group(2))
         m = re.match(r'chaos_(tick|event_flush)_seconds_(sum|count) (\S+)', l)
-        if m: b[m.group(1) + m.group(2)] = float(m.group(3))
-    return b
-a, z = load(sys.argv[1]), load(sys.argv[2])
+        if m: t[m.group(1) + "_" + m.group(2)] = float(m.group(3))
+    return b, t
+(a, ta), (z, tz) = load(sys.argv[1]), load(sys.argv[2])
 def mean(name, key):  # mean over the window, from the sums and counts
-    n = z.get(key + "count", 0) - a.get(key + "count", 0)
-    if n <= 0 or key + "sum" not in a or key + "sum" not in z: return '"%s":null' % name
-    return '"%s":%.3f' % (name, (z[key + "sum"] - a[key + "sum"]) * 1e3 / n)
+    n = tz.get(key + "_count", 0) - ta.get(key + "_count", 0)
+    if n <= 0 or key + "_sum" not in ta or key + "_sum" not in tz: return '"%s":null' % name
+    return '"%s":%.3f' % (name, (tz[key + "_sum"] - ta[key + "_sum"]) * 1e3 / n)
 means = mean("tick_mean_ms", "tick") + "," + mean("flush_mean_ms", "event_flush")
-z = {k: v for k, v in z.items() if not isinstance(k, str)}
 d = sorted((le, z[le] - a.get(le, 0)) for le in z)   # cumulative counts in the window
 total = d[-1][1] if d and a else 0
 if total == 0:
